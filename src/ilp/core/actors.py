@@ -1,0 +1,38 @@
+"""Who acts: a user, a staff token, a UMS instance or the system. Services take an Actor."""
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: str  # "user" | "staff" | "ums" | "system"
+    user: Any = None
+    staff_token: Any = None
+    ums: Any = None
+
+    @classmethod
+    def for_user(cls, user) -> "Actor":
+        return cls(kind="user", user=user)
+
+    @classmethod
+    def for_staff(cls, staff_token) -> "Actor":
+        return cls(kind="staff", staff_token=staff_token)
+
+    @classmethod
+    def for_ums(cls, ums) -> "Actor":
+        return cls(kind="ums", ums=ums)
+
+    @classmethod
+    def system(cls) -> "Actor":
+        return cls(kind="system")
+
+    @property
+    def label(self) -> str:
+        if self.kind == "user":
+            return self.user.email
+        if self.kind == "staff":
+            return f"staff:{self.staff_token.name}"
+        if self.kind == "ums":
+            return f"ums:{self.ums.ums_id}"
+        return "system"

@@ -1,0 +1,86 @@
+"""The HTTP API at /api/v1: one NinjaAPI, one error handler, the routers of each app."""
+
+import logging
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from .errors import AppError
+from .problems import problem_response
+
+logger = logging.getLogger(__name__)
+
+api = NinjaAPI(
+    title="ILP API",
+    version="1",
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    description="ILP license portal: orders, subscription keys, product packs, rollout.",
+)
+
+
+def _loc(loc) -> list:
+    return [part for part in loc]
+
+
+@api.exception_handler(AppError)
+def _app_error(request, exc: AppError):
+    return problem_response(exc.status, exc.code, exc.message, errors=exc.errors or None)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request, exc: ValidationError):
+    errors = [
+        {"loc": _loc(err.get("loc", [])), "msg": err.get("msg", ""), "type": err.get("type", "")}
+        for err in exc.errors
+    ]
+    return problem_response(422, "validation_error", _("Some fields are invalid."), errors=errors)
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request, exc):
+    return problem_response(401, "not_authenticated", _("Authentication is required."))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    codes = {400: "malformed_request", 401: "not_authenticated", 405: "method_not_allowed",
+             429: "throttled"}
+    headers = {}
+    if exc.status_code == 429 and getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+    message = str(exc)
+    if exc.status_code == 400:
+        message = _("The request body is not valid JSON.")
+    return problem_response(
+        exc.status_code, codes.get(exc.status_code, "http_error"), message, headers=headers
+    )
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return problem_response(404, "not_found", _("Not found."))
+
+
+@api.exception_handler(Exception)
+def _unexpected(request, exc):
+    logger.exception("unhandled error in %s %s", request.method, request.path)
+    return problem_response(500, "internal_error", _("Something went wrong on our side."))
+
+
+def _register_routers() -> None:
+    from ilp.accounts.api import router as accounts_router
+    from ilp.audit.api import router as audit_router
+    from ilp.licensing.api import router as licensing_router
+    from ilp.rollout.api import router as rollout_router
+
+    api.add_router("", accounts_router)
+    api.add_router("", licensing_router)
+    api.add_router("", rollout_router)
+    api.add_router("", audit_router)
+
+
+_register_routers()

@@ -1,0 +1,180 @@
+"""API authentication and company access.
+
+Credentials: `Authorization: Bearer <token>` — a user's API token (`ilpu_…`), a staff token
+(`ilps_…`) or a UMS credential (`ilpm_…`) — or the portal session (CSRF-checked).
+
+Every route names what it needs through its `auth=`:
+- `UserAuth()` — a user (token or session); `request.auth` is a Principal.
+- `StaffAuth()` — a staff token.
+- `UmsAuth()` — a UMS credential; `request.auth.ums` is the UMS instance.
+- `AnyAuth()` — any valid credential.
+- `CompanyAuth(Permission.X)` — a user who is a member of the company in the path's `{gaid}`
+  (else 404, never 403, so a non-member cannot tell which companies exist) and whose role
+  grants X (else 403); `request.auth` is an Access with `.membership`.
+
+The role is checked before the body is validated, so a too-low role gets 403 whatever it
+sends. Valid credentials of the wrong kind for a route (a UMS credential on a company
+route, a user token on a staff route) get 403; missing or unknown credentials 401.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+from ninja.utils import check_csrf
+
+from .actors import Actor
+from .authz import Permission, require
+from .errors import NotFound, PermissionDenied, Unauthorized
+from .ids import token_hash
+
+USER_TOKEN_PREFIX = "ilpu"
+STAFF_TOKEN_PREFIX = "ilps"
+UMS_CREDENTIAL_PREFIX = "ilpm"
+
+
+@dataclass
+class Principal:
+    kind: str  # "user" | "staff" | "ums"
+    user: Any = None
+    staff_token: Any = None
+    ums: Any = None
+    api_token: Any = None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(kind=self.kind, user=self.user, staff_token=self.staff_token, ums=self.ums)
+
+
+@dataclass
+class Access:
+    """A user acting in one company through one membership."""
+
+    principal: Principal
+    membership: Any
+
+    @property
+    def user(self):
+        return self.principal.user
+
+    @property
+    def company(self):
+        return self.membership.company
+
+    @property
+    def actor(self) -> Actor:
+        return self.principal.actor
+
+
+def _touch(obj) -> None:
+    # Record last use at most once a minute: a token used in a loop must not write per call.
+    now = timezone.now()
+    if obj.last_used_at is None or (now - obj.last_used_at).total_seconds() > 60:
+        type(obj).objects.filter(pk=obj.pk).update(last_used_at=now)
+
+
+def principal_from_token(token: str) -> Principal | None:
+    from ilp.accounts.models import ApiToken, StaffToken
+    from ilp.rollout.models import UmsInstance
+
+    prefix = token.split("_", 1)[0]
+    digest = token_hash(token)
+    if prefix == USER_TOKEN_PREFIX:
+        api_token = (
+            ApiToken.objects.select_related("user")
+            .filter(token_hash=digest, revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
+        if api_token:
+            _touch(api_token)
+            return Principal(kind="user", user=api_token.user, api_token=api_token)
+    elif prefix == STAFF_TOKEN_PREFIX:
+        staff = StaffToken.objects.filter(token_hash=digest, revoked_at__isnull=True).first()
+        if staff:
+            _touch(staff)
+            return Principal(kind="staff", staff_token=staff)
+    elif prefix == UMS_CREDENTIAL_PREFIX:
+        ums = UmsInstance.objects.select_related("company").filter(credential_hash=digest).first()
+        if ums:
+            return Principal(kind="ums", ums=ums)
+    return None
+
+
+def authenticate(request) -> Principal | None:
+    """The caller's principal from a bearer token or the session; None if there is none."""
+    cached = getattr(request, "_ilp_principal", False)
+    if cached is not False:
+        return cached
+    principal = None
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            principal = principal_from_token(token.strip())
+    else:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_active:
+            # A session is a browser: unsafe methods must carry the CSRF token.
+            if check_csrf(request, lambda r: None) is not None:
+                raise PermissionDenied(code="csrf_failed", message="CSRF check failed.")
+            principal = Principal(kind="user", user=user)
+    request._ilp_principal = principal
+    return principal
+
+
+class _Auth:
+    """Base for ninja auth callables; the OpenAPI shows them as bearer auth."""
+
+    openapi_type = "http"
+    openapi_scheme = "bearer"
+    kinds: tuple[str, ...] = ("user", "staff", "ums")
+
+    def __init__(self) -> None:
+        self.openapi_security_schema = {"type": "http", "scheme": "bearer"}
+
+    def __call__(self, request):
+        principal = authenticate(request)
+        if principal is None:
+            raise Unauthorized()
+        if principal.kind not in self.kinds:
+            raise PermissionDenied(
+                code="wrong_credential_kind", message="These credentials cannot be used here."
+            )
+        return self.authorize(request, principal)
+
+    def authorize(self, request, principal: Principal):
+        return principal
+
+
+class AnyAuth(_Auth):
+    kinds = ("user", "staff", "ums")
+
+
+class UserAuth(_Auth):
+    kinds = ("user",)
+
+
+class StaffAuth(_Auth):
+    kinds = ("staff",)
+
+
+class UmsAuth(_Auth):
+    kinds = ("ums",)
+
+
+class CompanyAuth(_Auth):
+    kinds = ("user",)
+
+    def __init__(self, permission: Permission = Permission.VIEW) -> None:
+        super().__init__()
+        self.permission = permission
+
+    def authorize(self, request, principal: Principal) -> Access:
+        from ilp.accounts.selectors import membership_get
+
+        gaid = (request.resolver_match.kwargs if request.resolver_match else {}).get("gaid")
+        if not gaid:
+            raise NotFound()
+        membership = membership_get(user=principal.user, gaid=gaid)
+        require(membership, self.permission)
+        return Access(principal=principal, membership=membership)

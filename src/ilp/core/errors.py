@@ -1,0 +1,60 @@
+"""Application errors: a stable snake_case code, a human message, an HTTP status.
+
+One handler (core/api.py) turns every AppError into application/problem+json; portal views
+show `message` to the person. Raise these from services and selectors, never HttpResponses.
+"""
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+
+class AppError(Exception):
+    status = 400
+    code = "bad_request"
+    default_message: Any = _("The request could not be processed.")
+
+    def __init__(self, message: Any = None, *, code: str | None = None, errors=None):
+        self.message = str(message if message is not None else self.default_message)
+        if code:
+            self.code = code
+        self.errors = errors or []
+        super().__init__(self.message)
+
+
+class Unauthorized(AppError):
+    status = 401
+    code = "not_authenticated"
+    default_message = _("Authentication is required.")
+
+
+class PermissionDenied(AppError):
+    status = 403
+    code = "permission_denied"
+    default_message = _("Your role does not allow this action.")
+
+
+class NotFound(AppError):
+    status = 404
+    code = "not_found"
+    default_message = _("Not found.")
+
+
+class Conflict(AppError):
+    status = 409
+    code = "conflict"
+    default_message = _("This conflicts with the current state.")
+
+
+class Invalid(AppError):
+    """Well-formed but invalid values (422)."""
+
+    status = 422
+    code = "invalid"
+    default_message = _("Some values are invalid.")
+
+
+class Throttled(AppError):
+    status = 429
+    code = "throttled"
+    default_message = _("Too many requests. Try again later.")

@@ -1,0 +1,109 @@
+"""`Idempotency-Key` for every API POST: a retry with the same key and body replays the
+first response and changes nothing; the same key with another body is a 409.
+
+The record is inserted before the view runs, inside one transaction with the view's own
+work: on PostgreSQL a concurrent retry blocks on the unique index until the first request
+commits and then replays it, so a retried split can never split twice. On SQLite the
+IMMEDIATE transaction serialises writers anyway.
+"""
+
+import hashlib
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .ids import token_hash
+from .models import IdempotencyRecord
+from .problems import problem_response
+
+RETENTION = timedelta(hours=24)
+HEADER = "Idempotency-Key"
+# Responses that say nothing about the request itself are not kept: a retry re-runs.
+NOT_KEPT = {401, 429}
+
+
+def _caller(request) -> str:
+    auth = request.headers.get("Authorization", "")
+    if auth:
+        return "auth:" + token_hash(auth.strip())
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    # Anonymous callers share a namespace per path; the body hash must still match.
+    return "anon:" + token_hash(request.path)
+
+
+class IdempotencyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        key = request.headers.get(HEADER)
+        if request.method != "POST" or key is None or not request.path.startswith("/api/"):
+            return self.get_response(request)
+        if not key or len(key) > 255:
+            return problem_response(
+                422,
+                "invalid_idempotency_key",
+                _("Idempotency-Key must be 1 to 255 characters."),
+                errors=[{"loc": ["header", HEADER], "msg": _("1 to 255 characters")}],
+            )
+        caller = _caller(request)
+        digest = hashlib.sha256(request.method.encode() + request.path.encode() + b"\n")
+        digest.update(request.body)
+        request_hash = digest.hexdigest()
+
+        with transaction.atomic():
+            IdempotencyRecord.objects.filter(
+                caller=caller, key=key, created_at__lt=timezone.now() - RETENTION
+            ).delete()
+            try:
+                with transaction.atomic():
+                    record = IdempotencyRecord.objects.create(
+                        caller=caller, key=key, request_hash=request_hash
+                    )
+            except IntegrityError:
+                return self._replay(caller, key, request_hash)
+
+            response = self.get_response(request)
+            if response.status_code >= 500:
+                # Nothing half-written: undo the view's work together with the record.
+                transaction.set_rollback(True)
+                return response
+            if response.status_code in NOT_KEPT or getattr(response, "streaming", False):
+                record.delete()
+                return response
+            record.status_code = response.status_code
+            record.content_type = response.get("Content-Type", "")
+            record.body = response.content.decode("utf-8")
+            record.save(update_fields=["status_code", "content_type", "body"])
+            return response
+
+    def _replay(self, caller: str, key: str, request_hash: str):
+        record = IdempotencyRecord.objects.filter(caller=caller, key=key).first()
+        if record is None or record.status_code == 0:
+            return problem_response(
+                409, "idempotency_in_progress", _("A request with this Idempotency-Key is still running.")
+            )
+        if record.request_hash != request_hash:
+            return problem_response(
+                409,
+                "idempotency_key_reused",
+                _("This Idempotency-Key was used with a different request."),
+            )
+        response = HttpResponse(
+            record.body, status=record.status_code, content_type=record.content_type
+        )
+        response["Idempotent-Replayed"] = "true"
+        return response
+
+
+def idempotency_purge() -> int:
+    """Delete records past their 24 hours (the worker calls this now and then)."""
+    deleted, _ = IdempotencyRecord.objects.filter(
+        created_at__lt=timezone.now() - RETENTION
+    ).delete()
+    return deleted

@@ -1,0 +1,106 @@
+"""Mail goes through the outbox: written in the caller's transaction, delivered by the worker."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from .models import OutboxMail
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 60  # with the back-off capped at one hour: more than two days of retries
+BACKOFF_CAP = timedelta(hours=1)
+
+
+def mail_enqueue(
+    *,
+    to: str,
+    template: str,
+    context: dict,
+    language: str = "en",
+    dedup_key: str | None = None,
+) -> OutboxMail | None:
+    """Render `mail/<template>.subject.txt` and `.txt` and queue the mail in the outbox.
+
+    Must run inside the transaction of the change that causes the mail, so that the mail
+    exists exactly when the change does. Delivery is kicked off after commit. With a
+    `dedup_key` the mail is queued at most once ever (returns None when it already was).
+    """
+    if dedup_key and OutboxMail.objects.filter(dedup_key=dedup_key).exists():
+        return None
+    ctx = {"base_url": settings.ILP_BASE_URL, **context}
+    with translation.override(language):
+        subject = " ".join(render_to_string(f"mail/{template}.subject.txt", ctx).split())
+        body = render_to_string(f"mail/{template}.txt", ctx)
+    mail = OutboxMail.objects.create(
+        to=to, subject=subject, body_text=body, template=template, dedup_key=dedup_key
+    )
+    transaction.on_commit(lambda: _kick_delivery(mail.pk))
+    return mail
+
+
+def _kick_delivery(mail_id: int) -> None:
+    from .tasks import deliver_mail
+
+    try:
+        deliver_mail.enqueue(mail_id)
+    except Exception:  # the sweeper in `ilp worker` delivers it anyway
+        logger.exception("could not enqueue delivery of mail %s", mail_id)
+
+
+def _backoff(attempts: int) -> timedelta:
+    return min(timedelta(seconds=30 * 2 ** max(attempts - 1, 0)), BACKOFF_CAP)
+
+
+def mail_deliver(*, mail_id: int) -> bool:
+    """Try to send one pending, due mail. Safe to run twice and from several workers."""
+    with transaction.atomic():
+        qs = OutboxMail.objects.filter(
+            pk=mail_id, status=OutboxMail.Status.PENDING, next_attempt_at__lte=timezone.now()
+        )
+        if transaction.get_connection().features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True)
+        mail = qs.first()
+        if mail is None:
+            return False
+        mail.attempts += 1
+        try:
+            message = EmailMultiAlternatives(
+                subject=mail.subject,
+                body=mail.body_text,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[mail.to],
+            )
+            if mail.body_html:
+                message.attach_alternative(mail.body_html, "text/html")
+            message.send(fail_silently=False)
+        except Exception as exc:  # any transport failure: keep the mail, retry later
+            mail.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            mail.next_attempt_at = timezone.now() + _backoff(mail.attempts)
+            if mail.attempts >= MAX_ATTEMPTS:
+                mail.status = OutboxMail.Status.FAILED
+            mail.save(update_fields=["attempts", "last_error", "next_attempt_at", "status"])
+            logger.warning("mail %s not delivered (attempt %s): %s", mail.pk, mail.attempts, exc)
+            return False
+        mail.status = OutboxMail.Status.SENT
+        mail.sent_at = timezone.now()
+        mail.last_error = ""
+        mail.save(update_fields=["attempts", "status", "sent_at", "last_error"])
+        return True
+
+
+def outbox_deliver_due(*, limit: int = 200) -> int:
+    """Deliver every pending mail that is due; the worker's sweeper calls this."""
+    ids = list(
+        OutboxMail.objects.filter(
+            status=OutboxMail.Status.PENDING, next_attempt_at__lte=timezone.now()
+        )
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(1 for mail_id in ids if mail_deliver(mail_id=mail_id))

@@ -1,0 +1,18 @@
+from ilp.core.authz import Permission, has_permission
+
+from .portal import nav_for
+
+
+def portal(request):
+    membership = getattr(request, "membership", None)
+    ctx = {"membership": membership}
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        from ilp.accounts.selectors import memberships_of
+
+        ctx["my_memberships"] = list(memberships_of(user=user))
+    if membership is not None:
+        ctx["company"] = membership.company
+        ctx["nav"] = nav_for(membership, request.path)
+        ctx["can"] = {p.value: has_permission(membership.role, p) for p in Permission}
+    return ctx

@@ -1,0 +1,72 @@
+"""Helpers for portal pages: company-scoped views and the navigation."""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from ilp.accounts.selectors import membership_get
+from ilp.core.authz import Permission, has_permission
+from ilp.core.errors import NotFound
+
+# (label, url name, permission). Entries whose URL is not (yet) defined are left out.
+NAV = [
+    (_("Dashboard"), "licensing:dashboard", Permission.VIEW),
+    (_("Product packs"), "licensing:packs", Permission.VIEW),
+    (_("Subscription keys"), "licensing:keys", Permission.VIEW),
+    (_("Orders"), "licensing:orders", Permission.VIEW),
+    (_("Delivery token"), "licensing:delivery_token", Permission.REGISTER_DELIVERY_TOKEN),
+    (_("UMS IDs"), "rollout:ums_list", Permission.VIEW),
+    (_("Search hardware"), "rollout:hardware", Permission.VIEW),
+    (_("Manage company"), "accounts:manage_company", Permission.VIEW),
+    (_("Audit log"), "web:audit", Permission.READ_AUDIT),
+]
+
+
+def nav_for(membership, current_path: str) -> list[dict]:
+    items = []
+    for label, name, permission in NAV:
+        if not has_permission(membership.role, permission):
+            continue
+        try:
+            url = reverse(name, kwargs={"gaid": membership.company.gaid})
+        except NoReverseMatch:
+            continue
+        items.append({"label": label, "url": url, "name": name})
+    # The longest matching URL is the current page.
+    best = max(
+        (i for i in items if current_path.startswith(i["url"])),
+        key=lambda i: len(i["url"]),
+        default=None,
+    )
+    for item in items:
+        item["current"] = item is best
+    return items
+
+
+def company_page(permission: Permission = Permission.VIEW):
+    """Decorate a portal view `view(request, membership, ...)` taking `<gaid>` from the URL.
+
+    Not a member → 404 page; role lacks the permission → 403 page. The membership is also
+    put on `request.membership` for the templates.
+    """
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request, gaid: str, *args, **kwargs):
+            try:
+                membership = membership_get(user=request.user, gaid=gaid)
+            except NotFound:
+                raise Http404 from None
+            if not has_permission(membership.role, permission):
+                raise DjangoPermissionDenied
+            request.membership = membership
+            return view(request, membership, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
