@@ -1,2 +1,14 @@
+"""Portal pages of licensing. Each views module contributes its own `urlpatterns`."""
+
+from .views import dashboard, keys, orders, pack_ops, packs, renewals
+
 app_name = "licensing"
-urlpatterns: list = []
+
+urlpatterns = [
+    *dashboard.urlpatterns,
+    *pack_ops.urlpatterns,
+    *renewals.urlpatterns,
+    *packs.urlpatterns,
+    *keys.urlpatterns,
+    *orders.urlpatterns,
+]
