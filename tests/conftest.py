@@ -49,9 +49,13 @@ class ApiClient:
         return self.client.get(self._url(path), params or {}, headers=self._headers(headers))
 
     def _send(self, method, path, body, headers):
-        data = body if isinstance(body, (str, bytes)) else json.dumps(body if body is not None else {})
+        data = (
+            body if isinstance(body, (str, bytes)) else json.dumps(body if body is not None else {})
+        )
         return getattr(self.client, method)(
-            self._url(path), data=data, content_type="application/json",
+            self._url(path),
+            data=data,
+            content_type="application/json",
             headers=self._headers(headers),
         )
 
@@ -96,7 +100,9 @@ def admin_api(admin_user):
 
 @pytest.fixture
 def sp_api(db, company):
-    return ApiClient(make_user_token(make_user("sp@partner.test", company=company, role="service_provider")))
+    return ApiClient(
+        make_user_token(make_user("sp@partner.test", company=company, role="service_provider"))
+    )
 
 
 @pytest.fixture
@@ -107,7 +113,9 @@ def user_api(db, company):
 @pytest.fixture
 def outsider_api(db):
     other = make_company(name="Other Corp")
-    return ApiClient(make_user_token(make_user("boss@other.test", company=other, role="administrator")))
+    return ApiClient(
+        make_user_token(make_user("boss@other.test", company=other, role="administrator"))
+    )
 
 
 @pytest.fixture

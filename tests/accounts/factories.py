@@ -17,8 +17,12 @@ def make_company(name: str | None = None, **fields) -> Company:
 
 
 def make_user(
-    email: str | None = None, *, company: Company | None = None, role: str = "user",
-    password: str = PASSWORD, **fields,
+    email: str | None = None,
+    *,
+    company: Company | None = None,
+    role: str = "user",
+    password: str = PASSWORD,
+    **fields,
 ) -> User:
     email = email or f"person{next(_seq)}@example.test"
     fields.setdefault("first_name", email.split("@")[0].title())

@@ -34,7 +34,9 @@ def test_user_role_cannot_read_audit_log(user_api, company):
 
 def test_admin_reads_audit_log_paged(admin_api, company):
     for n in range(3):
-        event_record(actor=Actor.system(), company=company, action="test.done", obj_type="x", obj_id=n)
+        event_record(
+            actor=Actor.system(), company=company, action="test.done", obj_type="x", obj_id=n
+        )
     response = admin_api.get(f"/companies/{company.gaid}/events", {"limit": 2})
     assert response.status_code == 200
     body = response.json()

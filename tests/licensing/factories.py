@@ -3,8 +3,8 @@
 import datetime
 import itertools
 
-from ilp.licensing.models import Product, ProductPack, SubscriptionKey
 from ilp.core.ids import crockford
+from ilp.licensing.models import Product, ProductPack, SubscriptionKey
 
 _seq = itertools.count(1)
 
@@ -30,17 +30,26 @@ def make_key(
     if expires_on is None:
         expires_on = today + datetime.timedelta(days=335)
     key = SubscriptionKey.objects.create(
-        key=f"SK-{crockford(4)}-{crockford(4)}-{crockford(4)}", company=company, expires_on=expires_on
+        key=f"SK-{crockford(4)}-{crockford(4)}-{crockford(4)}",
+        company=company,
+        expires_on=expires_on,
     )
     for spec in packs:
         sku, seats, *rest = spec
-        make_pack(key, sku, seats, seats_used=rest[0] if rest else 0,
-                  starts_on=starts_on, expires_on=expires_on)
+        make_pack(
+            key,
+            sku,
+            seats,
+            seats_used=rest[0] if rest else 0,
+            starts_on=starts_on,
+            expires_on=expires_on,
+        )
     return key
 
 
-def make_pack(key, sku: str, seats: int, *, seats_used: int = 0, starts_on=None, expires_on=None,
-              **fields) -> ProductPack:
+def make_pack(
+    key, sku: str, seats: int, *, seats_used: int = 0, starts_on=None, expires_on=None, **fields
+) -> ProductPack:
     prod = product(sku)
     first = key.product_packs.first()
     return ProductPack.objects.create(
@@ -51,6 +60,8 @@ def make_pack(key, sku: str, seats: int, *, seats_used: int = 0, starts_on=None,
         seats=seats,
         seats_used=seats_used,
         starts_on=starts_on or (first.starts_on if first else datetime.date.today()),
-        expires_on=None if prod.is_perpetual else (expires_on or (first.expires_on if first else key.expires_on)),
+        expires_on=None
+        if prod.is_perpetual
+        else (expires_on or (first.expires_on if first else key.expires_on)),
         **fields,
     )

@@ -18,6 +18,8 @@ def membership_get(*, user, gaid: str) -> Membership:
 
 
 def memberships_of(*, user):
-    return Membership.objects.select_related("company").filter(user=user).order_by(
-        "company__name", "company__gaid"
+    return (
+        Membership.objects.select_related("company")
+        .filter(user=user)
+        .order_by("company__name", "company__gaid")
     )

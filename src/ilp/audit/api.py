@@ -1,8 +1,8 @@
 from ninja import Router
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from ilp.core.authz import Permission
 from ilp.core.auth import CompanyAuth
+from ilp.core.authz import Permission
 
 from . import selectors
 from .schemas import AuditEventOut

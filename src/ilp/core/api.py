@@ -47,8 +47,12 @@ def _auth_error(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    codes = {400: "malformed_request", 401: "not_authenticated", 405: "method_not_allowed",
-             429: "throttled"}
+    codes = {
+        400: "malformed_request",
+        401: "not_authenticated",
+        405: "method_not_allowed",
+        429: "throttled",
+    }
     headers = {}
     if exc.status_code == 429 and getattr(exc, "wait", None):
         headers["Retry-After"] = str(int(exc.wait))

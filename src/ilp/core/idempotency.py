@@ -86,7 +86,9 @@ class IdempotencyMiddleware:
         record = IdempotencyRecord.objects.filter(caller=caller, key=key).first()
         if record is None or record.status_code == 0:
             return problem_response(
-                409, "idempotency_in_progress", _("A request with this Idempotency-Key is still running.")
+                409,
+                "idempotency_in_progress",
+                _("A request with this Idempotency-Key is still running."),
             )
         if record.request_hash != request_hash:
             return problem_response(

@@ -17,3 +17,6 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["caller", "key"], name="idempotency_caller_key")
         ]
+
+    def __str__(self):
+        return f"{self.caller[:12]}… {self.key}"

@@ -45,9 +45,7 @@ class Order(models.Model):
     order_number = models.CharField(max_length=64, unique=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     invoice_date = models.DateField()
-    company = models.ForeignKey(
-        "accounts.Company", on_delete=models.PROTECT, related_name="orders"
-    )
+    company = models.ForeignKey("accounts.Company", on_delete=models.PROTECT, related_name="orders")
     subscription_key = models.ForeignKey(
         "licensing.SubscriptionKey",
         null=True,
@@ -77,6 +75,9 @@ class OrderItem(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(seats__gte=1), name="item_seats_gte_1")]
+
+    def __str__(self):
+        return f"{self.order_id}: {self.seats} × {self.product_id}"
 
 
 class SubscriptionKey(models.Model):
@@ -227,6 +228,9 @@ class Renewal(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["order", "product"], name="renewal_order_product")
         ]
+
+    def __str__(self):
+        return f"renewal {self.order_id} {self.product_id}: {self.status}"
 
 
 class DeliveryToken(models.Model):

@@ -35,6 +35,9 @@ class PackAssignment(models.Model):
     ums = models.ForeignKey(UmsInstance, on_delete=models.CASCADE, related_name="assignments")
     assigned_at = models.DateTimeField(default=timezone.now)
 
+    def __str__(self):
+        return f"{self.pack_id} → {self.ums_id}"
+
 
 class DeviceLicense(models.Model):
     """One seat of one pack bound to one device unit ID, issued to a UMS."""

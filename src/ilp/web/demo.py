@@ -37,19 +37,36 @@ def _user(ctx, key, email, first, last, memberships):
 def load() -> DemoContext:
     ctx = DemoContext()
     ctx.companies["acme"] = company_create(
-        actor=ctx.actor, name="Acme Logistics GmbH", customer_number="C-10001",
-        street="Hafenstraße 1", postal_code="28195", city="Bremen", country="DE",
+        actor=ctx.actor,
+        name="Acme Logistics GmbH",
+        customer_number="C-10001",
+        street="Hafenstraße 1",
+        postal_code="28195",
+        city="Bremen",
+        country="DE",
     )
     ctx.companies["north"] = company_create(
-        actor=ctx.actor, name="Northwind Clinics Ltd", customer_number="C-10002",
-        street="1 Harbour Road", postal_code="BS1 4DJ", city="Bristol", country="GB",
+        actor=ctx.actor,
+        name="Northwind Clinics Ltd",
+        customer_number="C-10002",
+        street="1 Harbour Road",
+        postal_code="BS1 4DJ",
+        city="Bristol",
+        country="GB",
     )
     _user(ctx, "admin", "admin@acme.example", "Anna", "Admin", [("acme", "administrator")])
-    _user(ctx, "partner", "partner@itservice.example", "Paul", "Partner",
-          [("acme", "service_provider"), ("north", "service_provider")])
+    _user(
+        ctx,
+        "partner",
+        "partner@itservice.example",
+        "Paul",
+        "Partner",
+        [("acme", "service_provider"), ("north", "service_provider")],
+    )
     _user(ctx, "user", "user@acme.example", "Uwe", "User", [("acme", "user")])
-    _user(ctx, "north_admin", "admin@northwind.example", "Nora", "North",
-          [("north", "administrator")])
+    _user(
+        ctx, "north_admin", "admin@northwind.example", "Nora", "North", [("north", "administrator")]
+    )
     ctx.logins += [
         ("administrator of Acme", "admin@acme.example", PASSWORD),
         ("service provider for Acme and Northwind", "partner@itservice.example", PASSWORD),

@@ -14,5 +14,7 @@ class PortalErrorMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, AppError) and not request.path.startswith("/api/"):
-            return error_page(request, exception.status, str(exception.default_message), exception.message)
+            return error_page(
+                request, exception.status, str(exception.default_message), exception.message
+            )
         return None

@@ -73,7 +73,9 @@ def error_page(request, status: int, title: str, message: str):
 
 
 def handler404(request, exception=None):
-    return error_page(request, 404, _("Not found"), _("This page does not exist or you have no access to it."))
+    return error_page(
+        request, 404, _("Not found"), _("This page does not exist or you have no access to it.")
+    )
 
 
 def handler403(request, exception=None):

@@ -19,8 +19,11 @@ class Command(BaseCommand):
         with transaction.atomic():
             staff = StaffToken.objects.create(name=name, token_hash=token_hash(token))
             event_record(
-                actor=Actor.system(), action="staff_token.created", obj_type="staff_token",
-                obj_id=staff.pk, after={"name": name},
+                actor=Actor.system(),
+                action="staff_token.created",
+                obj_type="staff_token",
+                obj_id=staff.pk,
+                after={"name": name},
             )
         self.stdout.write(f"Staff token '{name}' created. It is shown only now:")
         self.stdout.write(token)

@@ -15,8 +15,18 @@ class Command(BaseCommand):
         from gunicorn.app.wsgiapp import WSGIApplication
 
         argv = [
-            "gunicorn", "ilp.wsgi:application", "--bind", bind, "--workers", str(workers),
-            "--threads", str(threads), "--access-logfile", "-", "--timeout", "60",
+            "gunicorn",
+            "ilp.wsgi:application",
+            "--bind",
+            bind,
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--access-logfile",
+            "-",
+            "--timeout",
+            "60",
         ]
         import sys
 
