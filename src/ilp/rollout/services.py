@@ -8,3 +8,15 @@ def packs_auto_assign(*, actor, packs) -> None:
     same transaction. To be implemented by the rollout work.
     """
     return None
+
+
+def licenses_move(*, actor, licenses, target_pack) -> None:
+    """Rebind active device licenses to `target_pack` (split with unit IDs, merge).
+
+    The caller holds the row locks and adjusts `seats_used` of both packs; this rebinds the
+    rows and re-issues their signed documents so they name the new pack. (The rollout work
+    adds the re-signing.)
+    """
+    from .models import DeviceLicense
+
+    DeviceLicense.objects.filter(pk__in=[lic.pk for lic in licenses]).update(pack=target_pack)
