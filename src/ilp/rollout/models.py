@@ -21,6 +21,14 @@ class UmsInstance(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
+        constraints = [
+            # At most one UMS per company receives new packs automatically.
+            models.UniqueConstraint(
+                fields=["company"],
+                condition=Q(auto_assign=True),
+                name="one_auto_assign_ums_per_company",
+            )
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.ums_id})"
@@ -76,3 +84,21 @@ class DeviceLicense(models.Model):
 
     def __str__(self):
         return f"{self.license_id} {self.unit_id}"
+
+
+class SigningKey(models.Model):
+    """A public Ed25519 key that signed (or signs) license documents; the JWKS lists them all.
+
+    Only public keys live in the database: every app process publishes the same JWKS, and a
+    key stays listed after rotation so that licenses it signed keep verifying.
+    """
+
+    kid = models.CharField(max_length=64, unique=True)  # RFC 7638 thumbprint
+    public_jwk = models.JSONField()  # {"kty": "OKP", "crv": "Ed25519", "x": …}
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.kid
