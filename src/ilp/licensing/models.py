@@ -58,6 +58,8 @@ class Order(models.Model):
     contact_outcome = models.CharField(max_length=32, null=True, blank=True)
     status = models.CharField(max_length=24, default="fulfilled")
     request_hash = models.CharField(max_length=64)  # canonical body hash, for replay checks
+    # The response body as first returned: an identical replay returns exactly this.
+    result = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
