@@ -3,6 +3,8 @@
 import datetime
 import itertools
 
+from django.db import models
+
 from ilp.core.ids import crockford
 from ilp.licensing.models import Product, ProductPack, SubscriptionKey
 
@@ -65,3 +67,23 @@ def make_pack(
         else (expires_on or (first.expires_on if first else key.expires_on)),
         **fields,
     )
+
+
+def make_license(pack, unit_id: str | None = None, *, ums=None, bump: bool = True):
+    """An active device license on `pack` (as rollout would issue it); `bump` counts the seat."""
+    from ilp.rollout.models import DeviceLicense
+
+    lic = DeviceLicense.objects.create(
+        license_id=f"L-{crockford(12)}",
+        company_id=pack.company_id,
+        product_id=pack.product_id,
+        pack=pack,
+        ums=ums,
+        unit_id=unit_id or f"00E0C5{crockford(6)}",
+        expires_on=pack.expires_on,
+        token="test-token",
+    )
+    if bump:
+        ProductPack.objects.filter(pk=pack.pk).update(seats_used=models.F("seats_used") + 1)
+        pack.refresh_from_db()
+    return lic

@@ -1,13 +1,371 @@
-"""Renewals (rules 6–8). Placeholder until the renewals work lands: the interface is fixed."""
+"""Renewals (rules 6–8): apply a renewal order per product, and redeem a decreased one.
 
-from ilp.core.errors import Invalid
+Which packs a renewal renews: the live packs of the product under the key whose expiry is
+the product's current expiry there (the latest expiry among its live packs). Normally that
+is every active pack; in a late renewal they have all just expired at that date and are
+renewed all the same (backdated: the new expiry counts from the old one, not from today).
+Packs left behind by an earlier decreased renewal expire earlier and are not renewed again.
+
+Locks: the subscription key row first, then the renewal, then packs in primary-key order —
+the same order in every operation, so concurrent renewals, redemptions, splits and merges
+queue instead of deadlocking.
+"""
+
+import calendar
+import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ilp.audit.services import event_record
+from ilp.core.actors import Actor
+from ilp.core.authz import Role
+from ilp.core.errors import Conflict, Invalid, NotFound
+from ilp.notifications.services import mail_enqueue
+
+from ..models import Order, Product, ProductPack, Renewal, SubscriptionKey
+from .pack_ops import pack_id_new, packs_lock
 
 
-def renewal_order_apply(*, actor, order, subscription_key, items):
-    """Apply a renewal order's items to its subscription key, per product.
+def months_add(day: datetime.date, months: int) -> datetime.date:
+    """Calendar months; the day is clamped to the month's end (2027-01-31 + 1 → 2027-02-28)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    last = calendar.monthrange(year, month)[1]
+    return day.replace(year=year, month=month, day=min(day.day, last))
+
+
+@dataclass
+class _Item:
+    product: Product
+    seats: int
+    term_months: int
+
+
+def _items_by_product(items: Iterable) -> list[_Item]:
+    """Accept OrderItems or dicts; several items of one product add up (same term only)."""
+    merged: dict[int, _Item] = {}
+    for item in items:
+        get = item.get if isinstance(item, dict) else lambda name, i=item: getattr(i, name)
+        product = get("product")
+        if not isinstance(product, Product):
+            product = Product.objects.filter(sku=str(product)).first()
+            if product is None:
+                raise Invalid(code="unknown_product", message=_("Unknown product %s.") % product)
+        seats, term = int(get("seats")), int(get("term_months"))
+        if product.is_perpetual:
+            raise Invalid(
+                code="renewal_perpetual_product",
+                message=_("%s is perpetual and cannot be renewed.") % product.sku,
+            )
+        if product.pk in merged:
+            if merged[product.pk].term_months != term:
+                raise Invalid(
+                    code="renewal_terms_differ",
+                    message=_("Items of %s name different terms.") % product.sku,
+                )
+            merged[product.pk].seats += seats
+        else:
+            merged[product.pk] = _Item(product, seats, term)
+    return list(merged.values())
+
+
+def renewable_packs(*, subscription_key, product, locked: bool = False) -> list[ProductPack]:
+    """The live packs a renewal of `product` under the key renews (see the module doc)."""
+    qs = ProductPack.objects.filter(
+        subscription_key=subscription_key, product=product, state=ProductPack.State.LIVE
+    )
+    if locked:
+        live = packs_lock(qs.values_list("pk", flat=True))
+    else:
+        live = list(qs.order_by("pk"))
+    latest = max((p.expires_on for p in live if p.expires_on), default=None)
+    return [p for p in live if latest is not None and p.expires_on == latest]
+
+
+def _recipients(company) -> list:
+    from ilp.accounts.models import Membership
+
+    return list(
+        Membership.objects.select_related("user")
+        .filter(company=company, user__is_active=True)
+        .filter(Q(role=Role.ADMINISTRATOR) | Q(notify=True))
+        .order_by("pk")
+    )
+
+
+def _mail(*, company, template: str, context: dict) -> None:
+    for membership in _recipients(company):
+        mail_enqueue(
+            to=membership.user.email,
+            template=template,
+            context={**context, "company": company, "user": membership.user},
+            language=membership.user.language or "en",
+        )
+
+
+def _renewal_figures(renewal: Renewal) -> dict:
+    return {
+        "order_number": renewal.order.order_number,
+        "product": renewal.product.sku,
+        "seats": renewal.seats,
+        "old_expires_on": renewal.old_expires_on.isoformat(),
+        "expires_on": renewal.expires_on.isoformat(),
+        "status": renewal.status,
+    }
+
+
+def _key_extend(key: SubscriptionKey, expires_on: datetime.date) -> None:
+    if key.expires_on is None or key.expires_on < expires_on:
+        key.expires_on = expires_on
+        key.save(update_fields=["expires_on"])
+
+
+@transaction.atomic
+def renewal_order_apply(*, actor: Actor, order: Order, subscription_key, items):
+    """Apply a renewal order's items to its subscription key, per product (rules 6–8).
 
     Called by `order_create` inside its transaction, after the Order and its OrderItems exist.
     Returns `(status, packs)`: status "fulfilled" or "awaiting_redemption", and the packs the
     order created or extended (API.md `product_packs`).
     """
-    raise Invalid("Renewal orders are not supported yet.", code="renewal_not_supported")
+    key = SubscriptionKey.objects.select_for_update().get(pk=subscription_key.pk)
+    if key.company_id != order.company_id:
+        raise Invalid(
+            code="subscription_key_not_found",
+            message=_("Subscription key %s does not belong to this customer.") % key.key,
+        )
+    plan = _items_by_product(items)
+    if not plan:
+        raise Invalid(code="no_items", message=_("A renewal order needs at least one item."))
+    touched: list[ProductPack] = []
+    applied: list[Renewal] = []
+    waiting: list[Renewal] = []
+    for item in plan:
+        if Renewal.objects.filter(
+            subscription_key=key,
+            product=item.product,
+            status=Renewal.Status.AWAITING_REDEMPTION,
+        ).exists():
+            raise Conflict(
+                code="renewal_pending",
+                message=_(
+                    "A renewal of %(product)s under %(key)s still waits for redemption; "
+                    "it must be redeemed before the next one."
+                )
+                % {"product": item.product.sku, "key": key.key},
+            )
+        packs = renewable_packs(subscription_key=key, product=item.product, locked=True)
+        if not packs:
+            raise Invalid(
+                code="product_not_on_key",
+                message=_("Subscription key %(key)s holds no %(product)s packs to renew.")
+                % {"key": key.key, "product": item.product.sku},
+            )
+        active_seats = sum(p.seats for p in packs)
+        old_expiry = packs[0].expires_on
+        new_expiry = months_add(old_expiry, item.term_months)
+        renewal = Renewal(
+            order=order,
+            subscription_key=key,
+            company_id=key.company_id,
+            product=item.product,
+            seats=item.seats,
+            term_months=item.term_months,
+            old_expires_on=old_expiry,
+            expires_on=new_expiry,
+        )
+        if item.seats < active_seats:
+            renewal.status = Renewal.Status.AWAITING_REDEMPTION
+            renewal.save()
+            waiting.append(renewal)
+        else:
+            renewal.status = Renewal.Status.APPLIED
+            renewal.save()
+            applied.append(renewal)
+            for p in packs:
+                p.expires_on = new_expiry
+                p.save(update_fields=["expires_on"])
+            touched.extend(packs)
+            if item.seats > active_seats:
+                extra = ProductPack.objects.create(
+                    pack_id=pack_id_new(item.product),
+                    subscription_key=key,
+                    company_id=key.company_id,
+                    product=item.product,
+                    seats=item.seats - active_seats,
+                    # The renewed packs' start, so that the customer can merge it later
+                    # (rule 10 asks for equal dates); it is active from now on anyway.
+                    starts_on=min(p.starts_on for p in packs),
+                    expires_on=new_expiry,
+                    order=order,
+                )
+                from ilp.rollout.services import packs_auto_assign
+
+                packs_auto_assign(actor=actor, packs=[extra])
+                touched.append(extra)
+            _key_extend(key, new_expiry)
+        event_record(
+            actor=actor,
+            company=key.company,
+            action=f"renewal.{renewal.status}",
+            obj_type="renewal",
+            obj_id=f"{order.order_number}/{item.product.sku}",
+            before={"seats": active_seats, "expires_on": old_expiry.isoformat()},
+            after=_renewal_figures(renewal),
+        )
+
+    if applied:
+        _mail(
+            company=key.company,
+            template="renewal_applied",
+            context={"key": key, "order": order, "renewals": applied},
+        )
+    if waiting:
+        _mail(
+            company=key.company,
+            template="renewal_awaiting",
+            context={"key": key, "order": order, "renewals": waiting},
+        )
+    status = "awaiting_redemption" if waiting else "fulfilled"
+    return status, touched
+
+
+def renewal_candidates(*, renewal: Renewal) -> list[ProductPack]:
+    """The packs a redemption may pick from: live, same key and product, old expiry."""
+    return list(
+        ProductPack.objects.filter(
+            subscription_key_id=renewal.subscription_key_id,
+            product_id=renewal.product_id,
+            state=ProductPack.State.LIVE,
+            expires_on=renewal.old_expires_on,
+        )
+        .select_related("product", "subscription_key", "merged_into", "assignment__ums")
+        .with_status()
+        .order_by("created_at", "pk")
+    )
+
+
+@transaction.atomic
+def renewal_redeem(*, actor: Actor, renewal: Renewal, packs: Sequence[ProductPack]) -> list:
+    """Redeem a decreased renewal (rule 8): the picked whole packs get the new expiry.
+
+    Their seats must add up exactly to the renewed seats; the packs not picked keep the old
+    expiry and run out. Returns the picked packs.
+    """
+    SubscriptionKey.objects.select_for_update().filter(pk=renewal.subscription_key_id).first()
+    renewal = (
+        Renewal.objects.select_for_update()
+        .select_related("order", "product", "subscription_key", "company")
+        .get(pk=renewal.pk)
+    )
+    if renewal.status == Renewal.Status.REDEEMED:
+        raise Conflict(
+            code="renewal_already_redeemed",
+            message=_("The renewal %(order)s of %(product)s was already redeemed.")
+            % {"order": renewal.order.order_number, "product": renewal.product.sku},
+        )
+    if renewal.status != Renewal.Status.AWAITING_REDEMPTION:
+        raise Conflict(
+            code="renewal_not_awaiting",
+            message=_("The renewal %(order)s of %(product)s was applied and needs no redemption.")
+            % {"order": renewal.order.order_number, "product": renewal.product.sku},
+        )
+    pks = list(dict.fromkeys(p.pk for p in packs))
+    if not pks:
+        raise Invalid(code="no_packs_picked", message=_("Pick the packs to keep for this renewal."))
+    picked = packs_lock(pks)
+    for p in picked:
+        if (
+            p.subscription_key_id != renewal.subscription_key_id
+            or p.product_id != renewal.product_id
+            or p.state != ProductPack.State.LIVE
+            or p.expires_on != renewal.old_expires_on
+        ):
+            raise Invalid(
+                code="pack_not_renewable",
+                message=_(
+                    "Pack %(pack)s is not one of the %(product)s packs of %(key)s that expire "
+                    "on %(date)s, so this renewal cannot keep it."
+                )
+                % {
+                    "pack": p.pack_id,
+                    "product": renewal.product.sku,
+                    "key": renewal.subscription_key.key,
+                    "date": renewal.old_expires_on.isoformat(),
+                },
+            )
+    total = sum(p.seats for p in picked)
+    if total != renewal.seats:
+        raise Invalid(
+            code="seats_not_conserved",
+            message=_(
+                "The picked packs hold %(total)s seats; the renewal is for exactly "
+                "%(seats)s. Pick other packs, or split one to fit."
+            )
+            % {"total": total, "seats": renewal.seats},
+        )
+    for p in picked:
+        p.expires_on = renewal.expires_on
+        p.save(update_fields=["expires_on"])
+    renewal.status = Renewal.Status.REDEEMED
+    renewal.redeemed_at = timezone.now()
+    renewal.save(update_fields=["status", "redeemed_at"])
+    _key_extend(renewal.subscription_key, renewal.expires_on)
+    event_record(
+        actor=actor,
+        company=renewal.company,
+        action="renewal.redeemed",
+        obj_type="renewal",
+        obj_id=f"{renewal.order.order_number}/{renewal.product.sku}",
+        before={"status": Renewal.Status.AWAITING_REDEMPTION},
+        after={**_renewal_figures(renewal), "product_packs": [p.pack_id for p in picked]},
+    )
+    _mail(
+        company=renewal.company,
+        template="renewal_applied",
+        context={"key": renewal.subscription_key, "order": renewal.order, "renewals": [renewal]},
+    )
+    return picked
+
+
+def renewal_get_for_redeem(*, membership, order_number: str, product: str | None, packs) -> Renewal:
+    """Which renewal of an order a redemption addresses.
+
+    An order renewing several products has one renewal per product under one order number:
+    the request's `product`, else the picked packs' product, else the order's only renewal
+    waiting for redemption.
+    """
+    renewals = list(
+        Renewal.objects.filter(company_id=membership.company_id, order__order_number=order_number)
+        .select_related("product", "order")
+        .order_by("pk")
+    )
+    if not renewals:
+        raise NotFound(
+            code="renewal_not_found", message=_("No renewal with order number %s.") % order_number
+        )
+    sku = product
+    if sku is None and packs:
+        skus = {p.product.sku for p in packs}
+        if len(skus) > 1:
+            raise Invalid(
+                code="packs_mixed_products",
+                message=_("Pick packs of one product per redemption."),
+            )
+        sku = skus.pop()
+    if sku is not None:
+        for r in renewals:
+            if r.product.sku == sku.upper():
+                return r
+        raise NotFound(
+            code="renewal_not_found",
+            message=_("Order %(order)s renews no %(product)s.")
+            % {"order": order_number, "product": sku},
+        )
+    waiting = [r for r in renewals if r.status == Renewal.Status.AWAITING_REDEMPTION]
+    return (waiting or renewals)[0]
