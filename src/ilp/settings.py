@@ -173,6 +173,8 @@ NINJA_PAGINATION_MAX_LIMIT = 500
 
 # Throttling (per client address), see core/throttle.py.
 ILP_THROTTLE_LOGIN = env.str("ILP_THROTTLE_LOGIN", default="20/m")
+# Invitation look-ups and accepts without credentials, per client address.
+ILP_THROTTLE_INVITATION = env.str("ILP_THROTTLE_INVITATION", default="60/m")
 
 LOGGING = {
     "version": 1,

@@ -1,3 +1,267 @@
-from ninja import Router
+"""Accounts API: authentication, self, company, members, invitations, access requests."""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from ninja import Router, Status
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from ilp.core.auth import CompanyAuth, UserAuth, authenticate
+from ilp.core.authz import Permission
+from ilp.core.errors import AppError, PermissionDenied, Unauthorized
+from ilp.core.throttle import client_address, throttle_hit
+
+from . import selectors, services
+from .models import normalize_email
+from .schemas import (
+    AcceptIn,
+    AcceptOut,
+    AccessRequestOut,
+    CompanyOut,
+    CompanyPatch,
+    InvitationIn,
+    InvitationOut,
+    InvitationPublicOut,
+    MemberOut,
+    MeOut,
+    RoleIn,
+    TokenIn,
+    TokenOut,
+)
 
 router = Router(tags=["accounts"])
+
+# The problem+json answers a route may give, for the OpenAPI document.
+_ERR = {401: dict, 403: dict, 404: dict, 409: dict, 422: dict}
+
+
+# --- authentication and self ---------------------------------------------------------------
+
+
+@router.post("/auth/tokens", response={201: TokenOut, 401: dict, 422: dict, 429: dict}, auth=None)
+def create_token(request, payload: TokenIn):
+    """Log in with e-mail and password for a new API token (shown only here)."""
+    throttle_hit(scope="login", ident=f"{client_address(request)}:{normalize_email(payload.email)}")
+    _token, raw = services.auth_token_issue(
+        email=payload.email, password=payload.password, name=payload.name
+    )
+    return Status(201, {"token": raw})
+
+
+@router.delete("/auth/tokens/current", response={204: None, 401: dict, 422: dict}, auth=UserAuth())
+def revoke_current_token(request):
+    """Revoke the API token this request is made with."""
+    api_token = request.auth.api_token
+    if api_token is None:
+        raise AppError(_("This request is not made with an API token."), code="not_token_auth")
+    services.api_token_revoke(
+        actor=request.auth.actor, user=request.auth.user, token_id=api_token.pk
+    )
+    return Status(204, None)
+
+
+@router.get("/me", response={200: MeOut, 401: dict}, auth=UserAuth())
+def me(request):
+    """The calling person and the companies they belong to, with their role in each."""
+    user = request.auth.user
+    return {
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "language": user.language,
+        "default_company": user.default_company.gaid if user.default_company_id else None,
+        "companies": [
+            {"gaid": m.company.gaid, "name": m.company.name, "role": m.role}
+            for m in selectors.memberships_of(user=user)
+        ],
+    }
+
+
+# --- company and members -------------------------------------------------------------------
+
+
+@router.get("/companies/{gaid}", response={200: CompanyOut, **_ERR}, auth=CompanyAuth())
+def company_get(request, gaid: str):
+    """The company's details, GAID included."""
+    return request.auth.membership.company
+
+
+@router.patch(
+    "/companies/{gaid}",
+    response={200: CompanyOut, **_ERR},
+    auth=CompanyAuth(Permission.MANAGE_MEMBERS),
+)
+def company_patch(request, gaid: str, payload: CompanyPatch):
+    """Change the company's name or address (administrator); the GAID never changes."""
+    return services.company_update(
+        actor=request.auth.actor,
+        company=request.auth.membership.company,
+        **payload.dict(exclude_unset=True, exclude_none=True),
+    )
+
+
+@router.get("/companies/{gaid}/members", response=list[MemberOut], auth=CompanyAuth())
+@paginate(LimitOffsetPagination)
+def member_list(request, gaid: str):
+    """The company's members and their roles."""
+    return selectors.company_members(membership=request.auth.membership)
+
+
+@router.patch(
+    "/companies/{gaid}/members/{email}",
+    response={200: MemberOut, **_ERR},
+    auth=CompanyAuth(Permission.MANAGE_MEMBERS),
+)
+def member_patch(request, gaid: str, email: str, payload: RoleIn):
+    """Change a member's role (administrator); the last administrator stays one (409)."""
+    return services.member_role_change(
+        actor=request.auth.actor,
+        company=request.auth.membership.company,
+        email=email,
+        role=payload.role,
+    )
+
+
+@router.delete(
+    "/companies/{gaid}/members/{email}",
+    response={204: None, **_ERR},
+    auth=CompanyAuth(Permission.MANAGE_MEMBERS),
+)
+def member_delete(request, gaid: str, email: str):
+    """Remove a member (administrator); the last administrator cannot be removed (409)."""
+    services.member_remove(
+        actor=request.auth.actor, company=request.auth.membership.company, email=email
+    )
+    return Status(204, None)
+
+
+# --- invitations and access requests -------------------------------------------------------
+
+
+@router.post(
+    "/companies/{gaid}/invitations",
+    response={201: InvitationOut, **_ERR},
+    auth=CompanyAuth(Permission.MANAGE_MEMBERS),
+)
+def invitation_post(request, gaid: str, payload: InvitationIn):
+    """Invite an e-mail address with a role (administrator); the link is mailed."""
+    invitation, _raw = services.invitation_create(
+        actor=request.auth.actor,
+        company=request.auth.membership.company,
+        email=payload.email,
+        role=payload.role,
+    )
+    return Status(201, invitation)
+
+
+@router.get(
+    "/companies/{gaid}/invitations",
+    response=list[InvitationOut],
+    auth=CompanyAuth(Permission.MANAGE_MEMBERS),
+)
+@paginate(LimitOffsetPagination)
+def invitation_list(request, gaid: str):
+    """The company's pending invitations (administrator)."""
+    return selectors.invitations_pending(membership=request.auth.membership)
+
+
+@router.delete(
+    "/companies/{gaid}/invitations/{invitation_id}",
+    response={204: None, **_ERR},
+    auth=CompanyAuth(Permission.MANAGE_MEMBERS),
+)
+def invitation_delete(request, gaid: str, invitation_id: int):
+    """Withdraw a pending invitation (administrator); its link stops working."""
+    services.invitation_withdraw(
+        actor=request.auth.actor,
+        company=request.auth.membership.company,
+        invitation_id=invitation_id,
+    )
+    return Status(204, None)
+
+
+@router.get(
+    "/companies/{gaid}/access-requests",
+    response=list[AccessRequestOut],
+    auth=CompanyAuth(Permission.MANAGE_MEMBERS),
+)
+@paginate(LimitOffsetPagination)
+def access_request_list(request, gaid: str):
+    """Order contacts waiting for an invitation (administrator)."""
+    return selectors.access_requests_pending(membership=request.auth.membership)
+
+
+@router.post(
+    "/companies/{gaid}/access-requests/{access_request_id}/invite",
+    response={201: InvitationOut, **_ERR},
+    auth=CompanyAuth(Permission.MANAGE_MEMBERS),
+)
+def access_request_invite(request, gaid: str, access_request_id: int, payload: RoleIn):
+    """Invite the person behind an access request with a role (administrator)."""
+    invitation, _raw = services.access_request_invite(
+        actor=request.auth.actor,
+        company=request.auth.membership.company,
+        access_request_id=access_request_id,
+        role=payload.role,
+    )
+    return Status(201, invitation)
+
+
+@router.delete(
+    "/companies/{gaid}/access-requests/{access_request_id}",
+    response={204: None, **_ERR},
+    auth=CompanyAuth(Permission.MANAGE_MEMBERS),
+)
+def access_request_delete(request, gaid: str, access_request_id: int):
+    """Dismiss an access request without inviting anyone (administrator)."""
+    services.access_request_dismiss(
+        actor=request.auth.actor,
+        company=request.auth.membership.company,
+        access_request_id=access_request_id,
+    )
+    return Status(204, None)
+
+
+@router.get(
+    "/invitations/{token}", response={200: InvitationPublicOut, 404: dict, 429: dict}, auth=None
+)
+def invitation_lookup(request, token: str):
+    """What an invitation link offers: company, e-mail, role, whether the account exists."""
+    throttle_hit(scope="invitation", ident=client_address(request))
+    invitation = selectors.invitation_by_token(token=token)
+    services.invitation_check(invitation)
+    return {
+        "gaid": invitation.company.gaid,
+        "company_name": invitation.company.name,
+        "email": invitation.email,
+        "role": invitation.role,
+        "account_exists": selectors.account_exists(invitation.email),
+        "expires_at": invitation.expires_at,
+    }
+
+
+@router.post(
+    "/invitations/{token}/accept",
+    response={200: AcceptOut, 401: dict, 403: dict, 404: dict, 409: dict, 422: dict, 429: dict},
+    auth=None,
+)
+def invitation_accept(request, token: str, payload: AcceptIn | None = None):
+    """Accept an invitation: a new person registers (names, password); an existing user sends
+    their own token or session and an empty body."""
+    throttle_hit(scope="invitation", ident=client_address(request))
+    principal = authenticate(request)
+    if principal is None and request.headers.get("Authorization"):
+        raise Unauthorized()
+    if principal is not None and principal.kind != "user":
+        raise PermissionDenied(
+            code="wrong_credential_kind", message=_("These credentials cannot be used here.")
+        )
+    payload = payload or AcceptIn()
+    with transaction.atomic():
+        membership, _person = services.invitation_accept(
+            token=token,
+            user=principal.user if principal else None,
+            first_name=payload.first_name,
+            last_name=payload.last_name,
+            password=payload.password,
+        )
+    return Status(200, {"gaid": membership.company.gaid, "role": membership.role})

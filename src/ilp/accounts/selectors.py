@@ -1,8 +1,12 @@
 """Reads of people and access. Every company-scoped read starts from a membership."""
 
-from ilp.core.errors import NotFound
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .models import Membership
+from ilp.core.errors import NotFound
+from ilp.core.ids import token_hash
+
+from .models import AccessRequest, ApiToken, Invitation, Membership, User, normalize_email
 
 
 def membership_get(*, user, gaid: str) -> Membership:
@@ -23,3 +27,64 @@ def memberships_of(*, user):
         .filter(user=user)
         .order_by("company__name", "company__gaid")
     )
+
+
+def company_members(*, membership: Membership):
+    """The members of the acting membership's company, by e-mail."""
+    return (
+        Membership.objects.select_related("user")
+        .filter(company_id=membership.company_id)
+        .order_by("user__email")
+    )
+
+
+def member_get(*, membership: Membership, email: str) -> Membership:
+    found = (
+        company_members(membership=membership)
+        .filter(user__email__iexact=normalize_email(email))
+        .first()
+    )
+    if found is None:
+        raise NotFound(_("No such member."), code="member_not_found")
+    return found
+
+
+def invitations_pending(*, membership: Membership):
+    """The company's invitations that can still be accepted, newest first."""
+    return (
+        Invitation.objects.select_related("invited_by")
+        .filter(
+            company_id=membership.company_id,
+            accepted_at__isnull=True,
+            withdrawn_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+def access_requests_pending(*, membership: Membership):
+    """The company's unresolved access requests (order contacts waiting for an invitation)."""
+    return AccessRequest.objects.filter(
+        company_id=membership.company_id, resolved_at__isnull=True
+    ).order_by("created_at", "pk")
+
+
+def invitation_by_token(*, token: str) -> Invitation:
+    """The invitation behind a link token (any state); NotFound for an unknown token."""
+    invitation = (
+        Invitation.objects.select_related("company").filter(token_hash=token_hash(token)).first()
+    )
+    if invitation is None:
+        raise NotFound(_("This invitation link is not valid."), code="invitation_not_found")
+    return invitation
+
+
+def account_exists(email: str) -> bool:
+    """Whether a person with this e-mail can log in (a pending contact cannot yet)."""
+    user = User.objects.filter(email__iexact=normalize_email(email)).first()
+    return user is not None and user.has_usable_password()
+
+
+def api_tokens_of(*, user):
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at")

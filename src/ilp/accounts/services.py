@@ -4,18 +4,32 @@ event and its outbox mail."""
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
+from ilp.core.auth import STAFF_TOKEN_PREFIX, USER_TOKEN_PREFIX
 from ilp.core.authz import Role
-from ilp.core.errors import Conflict, Invalid
+from ilp.core.errors import Conflict, Invalid, NotFound, PermissionDenied, Unauthorized
 from ilp.core.ids import crockford, new_token, token_hash
 from ilp.notifications.services import mail_enqueue
 
-from .models import AccessRequest, Company, Invitation, Membership, User, normalize_email
+from .models import (
+    AccessRequest,
+    ApiToken,
+    Company,
+    Invitation,
+    Membership,
+    StaffToken,
+    User,
+    normalize_email,
+)
 
 INVITATION_TOKEN_PREFIX = "ilpi"
 
@@ -165,14 +179,18 @@ def invitation_create(
     email = normalize_email(email)
     if role not in Role.values:
         raise Invalid(
-            _("Unknown role."), code="invalid_role", errors=[{"loc": ["role"], "msg": "unknown"}]
+            _("Unknown role."),
+            code="invalid_role",
+            errors=[{"loc": ["body", "role"], "msg": _("Unknown role.")}],
         )
-    if not email or "@" not in email:
+    try:
+        validate_email(email)
+    except DjangoValidationError:
         raise Invalid(
             _("Enter a valid e-mail address."),
             code="invalid_email",
-            errors=[{"loc": ["email"], "msg": "invalid e-mail"}],
-        )
+            errors=[{"loc": ["body", "email"], "msg": _("Enter a valid e-mail address.")}],
+        ) from None
     if Membership.objects.filter(company=company, user__email__iexact=email).exists():
         raise Conflict(_("This person already is a member of the company."), code="already_member")
     return _invitation_issue(
@@ -306,3 +324,444 @@ def _set_default_company(user: User, company: Company) -> None:
     if user.default_company_id is None:
         user.default_company = company
         user.save(update_fields=["default_company"])
+
+
+# --- invitations: withdraw, accept, access requests ----------------------------------------
+
+
+@transaction.atomic
+def invitation_withdraw(*, actor: Actor, company: Company, invitation_id: int) -> Invitation:
+    """Withdraw a pending invitation of the company; its link stops working."""
+    invitation = (
+        Invitation.objects.select_for_update()
+        .filter(company=company, pk=invitation_id, accepted_at__isnull=True)
+        .first()
+    )
+    if invitation is None:
+        raise NotFound(_("No such invitation."), code="invitation_not_found")
+    if invitation.withdrawn_at is None:
+        invitation.withdrawn_at = timezone.now()
+        invitation.save(update_fields=["withdrawn_at"])
+        event_record(
+            actor=actor,
+            company=company,
+            action="invitation.withdrawn",
+            obj_type="invitation",
+            obj_id=invitation.pk,
+            before={"email": invitation.email, "role": invitation.role},
+        )
+    return invitation
+
+
+def invitation_check(invitation: Invitation) -> None:
+    """409 unless the invitation can still be accepted."""
+    if invitation.accepted_at is not None:
+        raise Conflict(_("This invitation has already been used."), code="invitation_used")
+    if invitation.withdrawn_at is not None:
+        raise Conflict(_("This invitation has been withdrawn."), code="invitation_withdrawn")
+    if invitation.expires_at <= timezone.now():
+        raise Conflict(_("This invitation has expired."), code="invitation_expired")
+
+
+def _password_errors(password: str, user: User) -> list[str]:
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        return [str(m) for m in exc.messages]
+    return []
+
+
+@transaction.atomic
+def invitation_accept(
+    *,
+    token: str,
+    user: User | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    password: str = "",
+) -> tuple[Membership, User]:
+    """Accept an invitation: as the logged-in `user` (an existing account), or as a new person
+    registering with name and password. Single use; the invitation is locked while accepted.
+
+    A registered person must be logged in as the invited e-mail (403 otherwise); a person
+    without an account registers (422 with field errors for missing names or a weak password).
+    """
+    invitation = (
+        Invitation.objects.select_for_update()
+        .select_related("company")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+    if invitation is None:
+        raise NotFound(_("This invitation link is not valid."), code="invitation_not_found")
+    invitation_check(invitation)
+    company = invitation.company
+    invited = _user_by_email(invitation.email)
+    if user is not None:
+        if normalize_email(user.email) != normalize_email(invitation.email):
+            raise PermissionDenied(
+                _("This invitation is for another e-mail address. Log in as %(email)s.")
+                % {"email": invitation.email},
+                code="invitation_email_mismatch",
+            )
+        person = user
+        if not user_is_registered(person):  # pragma: no cover - cannot be logged in without
+            raise PermissionDenied(code="invitation_email_mismatch")
+    elif user_is_registered(invited):
+        raise Unauthorized(
+            _("An account with this e-mail exists. Log in to accept the invitation."),
+            code="login_required",
+        )
+    else:
+        person = invited or User(email=invitation.email)
+        person.first_name = (first_name or "").strip()[:150]
+        person.last_name = (last_name or "").strip()[:150]
+        errors = []
+        if not person.first_name:
+            errors.append({"loc": ["body", "first_name"], "msg": _("Enter your first name.")})
+        if not person.last_name:
+            errors.append({"loc": ["body", "last_name"], "msg": _("Enter your last name.")})
+        for message in _password_errors(password or "", person):
+            errors.append({"loc": ["body", "password"], "msg": message})
+        if not password:
+            errors.append({"loc": ["body", "password"], "msg": _("Enter a password.")})
+        if errors:
+            raise Invalid(_("Some fields are invalid."), code="validation_error", errors=errors)
+        person.set_password(password)
+        if person.default_company_id is None:
+            person.default_company = company
+        person.save()
+    membership = Membership.objects.select_for_update().filter(user=person, company=company).first()
+    if membership is None:
+        membership = Membership.objects.create(user=person, company=company, role=invitation.role)
+        _set_default_company(person, company)
+        event_record(
+            actor=Actor.for_user(person),
+            company=company,
+            action="member.added",
+            obj_type="membership",
+            obj_id=person.email,
+            after={"role": invitation.role, "invitation": invitation.pk},
+        )
+    now = timezone.now()
+    invitation.accepted_at = now
+    invitation.accepted_by = person
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    AccessRequest.objects.filter(
+        company=company, email__iexact=invitation.email, resolved_at__isnull=True
+    ).update(resolved_at=now)
+    event_record(
+        actor=Actor.for_user(person),
+        company=company,
+        action="invitation.accepted",
+        obj_type="invitation",
+        obj_id=invitation.pk,
+        after={"email": person.email, "role": membership.role},
+    )
+    return membership, person
+
+
+@transaction.atomic
+def access_request_invite(
+    *, actor: Actor, company: Company, access_request_id: int, role: str
+) -> tuple[Invitation, str]:
+    """Turn a pending access request into an invitation (one click for the administrator)."""
+    access_request = (
+        AccessRequest.objects.select_for_update()
+        .filter(company=company, pk=access_request_id, resolved_at__isnull=True)
+        .first()
+    )
+    if access_request is None:
+        raise NotFound(_("No such access request."), code="access_request_not_found")
+    invitation, token = invitation_create(
+        actor=actor, company=company, email=access_request.email, role=role
+    )
+    access_request.invitation = invitation
+    access_request.resolved_at = timezone.now()
+    access_request.save(update_fields=["invitation", "resolved_at"])
+    return invitation, token
+
+
+@transaction.atomic
+def access_request_dismiss(*, actor: Actor, company: Company, access_request_id: int) -> None:
+    """Close a pending access request without inviting anyone."""
+    access_request = (
+        AccessRequest.objects.select_for_update()
+        .filter(company=company, pk=access_request_id, resolved_at__isnull=True)
+        .first()
+    )
+    if access_request is None:
+        raise NotFound(_("No such access request."), code="access_request_not_found")
+    access_request.resolved_at = timezone.now()
+    access_request.save(update_fields=["resolved_at"])
+    event_record(
+        actor=actor,
+        company=company,
+        action="access_request.dismissed",
+        obj_type="access_request",
+        obj_id=access_request.pk,
+        before={"email": access_request.email},
+    )
+
+
+# --- company and members -------------------------------------------------------------------
+
+COMPANY_EDITABLE = ("name", "street", "postal_code", "city", "country")
+
+
+@transaction.atomic
+def company_update(*, actor: Actor, company: Company, **fields) -> Company:
+    """Change a company's name and address; the GAID and customer number never change here."""
+    unknown = set(fields) - set(COMPANY_EDITABLE)
+    if unknown:
+        raise Invalid(
+            errors=[
+                {"loc": ["body", f], "msg": _("This field cannot be changed.")} for f in unknown
+            ]
+        )
+    company = Company.objects.select_for_update().get(pk=company.pk)
+    changes = {k: (v or "").strip() for k, v in fields.items() if v is not None}
+    if "name" in changes and not changes["name"]:
+        raise Invalid(errors=[{"loc": ["body", "name"], "msg": _("The name cannot be empty.")}])
+    if "country" in changes:
+        changes["country"] = changes["country"].upper()
+        if changes["country"] and (
+            len(changes["country"]) != 2 or not changes["country"].isalpha()
+        ):
+            raise Invalid(
+                errors=[{"loc": ["body", "country"], "msg": _("Use a two-letter country code.")}]
+            )
+    for field, value in changes.items():
+        max_length = Company._meta.get_field(field).max_length
+        if max_length and len(value) > max_length:
+            raise Invalid(
+                errors=[
+                    {
+                        "loc": ["body", field],
+                        "msg": _("At most %(n)s characters.") % {"n": max_length},
+                    }
+                ]
+            )
+    before = {k: getattr(company, k) for k in changes}
+    if before == changes:
+        return company
+    for field, value in changes.items():
+        setattr(company, field, value)
+    company.save(update_fields=list(changes))
+    event_record(
+        actor=actor,
+        company=company,
+        action="company.updated",
+        obj_type="company",
+        obj_id=company.gaid,
+        before=before,
+        after=changes,
+    )
+    return company
+
+
+def _member_locked(company: Company, email: str) -> Membership:
+    membership = (
+        Membership.objects.select_for_update()
+        .select_related("user")
+        .filter(company=company, user__email__iexact=normalize_email(email))
+        .first()
+    )
+    if membership is None:
+        raise NotFound(_("No such member."), code="member_not_found")
+    return membership
+
+
+def _ensure_not_last_administrator(company: Company, membership: Membership) -> None:
+    # Lock every administrator membership of the company (primary-key order) before
+    # counting, so that two concurrent demotions cannot both see "another one is left".
+    admins = list(_administrators(company, lock=True).values_list("pk", flat=True))
+    if membership.role == Role.ADMINISTRATOR and admins == [membership.pk]:
+        raise Conflict(
+            _("The company's last administrator can be neither removed nor demoted."),
+            code="last_administrator",
+        )
+
+
+@transaction.atomic
+def member_role_change(*, actor: Actor, company: Company, email: str, role: str) -> Membership:
+    """Give a member another role; the last administrator cannot be demoted (409)."""
+    if role not in Role.values:
+        raise Invalid(errors=[{"loc": ["body", "role"], "msg": _("Unknown role.")}])
+    _administrators(company, lock=True).first()  # lock administrators first (same order always)
+    membership = _member_locked(company, email)
+    if membership.role == role:
+        return membership
+    if role != Role.ADMINISTRATOR:
+        _ensure_not_last_administrator(company, membership)
+    before = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    event_record(
+        actor=actor,
+        company=company,
+        action="member.role_changed",
+        obj_type="membership",
+        obj_id=membership.user.email,
+        before={"role": before},
+        after={"role": role},
+    )
+    return membership
+
+
+@transaction.atomic
+def member_remove(*, actor: Actor, company: Company, email: str) -> None:
+    """Remove a member from the company; the last administrator cannot be removed (409)."""
+    list(_administrators(company, lock=True).values_list("pk", flat=True))
+    membership = _member_locked(company, email)
+    _ensure_not_last_administrator(company, membership)
+    user = membership.user
+    role = membership.role
+    membership.delete()
+    if user.default_company_id == company.pk:
+        user.default_company = None
+        user.save(update_fields=["default_company"])
+    event_record(
+        actor=actor,
+        company=company,
+        action="member.removed",
+        obj_type="membership",
+        obj_id=user.email,
+        before={"role": role},
+    )
+
+
+# --- tokens and profile --------------------------------------------------------------------
+
+
+@transaction.atomic
+def api_token_create(*, actor: Actor, user: User, name: str = "") -> tuple[ApiToken, str]:
+    """A new API token for the user; the raw token is returned once and stored hashed."""
+    token = new_token(USER_TOKEN_PREFIX)
+    api_token = ApiToken.objects.create(
+        user=user, name=(name or "").strip()[:100], token_hash=token_hash(token)
+    )
+    event_record(
+        actor=actor,
+        action="api_token.created",
+        obj_type="api_token",
+        obj_id=api_token.pk,
+        after={"user": user.email, "name": api_token.name},
+    )
+    return api_token, token
+
+
+def auth_token_issue(*, email: str, password: str, name: str = "") -> tuple[ApiToken, str]:
+    """Log in with e-mail and password for an API token; 401 alike for an unknown e-mail and a
+    wrong password (Django's backend also spends the hashing time for unknown e-mails)."""
+    user = authenticate(username=normalize_email(email), password=password or "")
+    if user is None:
+        raise Unauthorized(_("E-mail or password is wrong."), code="invalid_credentials")
+    return api_token_create(actor=Actor.for_user(user), user=user, name=name or "API")
+
+
+@transaction.atomic
+def api_token_revoke(*, actor: Actor, user: User, token_id: int) -> ApiToken:
+    """Revoke one of the user's API tokens (it stops working at once)."""
+    api_token = ApiToken.objects.select_for_update().filter(user=user, pk=token_id).first()
+    if api_token is None:
+        raise NotFound(_("No such token."), code="token_not_found")
+    if api_token.revoked_at is None:
+        api_token.revoked_at = timezone.now()
+        api_token.save(update_fields=["revoked_at"])
+        event_record(
+            actor=actor,
+            action="api_token.revoked",
+            obj_type="api_token",
+            obj_id=api_token.pk,
+            before={"user": user.email, "name": api_token.name},
+        )
+    return api_token
+
+
+@transaction.atomic
+def staff_token_create(*, actor: Actor, name: str) -> tuple[StaffToken, str]:
+    """A new staff (vendor back-office) token; the raw token is returned once."""
+    token = new_token(STAFF_TOKEN_PREFIX)
+    staff = StaffToken.objects.create(name=name, token_hash=token_hash(token))
+    event_record(
+        actor=actor,
+        action="staff_token.created",
+        obj_type="staff_token",
+        obj_id=staff.pk,
+        after={"name": name},
+    )
+    return staff, token
+
+
+LANGUAGES = ("en", "de")
+
+
+@transaction.atomic
+def profile_update(
+    *,
+    actor: Actor,
+    user: User,
+    first_name: str,
+    last_name: str,
+    language: str,
+    default_company_gaid: str | None = None,
+    notify: dict[str, bool] | None = None,
+) -> User:
+    """Change the user's own name, language, default company and per-company mail opt-ins.
+    The e-mail never changes (it is the key of the account)."""
+    errors = []
+    first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
+    if not first_name:
+        errors.append({"loc": ["first_name"], "msg": _("Enter your first name.")})
+    if not last_name:
+        errors.append({"loc": ["last_name"], "msg": _("Enter your last name.")})
+    if language not in LANGUAGES:
+        errors.append({"loc": ["language"], "msg": _("Choose English or German.")})
+    memberships = {
+        m.company.gaid: m
+        for m in Membership.objects.select_for_update()
+        .select_related("company")
+        .filter(user=user)
+        .order_by("pk")
+    }
+    default = None
+    if default_company_gaid:
+        if default_company_gaid not in memberships:
+            errors.append({"loc": ["default_company"], "msg": _("Choose one of your companies.")})
+        else:
+            default = memberships[default_company_gaid].company
+    if errors:
+        raise Invalid(errors=errors)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    before = {
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "language": user.language,
+        "default_company": user.default_company.gaid if user.default_company else None,
+    }
+    user.first_name, user.last_name, user.language = first_name[:150], last_name[:150], language
+    user.default_company = default
+    user.save(update_fields=["first_name", "last_name", "language", "default_company"])
+    changed_notify = {}
+    for gaid, wanted in (notify or {}).items():
+        membership = memberships.get(gaid)
+        if membership is not None and membership.notify != bool(wanted):
+            membership.notify = bool(wanted)
+            membership.save(update_fields=["notify"])
+            changed_notify[gaid] = bool(wanted)
+    event_record(
+        actor=actor,
+        action="user.profile_updated",
+        obj_type="user",
+        obj_id=user.email,
+        before=before,
+        after={
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "language": language,
+            "default_company": default.gaid if default else None,
+            "notify": changed_notify,
+        },
+    )
+    return user
