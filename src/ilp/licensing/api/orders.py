@@ -1,3 +1,117 @@
-from ninja import Router
+"""Orders, products and delivery tokens: the staff feed, and the company's order reads."""
+
+from ninja import Router, Status
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from ilp.core.auth import AnyAuth, CompanyAuth, StaffAuth
+from ilp.core.authz import Permission
+
+from .. import selectors
+from ..schemas import (
+    CompanyOrderOut,
+    DeliveryTokenIssued,
+    DeliveryTokenIssueIn,
+    DeliveryTokenRegistered,
+    DeliveryTokenRegisterIn,
+    OrderIn,
+    OrderOut,
+    ProblemOut,
+    ProductList,
+)
+from ..services.delivery_tokens import delivery_token_issue, delivery_token_register
+from ..services.orders import order_receive
 
 router = Router(tags=["licensing"])
+
+STAFF_PROBLEMS = {401: ProblemOut, 403: ProblemOut, 409: ProblemOut, 422: ProblemOut}
+COMPANY_PROBLEMS = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut}
+
+
+@router.get("/products", response={200: ProductList, 401: ProblemOut}, auth=AnyAuth())
+def list_products(request):
+    """The product catalogue."""
+    return {"items": list(selectors.products_list())}
+
+
+@router.post(
+    "/orders",
+    response={200: OrderOut, 201: OrderOut, **STAFF_PROBLEMS},
+    auth=StaffAuth(),
+)
+def post_order(request, body: OrderIn):
+    """Receive an order from the ERP (201; an identical replay of its order number 200)."""
+    data = body.model_dump(mode="python")
+    order, created = order_receive(
+        actor=request.auth.actor,
+        order_number=data["order_number"],
+        kind=data["kind"],
+        invoice_date=data["invoice_date"],
+        end_customer=body.end_customer.model_dump(mode="json"),
+        contact=body.contact.model_dump(mode="json") if body.contact else None,
+        subscription_key=data["subscription_key"],
+        items=[item.model_dump(mode="json") for item in body.items],
+    )
+    return Status(201 if created else 200, order.result)
+
+
+@router.get(
+    "/orders/{order_number}",
+    response={200: OrderOut, 401: ProblemOut, 403: ProblemOut, 404: ProblemOut},
+    auth=StaffAuth(),
+)
+def get_order(request, order_number: str):
+    """An order as `POST /orders` answered it, with its current status."""
+    order = selectors.order_get_staff(order_number=order_number)
+    return {**order.result, "status": order.status}
+
+
+@router.post(
+    "/delivery-tokens",
+    response={201: DeliveryTokenIssued, **STAFF_PROBLEMS},
+    auth=StaffAuth(),
+)
+def issue_delivery_token(request, body: DeliveryTokenIssueIn):
+    """Issue a delivery token for a legacy order; the token is shown only in this answer."""
+    _row, token = delivery_token_issue(
+        actor=request.auth.actor,
+        order_number=body.order_number,
+        invoice_date=body.invoice_date,
+        items=[item.model_dump(mode="json") for item in body.items],
+    )
+    return Status(201, {"token": token})
+
+
+@router.post(
+    "/companies/{gaid}/delivery-tokens",
+    response={201: DeliveryTokenRegistered, **COMPANY_PROBLEMS, 409: ProblemOut, 422: ProblemOut},
+    auth=CompanyAuth(Permission.REGISTER_DELIVERY_TOKEN),
+)
+def register_delivery_token(request, gaid: str, body: DeliveryTokenRegisterIn):
+    """Register a delivery token: its packs land in this company under a new key."""
+    membership = request.auth.membership
+    key, packs = delivery_token_register(
+        actor=request.auth.actor, membership=membership, token=body.token
+    )
+    fresh = selectors.pack_queryset(membership=membership).filter(pk__in=[p.pk for p in packs])
+    return Status(201, {"subscription_key": key.key, "product_packs": list(fresh.order_by("id"))})
+
+
+@router.get(
+    "/companies/{gaid}/orders",
+    response={200: list[CompanyOrderOut], **COMPANY_PROBLEMS},
+    auth=CompanyAuth(),
+)
+@paginate(LimitOffsetPagination)
+def list_company_orders(request, gaid: str):
+    """The company's orders, newest invoice first."""
+    return selectors.order_list(membership=request.auth.membership)
+
+
+@router.get(
+    "/companies/{gaid}/orders/{order_number}",
+    response={200: CompanyOrderOut, **COMPANY_PROBLEMS},
+    auth=CompanyAuth(),
+)
+def get_company_order(request, gaid: str, order_number: str):
+    """One of the company's orders with its items and packs."""
+    return selectors.order_get(membership=request.auth.membership, order_number=order_number)

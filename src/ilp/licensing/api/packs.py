@@ -1,3 +1,81 @@
-from ninja import Router
+"""Subscription keys and product packs of a company: reads, and the comment/archive edit."""
+
+import datetime
+
+from ninja import Query, Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from ilp.core.auth import CompanyAuth
+from ilp.core.authz import Permission
+
+from .. import selectors
+from ..schemas import KeyOut, PackOut, PackPatchIn, ProblemOut
+from ..services.packs import pack_update
 
 router = Router(tags=["licensing"])
+
+PROBLEMS = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut}
+
+
+class PackFilters(Schema):
+    product: str | None = None
+    status: str | None = None
+    subscription_key: str | None = None
+    expires_before: datetime.date | None = None
+    sort: str | None = None
+
+
+@router.get(
+    "/companies/{gaid}/subscription-keys",
+    response={200: list[KeyOut], **PROBLEMS},
+    auth=CompanyAuth(),
+)
+@paginate(LimitOffsetPagination)
+def list_keys(request, gaid: str):
+    """The company's subscription keys with their packs and pending renewals."""
+    return selectors.key_queryset(membership=request.auth.membership)
+
+
+@router.get(
+    "/companies/{gaid}/subscription-keys/{key}",
+    response={200: KeyOut, **PROBLEMS},
+    auth=CompanyAuth(),
+)
+def get_key(request, gaid: str, key: str):
+    """One subscription key with its packs and pending renewals."""
+    return selectors.key_detail(membership=request.auth.membership, key=key)
+
+
+@router.get(
+    "/companies/{gaid}/product-packs",
+    response={200: list[PackOut], **PROBLEMS, 422: ProblemOut},
+    auth=CompanyAuth(),
+)
+@paginate(LimitOffsetPagination)
+def list_packs(request, gaid: str, filters: Query[PackFilters]):
+    """The company's product packs; filter by product, status, subscription_key,
+    expires_before; sort by id, product, key, seats, used, starts, expires, status (-desc)."""
+    return selectors.pack_list(membership=request.auth.membership, **filters.model_dump())
+
+
+@router.get(
+    "/companies/{gaid}/product-packs/{pack_id}",
+    response={200: PackOut, **PROBLEMS},
+    auth=CompanyAuth(),
+)
+def get_pack(request, gaid: str, pack_id: str):
+    """One product pack."""
+    return selectors.pack_get(membership=request.auth.membership, pack_id=pack_id)
+
+
+@router.patch(
+    "/companies/{gaid}/product-packs/{pack_id}",
+    response={200: PackOut, **PROBLEMS, 409: ProblemOut, 422: ProblemOut},
+    auth=CompanyAuth(Permission.MANAGE_PACKS),
+)
+def patch_pack(request, gaid: str, pack_id: str, body: PackPatchIn):
+    """Change a pack's comment, or archive / unarchive it."""
+    membership = request.auth.membership
+    pack = selectors.pack_get(membership=membership, pack_id=pack_id)
+    pack_update(actor=request.auth.actor, pack=pack, comment=body.comment, archived=body.archived)
+    return selectors.pack_get(membership=membership, pack_id=pack_id)

@@ -1,0 +1,338 @@
+"""Orders from the vendor's back office (DESIGN.md rules 1–5).
+
+`order_create` is the one way licenses arrive from the ERP: it finds or creates the end
+customer's company, creates the subscription key and its packs (or hands a renewal to the
+renewals service), handles the contact person, and queues the mails — all in one
+transaction, idempotent by order number.
+"""
+
+import datetime
+import hashlib
+import json
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from ilp.accounts.models import Company, Membership
+from ilp.audit.services import event_record
+from ilp.core.actors import Actor
+from ilp.core.authz import Role
+from ilp.core.errors import Conflict, Invalid
+from ilp.notifications.services import mail_enqueue
+
+from ..models import Order, OrderItem, ProductPack, SubscriptionKey
+from .packs import items_validate, subscription_key_create
+
+
+def canonical_hash(body: dict) -> str:
+    """SHA-256 of the order body in a canonical JSON form (sorted keys, no whitespace), so
+    that a replay differing only in key order or spacing counts as identical."""
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def pack_data(pack: ProductPack) -> dict:
+    """A pack as API.md's object, as plain JSON data (for the stored order result)."""
+    from ..schemas import PackOut
+
+    return PackOut.from_orm(pack).model_dump(mode="json")
+
+
+def _invalid(loc: list, message: str, code: str) -> Invalid:
+    return Invalid(message, code=code, errors=[{"loc": loc, "msg": message}])
+
+
+def _company_match(
+    *, actor: Actor, end_customer: dict, create: bool
+) -> tuple[Company | None, bool]:
+    """Rule 1: GAID, else ERP customer number, else (new orders) a company from the invoice."""
+    gaid = (end_customer.get("gaid") or "").strip().upper()
+    customer_number = (end_customer.get("customer_number") or "").strip()
+    if gaid:
+        company = Company.objects.filter(gaid=gaid).first()
+        if company is None:
+            raise _invalid(
+                ["body", "end_customer", "gaid"],
+                _("No company has the Global Account ID %(gaid)s.") % {"gaid": gaid},
+                "unknown_gaid",
+            )
+        return company, False
+    if customer_number:
+        company = Company.objects.filter(customer_number=customer_number).first()
+        if company is not None:
+            return company, False
+    if not create:
+        return None, False
+    from ilp.accounts.services import company_create
+
+    name = (end_customer.get("name") or "").strip()
+    if not name:
+        raise _invalid(
+            ["body", "end_customer", "name"],
+            _("A new end customer needs a name."),
+            "end_customer_name_required",
+        )
+    try:
+        with transaction.atomic():
+            company = company_create(
+                actor=actor,
+                name=name,
+                customer_number=customer_number or None,
+                street=(end_customer.get("street") or "").strip(),
+                postal_code=(end_customer.get("postal_code") or "").strip(),
+                city=(end_customer.get("city") or "").strip(),
+                country=(end_customer.get("country") or "").strip().upper()[:2],
+            )
+    except IntegrityError:
+        # Another order created the company with this customer number a moment ago.
+        company = Company.objects.filter(customer_number=customer_number).first()
+        if company is None:
+            raise
+        return company, False
+    return company, True
+
+
+def _new_key_recipients(company: Company) -> list:
+    """Administrators and members who opted in, one mail per person."""
+    return list(
+        Membership.objects.filter(company=company, user__is_active=True)
+        .filter(Q(role=Role.ADMINISTRATOR) | Q(notify=True))
+        .select_related("user")
+        .order_by("user__email")
+    )
+
+
+def new_key_mail(*, company: Company, key: SubscriptionKey, packs, recipients=None) -> None:
+    """Queue "a new subscription key is available" to the company's administrators and to
+    members who opted in (Membership.notify)."""
+    for membership in _new_key_recipients(company) if recipients is None else recipients:
+        user = membership.user
+        mail_enqueue(
+            to=user.email,
+            template="new_subscription_key",
+            language=user.language or "en",
+            context={
+                "user": user,
+                "company": company,
+                "key": key,
+                "packs": packs,
+                "path": f"/companies/{company.gaid}/subscription-keys/{key.key}/",
+            },
+        )
+
+
+def _contact_handle(*, actor: Actor, company: Company, contact: dict | None, order_number: str):
+    if not contact:
+        return None
+    from ilp.accounts.services import contact_person_handle
+
+    return contact_person_handle(
+        actor=actor, company=company, contact=contact, order_number=order_number
+    )
+
+
+def _replay(order: Order, request_hash: str) -> Order:
+    if order.request_hash != request_hash:
+        raise Conflict(
+            _("Order %(n)s was already received with different contents.")
+            % {"n": order.order_number},
+            code="order_conflict",
+        )
+    return order
+
+
+@transaction.atomic
+def order_create(
+    *,
+    actor: Actor,
+    order_number: str,
+    kind: str,
+    invoice_date: datetime.date,
+    end_customer: dict,
+    items: list[dict],
+    contact: dict | None = None,
+    subscription_key: str | None = None,
+) -> tuple[Order, bool]:
+    """Receive an order from the ERP. Returns `(order, created)`; `order.result` is the API
+    response. Replaying an order number with the same body returns the first order
+    (created False); with another body it is a 409 `order_conflict` (rule 3)."""
+    order_number = (order_number or "").strip()
+    body = {
+        "order_number": order_number,
+        "kind": kind,
+        "invoice_date": invoice_date.isoformat(),
+        "end_customer": end_customer,
+        "contact": contact,
+        "subscription_key": subscription_key,
+        "items": items,
+    }
+    request_hash = canonical_hash(body)
+    if not order_number:
+        raise _invalid(["body", "order_number"], _("The order number is required."), "invalid")
+    existing = Order.objects.filter(order_number=order_number).first()
+    if existing is not None:
+        return _replay(existing, request_hash), False
+    if kind not in Order.Kind.values:
+        raise _invalid(["body", "kind"], _("Kind must be new or renewal."), "invalid_kind")
+
+    specs = items_validate(items)
+    key = None
+    if kind == Order.Kind.RENEWAL:
+        key = _renewal_key(subscription_key)
+        company, company_created = _company_match(
+            actor=actor, end_customer=end_customer, create=False
+        )
+        if company is None:
+            company = key.company
+        elif company.pk != key.company_id:
+            raise _invalid(
+                ["body", "subscription_key"],
+                _("Subscription key %(key)s does not belong to this end customer.")
+                % {"key": key.key},
+                "subscription_key_mismatch",
+            )
+    else:
+        if subscription_key:
+            raise _invalid(
+                ["body", "subscription_key"],
+                _("A new order creates its own subscription key; name one only for renewals."),
+                "subscription_key_not_allowed",
+            )
+        company, company_created = _company_match(
+            actor=actor, end_customer=end_customer, create=True
+        )
+
+    # The unique order number is the lock: a concurrent duplicate blocks here until the
+    # first commits, then fails the insert and replays the first result.
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                order_number=order_number,
+                kind=kind,
+                invoice_date=invoice_date,
+                company=company,
+                subscription_key=key,
+                contact=contact or None,
+                company_created=company_created,
+                request_hash=request_hash,
+            )
+    except IntegrityError:
+        transaction.set_rollback(True)
+        raise OrderRaced(order_number=order_number, request_hash=request_hash) from None
+    order_items = OrderItem.objects.bulk_create(
+        [
+            OrderItem(order=order, product=s.product, seats=s.seats, term_months=s.term_months)
+            for s in specs
+        ]
+    )
+
+    if kind == Order.Kind.RENEWAL:
+        status, packs = _renewal_apply(actor=actor, order=order, key=key, items=order_items)
+    else:
+        recipients = _new_key_recipients(company)
+        key, packs = subscription_key_create(
+            company=company, starts_on=invoice_date, items=specs, order=order
+        )
+        order.subscription_key = key
+        status = "fulfilled"
+        from ilp.rollout.services import packs_auto_assign
+
+        packs_auto_assign(actor=actor, packs=packs)
+        new_key_mail(company=company, key=key, packs=packs, recipients=recipients)
+
+    order.contact_outcome = _contact_handle(
+        actor=actor, company=company, contact=contact, order_number=order_number
+    )
+    order.status = status
+    # Re-read the packs so the stored result shows a UMS that auto-assign just set.
+    packs = list(
+        ProductPack.objects.filter(pk__in=[p.pk for p in packs])
+        .select_related("product", "subscription_key", "merged_into", "assignment__ums")
+        .order_by("id")
+    )
+    order.result = {
+        "order_number": order.order_number,
+        "kind": order.kind,
+        "gaid": company.gaid,
+        "company_created": company_created,
+        "subscription_key": key.key,
+        "status": status,
+        "product_packs": [pack_data(p) for p in packs],
+        "contact_outcome": order.contact_outcome,
+    }
+    order.save(update_fields=["subscription_key", "contact_outcome", "status", "result"])
+    event_record(
+        actor=actor,
+        company=company,
+        action="order.received",
+        obj_type="order",
+        obj_id=order.order_number,
+        after={
+            "kind": kind,
+            "subscription_key": key.key,
+            "status": status,
+            "company_created": company_created,
+            "product_packs": [{"id": p.pack_id, "seats": p.seats} for p in packs],
+            "contact_outcome": order.contact_outcome,
+        },
+    )
+    return order, True
+
+
+class OrderRaced(Exception):
+    """A concurrent request inserted the same order number first (see order_receive)."""
+
+    def __init__(self, *, order_number: str, request_hash: str):
+        super().__init__(order_number)
+        self.order_number = order_number
+        self.request_hash = request_hash
+
+
+def order_receive(**kwargs) -> tuple[Order, bool]:
+    """`order_create`, plus the concurrent-duplicate case: when another request inserted the
+    same order number while this one was working, this one's transaction is rolled back and
+    the committed first order is replayed (or is a 409 if the bodies differ).
+
+    Callers that run inside an outer transaction (the Idempotency-Key middleware) still get
+    a clean answer: the inner transaction is a savepoint that rolls back alone.
+    """
+    try:
+        return order_create(**kwargs)
+    except OrderRaced as raced:
+        existing = Order.objects.filter(order_number=raced.order_number).first()
+        if existing is None:  # pragma: no cover - the other request rolled back after all
+            raise Conflict(
+                _("Order %(n)s is being received right now; retry.") % {"n": raced.order_number},
+                code="order_in_progress",
+            ) from None
+        return _replay(existing, raced.request_hash), False
+
+
+def _renewal_key(subscription_key: str | None) -> SubscriptionKey:
+    if not subscription_key:
+        raise _invalid(
+            ["body", "subscription_key"],
+            _("A renewal order must name the subscription key it renews."),
+            "subscription_key_required",
+        )
+    key = (
+        SubscriptionKey.objects.select_related("company")
+        .filter(key=subscription_key.strip().upper())
+        .first()
+    )
+    if key is None:
+        raise _invalid(
+            ["body", "subscription_key"],
+            _("No subscription key %(key)s.") % {"key": subscription_key},
+            "unknown_subscription_key",
+        )
+    return key
+
+
+def _renewal_apply(*, actor: Actor, order: Order, key: SubscriptionKey, items: list[OrderItem]):
+    # The renewal service gets the saved OrderItems (product, seats, term_months).
+    from .renewals import renewal_order_apply
+
+    status, packs = renewal_order_apply(actor=actor, order=order, subscription_key=key, items=items)
+    return status, list(packs)

@@ -1,0 +1,239 @@
+"""Product packs: creating them for a new subscription key, and the customer's edits
+(comment, archive). Split, merge and renewals live in their own modules."""
+
+import calendar
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ilp.audit.services import event_record
+from ilp.core.actors import Actor
+from ilp.core.errors import Conflict, Invalid
+from ilp.core.ids import crockford
+
+from ..models import Product, ProductPack, SubscriptionKey
+
+ID_ATTEMPTS = 10
+
+
+@dataclass(frozen=True)
+class ItemSpec:
+    """One validated order item: `seats` of `product` for `term_months` months."""
+
+    product: Product
+    seats: int
+    term_months: int
+
+
+def add_months(start: datetime.date, months: int) -> datetime.date:
+    """`start` plus calendar months; a day the target month lacks clamps to its last day
+    (2026-01-31 + 1 → 2026-02-28), as subscription terms are counted in months."""
+    index = start.month - 1 + months
+    year, month = start.year + index // 12, index % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return datetime.date(year, month, day)
+
+
+def items_validate(items: Sequence[dict], *, loc: Sequence = ("body", "items")) -> list[ItemSpec]:
+    """Check raw items `{"product", "seats", "term_months"}` against the catalogue.
+
+    Collects every problem (unknown product, seats < 1, seats not a multiple of the product's
+    seat_multiple, term_months < 1 for subscriptions) and raises one 422 with `errors`.
+    """
+    skus = {str(item.get("product", "")).strip().upper() for item in items}
+    products = {p.sku.upper(): p for p in Product.objects.filter(sku__in=skus)} if skus else {}
+    # SKUs are matched case-insensitively: look up the odd ones the exact filter missed.
+    missing = skus - products.keys()
+    if missing:
+        for p in Product.objects.all():
+            products.setdefault(p.sku.upper(), p)
+    errors: list[dict] = []
+    specs: list[ItemSpec] = []
+    if not items:
+        errors.append({"loc": [*loc], "msg": _("An order needs at least one item.")})
+    for index, item in enumerate(items):
+        where = [*loc, index]
+        sku = str(item.get("product", "")).strip().upper()
+        product = products.get(sku)
+        seats = item.get("seats")
+        term = item.get("term_months")
+        if product is None:
+            errors.append(
+                {
+                    "loc": [*where, "product"],
+                    "msg": _("Unknown product %(sku)s.") % {"sku": item.get("product")},
+                }
+            )
+        if not isinstance(seats, int) or isinstance(seats, bool) or seats < 1:
+            errors.append({"loc": [*where, "seats"], "msg": _("Seats must be at least 1.")})
+        elif product is not None and seats % product.seat_multiple:
+            errors.append(
+                {
+                    "loc": [*where, "seats"],
+                    "msg": _("%(sku)s is sold in multiples of %(n)s seats.")
+                    % {"sku": product.sku, "n": product.seat_multiple},
+                }
+            )
+        if term is None and product is not None and product.is_perpetual:
+            term = 0
+        if not isinstance(term, int) or isinstance(term, bool) or term < 0:
+            errors.append(
+                {"loc": [*where, "term_months"], "msg": _("Term must be a number of months.")}
+            )
+        elif product is not None and not product.is_perpetual and term < 1:
+            errors.append(
+                {
+                    "loc": [*where, "term_months"],
+                    "msg": _("A subscription needs a term of at least one month."),
+                }
+            )
+        if product is not None and not errors:
+            specs.append(ItemSpec(product=product, seats=seats, term_months=term))
+    if errors:
+        raise Invalid(_("Some order items are invalid."), code="invalid_items", errors=errors)
+    return specs
+
+
+def _new_pack_id(prefix: str) -> str:
+    return f"{prefix}-{crockford(5)}"
+
+
+def _new_key() -> str:
+    return f"SK-{crockford(4)}-{crockford(4)}-{crockford(4)}"
+
+
+def subscription_key_create(
+    *, company, starts_on: datetime.date, items: Sequence[ItemSpec], order=None
+):
+    """Create a subscription key holding one pack per item (rule 2); the caller owns the
+    transaction, the audit event and the mail. Returns `(key, packs)`.
+
+    IDs are random; a collision is retried with a fresh ID inside a savepoint. Packs are
+    never deleted, so a unique pack ID is also never reused.
+    """
+    ends = [
+        None if spec.product.is_perpetual else add_months(starts_on, spec.term_months)
+        for spec in items
+    ]
+    dated = [end for end in ends if end is not None]
+    key = None
+    for _attempt in range(ID_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                key = SubscriptionKey.objects.create(
+                    key=_new_key(), company=company, expires_on=max(dated) if dated else None
+                )
+            break
+        except IntegrityError:
+            continue
+    if key is None:  # pragma: no cover - ten collisions in 60 bits
+        raise RuntimeError("could not allocate a subscription key")
+    packs = [
+        pack_create(
+            key=key,
+            product=spec.product,
+            seats=spec.seats,
+            starts_on=starts_on,
+            ends=end,
+            order=order,
+        )
+        for spec, end in zip(items, ends, strict=True)
+    ]
+    return key, packs
+
+
+def pack_create(
+    *, key: SubscriptionKey, product: Product, seats: int, starts_on, ends, order=None
+) -> ProductPack:
+    """One new pack under `key` with a fresh, unique pack ID (retried on collision)."""
+    for _attempt in range(ID_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return ProductPack.objects.create(
+                    pack_id=_new_pack_id(product.pack_prefix),
+                    subscription_key=key,
+                    company_id=key.company_id,
+                    product=product,
+                    seats=seats,
+                    starts_on=starts_on,
+                    expires_on=ends,
+                    order=order,
+                )
+        except IntegrityError:
+            continue
+    raise RuntimeError("could not allocate a pack ID")  # pragma: no cover
+
+
+def _pack_figures(pack: ProductPack) -> dict:
+    return {"comment": pack.comment, "state": pack.state}
+
+
+@transaction.atomic
+def pack_update(
+    *,
+    actor: Actor,
+    pack: ProductPack,
+    comment: str | None = None,
+    archived: bool | None = None,
+) -> ProductPack:
+    """Change a pack's comment and/or archive or unarchive it.
+
+    Archiving hides a pack the customer no longer wants to see. An active pack whose seats
+    are in use on devices cannot be archived (its licenses would be stranded); a merged pack
+    is already retired and stays as it is.
+    """
+    locked = ProductPack.objects.select_for_update().get(pk=pack.pk)
+    before = _pack_figures(locked)
+    if comment is not None:
+        comment = comment.strip()
+        if len(comment) > 500:
+            raise Invalid(
+                _("The comment is too long (at most 500 characters)."),
+                code="comment_too_long",
+                errors=[{"loc": ["body", "comment"], "msg": _("At most 500 characters.")}],
+            )
+        locked.comment = comment
+    if archived is not None:
+        if locked.state == ProductPack.State.MERGED:
+            raise Conflict(
+                _("Pack %(id)s was merged into another pack and cannot be archived.")
+                % {"id": locked.pack_id},
+                code="pack_merged",
+            )
+        if archived and locked.state != ProductPack.State.ARCHIVED:
+            today = timezone.localdate()
+            if locked.status_on(today) == ProductPack.Status.ACTIVE and locked.seats_used > 0:
+                raise Conflict(
+                    _(
+                        "Pack %(id)s is active and %(n)s of its seats are in use on devices. "
+                        "Remove those device licenses first."
+                    )
+                    % {"id": locked.pack_id, "n": locked.seats_used},
+                    code="pack_in_use",
+                )
+            locked.state = ProductPack.State.ARCHIVED
+        elif not archived and locked.state == ProductPack.State.ARCHIVED:
+            locked.state = ProductPack.State.LIVE
+    after = _pack_figures(locked)
+    if after != before:
+        locked.save(update_fields=["comment", "state"])
+        action = "pack.updated"
+        if before["state"] != after["state"]:
+            action = "pack.archived" if archived else "pack.unarchived"
+        event_record(
+            actor=actor,
+            company=locked.company,
+            action=action,
+            obj_type="product_pack",
+            obj_id=locked.pack_id,
+            before=before,
+            after=after,
+        )
+    pack.comment, pack.state = locked.comment, locked.state
+    if hasattr(pack, "current_status"):
+        pack.current_status = pack.status
+    return pack
