@@ -1,2 +1,9 @@
+from django.urls import path
+
+from . import views
+
 app_name = "rollout"
-urlpatterns: list = []
+
+urlpatterns = [
+    path(".well-known/jwks.json", views.jwks, name="jwks"),
+]

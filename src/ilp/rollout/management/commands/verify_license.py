@@ -1,0 +1,86 @@
+"""`ilp verify-license TOKEN-or-FILE [--jwks URL-or-FILE]`: check a license offline.
+
+Exit 0 when the signature is good and the license is not expired beyond its grace days;
+1 otherwise. Also accepts a UMS license file (every license inside is checked too).
+"""
+
+import datetime
+import json
+import sys
+import urllib.request
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+
+from ilp.rollout import signing
+
+
+def _read_jwks(source: str | None) -> dict:
+    if not source:
+        return signing.jwks()  # the local one, straight from the database
+    if source.startswith(("http://", "https://")):
+        with urllib.request.urlopen(source, timeout=10) as response:  # noqa: S310
+            return json.loads(response.read())
+    return json.loads(Path(source).read_text())
+
+
+def _read_token(arg: str) -> str:
+    if arg == "-":
+        return sys.stdin.read().strip()
+    path = Path(arg)
+    if len(arg) < 4096 and path.is_file():
+        return path.read_text().strip()
+    return arg.strip()
+
+
+class Command(BaseCommand):
+    help = "Verify a license document (or a UMS license file) offline against a JWKS."
+
+    def add_arguments(self, parser):
+        parser.add_argument("token", help="the JWS itself, a file holding it, or - for stdin")
+        parser.add_argument("--jwks", help="JWKS URL or file (default: this portal's keys)")
+
+    def _fail(self, message: str) -> None:
+        self.stderr.write(f"INVALID: {message}")
+        sys.exit(1)
+
+    def handle(self, *args, **options):
+        try:
+            keyset = _read_jwks(options.get("jwks"))
+        except (OSError, ValueError) as exc:
+            self._fail(f"cannot read the JWKS: {exc}")
+        token = _read_token(options["token"])
+        now = datetime.datetime.now(datetime.UTC)
+        try:
+            header, claims = signing.jws_verify(token, keyset)
+        except signing.VerificationError as exc:
+            self._fail(str(exc))
+        if header.get("typ") == signing.LICENSE_FILE_TYP:
+            self._license_file(claims, keyset, now)
+            return
+        if header.get("typ") != signing.LICENSE_TYP:
+            self._fail(f"not an ILP license (typ {header.get('typ')!r})")
+        valid, reason = signing.license_time_state(claims, now)
+        self.stdout.write(json.dumps(claims, indent=2, sort_keys=True))
+        if not valid:
+            self._fail(reason)
+        self.stdout.write(f"VALID ({reason}), key {header['kid']}")
+
+    def _license_file(self, claims: dict, keyset: dict, now) -> None:
+        bad = 0
+        self.stdout.write(
+            f"license file of {claims.get('ums_id')} ({claims.get('gaid')}): "
+            f"{len(claims.get('product_packs', []))} packs, "
+            f"{len(claims.get('licenses', []))} licenses"
+        )
+        for item in claims.get("licenses", []):
+            try:
+                _header, inner = signing.jws_verify(item.get("token", ""), keyset)
+                valid, reason = signing.license_time_state(inner, now)
+            except signing.VerificationError as exc:
+                valid, reason = False, str(exc)
+            bad += not valid
+            self.stdout.write(f"  {item.get('id')} {item.get('unit_id')}: {reason}")
+        if bad:
+            self._fail(f"{bad} licenses in the file are not valid")
+        self.stdout.write("VALID license file")

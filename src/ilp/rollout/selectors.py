@@ -1,0 +1,102 @@
+"""Reads of rollout data: scoped by the acting membership (company side) or the UMS itself."""
+
+from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
+
+from ilp.core.errors import Invalid, NotFound
+from ilp.licensing.models import ProductPack
+from ilp.licensing.selectors import PACK_RELATED
+
+from .models import DeviceLicense, PackAssignment, UmsInstance
+
+LICENSE_RELATED = ("product", "pack", "ums")
+
+
+def ums_list(*, membership) -> QuerySet[UmsInstance]:
+    """The company's UMS instances with their assigned packs (two queries whatever the size)."""
+    assignments = PackAssignment.objects.select_related(
+        "pack__product", "pack__subscription_key", "ums"
+    ).order_by("pack__created_at", "pack__id")
+    return (
+        UmsInstance.objects.filter(company_id=membership.company_id)
+        .select_related("company")
+        .prefetch_related(Prefetch("assignments", queryset=assignments))
+        .order_by("name", "id")
+    )
+
+
+def ums_get(*, membership, ums_id: str) -> UmsInstance:
+    ums = ums_list(membership=membership).filter(ums_id=(ums_id or "").upper()).first()
+    if ums is None:
+        raise NotFound(_("No UMS %(ums)s.") % {"ums": ums_id}, code="ums_not_found")
+    return ums
+
+
+def ums_packs(*, ums) -> QuerySet[ProductPack]:
+    """The packs assigned to this UMS (what `GET /ums/product-packs` shows)."""
+    return (
+        ProductPack.objects.filter(assignment__ums=ums)
+        .select_related(*PACK_RELATED)
+        .with_status()
+        .order_by("created_at", "id")
+    )
+
+
+def ums_license_list(*, ums, unit_id: str | None = None) -> QuerySet[DeviceLicense]:
+    """This UMS's active licenses, optionally of one device."""
+    from .services import unit_id_search_normalize
+
+    qs = DeviceLicense.objects.filter(ums=ums, status=DeviceLicense.Status.ACTIVE).select_related(
+        *LICENSE_RELATED
+    )
+    if unit_id:
+        qs = qs.filter(unit_id=unit_id_search_normalize(unit_id) or unit_id.upper())
+    return qs.order_by("issued_at", "id")
+
+
+def ums_license_get(*, ums, license_id: str) -> DeviceLicense:
+    lic = (
+        DeviceLicense.objects.filter(ums=ums, license_id=(license_id or "").upper())
+        .select_related(*LICENSE_RELATED)
+        .first()
+    )
+    if lic is None:
+        raise NotFound(_("No license %(id)s.") % {"id": license_id}, code="license_not_found")
+    return lic
+
+
+def device_unit_id(raw: str) -> str:
+    """A unit ID or MAC address with any separator, normalised; 422 if it cannot be one."""
+    from .services import unit_id_search_normalize
+
+    unit_id = unit_id_search_normalize(raw)
+    if unit_id is None:
+        raise Invalid(
+            _("%(value)s is not a unit ID or MAC address (6 to 64 letters and digits).")
+            % {"value": raw},
+            code="invalid_unit_id",
+        )
+    return unit_id
+
+
+def device_licenses(
+    *, membership, unit_id: str, active_only: bool = True
+) -> QuerySet[DeviceLicense]:
+    """The company's licenses of one device (search hardware), active first."""
+    qs = DeviceLicense.objects.filter(
+        company_id=membership.company_id, unit_id=device_unit_id(unit_id)
+    ).select_related(*LICENSE_RELATED)
+    if active_only:
+        qs = qs.filter(status=DeviceLicense.Status.ACTIVE)
+    return qs.order_by("status", "-issued_at", "-id")
+
+
+def device_license_get(*, membership, unit_id: str, license_id: str) -> DeviceLicense:
+    lic = (
+        device_licenses(membership=membership, unit_id=unit_id, active_only=False)
+        .filter(license_id=(license_id or "").upper())
+        .first()
+    )
+    if lic is None:
+        raise NotFound(_("No license %(id)s.") % {"id": license_id}, code="license_not_found")
+    return lic

@@ -1,0 +1,18 @@
+"""Rollout factories: make_ums(company, packs=[pack, …]) → (ums, credential)."""
+
+from ilp.core.actors import Actor
+from ilp.rollout.models import PackAssignment
+from ilp.rollout.services import licenses_issue, ums_register
+
+
+def make_ums(company, *, name="UMS Berlin", packs=(), auto_assign=False):
+    ums, credential = ums_register(
+        actor=Actor.system(), company=company, name=name, auto_assign=auto_assign
+    )
+    for pack in packs:
+        PackAssignment.objects.create(pack=pack, ums=ums)
+    return ums, credential
+
+
+def issue(ums, product, *unit_ids):
+    return licenses_issue(actor=Actor.for_ums(ums), ums=ums, product=product, unit_ids=unit_ids)
