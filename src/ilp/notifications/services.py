@@ -1,11 +1,16 @@
 """Mail goes through the outbox: written in the caller's transaction, delivered by the worker."""
 
+import hashlib
 import logging
-from datetime import timedelta
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -104,3 +109,190 @@ def outbox_deliver_due(*, limit: int = 200) -> int:
         .values_list("pk", flat=True)[:limit]
     )
     return sum(1 for mail_id in ids if mail_deliver(mail_id=mail_id))
+
+
+# --- Expiry reminders ---------------------------------------------------------------------
+
+REMINDER_DAYS = (90, 60, 30, 7)
+
+
+@dataclass
+class ReminderRun:
+    """What one `reminders_queue` run did."""
+
+    companies: int = 0
+    reminders: int = 0  # (pack, threshold) pairs recorded
+    mails: int = 0
+    skipped_no_recipient: int = 0  # companies with due packs but nobody to tell (yet)
+
+
+def reminder_threshold(days_left: int) -> int | None:
+    """The one reminder that is due for a pack expiring in `days_left` days.
+
+    It is the most urgent threshold already reached: 29 days left → the 30-day reminder.
+    A run that missed days still sends that one; thresholds passed before it (60, 90) are
+    not sent late, because a "90 days left" mail a month before expiry would mislead.
+    """
+    if days_left <= 0:
+        return None
+    due = [days for days in REMINDER_DAYS if days_left <= days]
+    return min(due) if due else None
+
+
+def _reminder_recipients(company) -> list:
+    from ilp.accounts.models import Membership
+    from ilp.core.authz import Role
+
+    memberships = (
+        Membership.objects.filter(company=company, user__is_active=True)
+        .filter(Q(role=Role.ADMINISTRATOR) | Q(notify=True))
+        .select_related("user")
+        .order_by("user__email")
+    )
+    return [m.user for m in memberships]
+
+
+def _packs_url(company) -> str:
+    from django.urls import NoReverseMatch, reverse
+
+    for name in ("licensing:packs", "licensing:dashboard"):
+        try:
+            return settings.ILP_BASE_URL + reverse(name, kwargs={"gaid": company.gaid})
+        except NoReverseMatch:
+            continue
+    return f"{settings.ILP_BASE_URL}/companies/{company.gaid}/"
+
+
+@transaction.atomic
+def _company_reminders_queue(
+    *, company_id: int, candidates: list, today: date
+) -> tuple[int, int, bool]:
+    """Queue one company's due reminders; returns (reminders recorded, mails queued, whether
+    reminders were due but nobody could be told).
+
+    The company row is locked first, so two runs handling the same company serialise and
+    the second sees the first one's ExpiryReminder rows; the unique constraint on those rows
+    is the last line of defence (an IntegrityError rolls the whole company back).
+    """
+    from ilp.accounts.models import Company
+    from ilp.audit.services import event_record
+    from ilp.core.actors import Actor
+
+    from .models import ExpiryReminder
+
+    company = Company.objects.select_for_update().get(pk=company_id)
+    sent = set(
+        ExpiryReminder.objects.filter(pack__in=[pack for pack, _ in candidates]).values_list(
+            "pack_id", "expires_on", "days_before"
+        )
+    )
+    due = [
+        (pack, days) for pack, days in candidates if (pack.pk, pack.expires_on, days) not in sent
+    ]
+    if not due:
+        return 0, 0, False
+    recipients = _reminder_recipients(company)
+    if not recipients:
+        # Nobody to tell yet: record nothing, so the then-due reminder goes out once the
+        # company has an administrator or an opted-in member.
+        return 0, 0, True
+    ExpiryReminder.objects.bulk_create(
+        ExpiryReminder(
+            pack=pack, expires_on=pack.expires_on, days_before=days, recipients=len(recipients)
+        )
+        for pack, days in due
+    )
+    due.sort(key=lambda item: (item[0].expires_on, item[0].pack_id))
+    rows = [
+        {
+            "pack_id": pack.pack_id,
+            "product": pack.product.name,
+            "sku": pack.product.sku,
+            "seats": pack.seats,
+            "subscription_key": pack.subscription_key.key,
+            "expires_on": pack.expires_on,
+            "days_left": (pack.expires_on - today).days,
+        }
+        for pack, _days in due
+    ]
+    digest = hashlib.sha256(
+        ",".join(f"{pack.pack_id}@{pack.expires_on}@{days}" for pack, days in due).encode()
+    ).hexdigest()[:24]
+    mails = 0
+    for user in recipients:
+        queued = mail_enqueue(
+            to=user.email,
+            template="expiry_reminder",
+            language=user.language or "en",
+            context={
+                "company": company,
+                "user": user,
+                "packs": rows,
+                "packs_url": _packs_url(company),
+                "first_days_left": rows[0]["days_left"],
+            },
+            dedup_key=f"reminder:{company.gaid}:{digest}:{user.email}"[:200],
+        )
+        mails += 1 if queued else 0
+    event_record(
+        actor=Actor.system(),
+        action="pack.expiry_reminder",
+        obj_type="company",
+        obj_id=company.gaid,
+        company=company,
+        after={
+            "reminders": [{"pack": pack.pack_id, "days_before": days} for pack, days in due],
+            "recipients": [user.email for user in recipients],
+        },
+    )
+    return len(due), mails, False
+
+
+def reminders_queue(
+    *, today: date | None = None, progress: Callable[[int, int, ReminderRun], None] | None = None
+) -> ReminderRun:
+    """Queue the expiry reminders due on `today` (90, 60, 30 and 7 days before expiry).
+
+    Each pack gets each reminder once per expiry date; every administrator and every member
+    who opted in (Membership.notify) gets one mail per company listing that company's due
+    packs. Idempotent: running it again the same day queues nothing. One transaction per
+    company, so a long run commits as it goes and `progress(done, total, run)` can report.
+    """
+    from ilp.licensing.models import ProductPack
+
+    today = today or timezone.localdate()
+    horizon = today + timedelta(days=max(REMINDER_DAYS))
+    packs = (
+        ProductPack.objects.filter(
+            state=ProductPack.State.LIVE,
+            expires_on__isnull=False,
+            expires_on__gt=today,
+            expires_on__lte=horizon,
+        )
+        .select_related("product", "subscription_key")
+        .order_by("company_id", "pk")
+    )
+    by_company: dict[int, list] = defaultdict(list)
+    for pack in packs:
+        days = reminder_threshold((pack.expires_on - today).days)
+        if days is not None:
+            by_company[pack.company_id].append((pack, days))
+    run = ReminderRun()
+    total = len(by_company)
+    for done, (company_id, candidates) in enumerate(sorted(by_company.items()), start=1):
+        try:
+            reminders, mails, nobody = _company_reminders_queue(
+                company_id=company_id, candidates=candidates, today=today
+            )
+        except IntegrityError:
+            # A concurrent run recorded these reminders first and queued their mails.
+            reminders, mails, nobody = 0, 0, False
+        if nobody:
+            run.skipped_no_recipient += 1
+        elif reminders:
+            run.companies += 1
+            run.reminders += reminders
+            run.mails += mails
+        if progress is not None:
+            progress(done, total, run)
+    return run
