@@ -2,7 +2,7 @@
 removal, and the UMS API itself (`/ums/…`, authenticated by the UMS credential)."""
 
 from django.http import HttpResponse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from ilp.core.auth import CompanyAuth, UmsAuth
@@ -16,7 +16,6 @@ from .schemas import (
     DeviceOut,
     IssueIn,
     IssueOut,
-    IssueResultOut,
     LicenseOut,
     UmsCreatedOut,
     UmsIn,
@@ -62,7 +61,7 @@ def ums_create(request, gaid: str, payload: UmsIn):
     )
     ums = selectors.ums_get(membership=request.auth.membership, ums_id=ums.ums_id)
     ums.credential = credential
-    return 201, ums
+    return Status(201, ums)
 
 
 @router.get("/companies/{gaid}/ums", response=list[UmsOut], auth=VIEW)
@@ -92,7 +91,7 @@ def ums_patch(request, gaid: str, ums_id: str, payload: UmsPatch):
 def ums_remove(request, gaid: str, ums_id: str, force: bool = False):
     """Delete a UMS; 409 while its packs have licenses in use unless force=true."""
     services.ums_delete(actor=request.auth.actor, ums=_ums(request, ums_id), force=force)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post(
@@ -104,7 +103,7 @@ def ums_rotate(request, gaid: str, ums_id: str):
     """Rotate the UMS credential: the old one stops working at once."""
     ums = _ums(request, ums_id)
     credential = services.ums_credential_rotate(actor=request.auth.actor, ums=ums)
-    return 200, {"ums_id": ums.ums_id, "credential": credential}
+    return Status(200, {"ums_id": ums.ums_id, "credential": credential})
 
 
 @router.get(
@@ -140,7 +139,7 @@ def pack_unassign(request, gaid: str, ums_id: str, pack_id: str, force: bool = F
     ums = _ums(request, ums_id)
     pack = pack_get(membership=membership, pack_id=pack_id)
     services.pack_unassign(actor=request.auth.actor, ums=ums, pack=pack, force=force)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/companies/{gaid}/devices/{unit_id}", response={200: DeviceOut, **INVALID}, auth=VIEW)
@@ -162,7 +161,7 @@ def device_license_remove(request, gaid: str, unit_id: str, license_id: str):
         membership=request.auth.membership, unit_id=unit_id, license_id=license_id
     )
     services.license_return(actor=request.auth.actor, license=lic)
-    return 204, None
+    return Status(204, None)
 
 
 # --- the UMS API --------------------------------------------------------------------------
@@ -186,16 +185,7 @@ def ums_licenses_issue(request, payload: IssueIn):
         product=payload.product,
         unit_ids=payload.unit_ids,
     )
-    return {
-        "results": [
-            IssueResultOut(
-                unit_id=r.unit_id,
-                status=r.status,
-                license=LicenseOut.from_orm(r.license) if r.license else None,
-            )
-            for r in results
-        ]
-    }
+    return {"results": results}
 
 
 @ums_router.get("/ums/licenses", response=list[LicenseOut], auth=UmsAuth())
@@ -214,7 +204,7 @@ def ums_license_return(request, license_id: str):
     """Return a license (the device was removed); its seat is free again."""
     lic = selectors.ums_license_get(ums=request.auth.ums, license_id=license_id)
     services.license_return(actor=request.auth.actor, license=lic)
-    return 204, None
+    return Status(204, None)
 
 
 @ums_router.get("/ums/license-file", response={200: None, 401: ProblemOut}, auth=UmsAuth())
