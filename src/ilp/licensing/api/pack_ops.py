@@ -1,30 +1,19 @@
 """Split and merge of product packs (rules 9–11)."""
 
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from ilp.core.auth import CompanyAuth
 from ilp.core.authz import Permission
 from ilp.core.errors import NotFound
 
-from ..schemas import PackOut
+from ..schemas import PackOut, ProblemOut
 from ..selectors import pack_get, pack_queryset
 from ..services.pack_ops import pack_merge, pack_split
 
 router = Router(tags=["licensing"])
 
 
-class ProblemOut(Schema):
-    """application/problem+json (RFC 9457) with a stable `code`."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    code: str
-    errors: list[dict] | None = None
-
-
-PROBLEMS = {403: ProblemOut, 404: ProblemOut, 409: ProblemOut, 422: ProblemOut}
+PROBLEMS = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut, 409: ProblemOut, 422: ProblemOut}
 
 
 class SplitIn(Schema):
@@ -81,7 +70,7 @@ def merge_packs(request, gaid: str, body: MergeIn):
     packs = packs_by_id(membership, body.product_packs)
     target, merged = pack_merge(actor=request.auth.actor, packs=packs)
     (target,) = packs_fresh(membership, [target])
-    return 200, {"target": target, "merged": [p.pack_id for p in merged]}
+    return Status(200, {"target": target, "merged": [p.pack_id for p in merged]})
 
 
 @router.post(
@@ -97,4 +86,4 @@ def split_pack(request, gaid: str, pack_id: str, body: SplitIn):
         actor=request.auth.actor, pack=pack, seats=body.seats, unit_ids=body.unit_ids
     )
     source, created = packs_fresh(membership, [source, created])
-    return 201, {"source": source, "created": created}
+    return Status(201, {"source": source, "created": created})

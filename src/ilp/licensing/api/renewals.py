@@ -3,7 +3,7 @@
 import datetime
 from typing import Literal
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from ilp.core.auth import CompanyAuth
@@ -100,4 +100,4 @@ def redeem_renewal(request, gaid: str, order_number: str, body: RedeemIn):
     )
     picked = renewal_redeem(actor=request.auth.actor, renewal=renewal, packs=packs)
     renewal = renewal_queryset(membership=membership).get(pk=renewal.pk)
-    return 200, {"renewal": renewal, "product_packs": packs_fresh(membership, picked)}
+    return Status(200, {"renewal": renewal, "product_packs": packs_fresh(membership, picked)})
