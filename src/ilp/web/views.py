@@ -1,19 +1,25 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from ilp.accounts.selectors import membership_get, memberships_of
 from ilp.audit.selectors import event_list
 from ilp.core.authz import Permission
-from ilp.core.errors import NotFound
+from ilp.core.errors import NotFound, Throttled
+from ilp.core.throttle import client_address, throttle_hit
 
 from .portal import company_page
 
 
-def _company_start(gaid: str) -> str:
+def company_start_url(gaid: str) -> str:
+    """Where a person lands in a company: its dashboard (or "Manage company" without one)."""
     for name in ("licensing:dashboard", "accounts:manage_company"):
         try:
             return reverse(name, kwargs={"gaid": gaid})
@@ -31,7 +37,7 @@ def home(request):
     default = next(
         (m for m in memberships if m.company_id == request.user.default_company_id), memberships[0]
     )
-    return redirect(_company_start(default.company.gaid))
+    return redirect(company_start_url(default.company.gaid))
 
 
 @login_required
@@ -40,7 +46,7 @@ def switch_company(request):
         membership = membership_get(user=request.user, gaid=request.GET.get("gaid", ""))
     except NotFound:
         return redirect("web:home")
-    return redirect(_company_start(membership.company.gaid))
+    return redirect(company_start_url(membership.company.gaid))
 
 
 @login_required
@@ -64,8 +70,38 @@ def audit(request, membership):
     return render(request, "web/audit.html", {"page": page})
 
 
+class LoginForm(AuthenticationForm):
+    """Django's login form with a message that fits e-mail logins (the e-mail is not
+    case-sensitive) and a throttle per client address and e-mail."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _lazy(
+            "The e-mail or password is wrong. Check the password (it is case-sensitive) and try "
+            "again."
+        ),
+    }
+
+    def clean(self):
+        email = (self.data.get("username") or "").strip().lower()
+        try:
+            throttle_hit(scope="login", ident=f"{client_address(self.request)}:{email}")
+        except Throttled as exc:
+            raise ValidationError(exc.message, code="throttled") from None
+        return super().clean()
+
+
 class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
+    authentication_form = LoginForm
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # The person's chosen language (profile) applies from the moment they log in.
+        language = getattr(form.get_user(), "language", "")
+        if language:
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
+        return response
 
 
 def error_page(request, status: int, title: str, message: str):
