@@ -765,3 +765,68 @@ def profile_update(
         },
     )
     return user
+
+
+@transaction.atomic
+def company_customer_number_set(
+    *, actor: Actor, company: Company, customer_number: str | None
+) -> Company:
+    """Set the ERP customer number (vendor back office only; orders match companies by it)."""
+    company = Company.objects.select_for_update().get(pk=company.pk)
+    value = (customer_number or "").strip() or None
+    if value == company.customer_number:
+        return company
+    if value and Company.objects.filter(customer_number=value).exclude(pk=company.pk).exists():
+        raise Conflict(_("Another company has this customer number."), code="customer_number_taken")
+    before = company.customer_number
+    company.customer_number = value
+    company.save(update_fields=["customer_number"])
+    event_record(
+        actor=actor,
+        company=company,
+        action="company.customer_number_set",
+        obj_type="company",
+        obj_id=company.gaid,
+        before={"customer_number": before},
+        after={"customer_number": value},
+    )
+    return company
+
+
+@transaction.atomic
+def member_add(*, actor: Actor, company: Company, user: User, role: str) -> Membership:
+    """Add a user to a company directly (vendor support in the admin; customers invite)."""
+    if role not in Role.values:
+        raise Invalid(errors=[{"loc": ["body", "role"], "msg": _("Unknown role.")}])
+    if Membership.objects.filter(company=company, user=user).exists():
+        raise Conflict(_("This person already is a member of the company."), code="already_member")
+    membership = Membership.objects.create(user=user, company=company, role=role)
+    _set_default_company(user, company)
+    event_record(
+        actor=actor,
+        company=company,
+        action="member.added",
+        obj_type="membership",
+        obj_id=user.email,
+        after={"role": role},
+    )
+    return membership
+
+
+@transaction.atomic
+def staff_token_revoke(*, actor: Actor, staff_token_id: int) -> StaffToken:
+    """Revoke a staff token; scripts using it get 401 from now on."""
+    staff = StaffToken.objects.select_for_update().filter(pk=staff_token_id).first()
+    if staff is None:
+        raise NotFound(_("No such token."), code="token_not_found")
+    if staff.revoked_at is None:
+        staff.revoked_at = timezone.now()
+        staff.save(update_fields=["revoked_at"])
+        event_record(
+            actor=actor,
+            action="staff_token.revoked",
+            obj_type="staff_token",
+            obj_id=staff.pk,
+            before={"name": staff.name},
+        )
+    return staff

@@ -1,0 +1,224 @@
+"""Back office for people and access. Every change goes through the services, so the admin
+keeps the same rules (last administrator, audit events) as the portal and the API."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from ilp.core.actors import Actor
+from ilp.core.errors import AppError
+
+from . import services
+from .models import AccessRequest, ApiToken, Company, Invitation, Membership, StaffToken, User
+
+
+def _actor(request) -> Actor:
+    return Actor.for_user(request.user)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ["user", "company", "role", "notify", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "is_active", "is_staff", "date_joined"]
+    list_filter = ["is_active", "is_staff", "is_superuser", "language"]
+    search_fields = ["email", "first_name", "last_name"]
+    readonly_fields = ["date_joined", "last_login"]
+    inlines = [MembershipInline]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        (_("Person"), {"fields": ["first_name", "last_name", "language", "default_company"]}),
+        (
+            _("Access"),
+            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
+        (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {"classes": ["wide"], "fields": ["email", "usable_password", "password1", "password2"]},
+        )
+    ]
+    raw_id_fields = ["default_company"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The e-mail is the person's key: immutable once registered.
+        return [*self.readonly_fields, "email"] if obj else self.readonly_fields
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    list_display = ["gaid", "name", "customer_number", "city", "country", "created_at"]
+    search_fields = ["gaid", "name", "customer_number"]
+    list_filter = ["country"]
+    readonly_fields = ["gaid", "created_at"]
+    inlines = [MembershipInline]
+
+    def save_model(self, request, obj, form, change):
+        fields = {f: form.cleaned_data.get(f, "") for f in services.COMPANY_EDITABLE}
+        try:
+            if not change:
+                created = services.company_create(
+                    actor=_actor(request),
+                    customer_number=form.cleaned_data.get("customer_number"),
+                    **fields,
+                )
+                obj.pk, obj.gaid, obj.created_at = created.pk, created.gaid, created.created_at
+                return
+            services.company_update(actor=_actor(request), company=obj, **fields)
+            services.company_customer_number_set(
+                actor=_actor(request),
+                company=obj,
+                customer_number=form.cleaned_data.get("customer_number"),
+            )
+        except AppError as exc:
+            messages.error(request, exc.message)
+
+
+class MembershipForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["user", "company", "role", "notify"]
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk and (
+            data.get("user") != self.instance.user or data.get("company") != self.instance.company
+        ):
+            raise ValidationError(_("Person and company of a membership cannot change."))
+        return data
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    form = MembershipForm
+    list_display = ["user", "company", "role", "notify", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["user__email", "company__gaid", "company__name"]
+    list_select_related = ["user", "company"]
+    raw_id_fields = ["user", "company"]
+
+    def save_model(self, request, obj, form, change):
+        try:
+            if change:
+                services.member_role_change(
+                    actor=_actor(request), company=obj.company, email=obj.user.email, role=obj.role
+                )
+                Membership.objects.filter(pk=obj.pk).update(notify=obj.notify)
+            else:
+                created = services.member_add(
+                    actor=_actor(request), company=obj.company, user=obj.user, role=obj.role
+                )
+                obj.pk = created.pk
+        except AppError as exc:
+            messages.error(request, exc.message)
+
+    def delete_model(self, request, obj):
+        try:
+            services.member_remove(actor=_actor(request), company=obj.company, email=obj.user.email)
+        except AppError as exc:
+            messages.error(request, exc.message)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset.select_related("user", "company"):
+            self.delete_model(request, obj)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "company", "role", "created_at", "expires_at", "state"]
+    list_filter = ["role"]
+    search_fields = ["email", "company__gaid", "company__name"]
+    list_select_related = ["company"]
+    readonly_fields = [f.name for f in Invitation._meta.fields]
+    actions = ["withdraw"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description=_("state"))
+    def state(self, obj):
+        if obj.accepted_at:
+            return _("accepted")
+        if obj.withdrawn_at:
+            return _("withdrawn")
+        return _("pending") if obj.is_pending else _("expired")
+
+    @admin.action(description=_("Withdraw the selected invitations"))
+    def withdraw(self, request, queryset):
+        for inv in queryset.select_related("company"):
+            try:
+                services.invitation_withdraw(
+                    actor=_actor(request), company=inv.company, invitation_id=inv.pk
+                )
+            except AppError as exc:
+                messages.error(request, f"{inv.email}: {exc.message}")
+
+
+@admin.register(AccessRequest)
+class AccessRequestAdmin(admin.ModelAdmin):
+    list_display = ["email", "company", "order_number", "created_at", "resolved_at"]
+    search_fields = ["email", "company__gaid", "company__name", "order_number"]
+    list_select_related = ["company"]
+    readonly_fields = [f.name for f in AccessRequest._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["user", "name", "created_at", "last_used_at", "revoked_at"]
+    search_fields = ["user__email", "name"]
+    list_select_related = ["user"]
+    readonly_fields = [f.name for f in ApiToken._meta.fields]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke(self, request, queryset):
+        for token in queryset.select_related("user"):
+            services.api_token_revoke(actor=_actor(request), user=token.user, token_id=token.pk)
+
+
+@admin.register(StaffToken)
+class StaffTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at", "last_used_at", "revoked_at"]
+    search_fields = ["name"]
+    fields = ["name"]
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["name"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        staff, raw = services.staff_token_create(actor=_actor(request), name=obj.name)
+        obj.pk, obj.token_hash, obj.created_at = staff.pk, staff.token_hash, staff.created_at
+        messages.warning(
+            request,
+            _("Staff token '%(name)s' created. Copy it now, it is shown only once: %(token)s")
+            % {"name": staff.name, "token": raw},
+        )
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke(self, request, queryset):
+        for token in queryset:
+            services.staff_token_revoke(actor=_actor(request), staff_token_id=token.pk)
