@@ -1,1 +1,158 @@
-urlpatterns: list = []
+"""Portal pages for split and merge. The rules live in services/pack_ops.py."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from ilp.core.actors import Actor
+from ilp.core.authz import Permission
+from ilp.core.errors import AppError, NotFound
+from ilp.web.portal import company_page
+
+from ..models import ProductPack
+from ..selectors import pack_get, pack_queryset
+from ..services.pack_ops import merge_problem, pack_merge, pack_split
+
+
+def _pack_or_404(membership, pack_id: str) -> ProductPack:
+    try:
+        return pack_get(membership=membership, pack_id=pack_id)
+    except NotFound:
+        raise Http404 from None
+
+
+def _pack_url(membership, pack_id: str) -> str:
+    return reverse("licensing:pack", args=[membership.company.gaid, pack_id])
+
+
+def active_licenses(pack: ProductPack) -> list:
+    from ilp.rollout.models import DeviceLicense
+
+    return list(
+        DeviceLicense.objects.filter(pack=pack, status=DeviceLicense.Status.ACTIVE)
+        .select_related("ums")
+        .order_by("unit_id")
+    )
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@company_page(Permission.MANAGE_PACKS)
+def split(request, membership, pack_id: str):
+    """Split seats, or the licenses of picked devices, off a pack into a new one."""
+    pack = _pack_or_404(membership, pack_id)
+    error = None
+    seats_value = request.POST.get("seats", "")
+    picked = request.POST.getlist("unit_id")
+    if request.method == "POST":
+        seats = _int(seats_value)
+        if seats is None:
+            error = _("Enter the number of seats to split off.")
+        else:
+            try:
+                source, created = pack_split(
+                    actor=Actor.for_user(request.user), pack=pack, seats=seats, unit_ids=picked
+                )
+            except AppError as exc:
+                error = exc.message
+            else:
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(n)s seat moved from %(source)s to the new pack %(created)s.",
+                        "%(n)s seats moved from %(source)s to the new pack %(created)s.",
+                        created.seats,
+                    )
+                    % {"n": created.seats, "source": source.pack_id, "created": created.pack_id},
+                )
+                return redirect(_pack_url(membership, source.pack_id))
+        pack = _pack_or_404(membership, pack_id)
+    context = {
+        "pack": pack,
+        "licenses": active_licenses(pack),
+        "error": error,
+        "seats_value": seats_value,
+        "picked": set(picked),
+        "max_split": max(pack.seats - 1, 0),
+        "multiple": pack.product.seat_multiple,
+    }
+    return render(request, "licensing/pack_ops_split.html", context, status=422 if error else 200)
+
+
+def _selected(membership, pack_ids: list[str]) -> list[ProductPack]:
+    """The selected packs of the company, in the order they were named (unknown ones drop)."""
+    wanted = [p.strip().upper() for p in pack_ids if p.strip()][:500]
+    found = {p.pack_id: p for p in pack_queryset(membership=membership).filter(pack_id__in=wanted)}
+    return [found[p] for p in dict.fromkeys(wanted) if p in found]
+
+
+def merge_state(packs: list[ProductPack]) -> dict:
+    if len(packs) < 2:
+        reason = _("Select two or more packs of the same key, product and dates to merge them.")
+    else:
+        reason = merge_problem(packs)
+    return {"packs": packs, "reason": reason, "can_merge": reason is None}
+
+
+@company_page(Permission.MANAGE_PACKS)
+def merge_check(request, membership):
+    """htmx: the merge button for the current selection, disabled with a reason if needed."""
+    packs = _selected(membership, request.GET.getlist("pack"))
+    return render(request, "licensing/_pack_list_actions.html", {"merge": merge_state(packs)})
+
+
+@company_page(Permission.MANAGE_PACKS)
+def merge(request, membership):
+    """Confirm a merge (pick the target), then merge."""
+    if request.method != "POST":
+        packs = _selected(membership, request.GET.getlist("pack"))
+    else:
+        packs = _selected(membership, request.POST.getlist("pack"))
+    target_id = (request.POST.get("target") or "").upper()
+    if target_id:
+        packs.sort(key=lambda p: p.pack_id != target_id)  # the target first, others in order
+    state = merge_state(packs)
+    error = None
+    if request.method == "POST" and request.POST.get("confirm") and state["can_merge"]:
+        try:
+            target, merged = pack_merge(actor=Actor.for_user(request.user), packs=packs)
+        except AppError as exc:
+            error = exc.message
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "%(merged)s was merged into %(target)s, which now holds %(seats)s seats.",
+                    "%(merged)s were merged into %(target)s, which now holds %(seats)s seats.",
+                    len(merged),
+                )
+                % {
+                    "merged": ", ".join(p.pack_id for p in merged),
+                    "target": target.pack_id,
+                    "seats": target.seats,
+                },
+            )
+            return redirect(_pack_url(membership, target.pack_id))
+    context = {
+        "merge": state,
+        "error": error,
+        "total": sum(p.seats for p in packs),
+        "target_id": packs[0].pack_id if packs else "",
+    }
+    status = 409 if error or (request.POST.get("confirm") and not state["can_merge"]) else 200
+    return render(request, "licensing/pack_ops_merge.html", context, status=status)
+
+
+urlpatterns = [
+    path("companies/<str:gaid>/packs/merge/", merge, name="merge"),
+    path("companies/<str:gaid>/packs/merge/check/", merge_check, name="merge_check"),
+    path("companies/<str:gaid>/packs/<str:pack_id>/split/", split, name="pack_split"),
+]

@@ -1,1 +1,159 @@
-urlpatterns: list = []
+"""Portal pages for renewals: the list, and "Redeem renewal" with split-to-fit in place."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+
+from ilp.core.actors import Actor
+from ilp.core.authz import Permission
+from ilp.core.errors import AppError, NotFound
+from ilp.web.portal import company_page
+
+from ..models import Renewal
+from ..selectors import key_get, pack_queryset
+from ..services.pack_ops import pack_split
+from ..services.renewals import renewal_candidates, renewal_redeem
+
+STATUSES = Renewal.Status.choices
+
+
+@company_page(Permission.VIEW)
+def renewals(request, membership):
+    """The company's renewals, newest first, filterable by status."""
+    status = request.GET.get("status")
+    qs = (
+        Renewal.objects.filter(company_id=membership.company_id)
+        .select_related("order", "subscription_key", "product")
+        .order_by("-created_at", "-pk")
+    )
+    if status in Renewal.Status.values:
+        qs = qs.filter(status=status)
+    else:
+        status = ""
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "licensing/renewal_list.html",
+        {"page": page, "status": status, "statuses": STATUSES},
+    )
+
+
+def _key_or_404(membership, key: str):
+    try:
+        return key_get(membership=membership, key=key.strip().upper())
+    except NotFound:
+        raise Http404 from None
+
+
+def _waiting(key) -> list[Renewal]:
+    return list(
+        Renewal.objects.filter(subscription_key=key, status=Renewal.Status.AWAITING_REDEMPTION)
+        .select_related("order", "product")
+        .order_by("created_at", "pk")
+    )
+
+
+def _pick(waiting: list[Renewal], renewal_id) -> Renewal | None:
+    for r in waiting:
+        if str(r.pk) == str(renewal_id):
+            return r
+    return waiting[0] if waiting else None
+
+
+def _context(key, renewal, *, picked=(), error=None, notice=None) -> dict:
+    candidates = renewal_candidates(renewal=renewal) if renewal else []
+    return {
+        "key": key,
+        "renewal": renewal,
+        "candidates": candidates,
+        "picked": set(picked),
+        "picked_seats": sum(p.seats for p in candidates if p.pack_id in set(picked)),
+        "error": error,
+        "notice": notice,
+    }
+
+
+@company_page(Permission.REDEEM_RENEWAL)
+def redeem(request, membership, key: str):
+    """Pick the renewal, tick the packs to keep (seats must add up exactly), redeem."""
+    key_obj = _key_or_404(membership, key)
+    waiting = _waiting(key_obj)
+    renewal = _pick(waiting, request.POST.get("renewal") or request.GET.get("renewal"))
+    picked = request.POST.getlist("pack")
+    error = None
+    if request.method == "POST" and renewal is not None:
+        packs = list(pack_queryset(membership=membership).filter(pack_id__in=picked))
+        try:
+            chosen = renewal_redeem(
+                actor=Actor.for_user(request.user), renewal=renewal, packs=packs
+            )
+        except AppError as exc:
+            error = exc.message
+        else:
+            messages.success(
+                request,
+                _("Renewal %(order)s redeemed: %(packs)s now expire on %(date)s.")
+                % {
+                    "order": renewal.order.order_number,
+                    "packs": ", ".join(p.pack_id for p in chosen),
+                    "date": renewal.expires_on.isoformat(),
+                },
+            )
+            return redirect(reverse("licensing:key", args=[membership.company.gaid, key_obj.key]))
+    context = {"waiting": waiting, **_context(key_obj, renewal, picked=picked, error=error)}
+    return render(request, "licensing/renewal_redeem.html", context, status=422 if error else 200)
+
+
+@company_page(Permission.REDEEM_RENEWAL)
+def redeem_split(request, membership, key: str):
+    """htmx: split a candidate pack to fit, then show the candidates again."""
+    if request.method != "POST":
+        return redirect(reverse("licensing:redeem", args=[membership.company.gaid, key]))
+    key_obj = _key_or_404(membership, key)
+    waiting = _waiting(key_obj)
+    renewal = _pick(waiting, request.POST.get("renewal"))
+    pack_id = request.POST.get("split_pack", "")
+    picked = request.POST.getlist("pack")
+    error = notice = None
+    try:
+        seats = int(request.POST.get(f"split_seats_{pack_id}", ""))
+    except ValueError:
+        error = _("Enter the number of seats to split off.")
+    else:
+        pack = pack_queryset(membership=membership).filter(pack_id=pack_id.upper()).first()
+        if pack is None or pack.subscription_key_id != key_obj.pk:
+            error = _("No product pack %s under this key.") % pack_id
+        else:
+            try:
+                source, created = pack_split(
+                    actor=Actor.for_user(request.user), pack=pack, seats=seats
+                )
+            except AppError as exc:
+                error = exc.message
+            else:
+                notice = _(
+                    "%(source)s split: %(created)s holds %(seats)s seats. Tick the packs to keep."
+                ) % {"source": source.pack_id, "created": created.pack_id, "seats": created.seats}
+    context = _context(key_obj, renewal, picked=picked, error=error, notice=notice)
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        elif notice:
+            messages.success(request, notice)
+        url = reverse("licensing:redeem", args=[membership.company.gaid, key_obj.key])
+        return redirect(f"{url}?renewal={renewal.pk}" if renewal else url)
+    return render(request, "licensing/renewal_candidates.html", context)
+
+
+urlpatterns = [
+    path("companies/<str:gaid>/renewals/", renewals, name="renewals"),
+    path("companies/<str:gaid>/subscription-keys/<str:key>/redeem/", redeem, name="redeem"),
+    path(
+        "companies/<str:gaid>/subscription-keys/<str:key>/redeem/split/",
+        redeem_split,
+        name="redeem_split",
+    ),
+]
