@@ -30,3 +30,18 @@ def ums(ums_and_credential):
 @pytest.fixture
 def ums_api(ums_and_credential):
     return ApiClient(ums_and_credential[1])
+
+
+@pytest.fixture
+def catalogue(db):
+    """The seeded products again: a transactional test flushes the migration's data."""
+    import importlib
+
+    from ilp.licensing.models import Product
+
+    seed = importlib.import_module("ilp.licensing.migrations.0002_seed_products")
+    for sku, name, prefix, multiple, term in seed.CATALOGUE:
+        Product.objects.update_or_create(
+            sku=sku,
+            defaults={"name": name, "pack_prefix": prefix, "seat_multiple": multiple, "term": term},
+        )

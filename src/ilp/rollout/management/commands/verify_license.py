@@ -27,9 +27,12 @@ def _read_jwks(source: str | None) -> dict:
 def _read_token(arg: str) -> str:
     if arg == "-":
         return sys.stdin.read().strip()
-    path = Path(arg)
-    if len(arg) < 4096 and path.is_file():
-        return path.read_text().strip()
+    try:
+        path = Path(arg)
+        if path.is_file():
+            return path.read_text().strip()
+    except OSError:  # a token is too long to be a file name
+        pass
     return arg.strip()
 
 

@@ -1,0 +1,84 @@
+"""PostgreSQL: many parallel requests can never issue more licenses than seats."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from ilp.licensing.models import ProductPack
+from ilp.rollout.models import DeviceLicense
+from tests.conftest import ApiClient
+from tests.licensing.factories import make_key
+from tests.rollout.factories import make_ums
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("catalogue"),
+]
+
+
+def _parallel(n, work):
+    barrier = threading.Barrier(n)
+    results, errors = [None] * n, []
+
+    def run(i):
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    return results
+
+
+def test_parallel_single_device_requests_issue_exactly_the_seats(company):
+    pack = make_key(company, packs=[("WE", 7)]).product_packs.get()
+    _ums, credential = make_ums(company, packs=[pack])
+
+    def ask(i):
+        response = ApiClient(credential).post(
+            "/ums/licenses", {"product": "WE", "unit_ids": [f"00E0C5{i:06d}"]}
+        )
+        return response.status_code, response.json()["results"][0]["status"]
+
+    results = _parallel(24, ask)
+    assert {code for code, _ in results} == {200}
+    statuses = [status for _, status in results]
+    assert statuses.count("issued") == 7
+    assert statuses.count("no_free_seat") == 17
+    pack = ProductPack.objects.get(pk=pack.pk)
+    assert pack.seats_used == 7 == DeviceLicense.objects.filter(status="active").count()
+
+
+def test_parallel_requests_for_the_same_device_give_one_license(company):
+    first = make_key(company, packs=[("WE", 5)]).product_packs.get()
+    second = make_key(company, packs=[("WE", 5)]).product_packs.get()
+    # Two UMS of one company with separate packs: only the unique index stops a double.
+    _a, cred_a = make_ums(company, name="A", packs=[first])
+    _b, cred_b = make_ums(company, name="B", packs=[second])
+
+    def ask(i):
+        response = ApiClient(cred_a if i % 2 else cred_b).post(
+            "/ums/licenses", {"product": "WE", "unit_ids": ["00E0C5000001"]}
+        )
+        return response.status_code, response.json()["results"][0]["license"]["id"]
+
+    results = _parallel(10, ask)
+    assert {code for code, _ in results} == {200}
+    assert len({lic for _, lic in results}) == 1
+    assert DeviceLicense.objects.filter(status="active").count() == 1
+    used = sum(
+        ProductPack.objects.filter(pk__in=[first.pk, second.pk]).values_list(
+            "seats_used", flat=True
+        )
+    )
+    assert used == 1
