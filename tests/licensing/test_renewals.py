@@ -276,3 +276,19 @@ def test_renewals_never_change_seats_unless_more_were_ordered(company):
     assert total() == 15
     renew(key, [("WE", 20, 12)], number="R-2")
     assert total() == 20
+
+
+def test_licenses_of_renewed_packs_are_signed_again_with_the_new_expiry(company):
+    from ilp.rollout.models import DeviceLicense
+    from tests.licensing.factories import make_license
+
+    key = make_key(company, packs=[("WE", 10), ("WE", 5)])
+    ten, five = live(key)
+    on_ten = make_license(ten, "00E0C5000010")
+    on_five = make_license(five, "00E0C5000005")
+    renew(key, [("WE", 10, 12)], number="R-1")
+    renewal_redeem(actor=ACTOR, renewal=Renewal.objects.get(), packs=[ten])
+    ten.refresh_from_db()
+    on_ten = DeviceLicense.objects.get(pk=on_ten.pk)
+    assert on_ten.expires_on == ten.expires_on and on_ten.token != "test-token"
+    assert DeviceLicense.objects.get(pk=on_five.pk).token == "test-token"  # not renewed

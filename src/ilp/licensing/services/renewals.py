@@ -219,6 +219,11 @@ def renewal_order_apply(*, actor: Actor, order: Order, subscription_key, items):
             after=_renewal_figures(renewal),
         )
 
+    if touched:
+        # Licenses already on devices name the old expiry: sign them again.
+        from ilp.rollout.services import licenses_refresh
+
+        licenses_refresh(actor=actor, packs=touched)
     if applied:
         _mail(
             company=key.company,
@@ -312,6 +317,9 @@ def renewal_redeem(*, actor: Actor, renewal: Renewal, packs: Sequence[ProductPac
     for p in picked:
         p.expires_on = renewal.expires_on
         p.save(update_fields=["expires_on"])
+    from ilp.rollout.services import licenses_refresh
+
+    licenses_refresh(actor=actor, packs=picked)
     renewal.status = Renewal.Status.REDEEMED
     renewal.redeemed_at = timezone.now()
     renewal.save(update_fields=["status", "redeemed_at"])
