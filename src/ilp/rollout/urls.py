@@ -6,4 +6,5 @@ app_name = "rollout"
 
 urlpatterns = [
     path(".well-known/jwks.json", views.jwks, name="jwks"),
+    *views.page_urlpatterns,
 ]

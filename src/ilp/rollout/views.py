@@ -1,10 +1,25 @@
-"""Rollout portal pages and the public JWKS."""
+"""Rollout portal pages ("UMS IDs", "Search hardware", bulk upload) and the public JWKS."""
 
-from django.http import JsonResponse
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from . import signing
+from ilp.core.actors import Actor
+from ilp.core.authz import Permission, has_permission
+from ilp.core.errors import AppError
+from ilp.licensing.models import Product, ProductPack
+from ilp.licensing.selectors import pack_get
+from ilp.web.portal import company_page
+
+from . import files, selectors, services, signing
+
+MAX_UPLOAD_BYTES = 1_000_000
+MAX_UPLOAD_IDS = 10_000
 
 
 @require_GET
@@ -12,3 +27,262 @@ from . import signing
 def jwks(request):
     """The public keys that verify license documents (old keys stay after rotation)."""
     return JsonResponse(signing.jwks())
+
+
+def _actor(request) -> Actor:
+    return Actor.for_user(request.user)
+
+
+def _back(membership, anchor: str = ""):
+    url = reverse("rollout:ums_list", kwargs={"gaid": membership.company.gaid})
+    return redirect(f"{url}#{anchor}" if anchor else url)
+
+
+def _assignable_packs(membership):
+    """Live packs of the company that no UMS has yet: the choices behind "+"."""
+    return (
+        ProductPack.objects.filter(
+            company_id=membership.company_id,
+            state=ProductPack.State.LIVE,
+            assignment__isnull=True,
+        )
+        .select_related("product")
+        .with_status()
+        .exclude(current_status="expired")
+        .order_by("product__sku", "created_at", "id")
+    )
+
+
+def _ums_page(request, membership, *, credential=None, credential_ums=None, status=200):
+    context = {
+        "instances": list(selectors.ums_list(membership=membership)),
+        "assignable": list(_assignable_packs(membership)),
+        "credential": credential,
+        "credential_ums": credential_ums,
+    }
+    return render(request, "rollout/ums_list.html", context, status=status)
+
+
+@company_page(Permission.VIEW)
+def ums_list(request, membership):
+    if request.method == "POST":
+        if not has_permission(membership.role, Permission.MANAGE_ROLLOUT):
+            raise DjangoPermissionDenied
+        return _ums_register(request, membership)
+    return _ums_page(request, membership)
+
+
+def _ums_register(request, membership):
+    try:
+        ums, credential = services.ums_register(
+            actor=_actor(request),
+            company=membership.company,
+            name=request.POST.get("name", ""),
+            auto_assign=request.POST.get("auto_assign") == "on",
+        )
+    except AppError as exc:
+        messages.error(request, exc.message)
+        return _ums_page(request, membership, status=422)
+    messages.success(request, _("UMS %(name)s registered.") % {"name": ums.name})
+    # The credential is shown on this response only; it is stored hashed.
+    return _ums_page(request, membership, credential=credential, credential_ums=ums)
+
+
+@company_page(Permission.MANAGE_ROLLOUT)
+@require_POST
+def ums_edit(request, membership, ums_id: str):
+    ums = selectors.ums_get(membership=membership, ums_id=ums_id)
+    name = request.POST.get("name")
+    auto = request.POST.get("auto_assign")
+    try:
+        services.ums_update(
+            actor=_actor(request),
+            ums=ums,
+            name=name if name is not None else None,
+            auto_assign=None if auto is None else auto == "on",
+        )
+    except AppError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("UMS %(ums)s saved.") % {"ums": ums.ums_id})
+    return _back(membership, ums.ums_id)
+
+
+@company_page(Permission.MANAGE_ROLLOUT)
+@require_POST
+def ums_rotate(request, membership, ums_id: str):
+    ums = selectors.ums_get(membership=membership, ums_id=ums_id)
+    credential = services.ums_credential_rotate(actor=_actor(request), ums=ums)
+    messages.success(
+        request,
+        _("New credential for %(ums)s. The old one no longer works.") % {"ums": ums.ums_id},
+    )
+    return _ums_page(request, membership, credential=credential, credential_ums=ums)
+
+
+@company_page(Permission.MANAGE_ROLLOUT)
+@require_POST
+def ums_delete(request, membership, ums_id: str):
+    ums = selectors.ums_get(membership=membership, ums_id=ums_id)
+    try:
+        revoked = services.ums_delete(
+            actor=_actor(request), ums=ums, force=request.POST.get("force") == "1"
+        )
+    except AppError as exc:
+        messages.error(request, exc.message)
+        return _back(membership, ums.ums_id)
+    messages.success(
+        request,
+        _("UMS %(ums)s deleted; %(count)d device licenses revoked.")
+        % {"ums": ums.ums_id, "count": revoked},
+    )
+    return _back(membership)
+
+
+@company_page(Permission.MANAGE_ROLLOUT)
+@require_POST
+def pack_assign(request, membership, ums_id: str):
+    ums = selectors.ums_get(membership=membership, ums_id=ums_id)
+    try:
+        pack = pack_get(membership=membership, pack_id=request.POST.get("pack_id", ""))
+        services.pack_assign(actor=_actor(request), ums=ums, pack=pack)
+    except AppError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Product pack %(pack)s assigned to %(ums)s.")
+            % {"pack": pack.pack_id, "ums": ums.ums_id},
+        )
+    return _back(membership, ums.ums_id)
+
+
+@company_page(Permission.MANAGE_ROLLOUT)
+@require_POST
+def pack_unassign(request, membership, ums_id: str, pack_id: str):
+    ums = selectors.ums_get(membership=membership, ums_id=ums_id)
+    try:
+        pack = pack_get(membership=membership, pack_id=pack_id)
+        revoked = services.pack_unassign(
+            actor=_actor(request), ums=ums, pack=pack, force=request.POST.get("force") == "1"
+        )
+    except AppError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Product pack %(pack)s unassigned; %(count)d device licenses revoked.")
+            % {"pack": pack.pack_id, "count": revoked},
+        )
+    return _back(membership, ums.ums_id)
+
+
+@company_page(Permission.VIEW)
+@require_GET
+def license_file(request, membership, ums_id: str):
+    ums = selectors.ums_get(membership=membership, ums_id=ums_id)
+    response = HttpResponse(files.license_file_build(ums=ums), content_type="application/jwt")
+    response["Content-Disposition"] = f'attachment; filename="{files.license_file_name(ums=ums)}"'
+    return response
+
+
+@company_page(Permission.MANAGE_ROLLOUT)
+def upload(request, membership, ums_id: str):
+    """Bulk issue for an air-gapped UMS: a file of unit IDs (one per line, or CSV)."""
+    ums = selectors.ums_get(membership=membership, ums_id=ums_id)
+    products = list(
+        Product.objects.filter(pk__in=[a.pack.product_id for a in ums.assignments.all()])
+    )
+    context = {"ums": ums, "products": products, "results": None, "error": None}
+    if request.method == "POST":
+        context["chosen"] = request.POST.get("product", "")
+        text = request.POST.get("unit_ids", "")
+        upload_file = request.FILES.get("file")
+        if upload_file is not None:
+            if upload_file.size > MAX_UPLOAD_BYTES:
+                context["error"] = _("The file is larger than 1 MB.")
+            else:
+                text = upload_file.read().decode("utf-8-sig", errors="replace")
+        ids = services.unit_ids_parse(text) if not context["error"] else []
+        if not context["error"] and not ids:
+            context["error"] = _("The file holds no unit IDs.")
+        elif len(ids) > MAX_UPLOAD_IDS:
+            context["error"] = _("At most %(max)d unit IDs per upload.") % {"max": MAX_UPLOAD_IDS}
+        if not context["error"]:
+            results = []
+            try:
+                # One transaction per 1000 devices (the API's batch size).
+                for start in range(0, len(ids), services.MAX_BATCH):
+                    results += services.licenses_issue(
+                        actor=_actor(request),
+                        ums=ums,
+                        product=context["chosen"],
+                        unit_ids=ids[start : start + services.MAX_BATCH],
+                    )
+            except AppError as exc:
+                context["error"] = exc.message
+            context["results"] = results
+            context["counts"] = {
+                status: sum(r.status == status for r in results)
+                for status in ("issued", "existing", "no_free_seat", "invalid_unit_id")
+            }
+    status = 422 if context["error"] else 200
+    return render(request, "rollout/upload.html", context, status=status)
+
+
+@company_page(Permission.VIEW)
+@require_GET
+def hardware(request, membership):
+    query = (request.GET.get("q") or "").strip()
+    context = {"query": query, "unit_id": None, "licenses": [], "ended": [], "error": None}
+    if query:
+        try:
+            unit_id = selectors.device_unit_id(query)
+        except AppError as exc:
+            context["error"] = exc.message
+        else:
+            found = list(
+                selectors.device_licenses(membership=membership, unit_id=unit_id, active_only=False)
+            )
+            context["unit_id"] = unit_id
+            context["licenses"] = [lic for lic in found if lic.status == "active"]
+            context["ended"] = [lic for lic in found if lic.status != "active"]
+    return render(request, "rollout/hardware.html", context)
+
+
+@company_page(Permission.MANAGE_ROLLOUT)
+@require_POST
+def hardware_remove(request, membership, unit_id: str, license_id: str):
+    lic = selectors.device_license_get(
+        membership=membership, unit_id=unit_id, license_id=license_id
+    )
+    services.license_return(actor=_actor(request), license=lic)
+    messages.success(
+        request,
+        _("Hardware %(unit)s removed: license %(id)s returned, its seat is free.")
+        % {"unit": lic.unit_id, "id": lic.license_id},
+    )
+    url = reverse("rollout:hardware", kwargs={"gaid": membership.company.gaid})
+    return redirect(f"{url}?q={lic.unit_id}")
+
+
+page_urlpatterns = [
+    path("companies/<str:gaid>/ums/", ums_list, name="ums_list"),
+    path("companies/<str:gaid>/ums/<str:ums_id>/edit/", ums_edit, name="ums_edit"),
+    path("companies/<str:gaid>/ums/<str:ums_id>/rotate/", ums_rotate, name="ums_rotate"),
+    path("companies/<str:gaid>/ums/<str:ums_id>/delete/", ums_delete, name="ums_delete"),
+    path("companies/<str:gaid>/ums/<str:ums_id>/assign/", pack_assign, name="pack_assign"),
+    path(
+        "companies/<str:gaid>/ums/<str:ums_id>/packs/<str:pack_id>/unassign/",
+        pack_unassign,
+        name="pack_unassign",
+    ),
+    path("companies/<str:gaid>/ums/<str:ums_id>/license-file/", license_file, name="license_file"),
+    path("companies/<str:gaid>/ums/<str:ums_id>/upload/", upload, name="upload"),
+    path("companies/<str:gaid>/hardware/", hardware, name="hardware"),
+    path(
+        "companies/<str:gaid>/hardware/<str:unit_id>/licenses/<str:license_id>/remove/",
+        hardware_remove,
+        name="hardware_remove",
+    ),
+]
