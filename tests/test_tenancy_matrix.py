@@ -1,0 +1,407 @@
+"""The tenancy matrix: every API route and every company page × who may call it.
+
+Generated from the URL conf (the django-ninja API's operations and Django's URL patterns), so
+a new route cannot escape it: a route whose auth is unclassified, or whose path parameter has
+no fixture value below, fails here until it is given one.
+
+For each company route (auth `CompanyAuth(permission)`):
+- anonymous → 401; a member of another company → 404 (never 403: existence must not leak);
+  a UMS credential or a staff token → 403 (wrong kind of credential);
+- a `user` member → 403 when the permission is not one the `user` role has;
+- every role the permission allows passes the company check and never gets 401, 403 or a
+  5xx; a GET of an existing object answers 200 (bodies of writes may be refused with 4xx).
+Staff routes: anonymous 401, a user token 403, a staff token neither. UMS routes: anonymous
+401, a user token 403, a UMS credential neither. Company pages (`companies/<gaid>/…`):
+anonymous → login redirect, another company's member → 404, an administrator no 5xx.
+"""
+
+import datetime
+import re
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from ilp.accounts.models import AccessRequest
+from ilp.accounts.services import invitation_create
+from ilp.core.actors import Actor
+from ilp.core.api import api
+from ilp.core.auth import AnyAuth, CompanyAuth, StaffAuth, UmsAuth, UserAuth
+from ilp.core.authz import Role, has_permission
+from tests.accounts.factories import make_company, make_staff_token, make_user, make_user_token
+from tests.conftest import ApiClient
+from tests.rollout.factories import issue, make_ums
+
+# Routes that need no credential at all. Anything under /companies/ may never be here.
+PUBLIC = {
+    ("POST", "/auth/tokens"),
+    ("GET", "/invitations/{token}"),
+    ("POST", "/invitations/{token}/accept"),
+}
+
+UNIT_ID = "00E0C5A1B2C3"
+PARAM = re.compile(r"\{(?:\w+:)?(\w+)\}")
+PAGE_PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
+
+
+# --- what exists ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # relative to /api/v1, ninja notation: /companies/{gaid}/…
+    auth: tuple  # the operation's auth callables
+
+    def __str__(self):
+        return f"{self.method} {self.path}"
+
+    @property
+    def params(self) -> list[str]:
+        return PARAM.findall(self.path)
+
+    def kind(self) -> str:
+        kinds = {
+            type(a).__name__
+            for a in self.auth
+            if isinstance(a, (CompanyAuth, StaffAuth, UmsAuth, UserAuth, AnyAuth))
+        }
+        if not self.auth:
+            return "public"
+        if len(kinds) != 1 or len(self.auth) != 1:
+            return "unknown"
+        return {
+            "CompanyAuth": "company",
+            "StaffAuth": "staff",
+            "UmsAuth": "ums",
+            "UserAuth": "user",
+            "AnyAuth": "any",
+        }[kinds.pop()]
+
+    @property
+    def permission(self):
+        return self.auth[0].permission
+
+
+def _join(prefix: str, path: str) -> str:
+    return "/" + "/".join(p.strip("/") for p in (prefix, path) if p.strip("/"))
+
+
+def api_routes() -> list[Route]:
+    api.urls  # noqa: B018 - binds the routers exactly as the URL conf does
+    routes = []
+    for bound in api._get_bound_routers():
+        for path, path_view in bound.path_operations.items():
+            for operation in path_view.operations:
+                for method in operation.methods:
+                    routes.append(
+                        Route(method, _join(bound.prefix, path), tuple(operation.auth_callbacks))
+                    )
+    return sorted(set(routes), key=lambda r: (r.path, r.method))
+
+
+def company_page_patterns() -> list[tuple[str, str]]:
+    """(route, url name) of every URL pattern under companies/<gaid>/."""
+    found = []
+
+    def walk(patterns, prefix, namespace):
+        for p in patterns:
+            route = prefix + str(p.pattern)
+            if isinstance(p, URLResolver):
+                ns = namespace
+                if p.namespace:
+                    ns = f"{namespace}:{p.namespace}" if namespace else p.namespace
+                walk(p.url_patterns, route, ns)
+            elif isinstance(p, URLPattern) and route.startswith("companies/<"):
+                name = f"{namespace}:{p.name}" if namespace and p.name else (p.name or "")
+                found.append((route, name))
+
+    walk(get_resolver().url_patterns, "", "")
+    return sorted(set(found))
+
+
+ROUTES = api_routes()
+COMPANY_ROUTES = [r for r in ROUTES if r.kind() == "company"]
+STAFF_ROUTES = [r for r in ROUTES if r.kind() == "staff"]
+UMS_ROUTES = [r for r in ROUTES if r.kind() == "ums"]
+SIGNED_IN_ROUTES = [r for r in ROUTES if r.kind() in ("user", "any")]
+PAGES = company_page_patterns()
+ALL_ROLES = [Role.ADMINISTRATOR, Role.SERVICE_PROVIDER, Role.USER]
+
+
+# --- the world they are called in -------------------------------------------------------------
+
+
+@pytest.fixture
+def world(db):
+    """Acme with one member per role, real objects of every kind; Other Corp next door."""
+    w = SimpleNamespace()
+    w.company = make_company(name="Acme GmbH")
+    w.other = make_company(name="Other Corp")
+    w.members = {
+        role: make_user(f"{role}@acme.test", company=w.company, role=role) for role in ALL_ROLES
+    }
+    w.tokens = {role: make_user_token(user) for role, user in w.members.items()}
+    w.extra = make_user("colleague@acme.test", company=w.company, role="user")
+    w.outsider_token = make_user_token(
+        make_user("boss@other.test", company=w.other, role="administrator")
+    )
+    w.staff_token = make_staff_token()
+
+    # Orders through the staff API (the contract), so they are what the ERP would make.
+    staff = ApiClient(w.staff_token)
+    invoice = (datetime.date.today() - datetime.timedelta(days=30)).isoformat()
+    customer = {"gaid": w.company.gaid, "name": w.company.name, "country": "DE"}
+    new = staff.post(
+        "/orders",
+        {
+            "order_number": "MATRIX-1",
+            "kind": "new",
+            "invoice_date": invoice,
+            "end_customer": customer,
+            "items": [{"product": "WE", "seats": 10, "term_months": 12}],
+        },
+    )
+    assert new.status_code == 201, f"world: POST /orders failed: {new.content[:500]!r}"
+    w.key = new.json()["subscription_key"]
+    w.pack_id = new.json()["product_packs"][0]["id"]
+    renewal = staff.post(
+        "/orders",
+        {
+            "order_number": "MATRIX-2",
+            "kind": "renewal",
+            "invoice_date": invoice,
+            "end_customer": customer,
+            "subscription_key": w.key,
+            "items": [{"product": "WE", "seats": 5, "term_months": 12}],
+        },
+    )
+    assert renewal.status_code == 201, f"world: renewal failed: {renewal.content[:500]!r}"
+    w.order_number = "MATRIX-2"
+
+    from ilp.licensing.models import ProductPack
+
+    pack = ProductPack.objects.get(pack_id=w.pack_id)
+    w.ums, w.ums_token = make_ums(w.company, packs=[pack])
+    issue(w.ums, pack.product.sku, UNIT_ID)
+    w.license_id = pack.device_licenses.get(unit_id=UNIT_ID).license_id
+    w.invitation, w.invitation_token = invitation_create(
+        actor=Actor.for_user(w.members[Role.ADMINISTRATOR]),
+        company=w.company,
+        email="newbie@acme.test",
+        role="user",
+    )
+    w.access_request = AccessRequest.objects.create(
+        company=w.company, email="contact@acme.test", first_name="Con", last_name="Tact"
+    )
+    return w
+
+
+# Path parameter name → its value in the world. A new name needs a line here.
+VALUES = {
+    "gaid": lambda w: w.company.gaid,
+    "pack_id": lambda w: w.pack_id,
+    "key": lambda w: w.key,
+    "order_number": lambda w: w.order_number,
+    "invitation_id": lambda w: w.invitation.pk,
+    "access_request_id": lambda w: w.access_request.pk,
+    "email": lambda w: w.extra.email,
+    "ums_id": lambda w: w.ums.ums_id,
+    "unit_id": lambda w: UNIT_ID,
+    "license_id": lambda w: w.license_id,
+    "token": lambda w: w.invitation_token,
+}
+
+
+def _value(name: str, where: str, world):
+    if name not in VALUES:
+        pytest.fail(
+            f"{where}: no fixture value for path parameter {{{name}}}. Name it like the others "
+            f"({', '.join(sorted(VALUES))}) or add it to VALUES in tests/test_tenancy_matrix.py."
+        )
+    return VALUES[name](world)
+
+
+def url_for(route: Route, world) -> str:
+    return PARAM.sub(lambda m: str(_value(m.group(1), str(route), world)), route.path)
+
+
+def call(route: Route, world, token: str | None):
+    client = ApiClient(token)
+    url = url_for(route, world)
+    method = route.method.lower()
+    if method in ("get", "delete"):
+        return getattr(client, method)(url)
+    return getattr(client, method)(url, {})
+
+
+def _ids(routes):
+    return [str(r) for r in routes]
+
+
+# --- the matrix: classification ---------------------------------------------------------------
+
+
+def test_the_api_has_routes_to_check():
+    assert len(COMPANY_ROUTES) >= 5 and STAFF_ROUTES and UMS_ROUTES
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=_ids(ROUTES))
+def test_every_route_declares_who_may_call_it(route):
+    kind = route.kind()
+    assert kind != "unknown", f"{route}: auth {route.auth!r} is not one of ilp.core.auth's"
+    if kind == "public":
+        assert (route.method, route.path) in PUBLIC, (
+            f"{route} needs no credential; add auth= or list it in PUBLIC if it truly is public"
+        )
+    if "{gaid}" in route.path:
+        assert kind == "company", f"{route} names a company but does not use CompanyAuth"
+    if kind == "company":
+        assert "{gaid}" in route.path, f"{route} uses CompanyAuth without a {{gaid}} in its path"
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=_ids(ROUTES))
+def test_every_path_parameter_has_a_fixture_value(route):
+    unknown = [name for name in route.params if name not in VALUES]
+    assert not unknown, (
+        f"{route}: no fixture value for {unknown}; name the parameter like the others "
+        f"({', '.join(sorted(VALUES))}) or add it to VALUES in tests/test_tenancy_matrix.py"
+    )
+
+
+# --- the matrix: company routes ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("route", COMPANY_ROUTES, ids=_ids(COMPANY_ROUTES))
+def test_company_route_denies_outsiders(route, world):
+    response = call(route, world, None)
+    assert response.status_code == 401, f"{route} anonymous: {response.status_code}"
+    response = call(route, world, world.outsider_token)
+    assert response.status_code == 404, f"{route} another company: {response.status_code}"
+    assert response.json()["code"] == "not_found"
+    for label, token in (("staff token", world.staff_token), ("UMS", world.ums_token)):
+        response = call(route, world, token)
+        assert response.status_code == 403, f"{route} {label}: {response.status_code}"
+
+
+LOW_ROLE_ROUTES = [r for r in COMPANY_ROUTES if not has_permission(Role.USER, r.permission)]
+
+
+@pytest.mark.parametrize("route", LOW_ROLE_ROUTES, ids=_ids(LOW_ROLE_ROUTES))
+def test_company_route_user_role_without_permission_is_403(route, world):
+    response = call(route, world, world.tokens[Role.USER])
+    assert response.status_code == 403, f"{route}: {response.status_code} {response.content!r}"
+    assert response.json()["code"] == "permission_denied"
+
+
+ALLOWED = [
+    (route, role)
+    for route in COMPANY_ROUTES
+    for role in ALL_ROLES
+    if has_permission(role, route.permission)
+]
+
+
+@pytest.mark.parametrize(
+    ("route", "role"), ALLOWED, ids=[f"{r}-{role.value}" for r, role in ALLOWED]
+)
+def test_company_route_allowed_role_gets_through(route, role, world, monkeypatch):
+    passed = []
+    original = CompanyAuth.authorize
+
+    def spy(self, request, principal):
+        access = original(self, request, principal)
+        passed.append(access.membership.company.gaid)
+        return access
+
+    monkeypatch.setattr(CompanyAuth, "authorize", spy)
+    response = call(route, world, world.tokens[role])
+    status = response.status_code
+    detail = f"{route} as {role.value}: {status} {response.content[:300]!r}"
+    assert passed == [world.company.gaid], f"company check failed: {detail}"
+    assert status not in (401, 403) and status < 500, detail
+    if route.method == "GET":
+        assert status == 200, detail
+
+
+# --- the matrix: staff, UMS and signed-in routes ----------------------------------------------
+
+
+@pytest.mark.parametrize("route", STAFF_ROUTES, ids=_ids(STAFF_ROUTES))
+def test_staff_route(route, world):
+    assert call(route, world, None).status_code == 401
+    assert call(route, world, world.tokens[Role.ADMINISTRATOR]).status_code == 403
+    assert call(route, world, world.ums_token).status_code == 403
+    response = call(route, world, world.staff_token)
+    assert response.status_code not in (401, 403) and response.status_code < 500, (
+        f"{route} as staff: {response.status_code} {response.content[:300]!r}"
+    )
+
+
+@pytest.mark.parametrize("route", UMS_ROUTES, ids=_ids(UMS_ROUTES))
+def test_ums_route(route, world):
+    assert call(route, world, None).status_code == 401
+    assert call(route, world, world.tokens[Role.ADMINISTRATOR]).status_code == 403
+    assert call(route, world, world.staff_token).status_code == 403
+    response = call(route, world, world.ums_token)
+    assert response.status_code not in (401, 403) and response.status_code < 500, (
+        f"{route} as the UMS: {response.status_code} {response.content[:300]!r}"
+    )
+
+
+@pytest.mark.parametrize("route", SIGNED_IN_ROUTES, ids=_ids(SIGNED_IN_ROUTES))
+def test_signed_in_route_anonymous_is_401(route, world):
+    assert call(route, world, None).status_code == 401
+    assert call(route, world, "ilpu_not-a-real-token").status_code == 401
+
+
+# --- the matrix: company pages ----------------------------------------------------------------
+
+
+def page_url(route: str, world) -> str:
+    return "/" + PAGE_PARAM.sub(lambda m: str(_value(m.group(1), route, world)), route)
+
+
+def _page_ids(pages):
+    return [name or route for route, name in pages]
+
+
+def _get_or_post(client: Client, url: str):
+    response = client.get(url)
+    if response.status_code == 405:  # a POST-only action: ask with POST instead
+        response = client.post(url, {})
+    return response
+
+
+def test_there_are_company_pages_to_check():
+    assert PAGES, "no URL pattern under companies/<gaid>/ found"
+
+
+@pytest.mark.parametrize(("route", "name"), PAGES, ids=_page_ids(PAGES))
+def test_company_page_denies_outsiders(route, name, world):
+    url = page_url(route, world)
+    response = _get_or_post(Client(), url)
+    assert response.status_code == 302, f"{route} anonymous: {response.status_code}"
+    assert response["Location"].startswith("/login/"), response["Location"]
+    client = Client()
+    client.force_login(make_user("nosy@other.test", company=world.other, role="administrator"))
+    response = _get_or_post(client, url)
+    assert response.status_code == 404, f"{route} another company: {response.status_code}"
+
+
+@pytest.mark.parametrize(("route", "name"), PAGES, ids=_page_ids(PAGES))
+def test_company_page_administrator_never_gets_an_error(route, name, world):
+    client = Client(raise_request_exception=False)
+    client.force_login(world.members[Role.ADMINISTRATOR])
+    response = client.get(page_url(route, world))
+    assert response.status_code < 500 and response.status_code not in (401, 403, 404), (
+        f"{route}: {response.status_code}"
+    )
+
+
+def test_an_unknown_parameter_name_fails_with_a_clear_message(world):
+    route = Route("GET", "/companies/{gaid}/widgets/{widget_id}", ())
+    with pytest.raises(pytest.fail.Exception, match=r"no fixture value for path parameter"):
+        url_for(route, world)
