@@ -6,6 +6,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
@@ -83,7 +84,9 @@ def _ums_register(request, membership):
     except AppError as exc:
         messages.error(request, exc.message)
         return _ums_page(request, membership, status=422)
-    messages.success(request, _("UMS %(name)s registered.") % {"name": ums.name})
+    messages.success(
+        request, _("%(name)s registered as %(ums)s.") % {"name": ums.name, "ums": ums.ums_id}
+    )
     # The credential is shown on this response only; it is stored hashed.
     return _ums_page(request, membership, credential=credential, credential_ums=ums)
 
@@ -133,7 +136,11 @@ def ums_delete(request, membership, ums_id: str):
         return _back(membership, ums.ums_id)
     messages.success(
         request,
-        _("UMS %(ums)s deleted; %(count)d device licenses revoked.")
+        ngettext(
+            "UMS %(ums)s deleted; %(count)d device license revoked.",
+            "UMS %(ums)s deleted; %(count)d device licenses revoked.",
+            revoked,
+        )
         % {"ums": ums.ums_id, "count": revoked},
     )
     return _back(membership)
@@ -171,7 +178,11 @@ def pack_unassign(request, membership, ums_id: str, pack_id: str):
     else:
         messages.success(
             request,
-            _("Product pack %(pack)s unassigned; %(count)d device licenses revoked.")
+            ngettext(
+                "Product pack %(pack)s unassigned; %(count)d device license revoked.",
+                "Product pack %(pack)s unassigned; %(count)d device licenses revoked.",
+                revoked,
+            )
             % {"pack": pack.pack_id, "count": revoked},
         )
     return _back(membership, ums.ums_id)
