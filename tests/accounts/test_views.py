@@ -172,15 +172,19 @@ def test_manage_page_for_admin_shows_everything(admin_user, company, django_asse
 def test_manage_page_is_read_only_below_administrator(company, role):
     person = make_user("p@acme.test", company=company, role=role)
     make_user("admin@acme.test", company=company, role="administrator")
+    _invite(company, "pending@x.test")
+    AccessRequest.objects.create(company=company, email="asks@x.test", order_number="O-1")
     page = _client(person).get(_manage(company)).content.decode()
     assert "admin@acme.test" in page and company.gaid in page
+    assert "pending@x.test" in page and "asks@x.test" in page  # read-only lists
     assert "Send invitation" not in page and 'name="street"' not in page
-    assert "Remove" not in page
+    assert "Remove" not in page and "Withdraw" not in page and "Dismiss" not in page
     r = _client(person).post(
         reverse("accounts:invitation_send", kwargs={"gaid": company.gaid}),
         {"email": "x@y.test", "role": "user"},
     )
-    assert r.status_code == 403 and not Invitation.objects.exists()
+    assert r.status_code == 403
+    assert not Invitation.objects.filter(email="x@y.test").exists()
 
 
 def test_manage_page_of_another_company_is_404(company):

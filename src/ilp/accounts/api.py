@@ -156,11 +156,11 @@ def invitation_post(request, gaid: str, payload: InvitationIn):
 @router.get(
     "/companies/{gaid}/invitations",
     response=list[InvitationOut],
-    auth=CompanyAuth(Permission.MANAGE_MEMBERS),
+    auth=CompanyAuth(),
 )
 @paginate(LimitOffsetPagination)
 def invitation_list(request, gaid: str):
-    """The company's pending invitations (administrator)."""
+    """The company's pending invitations (any member may read them)."""
     return selectors.invitations_pending(membership=request.auth.membership)
 
 
@@ -182,11 +182,11 @@ def invitation_delete(request, gaid: str, invitation_id: int):
 @router.get(
     "/companies/{gaid}/access-requests",
     response=list[AccessRequestOut],
-    auth=CompanyAuth(Permission.MANAGE_MEMBERS),
+    auth=CompanyAuth(),
 )
 @paginate(LimitOffsetPagination)
 def access_request_list(request, gaid: str):
-    """Order contacts waiting for an invitation (administrator)."""
+    """Order contacts waiting for an invitation (any member may read them)."""
     return selectors.access_requests_pending(membership=request.auth.membership)
 
 

@@ -125,9 +125,10 @@ def _people_context(membership, **extra) -> dict:
         "roles": Role.choices,
         "invite_form": InviteForm(),
     }
-    if can_manage:
-        ctx["invitations"] = list(selectors.invitations_pending(membership=membership))
-        ctx["access_requests"] = list(selectors.access_requests_pending(membership=membership))
+    # Every member may read the pending invitations and access requests (API.md: reads are
+    # for members); only administrators get the buttons.
+    ctx["invitations"] = list(selectors.invitations_pending(membership=membership))
+    ctx["access_requests"] = list(selectors.access_requests_pending(membership=membership))
     ctx.update(extra)
     return ctx
 
@@ -370,6 +371,8 @@ def profile(request):
                     notify={
                         m.company.gaid: f"notify-{m.company.gaid}" in request.POST
                         for m in memberships
+                        # Administrators always get these mails (their box is disabled).
+                        if m.role != Role.ADMINISTRATOR
                     },
                 )
             except AppError as exc:
