@@ -1,0 +1,71 @@
+"""Concurrent demotions cannot remove the last administrator (PostgreSQL row locks)."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from ilp.accounts import services
+from ilp.accounts.models import Membership
+from ilp.core.actors import Actor
+from ilp.core.errors import Conflict
+from tests.accounts.factories import make_company, make_user
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_administrator():
+    company = make_company()
+    a = make_user("a@x.test", company=company, role="administrator")
+    b = make_user("b@x.test", company=company, role="administrator")
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def demote(actor_user, target_email):
+        try:
+            barrier.wait()
+            services.member_role_change(
+                actor=Actor.for_user(actor_user), company=company, email=target_email, role="user"
+            )
+            outcomes.append("ok")
+        except Conflict as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=demote, args=(a, "b@x.test")),
+        threading.Thread(target=demote, args=(b, "a@x.test")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["last_administrator", "ok"]
+    assert Membership.objects.filter(company=company, role="administrator").count() == 1
+
+
+def test_concurrent_removals_leave_one_administrator():
+    company = make_company()
+    make_user("a@x.test", company=company, role="administrator")
+    make_user("b@x.test", company=company, role="administrator")
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def remove(email):
+        try:
+            barrier.wait()
+            services.member_remove(actor=Actor.system(), company=company, email=email)
+            outcomes.append("ok")
+        except Conflict as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=remove, args=(e,)) for e in ("a@x.test", "b@x.test")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["last_administrator", "ok"]
+    assert Membership.objects.filter(company=company, role="administrator").count() == 1
