@@ -1,0 +1,124 @@
+"""Device-license issuance: licenses per second for 1000-device batches via `POST /ums/licenses`
+(the full HTTP path: auth, validation, row locks, signing, bulk insert, audit), plus the SQL
+queries per batch (constant whatever the batch size).
+
+Runs on a throw-away test database (in-memory SQLite unless DATABASE_URL says otherwise):
+
+    make bench                       # every bench_* module
+    .venv/bin/python -m bench.bench_license_issue
+"""
+
+import datetime
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BATCH = 1000
+BATCHES = int(os.environ.get("ILP_BENCH_BATCHES", "5"))
+
+
+def _django():
+    import django
+    from django.apps import apps
+
+    if not apps.ready:
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+        os.environ.setdefault("ILP_DATA_DIR", tempfile.mkdtemp(prefix="ilp-bench-"))
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ilp.settings")
+        django.setup()
+
+
+def _setup():
+    from ilp.accounts.models import Company
+    from ilp.core.actors import Actor
+    from ilp.core.ids import crockford
+    from ilp.licensing.models import Product, ProductPack, SubscriptionKey
+    from ilp.rollout.models import PackAssignment
+    from ilp.rollout.services import ums_register
+
+    company = Company.objects.create(gaid=f"GA{crockford(8)}", name="Bench", country="DE")
+    today = datetime.date.today()
+    key = SubscriptionKey.objects.create(
+        key=f"SK-{crockford(4)}-{crockford(4)}-{crockford(4)}",
+        company=company,
+        expires_on=today + datetime.timedelta(days=365),
+    )
+    product = Product.objects.get(sku="WE")
+    ums, credential = ums_register(actor=Actor.system(), company=company, name="Bench UMS")
+    # Several packs, so pack choice and per-pack seat accounting are part of the work.
+    for _ in range(4):
+        pack = ProductPack.objects.create(
+            pack_id=f"WE-{crockford(5)}",
+            subscription_key=key,
+            company=company,
+            product=product,
+            seats=BATCH * BATCHES,
+            starts_on=today - datetime.timedelta(days=1),
+            expires_on=key.expires_on,
+        )
+        PackAssignment.objects.create(pack=pack, ums=ums)
+    return credential
+
+
+def main() -> int:
+    _django()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import (
+        CaptureQueriesContext,
+        setup_databases,
+        setup_test_environment,
+        teardown_databases,
+        teardown_test_environment,
+    )
+
+    own_env = True
+    try:
+        setup_test_environment()
+    except RuntimeError:
+        own_env = False
+    old_config = setup_databases(verbosity=0, interactive=False)
+    try:
+        credential = _setup()
+        client = Client(headers={"Authorization": f"Bearer {credential}"})
+
+        def post(ids):
+            body = json.dumps({"product": "WE", "unit_ids": ids})
+            return client.post("/api/v1/ums/licenses", body, content_type="application/json")
+
+        post(["WARMUP01"])  # first use generates and registers the signing key
+        issued, elapsed, queries = 0, 0.0, []
+        for b in range(BATCHES):
+            ids = [f"00E0C5{b:02d}{n:04d}" for n in range(BATCH)]
+            # Timed without query capture: recording 1000-row INSERTs slows SQLite down.
+            start = time.perf_counter()
+            response = post(ids)
+            elapsed += time.perf_counter() - start
+            assert response.status_code == 200, response.content[:300]
+            issued += sum(r["status"] == "issued" for r in response.json()["results"])
+        with CaptureQueriesContext(connection) as ctx:
+            post([f"00E0C599{n:04d}" for n in range(BATCH)])
+        queries.append(len(ctx.captured_queries))
+        start = time.perf_counter()
+        repeat = post([f"00E0C500{n:04d}" for n in range(BATCH)])  # all `existing`
+        repeat_s = time.perf_counter() - start
+        assert all(r["status"] == "existing" for r in repeat.json()["results"])
+        with CaptureQueriesContext(connection) as ctx:
+            post(["SMALLBATCH01"])
+        small = len(ctx.captured_queries)
+        print(f"database: {connection.vendor}; {BATCHES} batches of {BATCH} devices")
+        print(f"issued {issued} licenses in {elapsed:.2f}s: {issued / elapsed:,.0f} licenses/s")
+        print(f"repeat of a licensed batch (all existing): {BATCH / repeat_s:,.0f} devices/s")
+        print(f"SQL queries per request: batch of {BATCH}: {max(queries)}, batch of 1: {small}")
+    finally:
+        teardown_databases(old_config, verbosity=0)
+        if own_env:
+            teardown_test_environment()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
