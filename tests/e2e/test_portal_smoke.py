@@ -56,3 +56,32 @@ def test_every_nav_entry_renders(who, page, login, shot):
             shot(f"{company_key}-{_slug(label)}")
             visited += 1
     assert visited >= 3
+
+
+def test_german_browser_gets_german_pages(browser, live_server, request):
+    from tests.e2e.conftest import SHOTS
+
+    ctx = demo.load()
+    # After login the profile language applies (web.views.LoginView), so the person chose German.
+    ctx.users["admin"].language = "de"
+    ctx.users["admin"].save(update_fields=["language"])
+    context = browser.new_context(
+        base_url=live_server.url, locale="de-DE", viewport={"width": 1360, "height": 900}
+    )
+    page = context.new_page()
+    try:
+        page.goto("/login/")
+        page.get_by_label("E-Mail").fill("admin@acme.example")
+        page.get_by_label("Passwort").fill(demo.PASSWORD)
+        page.get_by_role("button", name="Anmelden").click()
+        page.wait_for_url(lambda url: "/login/" not in url)
+        nav = page.locator("nav.sidenav")
+        for label in ("Produktpakete", "Subskriptionsschlüssel", "Bestellungen", "Firma verwalten"):
+            assert nav.get_by_role("link", name=label).is_visible(), label
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{request.node.name}-dashboard.png"), full_page=True)
+        nav.get_by_role("link", name="Produktpakete").click()
+        assert page.get_by_role("heading", name="Produktpakete").is_visible()
+        page.screenshot(path=str(SHOTS / f"{request.node.name}-packs.png"), full_page=True)
+    finally:
+        context.close()
