@@ -173,3 +173,109 @@ def test_expired_invitation_is_not_pending(company):
     )
     invitation.expires_at = timezone.now() - timedelta(seconds=1)
     assert not invitation.is_pending
+
+
+# --- pending administrators (rule 4) -------------------------------------------------------
+
+
+def _pending_admin(company):
+    services.contact_person_handle(
+        actor=STAFF, company=company, contact=_contact(), order_number="O-1"
+    )
+    return Membership.objects.get(company=company, user__email="pat@customer.test")
+
+
+def test_pending_member_can_be_sent_a_new_link_keeping_their_role(company):
+    _pending_admin(company)
+    first = Invitation.objects.get()
+    invitation, _token = services.invitation_create(
+        actor=STAFF, company=company, email="pat@customer.test", role="user"
+    )
+    first.refresh_from_db()
+    assert first.withdrawn_at is not None
+    assert invitation.role == "administrator"  # a re-sent link demotes nobody
+
+
+def test_removing_a_pending_member_withdraws_their_link(company):
+    make_user("boss@acme.test", company=company, role="administrator")
+    services.contact_person_handle(
+        actor=STAFF, company=make_company(), contact=_contact(), order_number="O-0"
+    )
+    services.invitation_create(
+        actor=STAFF, company=company, email="pat@customer.test", role="administrator"
+    )
+    invitation = Invitation.objects.get(company=company)
+    membership = services.member_add(
+        actor=STAFF,
+        company=company,
+        user=User.objects.get(email="pat@customer.test"),
+        role="administrator",
+    )
+    services.member_remove(actor=STAFF, company=company, email=membership.user.email)
+    invitation.refresh_from_db()
+    assert invitation.withdrawn_at is not None
+
+
+def test_contact_with_invalid_email_is_422(company):
+    from ilp.core.errors import Invalid
+
+    with pytest.raises(Invalid) as exc:
+        services.contact_person_handle(
+            actor=STAFF, company=company, contact=_contact("not an address"), order_number="O-1"
+        )
+    assert exc.value.status == 422
+    assert not User.objects.exists()
+
+
+def test_last_administrator_rule_counts_the_pending_administrator(company):
+    _pending_admin(company)
+    with pytest.raises(Conflict) as exc:
+        services.member_remove(actor=STAFF, company=company, email="pat@customer.test")
+    assert exc.value.code == "last_administrator"
+
+
+def test_invitation_single_use_and_withdrawn_expired(company):
+    invitation, token = services.invitation_create(
+        actor=STAFF, company=company, email="n@x.test", role="user"
+    )
+    services.invitation_accept(
+        token=token, first_name="N", last_name="X", password="a-long enough passphrase 42"
+    )
+    with pytest.raises(Conflict) as exc:
+        services.invitation_accept(
+            token=token, first_name="N", last_name="X", password="a-long enough passphrase 42"
+        )
+    assert exc.value.code == "invitation_used"
+    _inv, token2 = services.invitation_create(
+        actor=STAFF, company=company, email="w@x.test", role="user"
+    )
+    services.invitation_withdraw(actor=STAFF, company=company, invitation_id=_inv.pk)
+    with pytest.raises(Conflict) as exc:
+        services.invitation_accept(token=token2, first_name="W", last_name="X", password="x" * 20)
+    assert exc.value.code == "invitation_withdrawn"
+    _inv, token3 = services.invitation_create(
+        actor=STAFF, company=company, email="e@x.test", role="user"
+    )
+    Invitation.objects.filter(pk=_inv.pk).update(expires_at=timezone.now())
+    with pytest.raises(Conflict) as exc:
+        services.invitation_accept(token=token3, first_name="E", last_name="X", password="x" * 20)
+    assert exc.value.code == "invitation_expired"
+    assert not User.objects.filter(email__in=["w@x.test", "e@x.test"]).exists()
+
+
+def test_role_change_and_removal_write_audit_events(company, admin_user):
+    make_user("u@acme.test", company=company)
+    actor = Actor.for_user(admin_user)
+    services.member_role_change(actor=actor, company=company, email="u@acme.test", role="user")
+    assert not AuditEvent.objects.filter(action="member.role_changed").exists()  # no change
+    services.member_role_change(
+        actor=actor, company=company, email="u@acme.test", role="administrator"
+    )
+    services.member_role_change(
+        actor=actor, company=company, email="admin@acme.test", role="user"
+    )  # allowed: another administrator remains
+    services.member_remove(actor=actor, company=company, email="admin@acme.test")
+    actions = list(
+        AuditEvent.objects.filter(company=company).order_by("pk").values_list("action", flat=True)
+    )
+    assert actions[-3:] == ["member.role_changed", "member.role_changed", "member.removed"]

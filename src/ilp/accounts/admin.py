@@ -111,6 +111,27 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "company__gaid", "company__name"]
     list_select_related = ["user", "company"]
     raw_id_fields = ["user", "company"]
+    actions = ["send_registration_link"]
+
+    @admin.action(description=_("Send a new registration link (members without a password)"))
+    def send_registration_link(self, request, queryset):
+        # For an order's contact whose 7-day finalise-registration link ran out.
+        for membership in queryset.select_related("user", "company"):
+            if services.user_is_registered(membership.user):
+                messages.warning(
+                    request,
+                    _("%(email)s is registered already.") % {"email": membership.user.email},
+                )
+                continue
+            services.invitation_create(
+                actor=_actor(request),
+                company=membership.company,
+                email=membership.user.email,
+                role=membership.role,
+            )
+            messages.success(
+                request, _("A new link was sent to %(email)s.") % {"email": membership.user.email}
+            )
 
     def save_model(self, request, obj, form, change):
         try:

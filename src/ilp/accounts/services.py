@@ -174,7 +174,8 @@ def invitation_create(
 
     The mail carries `<ILP_BASE_URL>/invitations/<token>`; the token is stored hashed and
     valid for 7 days. A pending invitation of the same address to the same company is
-    withdrawn and replaced. An existing member cannot be invited (409 `already_member`).
+    withdrawn and replaced. An existing member cannot be invited (409 `already_member`),
+    except one who never finalised registration: they get a new link for the role they hold.
     """
     email = normalize_email(email)
     if role not in Role.values:
@@ -191,8 +192,19 @@ def invitation_create(
             code="invalid_email",
             errors=[{"loc": ["body", "email"], "msg": _("Enter a valid e-mail address.")}],
         ) from None
-    if Membership.objects.filter(company=company, user__email__iexact=email).exists():
-        raise Conflict(_("This person already is a member of the company."), code="already_member")
+    member = (
+        Membership.objects.select_related("user")
+        .filter(company=company, user__email__iexact=email)
+        .first()
+    )
+    if member is not None:
+        if user_is_registered(member.user):
+            raise Conflict(
+                _("This person already is a member of the company."), code="already_member"
+            )
+        # A member who never finalised registration (an order's contact, rule 4) gets a new
+        # link; the role stays the one they hold, so a re-sent link can demote nobody.
+        role = member.role
     return _invitation_issue(
         actor=actor, company=company, email=email, role=role, template=template
     )
@@ -225,6 +237,16 @@ def contact_person_handle(
       administrator is mailed.
     """
     email = normalize_email(contact.get("email", ""))
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        raise Invalid(
+            _("The contact person's e-mail address is not valid."),
+            code="invalid_contact_email",
+            errors=[
+                {"loc": ["body", "contact", "email"], "msg": _("Enter a valid e-mail address.")}
+            ],
+        ) from None
     first_name = (contact.get("first_name") or "").strip()
     last_name = (contact.get("last_name") or "").strip()
     with transaction.atomic():
@@ -618,6 +640,14 @@ def member_remove(*, actor: Actor, company: Company, email: str) -> None:
     user = membership.user
     role = membership.role
     membership.delete()
+    # A removed person's pending invitation (e.g. the finalise-registration link of rule 4)
+    # must not bring them back.
+    Invitation.objects.filter(
+        company=company,
+        email__iexact=user.email,
+        accepted_at__isnull=True,
+        withdrawn_at__isnull=True,
+    ).update(withdrawn_at=timezone.now())
     if user.default_company_id == company.pk:
         user.default_company = None
         user.save(update_fields=["default_company"])
