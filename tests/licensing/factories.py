@@ -87,3 +87,15 @@ def make_license(pack, unit_id: str | None = None, *, ums=None, bump: bool = Tru
         ProductPack.objects.filter(pk=pack.pk).update(seats_used=models.F("seats_used") + 1)
         pack.refresh_from_db()
     return lic
+
+
+def seed_catalogue() -> None:
+    """Put the seeded products back (transactional tests flush them with every table)."""
+    import importlib
+
+    seed = importlib.import_module("ilp.licensing.migrations.0002_seed_products")
+    for sku, name, prefix, multiple, term in seed.CATALOGUE:
+        Product.objects.update_or_create(
+            sku=sku,
+            defaults={"name": name, "pack_prefix": prefix, "seat_multiple": multiple, "term": term},
+        )

@@ -15,7 +15,7 @@ from ilp.licensing.services.renewals import renewal_order_apply
 from ilp.rollout.models import DeviceLicense
 from tests.accounts.factories import make_user, make_user_token
 from tests.conftest import ApiClient
-from tests.licensing.factories import make_key, make_license
+from tests.licensing.factories import make_key, make_license, seed_catalogue
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -51,16 +51,7 @@ def live_seats(key, sku="WE"):
 @pytest.fixture(autouse=True)
 def catalogue():
     """Transactional tests flush the tables after each test, seeded products included."""
-    import importlib
-
-    from ilp.licensing.models import Product
-
-    seed = importlib.import_module("ilp.licensing.migrations.0002_seed_products")
-    for sku, name, prefix, multiple, term in seed.CATALOGUE:
-        Product.objects.update_or_create(
-            sku=sku,
-            defaults={"name": name, "pack_prefix": prefix, "seat_multiple": multiple, "term": term},
-        )
+    seed_catalogue()
 
 
 @pytest.fixture

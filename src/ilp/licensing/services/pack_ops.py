@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
@@ -141,9 +142,12 @@ def pack_split(
     if keep < still_used:
         raise Invalid(
             code="seats_in_use",
-            message=_(
+            message=ngettext(
+                "Pack %(pack)s would keep %(keep)s seat but %(used)s are in use. "
+                "Split fewer seats or move the licensed devices with them.",
                 "Pack %(pack)s would keep %(keep)s seats but %(used)s of them are in use. "
-                "Split fewer seats or move the licensed devices with them."
+                "Split fewer seats or move the licensed devices with them.",
+                keep,
             )
             % {"pack": source.pack_id, "keep": keep, "used": still_used},
         )

@@ -106,7 +106,7 @@ def merge_state(packs: list[ProductPack]) -> dict:
 def merge_check(request, membership):
     """htmx: the merge button for the current selection, disabled with a reason if needed."""
     packs = _selected(membership, request.GET.getlist("pack"))
-    return render(request, "licensing/_pack_list_actions.html", {"merge": merge_state(packs)})
+    return render(request, "licensing/pack_ops_merge_button.html", {"merge": merge_state(packs)})
 
 
 @company_page(Permission.MANAGE_PACKS)
