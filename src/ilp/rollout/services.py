@@ -514,7 +514,6 @@ def licenses_issue(
             code="unknown_product",
             errors=[{"loc": ["body", "product"], "msg": _("unknown product")}],
         )
-    _touch_ums(ums)
     normalised = [unit_id_normalize(u) for u in unit_ids]
     wanted = list(dict.fromkeys(n for n in normalised if n))
     now = timezone.now()
@@ -522,6 +521,8 @@ def licenses_issue(
     company = ums.company
 
     packs = _issuable_packs(ums=ums, product=prod, today=today)
+    # After the pack locks: ums_delete locks packs, then the UMS row; keep that order.
+    _touch_ums(ums)
     outcome: dict[str, tuple[str, DeviceLicense | None]] = {}
 
     existing = {
