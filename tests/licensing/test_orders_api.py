@@ -376,3 +376,22 @@ def test_new_key_mail_goes_to_administrators_and_opted_in_members(staff_api, com
     assert (
         f"/companies/{company.gaid}/subscription-keys/{body['subscription_key']}/" in mail.body_text
     )
+
+
+@pytest.mark.parametrize(
+    "change, code",
+    [
+        ({"order_number": "X" * 65}, "validation_error"),
+        ({"invoice_date": "9999-12-31"}, "invalid_invoice_date"),
+        ({"items": [{"product": "WE", "seats": 10**12, "term_months": 12}]}, "invalid_items"),
+        ({"items": [{"product": "WE", "seats": 1, "term_months": 10**9}]}, "invalid_items"),
+        ({"end_customer": {"name": "N" * 201}}, "validation_error"),
+        ({"end_customer": {"name": "Firma", "country": "Germany"}}, "validation_error"),
+        ({"end_customer": {"name": "Firma", "country": "D1"}}, "invalid_country"),
+    ],
+)
+def test_out_of_range_values_are_422_never_500(staff_api, db, change, code):
+    response = staff_api.post("/orders", order_body(**change))
+    assert response.status_code == 422, response.content
+    assert response.json()["code"] == code
+    assert not Order.objects.exists() and not Company.objects.exists()

@@ -2,7 +2,7 @@
 
 import datetime
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
 class PackOut(Schema):
@@ -79,31 +79,31 @@ class ProductList(Schema):
 
 
 class EndCustomerIn(Schema):
-    gaid: str | None = None
-    customer_number: str | None = None
-    name: str = ""
-    street: str | None = None
-    postal_code: str | None = None
-    city: str | None = None
-    country: str | None = None
+    gaid: str | None = Field(None, max_length=16)
+    customer_number: str | None = Field(None, max_length=64)
+    name: str = Field("", max_length=200)
+    street: str | None = Field(None, max_length=200)
+    postal_code: str | None = Field(None, max_length=20)
+    city: str | None = Field(None, max_length=100)
+    country: str | None = Field(None, max_length=2, description="ISO 3166 alpha-2, e.g. DE")
 
 
 class ContactIn(Schema):
-    email: str
-    first_name: str = ""
-    last_name: str = ""
+    email: str = Field(..., max_length=254)
+    first_name: str = Field("", max_length=150)
+    last_name: str = Field("", max_length=150)
 
 
 class ItemIn(Schema):
     # Plain ints: the service checks ranges and seat multiples and reports every item's
     # problems together (422 with `errors`).
-    product: str
+    product: str = Field(..., max_length=32)
     seats: int
     term_months: int | None = None
 
 
 class OrderIn(Schema):
-    order_number: str
+    order_number: str = Field(..., min_length=1, max_length=64)
     kind: str = "new"
     invoice_date: datetime.date
     end_customer: EndCustomerIn
@@ -174,12 +174,12 @@ class KeyOut(Schema):
 
 
 class PackPatchIn(Schema):
-    comment: str | None = None
+    comment: str | None = None  # at most 500 characters (checked by the service: 422)
     archived: bool | None = None
 
 
 class DeliveryTokenIssueIn(Schema):
-    order_number: str
+    order_number: str = Field(..., min_length=1, max_length=64)
     invoice_date: datetime.date
     items: list[ItemIn]
 
@@ -189,7 +189,7 @@ class DeliveryTokenIssued(Schema):
 
 
 class DeliveryTokenRegisterIn(Schema):
-    token: str
+    token: str = Field(..., max_length=200)
 
 
 class DeliveryTokenRegistered(Schema):

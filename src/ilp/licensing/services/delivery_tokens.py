@@ -15,7 +15,7 @@ from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.core.ids import crockford, token_hash
 
 from ..models import DeliveryToken
-from .packs import items_validate, subscription_key_create
+from .packs import invoice_date_check, items_validate, subscription_key_create
 
 TOKEN_PREFIX = "DT"
 TOKEN_GROUPS = 5  # 5 groups of 5 Crockford characters: 125 bits, typeable from paper
@@ -50,6 +50,7 @@ def delivery_token_issue(
             code="invalid",
             errors=[{"loc": ["body", "order_number"], "msg": _("Required.")}],
         )
+    invoice_date_check(invoice_date)
     specs = items_validate(items)
     body = crockford(5 * TOKEN_GROUPS)
     token = _token_format(body)

@@ -22,7 +22,7 @@ from ilp.core.errors import Conflict, Invalid
 from ilp.notifications.services import mail_enqueue
 
 from ..models import Order, OrderItem, ProductPack, SubscriptionKey
-from .packs import items_validate, subscription_key_create
+from .packs import invoice_date_check, items_validate, subscription_key_create
 
 
 def canonical_hash(body: dict) -> str:
@@ -73,6 +73,13 @@ def _company_match(
             _("A new end customer needs a name."),
             "end_customer_name_required",
         )
+    country = (end_customer.get("country") or "").strip().upper()
+    if country and not (len(country) == 2 and country.isalpha()):
+        raise _invalid(
+            ["body", "end_customer", "country"],
+            _("The country must be a two-letter code such as DE."),
+            "invalid_country",
+        )
     try:
         with transaction.atomic():
             company = company_create(
@@ -82,7 +89,7 @@ def _company_match(
                 street=(end_customer.get("street") or "").strip(),
                 postal_code=(end_customer.get("postal_code") or "").strip(),
                 city=(end_customer.get("city") or "").strip(),
-                country=(end_customer.get("country") or "").strip().upper()[:2],
+                country=country,
             )
     except IntegrityError:
         # Another order created the company with this customer number a moment ago.
@@ -176,6 +183,7 @@ def order_create(
     if kind not in Order.Kind.values:
         raise _invalid(["body", "kind"], _("Kind must be new or renewal."), "invalid_kind")
 
+    invoice_date_check(invoice_date)
     specs = items_validate(items)
     key = None
     if kind == Order.Kind.RENEWAL:

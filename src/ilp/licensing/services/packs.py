@@ -18,6 +18,8 @@ from ilp.core.ids import crockford
 from ..models import Product, ProductPack, SubscriptionKey
 
 ID_ATTEMPTS = 10
+MAX_SEATS = 1_000_000  # per item; far above any real order, well inside the column's range
+MAX_TERM_MONTHS = 1200
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,13 @@ def items_validate(items: Sequence[dict], *, loc: Sequence = ("body", "items")) 
             )
         if not isinstance(seats, int) or isinstance(seats, bool) or seats < 1:
             errors.append({"loc": [*where, "seats"], "msg": _("Seats must be at least 1.")})
+        elif seats > MAX_SEATS:
+            errors.append(
+                {
+                    "loc": [*where, "seats"],
+                    "msg": _("At most %(n)s seats per item.") % {"n": MAX_SEATS},
+                }
+            )
         elif product is not None and seats % product.seat_multiple:
             errors.append(
                 {
@@ -80,7 +89,7 @@ def items_validate(items: Sequence[dict], *, loc: Sequence = ("body", "items")) 
             )
         if term is None and product is not None and product.is_perpetual:
             term = 0
-        if not isinstance(term, int) or isinstance(term, bool) or term < 0:
+        if not isinstance(term, int) or isinstance(term, bool) or not 0 <= term <= MAX_TERM_MONTHS:
             errors.append(
                 {"loc": [*where, "term_months"], "msg": _("Term must be a number of months.")}
             )
@@ -96,6 +105,16 @@ def items_validate(items: Sequence[dict], *, loc: Sequence = ("body", "items")) 
     if errors:
         raise Invalid(_("Some order items are invalid."), code="invalid_items", errors=errors)
     return specs
+
+
+def invoice_date_check(invoice_date: datetime.date, *, loc=("body", "invoice_date")) -> None:
+    """Invoice dates are real dates of sales: 1990 to 2199 (also keeps date sums in range)."""
+    if not datetime.date(1990, 1, 1) <= invoice_date <= datetime.date(2199, 12, 31):
+        raise Invalid(
+            _("The invoice date is out of range."),
+            code="invalid_invoice_date",
+            errors=[{"loc": [*loc], "msg": _("A date between 1990 and 2199.")}],
+        )
 
 
 def _new_pack_id(prefix: str) -> str:
