@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 import pytest
-from django.test import Client
+from django.db import transaction
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from ilp.accounts.models import AccessRequest
@@ -134,8 +135,27 @@ ALL_ROLES = [Role.ADMINISTRATOR, Role.SERVICE_PROVIDER, Role.USER]
 # --- the world they are called in -------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def _world(django_db_setup, django_db_blocker):
+    """Built once per module inside a transaction that is rolled back at the end; each test
+    runs in a savepoint inside it (the `db` fixture), so its writes vanish after it."""
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=fast):
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield build_world()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
 @pytest.fixture
-def world(db):
+def world(_world, db):
+    return _world
+
+
+def build_world() -> SimpleNamespace:
     """Acme with one member per role, real objects of every kind; Other Corp next door."""
     w = SimpleNamespace()
     w.company = make_company(name="Acme GmbH")
