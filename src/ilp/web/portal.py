@@ -17,6 +17,7 @@ NAV = [
     (_("Dashboard"), "licensing:dashboard", Permission.VIEW),
     (_("Product packs"), "licensing:packs", Permission.VIEW),
     (_("Subscription keys"), "licensing:keys", Permission.VIEW),
+    (_("Renewals"), "licensing:renewals", Permission.VIEW),
     (_("Orders"), "licensing:orders", Permission.VIEW),
     (_("Delivery token"), "licensing:delivery_token", Permission.REGISTER_DELIVERY_TOKEN),
     (_("UMS IDs"), "rollout:ums_list", Permission.VIEW),
