@@ -103,8 +103,9 @@ def api_routes() -> list[Route]:
     return sorted(set(routes), key=lambda r: (r.path, r.method))
 
 
-def company_page_patterns() -> list[tuple[str, str]]:
-    """(route, url name) of every URL pattern under companies/<gaid>/."""
+def company_page_patterns() -> list[tuple[str, str, str | None]]:
+    """(route, url name, permission) of every URL pattern under companies/<gaid>/; the
+    permission is what `ilp.web.portal.company_page` was given (None: not decorated)."""
     found = []
 
     def walk(patterns, prefix, namespace):
@@ -117,7 +118,8 @@ def company_page_patterns() -> list[tuple[str, str]]:
                 walk(p.url_patterns, route, ns)
             elif isinstance(p, URLPattern) and route.startswith("companies/<"):
                 name = f"{namespace}:{p.name}" if namespace and p.name else (p.name or "")
-                found.append((route, name))
+                permission = getattr(p.callback, "ilp_permission", None)
+                found.append((route, name, permission and str(permission)))
 
     walk(get_resolver().url_patterns, "", "")
     return sorted(set(found))
@@ -385,7 +387,7 @@ def page_url(route: str, world) -> str:
 
 
 def _page_ids(pages):
-    return [name or route for route, name in pages]
+    return [name or route for route, name, _permission in pages]
 
 
 def _get_or_post(client: Client, url: str):
@@ -399,8 +401,16 @@ def test_there_are_company_pages_to_check():
     assert PAGES, "no URL pattern under companies/<gaid>/ found"
 
 
-@pytest.mark.parametrize(("route", "name"), PAGES, ids=_page_ids(PAGES))
-def test_company_page_denies_outsiders(route, name, world):
+@pytest.mark.parametrize(("route", "name", "permission"), PAGES, ids=_page_ids(PAGES))
+def test_every_company_page_goes_through_company_page(route, name, permission):
+    assert permission is not None, (
+        f"{name or route}: decorate the view with ilp.web.portal.company_page(Permission.X), "
+        "which checks membership (404) and role (403)"
+    )
+
+
+@pytest.mark.parametrize(("route", "name", "permission"), PAGES, ids=_page_ids(PAGES))
+def test_company_page_denies_outsiders(route, name, permission, world):
     url = page_url(route, world)
     response = _get_or_post(Client(), url)
     assert response.status_code == 302, f"{route} anonymous: {response.status_code}"
@@ -411,8 +421,23 @@ def test_company_page_denies_outsiders(route, name, world):
     assert response.status_code == 404, f"{route} another company: {response.status_code}"
 
 
-@pytest.mark.parametrize(("route", "name"), PAGES, ids=_page_ids(PAGES))
-def test_company_page_administrator_never_gets_an_error(route, name, world):
+LOW_ROLE_PAGES = [
+    page for page in PAGES if page[2] is not None and not has_permission(Role.USER, page[2])
+]
+
+
+@pytest.mark.parametrize(
+    ("route", "name", "permission"), LOW_ROLE_PAGES, ids=_page_ids(LOW_ROLE_PAGES)
+)
+def test_company_page_user_role_without_permission_is_403(route, name, permission, world):
+    client = Client()
+    client.force_login(world.members[Role.USER])
+    response = _get_or_post(client, page_url(route, world))
+    assert response.status_code == 403, f"{route} as user: {response.status_code}"
+
+
+@pytest.mark.parametrize(("route", "name", "permission"), PAGES, ids=_page_ids(PAGES))
+def test_company_page_administrator_never_gets_an_error(route, name, permission, world):
     client = Client(raise_request_exception=False)
     client.force_login(world.members[Role.ADMINISTRATOR])
     response = client.get(page_url(route, world))

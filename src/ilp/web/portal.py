@@ -68,6 +68,7 @@ def company_page(permission: Permission = Permission.VIEW):
             request.membership = membership
             return view(request, membership, *args, **kwargs)
 
+        wrapper.ilp_permission = permission  # read by tests/test_tenancy_matrix.py
         return wrapper
 
     return decorator
