@@ -129,3 +129,7 @@ def test_redeem_a_decreased_renewal_after_a_split(page, shot, company, admin):
     assert ten.expires_on == five.expires_on == renewal.expires_on
     assert created.expires_on == renewal.old_expires_on and created.seats == 3
     assert re.search(r"/subscription-keys/", page.url)
+    page.get_by_role("link", name="Renewals").click()
+    expect(page.get_by_role("heading", name="Renewals")).to_be_visible()
+    expect(page.locator("main table")).to_contain_text("R-2027-0042")
+    shot("renewal-list")
