@@ -152,15 +152,18 @@ def _reminder_recipients(company) -> list:
     return [m.user for m in memberships]
 
 
-def _packs_url(company) -> str:
+def _packs_url(company, *, expires_before: date) -> str:
+    """The company's pack list filtered to the packs this mail is about (and any sooner)."""
+    from urllib.parse import urlencode
+
     from django.urls import NoReverseMatch, reverse
 
-    for name in ("licensing:packs", "licensing:dashboard"):
-        try:
-            return settings.ILP_BASE_URL + reverse(name, kwargs={"gaid": company.gaid})
-        except NoReverseMatch:
-            continue
-    return f"{settings.ILP_BASE_URL}/companies/{company.gaid}/"
+    try:
+        path = reverse("licensing:packs", kwargs={"gaid": company.gaid})
+    except NoReverseMatch:
+        return f"{settings.ILP_BASE_URL}/companies/{company.gaid}/"
+    query = urlencode({"status": "active", "expires_before": expires_before.isoformat()})
+    return f"{settings.ILP_BASE_URL}{path}?{query}"
 
 
 @transaction.atomic
@@ -228,7 +231,9 @@ def _company_reminders_queue(
                 "company": company,
                 "user": user,
                 "packs": rows,
-                "packs_url": _packs_url(company),
+                "packs_url": _packs_url(
+                    company, expires_before=rows[-1]["expires_on"] + timedelta(days=1)
+                ),
                 "first_days_left": rows[0]["days_left"],
             },
             dedup_key=f"reminder:{company.gaid}:{digest}:{user.email}"[:200],
