@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from ilp.core.actors import Actor
+from ilp.core.errors import Conflict
 from ilp.licensing.models import ProductPack
 from ilp.rollout import services
 from ilp.rollout.models import DeviceLicense, PackAssignment
@@ -54,7 +55,7 @@ class SeatMachine(RuleBasedStateMachine):
             return
         try:
             services.pack_unassign(actor=SYSTEM, ums=self.ums, pack=pack, force=force)
-        except services.Conflict:
+        except Conflict:
             assert not force
 
     @rule(source=st.integers(0, 2), dest=st.integers(0, 2))

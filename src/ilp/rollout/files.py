@@ -36,7 +36,7 @@ def license_file_build(*, ums) -> str:
         if lic.expires_on != pack.expires_on:
             # A renewal moved the expiry since the license was signed: sign it afresh for
             # the file (same license ID); the stored token is refreshed by the next issue.
-            from .services import _sign_license
+            from .services.common import _sign_license
 
             lic.pack = pack
             _sign_license(lic, pack, ums.company.gaid, pair, now)

@@ -1,0 +1,49 @@
+"""Rollout services: UMS instances, pack assignment, device licenses (rules 12–15).
+
+Interfaces used by licensing: `packs_auto_assign`, `licenses_move`, `licenses_refresh`.
+
+Lock order everywhere: product packs (primary-key order) before device licenses, the same
+order licensing uses for split and merge, so the two never deadlock.
+"""
+
+from ilp.core.errors import Conflict, Invalid, NotFound
+
+from .assignment import pack_assign, pack_unassign, packs_auto_assign
+from .common import (
+    MAX_BATCH,
+    license_claims,
+    unit_id_normalize,
+    unit_id_search_normalize,
+    unit_ids_parse,
+)
+from .licenses import (
+    IssueResult,
+    license_return,
+    licenses_issue,
+    licenses_move,
+    licenses_refresh,
+)
+from .ums import ums_credential_rotate, ums_delete, ums_register, ums_update
+
+__all__ = [
+    "MAX_BATCH",
+    "Conflict",
+    "Invalid",
+    "IssueResult",
+    "NotFound",
+    "license_claims",
+    "license_return",
+    "licenses_issue",
+    "licenses_move",
+    "licenses_refresh",
+    "pack_assign",
+    "pack_unassign",
+    "packs_auto_assign",
+    "ums_credential_rotate",
+    "ums_delete",
+    "ums_register",
+    "ums_update",
+    "unit_id_normalize",
+    "unit_id_search_normalize",
+    "unit_ids_parse",
+]

@@ -1,0 +1,173 @@
+"""Pack assignment (rule 15): assign, unassign (forced: revoke), auto-assign."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ilp.audit.services import event_record
+from ilp.core.actors import Actor
+from ilp.core.errors import Conflict, NotFound
+from ilp.licensing.models import ProductPack
+
+from ..models import DeviceLicense, PackAssignment, UmsInstance
+from .common import _audit_many, _lock_packs
+
+# --- pack assignment -----------------------------------------------------------------------
+
+
+_ASSIGNABLE = (ProductPack.State.LIVE,)
+
+
+@transaction.atomic
+def pack_assign(*, actor: Actor, ums: UmsInstance, pack: ProductPack) -> bool:
+    """Assign a pack to a UMS. True if newly assigned, False if it already was (idempotent).
+
+    A pack belongs to at most one UMS: assigned elsewhere → 409 `pack_assigned_elsewhere`;
+    merged or archived packs cannot be assigned (409 `pack_not_assignable`).
+    """
+    locked = _lock_packs([pack.pk])[pack.pk]
+    if locked.company_id != ums.company_id:
+        raise NotFound(code="pack_not_found", message=_("No such product pack."))
+    if locked.state not in _ASSIGNABLE:
+        raise Conflict(
+            _("Product pack %(pack)s is %(state)s and cannot be assigned.")
+            % {"pack": locked.pack_id, "state": locked.get_state_display()},
+            code="pack_not_assignable",
+        )
+    current = PackAssignment.objects.select_related("ums").filter(pack=locked).first()
+    if current is not None:
+        if current.ums_id == ums.pk:
+            return False
+        raise Conflict(
+            _("Product pack %(pack)s is assigned to %(ums)s. Unassign it there first.")
+            % {"pack": locked.pack_id, "ums": current.ums.ums_id},
+            code="pack_assigned_elsewhere",
+        )
+    PackAssignment.objects.create(pack=locked, ums=ums)
+    event_record(
+        actor=actor,
+        action="pack.assigned",
+        obj_type="product_pack",
+        obj_id=locked.pack_id,
+        company=ums.company,
+        after={"ums_id": ums.ums_id},
+    )
+    return True
+
+
+def _revoke_pack_licenses(*, actor: Actor, pack: ProductPack) -> int:
+    """Revoke every active license of a locked pack; one audit event per license."""
+    licenses = list(
+        DeviceLicense.objects.select_for_update()
+        .filter(pack=pack, status=DeviceLicense.Status.ACTIVE)
+        .order_by("pk")
+    )
+    if not licenses:
+        return 0
+    now = timezone.now()
+    DeviceLicense.objects.filter(pk__in=[lic.pk for lic in licenses]).update(
+        status=DeviceLicense.Status.REVOKED, ended_at=now
+    )
+    before_used = pack.seats_used
+    pack.seats_used = max(0, pack.seats_used - len(licenses))
+    ProductPack.objects.filter(pk=pack.pk).update(seats_used=pack.seats_used)
+    _audit_many(
+        actor=actor,
+        company_id=pack.company_id,
+        action="license.revoked",
+        rows=[
+            (
+                "device_license",
+                lic.license_id,
+                {"status": "active"},
+                {"status": "revoked", "unit_id": lic.unit_id, "pack": pack.pack_id},
+            )
+            for lic in licenses
+        ],
+    )
+    event_record(
+        actor=actor,
+        action="pack.licenses_revoked",
+        obj_type="product_pack",
+        obj_id=pack.pack_id,
+        company=pack.company,
+        before={"seats_used": before_used},
+        after={"seats_used": pack.seats_used, "revoked": [lic.license_id for lic in licenses]},
+    )
+    return len(licenses)
+
+
+@transaction.atomic
+def pack_unassign(*, actor: Actor, ums: UmsInstance, pack: ProductPack, force: bool = False) -> int:
+    """Unassign a pack (rule 15). With active licenses: 409 `pack_in_use` unless forced;
+    forced, they are revoked (each in the audit log). Returns the number revoked."""
+    locked = _lock_packs([pack.pk])[pack.pk]
+    assignment = PackAssignment.objects.filter(pack=locked, ums=ums).first()
+    if assignment is None:
+        raise NotFound(
+            _("Product pack %(pack)s is not assigned to %(ums)s.")
+            % {"pack": locked.pack_id, "ums": ums.ums_id},
+            code="pack_not_assigned",
+        )
+    active = DeviceLicense.objects.filter(pack=locked, status=DeviceLicense.Status.ACTIVE).count()
+    if active and not force:
+        raise Conflict(
+            _(
+                "Product pack %(pack)s has %(count)d device licenses in use. "
+                "Unassign with force to revoke them."
+            )
+            % {"pack": locked.pack_id, "count": active},
+            code="pack_in_use",
+        )
+    revoked = _revoke_pack_licenses(actor=actor, pack=locked)
+    assignment.delete()
+    event_record(
+        actor=actor,
+        action="pack.unassigned",
+        obj_type="product_pack",
+        obj_id=locked.pack_id,
+        company=ums.company,
+        before={"ums_id": ums.ums_id},
+        after={"ums_id": None, "revoked_licenses": revoked, "forced": force},
+    )
+    return revoked
+
+
+def packs_auto_assign(*, actor, packs) -> None:
+    """Assign newly created packs to their company's auto-assign UMS, if it has one.
+
+    Called by licensing whenever it creates packs (orders, renewals, delivery tokens, split)
+    inside its own transaction; packs already assigned or not live are left alone.
+    """
+    packs = [p for p in packs if p.state == ProductPack.State.LIVE]
+    if not packs:
+        return
+    company_ids = {p.company_id for p in packs}
+    targets = {
+        u.company_id: u
+        for u in UmsInstance.objects.select_related("company").filter(
+            company_id__in=company_ids, auto_assign=True
+        )
+    }
+    if not targets:
+        return
+    assigned = set(
+        PackAssignment.objects.filter(pack__in=[p.pk for p in packs]).values_list(
+            "pack_id", flat=True
+        )
+    )
+    for pack in packs:
+        ums = targets.get(pack.company_id)
+        if ums is None or pack.pk in assigned:
+            continue
+        PackAssignment.objects.create(pack=pack, ums=ums)
+        event_record(
+            actor=actor,
+            action="pack.assigned",
+            obj_type="product_pack",
+            obj_id=pack.pack_id,
+            company=ums.company,
+            after={"ums_id": ums.ums_id, "auto_assign": True},
+        )

@@ -1,0 +1,327 @@
+"""Device licenses (rules 12–14): issue, return, move, re-sign."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ilp.audit.services import event_record
+from ilp.core.actors import Actor
+from ilp.core.errors import Conflict, Invalid
+from ilp.licensing.models import Product, ProductPack
+
+from .. import signing
+from ..models import DeviceLicense, UmsInstance
+from .common import (
+    MAX_BATCH,
+    _audit_many,
+    _lock_packs,
+    _new_license_id,
+    _sign_license,
+    _touch_ums,
+    unit_id_normalize,
+)
+
+# --- device licenses -----------------------------------------------------------------------
+
+
+@dataclass
+class IssueResult:
+    unit_id: str
+    status: str  # issued | existing | no_free_seat | invalid_unit_id
+    license: DeviceLicense | None = None
+
+
+def _issuable_packs(*, ums: UmsInstance, product: Product, today: datetime.date):
+    """Packs that may issue (rule 12), locked in primary-key order before anything counts."""
+    return list(
+        ProductPack.objects.select_for_update(of=("self",))
+        .select_related("product", "subscription_key")
+        .filter(
+            assignment__ums=ums,
+            product=product,
+            state=ProductPack.State.LIVE,
+            starts_on__lte=today,
+        )
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gt=today))
+        .order_by("pk")
+    )
+
+
+@transaction.atomic
+def licenses_issue(
+    *, actor: Actor, ums: UmsInstance, product: str, unit_ids: Sequence[str]
+) -> list[IssueResult]:
+    """Issue device licenses for up to 1000 unit IDs (rule 12); results in the order asked.
+
+    A licensed device gets its license again (`existing`), also when named twice in one
+    request. Pack choice: packs assigned to this UMS, live, started, not expired, with a free
+    seat; most seats used first, ties to the earliest created. Seats are counted under row
+    locks; the partial unique index on active (company, product, unit_id) is the last line
+    of defence against a concurrent request of another UMS of the same company.
+    """
+    if len(unit_ids) > MAX_BATCH:
+        raise Invalid(
+            _("At most %(max)d unit IDs per request.") % {"max": MAX_BATCH},
+            code="too_many_unit_ids",
+            errors=[{"loc": ["body", "unit_ids"], "msg": _("at most 1000 items")}],
+        )
+    prod = Product.objects.filter(sku=(product or "").strip().upper()).first()
+    if prod is None:
+        raise Invalid(
+            _("Unknown product %(sku)s.") % {"sku": product},
+            code="unknown_product",
+            errors=[{"loc": ["body", "product"], "msg": _("unknown product")}],
+        )
+    normalised = [unit_id_normalize(u) for u in unit_ids]
+    wanted = list(dict.fromkeys(n for n in normalised if n))
+    now = timezone.now()
+    today = timezone.localdate()
+    company = ums.company
+
+    packs = _issuable_packs(ums=ums, product=prod, today=today)
+    # After the pack locks: ums_delete locks packs, then the UMS row; keep that order.
+    _touch_ums(ums)
+    outcome: dict[str, tuple[str, DeviceLicense | None]] = {}
+
+    existing = {
+        lic.unit_id: lic
+        for lic in DeviceLicense.objects.select_related(
+            "pack__product", "pack__subscription_key", "product", "ums"
+        ).filter(
+            company=company, product=prod, unit_id__in=wanted, status=DeviceLicense.Status.ACTIVE
+        )
+    }
+    pair = None
+    if existing:
+        pair = signing.signing_key_current()
+        _refresh_stale(list(existing.values()), gaid=company.gaid, pair=pair, now=now)
+    for unit_id, lic in existing.items():
+        outcome[unit_id] = ("existing", lic)
+
+    # Most seats used first, ties to the earliest created. Filling the first pack only
+    # raises its count, so one sort up front stays correct while seats are handed out.
+    order = sorted(
+        (p for p in packs if p.seats_used < p.seats),
+        key=lambda p: (-p.seats_used, p.created_at, p.pk),
+    )
+    new: list[DeviceLicense] = []
+    cursor = 0
+    for unit_id in wanted:
+        if unit_id in outcome:
+            continue
+        while cursor < len(order) and order[cursor].seats_used >= order[cursor].seats:
+            cursor += 1
+        if cursor >= len(order):
+            outcome[unit_id] = ("no_free_seat", None)
+            continue
+        pack = order[cursor]
+        pack.seats_used += 1
+        lic = DeviceLicense(
+            license_id=_new_license_id(),
+            company=company,
+            product=prod,
+            pack=pack,
+            ums=ums,
+            unit_id=unit_id,
+            issued_at=now,
+        )
+        new.append(lic)
+        outcome[unit_id] = ("issued", lic)
+
+    if new:
+        pair = pair or signing.signing_key_current()
+        for lic in new:
+            _sign_license(lic, lic.pack, company.gaid, pair, now)
+        created = _insert_licenses(new, outcome=outcome)
+        _settle_seats(packs, created)
+        _audit_many(
+            actor=actor,
+            company_id=company.pk,
+            action="license.issued",
+            rows=[
+                (
+                    "device_license",
+                    lic.license_id,
+                    None,
+                    {"unit_id": lic.unit_id, "pack": lic.pack.pack_id, "ums_id": ums.ums_id},
+                )
+                for lic in created
+            ],
+        )
+
+    results: list[IssueResult] = []
+    seen: set[str] = set()
+    for raw, unit_id in zip(unit_ids, normalised, strict=True):
+        if unit_id is None:
+            results.append(IssueResult(unit_id=str(raw), status="invalid_unit_id"))
+            continue
+        status, lic = outcome[unit_id]
+        if unit_id in seen and lic is not None:
+            status = "existing"  # the same device named again in this request
+        seen.add(unit_id)
+        results.append(IssueResult(unit_id=unit_id, status=status, license=lic))
+    return results
+
+
+def _insert_licenses(new: list[DeviceLicense], *, outcome: dict) -> list[DeviceLicense]:
+    """Insert in one statement; if a concurrent request licensed one of the devices first
+    (unique violation), fall back to one savepoint per device and return theirs."""
+    try:
+        with transaction.atomic():
+            DeviceLicense.objects.bulk_create(new, batch_size=500)
+        return new
+    except IntegrityError:
+        pass
+    created = []
+    for lic in new:
+        try:
+            with transaction.atomic():
+                lic.pk = None
+                lic.save(force_insert=True)
+            created.append(lic)
+        except IntegrityError:
+            lic.pack.seats_used -= 1
+            theirs = (
+                DeviceLicense.objects.select_related("pack__product", "product", "ums")
+                .filter(
+                    company_id=lic.company_id,
+                    product_id=lic.product_id,
+                    unit_id=lic.unit_id,
+                    status=DeviceLicense.Status.ACTIVE,
+                )
+                .first()
+            )
+            outcome[lic.unit_id] = ("existing", theirs) if theirs else ("no_free_seat", None)
+    return created
+
+
+def _settle_seats(packs: list[ProductPack], created: list[DeviceLicense]) -> None:
+    """Write `seats_used` of every pack that issued: the locked count plus what was added."""
+    touched = {lic.pack_id for lic in created}
+    for pack in packs:
+        if pack.pk in touched:
+            ProductPack.objects.filter(pk=pack.pk).update(seats_used=pack.seats_used)
+
+
+def _refresh_stale(licenses: list[DeviceLicense], *, gaid: str, pair, now) -> None:
+    """Re-sign licenses whose pack expiry changed (renewal) since they were signed."""
+    stale = [lic for lic in licenses if lic.expires_on != lic.pack.expires_on]
+    if not stale:
+        return
+    for lic in stale:
+        _sign_license(lic, lic.pack, gaid, pair, now)
+    DeviceLicense.objects.bulk_update(stale, ["token", "expires_on"], batch_size=500)
+
+
+@transaction.atomic
+def licenses_refresh(*, actor: Actor, packs: Sequence[ProductPack]) -> int:
+    """Re-sign the active licenses of these packs whose expiry changed (after a renewal).
+
+    Licensing may call it after moving expiry dates; `POST /ums/licenses` and the license
+    file also refresh stale licenses on their own. Returns how many were re-signed.
+    """
+    licenses = list(
+        DeviceLicense.objects.select_related(
+            "pack__product", "pack__subscription_key", "company"
+        ).filter(pack__in=[p.pk for p in packs], status=DeviceLicense.Status.ACTIVE)
+    )
+    stale = [lic for lic in licenses if lic.expires_on != lic.pack.expires_on]
+    if not stale:
+        return 0
+    pair = signing.signing_key_current()
+    now = timezone.now()
+    for lic in stale:
+        _sign_license(lic, lic.pack, lic.company.gaid, pair, now)
+    DeviceLicense.objects.bulk_update(stale, ["token", "expires_on"], batch_size=500)
+    _audit_many(
+        actor=actor,
+        company_id=stale[0].company_id,
+        action="license.resigned",
+        rows=[
+            ("device_license", lic.license_id, None, {"expires_on": str(lic.expires_on)})
+            for lic in stale
+        ],
+    )
+    return len(stale)
+
+
+@transaction.atomic
+def license_return(*, actor: Actor, license: DeviceLicense) -> bool:
+    """Return a license (remove hardware, rule 14): its seat is free again.
+
+    True if it was returned now; False if it had already ended (a repeated DELETE).
+    """
+    # Lock the pack first (the lock order of issuance, split and merge), then the license;
+    # a concurrent move may have rebound it, so re-read and follow it to its new pack.
+    for _attempt in range(3):
+        pack = _lock_packs([license.pack_id])[license.pack_id]
+        current = DeviceLicense.objects.select_for_update().get(pk=license.pk)
+        if current.pack_id == pack.pk:
+            break
+        license = current
+    else:  # pragma: no cover - three moves in a row while we wait
+        raise Conflict(_("The license is being moved. Try again."), code="license_moving")
+    if current.status != DeviceLicense.Status.ACTIVE:
+        return False
+    now = timezone.now()
+    current.status = DeviceLicense.Status.RETURNED
+    current.ended_at = now
+    current.save(update_fields=["status", "ended_at"])
+    before_used = pack.seats_used
+    pack.seats_used = max(0, pack.seats_used - 1)
+    ProductPack.objects.filter(pk=pack.pk).update(seats_used=pack.seats_used)
+    event_record(
+        actor=actor,
+        action="license.returned",
+        obj_type="device_license",
+        obj_id=current.license_id,
+        company=pack.company,
+        before={"status": "active", "pack_seats_used": before_used},
+        after={
+            "status": "returned",
+            "unit_id": current.unit_id,
+            "pack": pack.pack_id,
+            "pack_seats_used": pack.seats_used,
+        },
+    )
+    license.status = current.status
+    license.ended_at = now
+    return True
+
+
+def licenses_move(*, actor, licenses, target_pack) -> None:
+    """Rebind active device licenses to `target_pack` (split with unit IDs, merge).
+
+    The caller holds the row locks and adjusts `seats_used` of both packs; this rebinds the
+    rows and re-signs their documents so they name the new pack (license IDs stay).
+    """
+    licenses = list(licenses)
+    if not licenses:
+        return
+    target = (
+        ProductPack.objects.select_related("product", "subscription_key", "company")
+        .filter(pk=target_pack.pk)
+        .get()
+    )
+    rows = list(DeviceLicense.objects.filter(pk__in=[lic.pk for lic in licenses]).order_by("pk"))
+    pair = signing.signing_key_current()
+    now = timezone.now()
+    moved_from = {}
+    for lic in rows:
+        moved_from[lic.license_id] = lic.pack_id
+        lic.pack = target
+        _sign_license(lic, target, target.company.gaid, pair, now)
+    DeviceLicense.objects.bulk_update(rows, ["pack", "token", "expires_on"], batch_size=500)
+    _audit_many(
+        actor=actor,
+        company_id=target.company_id,
+        action="license.moved",
+        rows=[("device_license", lic.license_id, None, {"pack": target.pack_id}) for lic in rows],
+    )
