@@ -289,3 +289,14 @@ def test_concurrent_runs_send_each_reminder_once():
     assert errors == []
     assert ExpiryReminder.objects.count() == 12
     assert OutboxMail.objects.filter(template="expiry_reminder").count() == 6
+
+
+def test_plain_text_mails_are_not_html_escaped(db):
+    company = make_company(name="Smith & Sons <Ltd>")
+    make_user("o'brien@smith.test", company=company, role="administrator", first_name="Seán")
+    make_key(company, packs=[("WE", 10)], expires_on=days(7))
+    reminders_queue(today=TODAY)
+    [mail] = reminder_mails()
+    assert mail.subject == "A product pack of Smith & Sons <Ltd> expires soon"
+    assert "Smith & Sons <Ltd>" in mail.body_text and "&amp;" not in mail.body_text
+    assert "&expires_before=" in mail.body_text

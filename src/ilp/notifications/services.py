@@ -11,7 +11,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template
 from django.utils import timezone, translation
 
 from .models import OutboxMail
@@ -40,13 +41,19 @@ def mail_enqueue(
         return None
     ctx = {"base_url": settings.ILP_BASE_URL, **context}
     with translation.override(language):
-        subject = " ".join(render_to_string(f"mail/{template}.subject.txt", ctx).split())
-        body = render_to_string(f"mail/{template}.txt", ctx)
+        subject = " ".join(_render_text(f"mail/{template}.subject.txt", ctx).split())
+        body = _render_text(f"mail/{template}.txt", ctx)
     mail = OutboxMail.objects.create(
         to=to, subject=subject, body_text=body, template=template, dedup_key=dedup_key
     )
     transaction.on_commit(lambda: _kick_delivery(mail.pk))
     return mail
+
+
+def _render_text(name: str, context: dict) -> str:
+    """Render a plain-text mail template without HTML escaping ("Smith & Sons" stays so)."""
+    template = get_template(name)
+    return template.template.render(Context(context, autoescape=False))
 
 
 def _kick_delivery(mail_id: int) -> None:
