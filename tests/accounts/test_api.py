@@ -257,3 +257,19 @@ def test_access_request_dismiss(admin_api, company):
     base = f"/companies/{company.gaid}/access-requests"
     assert admin_api.delete(f"{base}/{ar.pk}").status_code == 204
     assert admin_api.get(base).json()["count"] == 0
+
+
+def test_access_request_and_me_lists_constant_queries(
+    api, admin_api, admin_user, company, django_assert_max_num_queries
+):
+    for n in range(12):
+        AccessRequest.objects.create(company=company, email=f"r{n}@x.test", order_number=f"O{n}")
+        Membership.objects.create(
+            user=admin_user, company=make_company(name=f"C{n:02}"), role="user"
+        )
+    with django_assert_max_num_queries(8):
+        r = admin_api.get(f"/companies/{company.gaid}/access-requests")
+    assert r.json()["count"] == 12
+    with django_assert_max_num_queries(6):
+        r = admin_api.get("/me")
+    assert len(r.json()["companies"]) == 13
