@@ -56,3 +56,8 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+## make messages: refresh the German catalogue (src/ilp/locale/de) and compile it (needs gettext)
+.PHONY: messages
+messages: setup
+	@cd src/ilp && ../../$(ILP) makemessages -l de --no-obsolete && ../../$(ILP) compilemessages -l de
