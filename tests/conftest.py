@@ -15,6 +15,17 @@ def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttle():
+    # Throttle counters (login, invitation look-ups) live in the per-process cache: every
+    # test starts from zero, so many logins across a suite never add up to a 429.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked `postgres` need PostgreSQL; CI runs the suite on both databases."""
     from django.conf import settings
