@@ -14,6 +14,22 @@ from tests.accounts.factories import PASSWORD, make_user
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
+@pytest.fixture(autouse=True)
+def _catalogue(transactional_db):
+    """The seeded product catalogue: an earlier transactional test's flush may have dropped
+    it (serialized_rollback does not restore it in every test order)."""
+    import importlib
+
+    from ilp.licensing.models import Product
+
+    seed = importlib.import_module("ilp.licensing.migrations.0002_seed_products")
+    for sku, name, prefix, multiple, term in seed.CATALOGUE:
+        Product.objects.update_or_create(
+            sku=sku,
+            defaults={"name": name, "pack_prefix": prefix, "seat_multiple": multiple, "term": term},
+        )
+
+
 def _orders(company):
     today = datetime.date.today()
     day = datetime.timedelta(days=1)
