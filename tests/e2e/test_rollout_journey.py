@@ -69,6 +69,22 @@ def test_rollout_journey(page, login, shot, company, _catalogue, settings, tmp_p
     assert pack.seats_used == 1
 
     page.goto(f"/companies/{company.gaid}/ums/")
+    page.get_by_text("Settings").click()
+    page.get_by_label("Name", exact=True).last.fill("UMS Bremen")
+    page.get_by_label("Assign new packs automatically").last.check()
+    shot("settings")
+    page.get_by_role("button", name="Save").click()
+    assert page.get_by_role("heading", name="UMS Bremen").is_visible()
+    assert page.get_by_text("auto-assign", exact=True).is_visible()
+    page.get_by_text("Settings").click()
+    page.get_by_role("button", name="Rotate credential").click()
+    rotated = page.get_by_label("UMS credential").input_value()
+    assert rotated.startswith("ilpm_") and rotated != credential
+    old = page.request.get(
+        "/api/v1/ums/product-packs", headers={"Authorization": f"Bearer {credential}"}
+    )
+    assert old.status == 401
+
     page.get_by_role("button", name=f"Unassign {pack.pack_id}").click()
     assert page.get_by_text("1 device license revoked").is_visible()
     shot("unassigned-forced")
