@@ -5,11 +5,22 @@ The record is inserted before the view runs, inside one transaction with the vie
 work: on PostgreSQL a concurrent retry blocks on the unique index until the first request
 commits and then replays it, so a retried split can never split twice. On SQLite the
 IMMEDIATE transaction serialises writers anyway.
+
+Some first responses carry secrets (a new UMS credential, an API token). The stored body is
+therefore encrypted (AES-GCM) with a key derived from SECRET_KEY and what only the caller
+sends — the raw Authorization header or session cookie, and the request body — none of which
+is stored: the table alone cannot reveal a secret, yet a genuine retry can be replayed.
 """
 
+import base64
 import hashlib
+import hmac
+import os
 from datetime import timedelta
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
@@ -34,6 +45,31 @@ def _caller(request) -> str:
         return f"user:{user.pk}"
     # Anonymous callers share a namespace per path; the body hash must still match.
     return "anon:" + token_hash(request.path)
+
+
+def _body_key(request) -> bytes:
+    material = (
+        request.headers.get("Authorization", "")
+        + "\n"
+        + request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
+        + "\n"
+        + request.path
+        + "\n"
+    ).encode() + request.body
+    return hmac.new(settings.SECRET_KEY.encode(), b"idempotency\n" + material, "sha256").digest()
+
+
+def _seal(request, body: bytes) -> str:
+    nonce = os.urandom(12)
+    return base64.b64encode(nonce + AESGCM(_body_key(request)).encrypt(nonce, body, None)).decode()
+
+
+def _open(request, sealed: str) -> bytes | None:
+    try:
+        raw = base64.b64decode(sealed)
+        return AESGCM(_body_key(request)).decrypt(raw[:12], raw[12:], None)
+    except (InvalidTag, ValueError):
+        return None
 
 
 class IdempotencyMiddleware:
@@ -66,7 +102,7 @@ class IdempotencyMiddleware:
                         caller=caller, key=key, request_hash=request_hash
                     )
             except IntegrityError:
-                return self._replay(caller, key, request_hash)
+                return self._replay(request, caller, key, request_hash)
 
             response = self.get_response(request)
             if response.status_code >= 500:
@@ -78,11 +114,11 @@ class IdempotencyMiddleware:
                 return response
             record.status_code = response.status_code
             record.content_type = response.get("Content-Type", "")
-            record.body = response.content.decode("utf-8")
+            record.body = _seal(request, response.content)
             record.save(update_fields=["status_code", "content_type", "body"])
             return response
 
-    def _replay(self, caller: str, key: str, request_hash: str):
+    def _replay(self, request, caller: str, key: str, request_hash: str):
         record = IdempotencyRecord.objects.filter(caller=caller, key=key).first()
         if record is None or record.status_code == 0:
             return problem_response(
@@ -96,9 +132,12 @@ class IdempotencyMiddleware:
                 "idempotency_key_reused",
                 _("This Idempotency-Key was used with a different request."),
             )
-        response = HttpResponse(
-            record.body, status=record.status_code, content_type=record.content_type
-        )
+        body = _open(request, record.body)
+        if body is None:  # SECRET_KEY changed since: the first response cannot be replayed
+            return problem_response(
+                409, "idempotency_key_reused", _("This Idempotency-Key was already used.")
+            )
+        response = HttpResponse(body, status=record.status_code, content_type=record.content_type)
         response["Idempotent-Replayed"] = "true"
         return response
 
