@@ -260,3 +260,16 @@ def test_routes_are_in_the_openapi(api, db):
     split = paths["/api/v1/companies/{gaid}/product-packs/{pack_id}/split"]["post"]
     assert {"201", "404", "409", "422"} <= set(split["responses"])
     assert "/api/v1/companies/{gaid}/renewals/{order_number}/redeem" in paths
+
+
+def test_split_of_a_merged_pack_is_409(admin_api, company):
+    key = make_key(company, packs=[("WE", 10), ("WE", 5)])
+    a, b = key.product_packs.order_by("pk")
+    assert (
+        admin_api.post(
+            url(company, "product-packs/merge"), {"product_packs": [a.pack_id, b.pack_id]}
+        ).status_code
+        == 200
+    )
+    response = admin_api.post(url(company, f"product-packs/{b.pack_id}/split"), {"seats": 1})
+    assert response.status_code == 409 and response.json()["code"] == "pack_not_splittable"

@@ -182,3 +182,12 @@ def test_key_pages_show_redeem_renewal_only_when_one_waits(browser_as, company):
     idle = make_key(company, packs=[("WE", 10)])
     body = client.get(u(company, f"subscription-keys/{idle.key}/")).content.decode()
     assert f"/subscription-keys/{idle.key}/redeem/" not in body and "disabled" in body
+
+
+def test_merge_from_the_pack_list_posts_the_selection_to_a_confirmation(browser_as, company):
+    client = browser_as()
+    key = make_key(company, packs=[("WE", 10), ("WE", 5)])
+    a, b = key.product_packs.order_by("pk")
+    response = client.post(u(company, "packs/merge/"), {"pack": [a.pack_id, b.pack_id]})
+    assert response.status_code == 200 and "Merge packs" in response.content.decode()
+    assert not ProductPack.objects.filter(state="merged").exists()  # not without confirm
