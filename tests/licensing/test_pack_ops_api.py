@@ -273,3 +273,13 @@ def test_split_of_a_merged_pack_is_409(admin_api, company):
     )
     response = admin_api.post(url(company, f"product-packs/{b.pack_id}/split"), {"seats": 1})
     assert response.status_code == 409 and response.json()["code"] == "pack_not_splittable"
+
+
+def test_redeem_with_packs_of_a_product_the_order_does_not_renew_is_422(admin_api, company):
+    key = make_key(company, packs=[("WE", 10), ("EMP", 5)])
+    renewal_order(key, "R-WE", [("WE", 5)])
+    emp = key.product_packs.get(product__sku="EMP")
+    response = admin_api.post(
+        url(company, "renewals/R-WE/redeem"), {"product_packs": [emp.pack_id]}
+    )
+    assert response.status_code == 422 and response.json()["code"] == "pack_not_renewable"

@@ -370,8 +370,8 @@ def renewal_get_for_redeem(*, membership, order_number: str, product: str | None
         for r in renewals:
             if r.product.sku == sku.upper():
                 return r
-        raise NotFound(
-            code="renewal_not_found",
+        raise Invalid(
+            code="pack_not_renewable",
             message=_("Order %(order)s renews no %(product)s.")
             % {"order": order_number, "product": sku},
         )
