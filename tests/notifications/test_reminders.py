@@ -239,7 +239,7 @@ def test_command_queues_and_reports(company, admin):
     make_key(company, packs=[("WE", 10)], expires_on=days(60))
     out = StringIO()
     call_command("send_reminders", "--date", str(TODAY), stdout=out, stderr=StringIO())
-    assert "1 reminders for 1 companies, 1 mails queued" in out.getvalue()
+    assert "1 reminders for 1 company, 1 mails queued" in out.getvalue()
     out = StringIO()
     call_command("send_reminders", "--date", str(TODAY), stdout=out, stderr=StringIO())
     assert "0 reminders for 0 companies, 0 mails queued" in out.getvalue()

@@ -41,12 +41,11 @@ class Command(BaseCommand):
 
         run = reminders_queue(today=today, progress=progress)
         if verbosity >= 1:
-            self.stdout.write(
-                f"{run.reminders} reminders for {run.companies} companies, {run.mails} mails "
+            companies = "company" if run.companies == 1 else "companies"
+            line = (
+                f"{run.reminders} reminders for {run.companies} {companies}, {run.mails} mails "
                 f"queued in {time.monotonic() - started:.1f}s"
-                + (
-                    f"; {run.skipped_no_recipient} companies have nobody to remind yet"
-                    if run.skipped_no_recipient
-                    else ""
-                )
             )
+            if run.skipped_no_recipient:
+                line += f"; {run.skipped_no_recipient} with due packs have nobody to remind yet"
+            self.stdout.write(line)
