@@ -11,13 +11,14 @@ from ilp.licensing.services.orders import order_create
 from ilp.licensing.services.packs import add_months
 from tests.accounts.factories import PASSWORD, make_user
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
 def _catalogue(transactional_db):
     """The seeded product catalogue: an earlier transactional test's flush may have dropped
-    it (serialized_rollback does not restore it in every test order)."""
+    it (serialized_rollback is no help: it clashes with the content types such a flush
+    recreates)."""
     import importlib
 
     from ilp.licensing.models import Product
