@@ -300,3 +300,19 @@ def test_plain_text_mails_are_not_html_escaped(db):
     assert mail.subject == "A product pack of Smith & Sons <Ltd> expires soon"
     assert "Smith & Sons <Ltd>" in mail.body_text and "&amp;" not in mail.body_text
     assert "&expires_before=" in mail.body_text
+
+
+def test_a_pack_renewed_during_the_run_is_read_again_under_the_lock(company, admin, monkeypatch):
+    from ilp.notifications import services
+
+    pack = make_key(company, packs=[("WE", 10)], expires_on=days(30)).product_packs.get()
+    original = services._company_reminders_queue
+
+    def renewed_meanwhile(**kwargs):
+        ProductPack.objects.filter(pk=pack.pk).update(expires_on=days(395))
+        return original(**kwargs)
+
+    monkeypatch.setattr(services, "_company_reminders_queue", renewed_meanwhile)
+    run = reminders_queue(today=TODAY)
+    assert (run.reminders, run.mails) == (0, 0)
+    assert not ExpiryReminder.objects.exists()

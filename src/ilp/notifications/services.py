@@ -173,9 +173,25 @@ def _packs_url(company, *, expires_before: date) -> str:
     return f"{settings.ILP_BASE_URL}{path}?{query}"
 
 
+def _packs_expiring(today: date):
+    """Live packs that expire after today and within the longest reminder horizon."""
+    from ilp.licensing.models import ProductPack
+
+    return (
+        ProductPack.objects.filter(
+            state=ProductPack.State.LIVE,
+            expires_on__isnull=False,
+            expires_on__gt=today,
+            expires_on__lte=today + timedelta(days=max(REMINDER_DAYS)),
+        )
+        .select_related("product", "subscription_key")
+        .order_by("company_id", "pk")
+    )
+
+
 @transaction.atomic
 def _company_reminders_queue(
-    *, company_id: int, candidates: list, today: date
+    *, company_id: int, pack_pks: list[int], today: date
 ) -> tuple[int, int, bool]:
     """Queue one company's due reminders; returns (reminders recorded, mails queued, whether
     reminders were due but nobody could be told).
@@ -191,6 +207,12 @@ def _company_reminders_queue(
     from .models import ExpiryReminder
 
     company = Company.objects.select_for_update().get(pk=company_id)
+    # Read the packs again under the lock: a renewal may have moved an expiry since the scan.
+    candidates = []
+    for pack in _packs_expiring(today).filter(pk__in=pack_pks):
+        days = reminder_threshold((pack.expires_on - today).days)
+        if days is not None:
+            candidates.append((pack, days))
     sent = set(
         ExpiryReminder.objects.filter(pack__in=[pack for pack, _ in candidates]).values_list(
             "pack_id", "expires_on", "days_before"
@@ -270,31 +292,16 @@ def reminders_queue(
     packs. Idempotent: running it again the same day queues nothing. One transaction per
     company, so a long run commits as it goes and `progress(done, total, run)` can report.
     """
-    from ilp.licensing.models import ProductPack
-
     today = today or timezone.localdate()
-    horizon = today + timedelta(days=max(REMINDER_DAYS))
-    packs = (
-        ProductPack.objects.filter(
-            state=ProductPack.State.LIVE,
-            expires_on__isnull=False,
-            expires_on__gt=today,
-            expires_on__lte=horizon,
-        )
-        .select_related("product", "subscription_key")
-        .order_by("company_id", "pk")
-    )
-    by_company: dict[int, list] = defaultdict(list)
-    for pack in packs:
-        days = reminder_threshold((pack.expires_on - today).days)
-        if days is not None:
-            by_company[pack.company_id].append((pack, days))
+    by_company: dict[int, list[int]] = defaultdict(list)
+    for company_id, pk in _packs_expiring(today).values_list("company_id", "pk"):
+        by_company[company_id].append(pk)
     run = ReminderRun()
     total = len(by_company)
-    for done, (company_id, candidates) in enumerate(sorted(by_company.items()), start=1):
+    for done, (company_id, pack_pks) in enumerate(sorted(by_company.items()), start=1):
         try:
             reminders, mails, nobody = _company_reminders_queue(
-                company_id=company_id, candidates=candidates, today=today
+                company_id=company_id, pack_pks=pack_pks, today=today
             )
         except IntegrityError:
             # A concurrent run recorded these reminders first and queued their mails.
