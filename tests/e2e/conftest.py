@@ -19,8 +19,16 @@ SHOTS = Path(os.environ.get("ILP_SCREENSHOTS", "var/screenshots"))
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if "/e2e/" in str(item.fspath):
-            item.add_marker(pytest.mark.e2e)
+        if "/e2e/" not in str(item.fspath):
+            continue
+        item.add_marker(pytest.mark.e2e)
+        # Browser tests need a committed database (the live server runs in another thread).
+        # All of them must restore the migrated data (the product catalogue, content types)
+        # the same way: mixing plain transactional tests with serialized-rollback ones breaks
+        # the next test's set-up.
+        item.add_marker(
+            pytest.mark.django_db(transaction=True, serialized_rollback=True), append=False
+        )
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from tests.accounts.factories import PASSWORD, make_staff_token, make_user
 from tests.conftest import ApiClient
 from tests.licensing.factories import make_key, make_license, seed_catalogue
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture(autouse=True)
