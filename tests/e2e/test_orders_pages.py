@@ -11,14 +11,13 @@ from ilp.licensing.services.orders import order_create
 from ilp.licensing.services.packs import add_months
 from tests.accounts.factories import PASSWORD, make_user
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture(autouse=True)
 def _catalogue(transactional_db):
-    """The seeded product catalogue: an earlier transactional test's flush may have dropped
-    it (serialized_rollback is no help: it clashes with the content types such a flush
-    recreates)."""
+    """Belt and braces: make sure the seeded product catalogue is there even if a flush by an
+    earlier transactional test dropped it."""
     import importlib
 
     from ilp.licensing.models import Product
