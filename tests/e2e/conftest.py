@@ -23,12 +23,10 @@ def pytest_collection_modifyitems(config, items):
             continue
         item.add_marker(pytest.mark.e2e)
         # Browser tests need a committed database (the live server runs in another thread).
-        # All of them must restore the migrated data (the product catalogue, content types)
-        # the same way: mixing plain transactional tests with serialized-rollback ones breaks
-        # the next test's set-up.
-        item.add_marker(
-            pytest.mark.django_db(transaction=True, serialized_rollback=True), append=False
-        )
+        # They flush it afterwards; post_migrate then restores the content types and the
+        # starting product catalogue. (Serialized rollback is not used: Playwright's event
+        # loop gives the test a different connection object, without the serialized data.)
+        item.add_marker(pytest.mark.django_db(transaction=True), append=False)
 
 
 @pytest.fixture(scope="session")

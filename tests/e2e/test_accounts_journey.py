@@ -9,9 +9,7 @@ from ilp.accounts.models import Membership
 from ilp.notifications.models import OutboxMail
 from tests.accounts.factories import PASSWORD, make_user
 
-# serialized_rollback like the other browser tests: mixing plain transactional tests with
-# serialized ones breaks the latter (content types re-created by the flush).
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 NEW_PASSWORD = "a-long enough passphrase 42"
 

@@ -2,7 +2,7 @@ import pytest
 
 from tests.accounts.factories import PASSWORD, make_user
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_wrong_password_shows_a_message_and_right_one_logs_in(page, login, shot, company):

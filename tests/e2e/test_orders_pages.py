@@ -11,23 +11,7 @@ from ilp.licensing.services.orders import order_create
 from ilp.licensing.services.packs import add_months
 from tests.accounts.factories import PASSWORD, make_user
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-@pytest.fixture(autouse=True)
-def _catalogue(transactional_db):
-    """Belt and braces: make sure the seeded product catalogue is there even if a flush by an
-    earlier transactional test dropped it."""
-    import importlib
-
-    from ilp.licensing.models import Product
-
-    seed = importlib.import_module("ilp.licensing.migrations.0002_seed_products")
-    for sku, name, prefix, multiple, term in seed.CATALOGUE:
-        Product.objects.update_or_create(
-            sku=sku,
-            defaults={"name": name, "pack_prefix": prefix, "seat_multiple": multiple, "term": term},
-        )
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _orders(company):

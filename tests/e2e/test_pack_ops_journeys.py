@@ -10,15 +10,9 @@ from playwright.sync_api import expect
 from ilp.licensing.models import ProductPack, Renewal
 from tests.accounts.factories import PASSWORD, make_staff_token, make_user
 from tests.conftest import ApiClient
-from tests.licensing.factories import make_key, make_license, seed_catalogue
+from tests.licensing.factories import make_key, make_license
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-@pytest.fixture(autouse=True)
-def catalogue():
-    """Transactional tests flush the tables after each test, seeded products included."""
-    seed_catalogue()
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

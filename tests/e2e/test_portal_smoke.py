@@ -8,10 +8,8 @@ import re
 import pytest
 
 from ilp.web import demo
-from tests.licensing.factories import seed_catalogue
 
-# serialized_rollback: the flush after each test would drop the seeded product catalogue.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 LOGINS = {
     "administrator": ("admin@acme.example", ["acme"]),
@@ -19,12 +17,6 @@ LOGINS = {
     "user": ("user@acme.example", ["acme"]),
     "north_administrator": ("admin@northwind.example", ["north"]),
 }
-
-
-@pytest.fixture(autouse=True)
-def _catalogue(db):
-    # Depending on which tests ran before, a flush may have emptied the seeded catalogue.
-    seed_catalogue()
 
 
 def _slug(text: str) -> str:

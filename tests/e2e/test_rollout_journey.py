@@ -7,7 +7,7 @@ from ilp.rollout.models import DeviceLicense
 from tests.accounts.factories import PASSWORD, make_user
 from tests.licensing.factories import make_key
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from tests.accounts.factories import PASSWORD, make_user
 from tests.licensing.factories import make_key
 from tests.rollout.factories import make_ums
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
