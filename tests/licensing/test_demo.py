@@ -1,6 +1,6 @@
 import pytest
 
-from ilp.licensing.models import DeliveryToken, ProductPack
+from ilp.licensing.models import DeliveryToken, ProductPack, Renewal
 
 pytestmark = pytest.mark.django_db
 
@@ -25,3 +25,6 @@ def test_demo_orders_cover_every_state():
     assert any("DT-" in note for note in ctx.notes)
     north = ctx.companies["north"]
     assert ProductPack.objects.filter(company=north).with_status_filter("not_yet_active").exists()
+    # A decreased renewal waits, so "Redeem renewal" can be tried on demo data.
+    waiting = Renewal.objects.get(company=acme, status="awaiting_redemption")
+    assert waiting.seats == 30

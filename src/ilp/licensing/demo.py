@@ -39,13 +39,26 @@ def load(ctx) -> None:
     # Acme: a large active key, one expiring within 30 and one within 90 days, an expired
     # one, perpetual seats and a Cloud Gateway pack.
     _order(ctx, "acme", "SO-2026-1001", today - 40 * day, [("WE", 250, 36), ("EMP", 50, 36)])
-    _order(ctx, "acme", "SO-2025-0877", invoiced_for_expiry(18), [("WE", 40, 12)])
+    expiring = _order(ctx, "acme", "SO-2025-0877", invoiced_for_expiry(18), [("WE", 40, 12)])
     _order(ctx, "acme", "SO-2025-0912", invoiced_for_expiry(64), [("EMP", 25, 12)])
     _order(ctx, "acme", "SO-2024-0456", invoiced_for_expiry(-45), [("WE", 30, 12)])
     _order(ctx, "acme", "SO-2023-0101", today - 700 * day, [("WE-P", 20, 0), ("ICG", 30, 24)])
     # Northwind: one active key and one starting next month.
     _order(ctx, "north", "SO-2026-2001", today - 10 * day, [("WE", 120, 12), ("ICG", 20, 12)])
     _order(ctx, "north", "SO-2026-2002", today + 20 * day, [("EMP", 15, 24)])
+
+    # A renewal of the expiring key for fewer seats (40 → 30) waits for redemption: split 10
+    # seats off its pack, then "Redeem renewal" on Subscription keys.
+    acme = ctx.companies["acme"]
+    order_create(
+        actor=ctx.actor,
+        order_number="SO-2026-1107",
+        kind="renewal",
+        invoice_date=today - 2 * day,
+        end_customer={"gaid": acme.gaid, "name": acme.name},
+        subscription_key=expiring.subscription_key.key,
+        items=[{"product": "WE", "seats": 30, "term_months": 12}],
+    )
 
     # A legacy delivery token already registered into Acme by its administrator ...
     admin = ctx.users["admin"]
