@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from django.utils import timezone
 
-from ilp.audit.models import AuditEvent
+from ilp.audit.services import events_record_many
 from ilp.core.actors import Actor
 from ilp.core.ids import crockford
 from ilp.licensing.models import ProductPack
@@ -57,29 +57,7 @@ def unit_ids_parse(text: str) -> list[str]:
 
 
 def _audit_many(*, actor: Actor, company_id, action: str, rows: Sequence[tuple]) -> None:
-    """One audit event per (object_type, object_id, before, after) row, in one INSERT.
-
-    The same fields as `event_record` writes; a 1000-device batch must not cost 1000 queries.
-    """
-    now = timezone.now()
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                created_at=now,
-                company_id=company_id,
-                actor_kind=actor.kind,
-                actor_user=actor.user if actor.kind == "user" else None,
-                actor_label=actor.label,
-                action=action,
-                object_type=obj_type,
-                object_id=str(obj_id),
-                before=before,
-                after=after,
-            )
-            for obj_type, obj_id, before, after in rows
-        ],
-        batch_size=500,
-    )
+    events_record_many(actor=actor, company_id=company_id, action=action, rows=rows)
 
 
 def _new_license_id() -> str:
