@@ -27,8 +27,20 @@ def _fresh_throttle():
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `postgres` need PostgreSQL; CI runs the suite on both databases."""
+    """Tests marked `postgres` need PostgreSQL; CI runs the suite on both databases.
+
+    No test may use serialized_rollback: mixed with plain transactional tests it re-inserts
+    content types that the previous flush re-created (IntegrityError in the next set-up).
+    Transactional tests rely on post_migrate instead (content types, the product catalogue).
+    """
     from django.conf import settings
+
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is not None and marker.kwargs.get("serialized_rollback"):
+            raise pytest.UsageError(
+                f"{item.nodeid}: do not use serialized_rollback (see tests/conftest.py)"
+            )
 
     if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         return
