@@ -311,3 +311,35 @@ def test_profile_tokens_shown_once_and_revoked(admin_user):
     assert api_token.revoked_at is not None
     r = Client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 401
+
+
+def test_new_people_follow_their_browser_language(db, company):
+    from django.test import Client
+
+    from tests.accounts.factories import PASSWORD, make_user
+
+    make_user("neu@acme.test", company=company, role="user")
+    client = Client(headers={"accept-language": "de"})
+    response = client.post("/login/", {"username": "neu@acme.test", "password": PASSWORD})
+    assert response.status_code == 302
+    assert "django_language" not in response.cookies  # no profile choice overrides the browser
+    page = client.get(response["Location"], follow=True)
+    assert 'lang="de"' in page.content.decode()
+
+
+def test_choosing_as_my_browser_forgets_the_language_cookie(db, company):
+    from django.test import Client
+
+    from tests.accounts.factories import make_user
+
+    person = make_user("p@acme.test", company=company, role="user", language="de")
+    client = Client()
+    client.force_login(person)
+    response = client.post(
+        "/profile/",
+        {"first_name": "P", "last_name": "Q", "language": "", "default_company": ""},
+    )
+    assert response.status_code == 302
+    assert response.cookies["django_language"].value == ""  # deleted
+    person.refresh_from_db()
+    assert person.language == ""

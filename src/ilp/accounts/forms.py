@@ -50,7 +50,9 @@ class ProfileForm(forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150)
     language = forms.ChoiceField(
-        label=_("Language"), choices=[("en", _("English")), ("de", _("German"))]
+        label=_("Language"),
+        choices=[("", _("As my browser")), ("en", _("English")), ("de", _("German"))],
+        required=False,
     )
     default_company = forms.ChoiceField(label=_("Default company"), required=False)
 

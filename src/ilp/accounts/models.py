@@ -44,7 +44,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     default_company = models.ForeignKey(
         "accounts.Company", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    language = models.CharField(max_length=8, default="en")
+    # "" follows the browser (Accept-Language); "en"/"de" is the person's choice.
+    language = models.CharField(max_length=8, default="", blank=True)
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()

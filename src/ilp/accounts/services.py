@@ -746,7 +746,7 @@ def profile_update(
         errors.append({"loc": ["first_name"], "msg": _("Enter your first name.")})
     if not last_name:
         errors.append({"loc": ["last_name"], "msg": _("Enter your last name.")})
-    if language not in LANGUAGES:
+    if language and language not in LANGUAGES:
         errors.append({"loc": ["language"], "msg": _("Choose English or German.")})
     memberships = {
         m.company.gaid: m

@@ -40,8 +40,11 @@ def form_errors_from(form, exc: AppError, field_map: dict | None = None) -> None
 
 
 def _set_language_cookie(response, language: str):
+    # A chosen language is remembered in the cookie; "" (as my browser) forgets any choice.
     if language:
         response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
+    else:
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME, samesite="Lax")
     return response
 
 
