@@ -11,24 +11,12 @@ Runs on a throw-away test database (in-memory SQLite unless DATABASE_URL says ot
 import datetime
 import json
 import os
-import sys
-import tempfile
 import time
-from pathlib import Path
+
+from bench._harness import django_setup, test_database
 
 BATCH = 1000
 BATCHES = int(os.environ.get("ILP_BENCH_BATCHES", "5"))
-
-
-def _django():
-    import django
-    from django.apps import apps
-
-    if not apps.ready:
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-        os.environ.setdefault("ILP_DATA_DIR", tempfile.mkdtemp(prefix="ilp-bench-"))
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ilp.settings")
-        django.setup()
 
 
 def _setup():
@@ -64,24 +52,12 @@ def _setup():
 
 
 def main() -> int:
-    _django()
+    django_setup()
     from django.db import connection
     from django.test import Client
-    from django.test.utils import (
-        CaptureQueriesContext,
-        setup_databases,
-        setup_test_environment,
-        teardown_databases,
-        teardown_test_environment,
-    )
+    from django.test.utils import CaptureQueriesContext
 
-    own_env = True
-    try:
-        setup_test_environment()
-    except RuntimeError:
-        own_env = False
-    old_config = setup_databases(verbosity=0, interactive=False)
-    try:
+    with test_database():
         credential = _setup()
         client = Client(headers={"Authorization": f"Bearer {credential}"})
 
@@ -113,10 +89,6 @@ def main() -> int:
         print(f"issued {issued} licenses in {elapsed:.2f}s: {issued / elapsed:,.0f} licenses/s")
         print(f"repeat of a licensed batch (all existing): {BATCH / repeat_s:,.0f} devices/s")
         print(f"SQL queries per request: batch of {BATCH}: {max(queries)}, batch of 1: {small}")
-    finally:
-        teardown_databases(old_config, verbosity=0)
-        if own_env:
-            teardown_test_environment()
     return 0
 
 

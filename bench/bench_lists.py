@@ -11,26 +11,13 @@ Runs on a throw-away test database (in-memory SQLite unless DATABASE_URL says ot
 
 import datetime
 import os
-import sys
-import tempfile
 import time
-from pathlib import Path
+
+from bench._harness import django_setup, test_database
 
 SIZES = (10, 2000)
 SECONDS = float(os.environ.get("ILP_BENCH_SECONDS", "2"))  # per measurement
 MAX_REQUESTS = 2000
-
-
-def _django():
-    import django
-    from django.apps import apps
-
-    if not apps.ready:
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-        # Keep the generated secret and signing keys out of ./var.
-        os.environ.setdefault("ILP_DATA_DIR", tempfile.mkdtemp(prefix="ilp-bench-"))
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ilp.settings")
-        django.setup()
 
 
 def _company_with_packs(name: str, n: int):
@@ -122,23 +109,11 @@ def _targets(company, user):
 
 
 def main() -> int:
-    _django()
+    django_setup()
     from django.db import connection
-    from django.test.utils import (
-        setup_databases,
-        setup_test_environment,
-        teardown_databases,
-        teardown_test_environment,
-    )
 
-    own_env = True
-    try:
-        setup_test_environment()
-    except RuntimeError:  # another benchmark in this process set it up already
-        own_env = False
-    old_config = setup_databases(verbosity=0, interactive=False)
     failed = False
-    try:
+    with test_database():
         print(f"database: {connection.vendor}; {SECONDS:g}s per measurement")
         results: dict[str, dict[int, tuple]] = {}
         for size in SIZES:
@@ -156,10 +131,6 @@ def main() -> int:
             if st_s != 200 or st_l != 200:
                 flag, failed = f"{flag}  HTTP {st_s}/{st_l}", True
             print(f"{label:34} {q_s:>7} {q_l:>7} {r_s:>10.1f} {r_l:>10.1f} {r_l / r_s:>6.2f}{flag}")
-    finally:
-        teardown_databases(old_config, verbosity=0)
-        if own_env:
-            teardown_test_environment()
     if failed:
         print("FAILED: a list's query count depends on its size, or a request failed")
     return 1 if failed else 0

@@ -10,24 +10,12 @@ database (in-memory SQLite unless DATABASE_URL says otherwise):
 
 import datetime
 import os
-import sys
-import tempfile
 import time
-from pathlib import Path
+
+from bench._harness import django_setup, test_database
 
 SECONDS = float(os.environ.get("ILP_BENCH_SECONDS", "2"))
 MAX_OPS = 500
-
-
-def _django():
-    import django
-    from django.apps import apps
-
-    if not apps.ready:
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-        os.environ.setdefault("ILP_DATA_DIR", tempfile.mkdtemp(prefix="ilp-bench-"))
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ilp.settings")
-        django.setup()
 
 
 def _setup():
@@ -94,23 +82,11 @@ def _queries(call) -> tuple[int, int]:
 
 
 def main() -> int:
-    _django()
+    django_setup()
     from django.db import connection
-    from django.test.utils import (
-        setup_databases,
-        setup_test_environment,
-        teardown_databases,
-        teardown_test_environment,
-    )
 
-    own_env = True
-    try:
-        setup_test_environment()
-    except RuntimeError:
-        own_env = False
-    old_config = setup_databases(verbosity=0, interactive=False)
     failed = False
-    try:
+    with test_database():
         company, key, api = _setup()
         base = f"/api/v1/companies/{company.gaid}/product-packs"
         print(f"database: {connection.vendor}; {SECONDS:g}s per measurement")
@@ -163,10 +139,6 @@ def main() -> int:
             failed |= r.status_code != 200
             count += 1
         print(f"{'merges per second':34} {count / (time.perf_counter() - started):>8.1f}")
-    finally:
-        teardown_databases(old_config, verbosity=0)
-        if own_env:
-            teardown_test_environment()
     if failed:
         print("FAILED: queries grow with devices moved, or an operation failed")
     return 1 if failed else 0
