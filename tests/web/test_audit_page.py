@@ -49,3 +49,12 @@ def test_audit_page_query_count_is_constant(company, admin_user, django_assert_m
 def test_users_cannot_read_the_audit_page(company):
     user = make_user("reader@acme.test", company=company, role="user")
     assert _client(user).get(f"/companies/{company.gaid}/audit/").status_code == 403
+
+
+def test_audit_page_pages_newest_first(company, admin_user):
+    _events(company, 60)
+    client = _client(admin_user)
+    first = client.get(f"/companies/{company.gaid}/audit/").content.decode()
+    assert 'href="?page=2"' in first and "Older" in first and "Newer" not in first
+    second = client.get(f"/companies/{company.gaid}/audit/?page=2").content.decode()
+    assert 'href="?page=1"' in second and "Newer" in second
