@@ -483,11 +483,7 @@ def invitation_accept(
     return membership, person
 
 
-@transaction.atomic
-def access_request_invite(
-    *, actor: Actor, company: Company, access_request_id: int, role: str
-) -> tuple[Invitation, str]:
-    """Turn a pending access request into an invitation (one click for the administrator)."""
+def _access_request_pending_locked(company: Company, access_request_id: int) -> AccessRequest:
     access_request = (
         AccessRequest.objects.select_for_update()
         .filter(company=company, pk=access_request_id, resolved_at__isnull=True)
@@ -495,6 +491,15 @@ def access_request_invite(
     )
     if access_request is None:
         raise NotFound(_("No such access request."), code="access_request_not_found")
+    return access_request
+
+
+@transaction.atomic
+def access_request_invite(
+    *, actor: Actor, company: Company, access_request_id: int, role: str
+) -> tuple[Invitation, str]:
+    """Turn a pending access request into an invitation (one click for the administrator)."""
+    access_request = _access_request_pending_locked(company, access_request_id)
     invitation, token = invitation_create(
         actor=actor, company=company, email=access_request.email, role=role
     )
@@ -507,13 +512,7 @@ def access_request_invite(
 @transaction.atomic
 def access_request_dismiss(*, actor: Actor, company: Company, access_request_id: int) -> None:
     """Close a pending access request without inviting anyone."""
-    access_request = (
-        AccessRequest.objects.select_for_update()
-        .filter(company=company, pk=access_request_id, resolved_at__isnull=True)
-        .first()
-    )
-    if access_request is None:
-        raise NotFound(_("No such access request."), code="access_request_not_found")
+    access_request = _access_request_pending_locked(company, access_request_id)
     access_request.resolved_at = timezone.now()
     access_request.save(update_fields=["resolved_at"])
     event_record(
