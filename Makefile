@@ -35,6 +35,7 @@ run: setup
 ## make test: set up and run the whole suite (SQLite unless DATABASE_URL is set)
 test: setup browser
 	@$(BIN)/ruff check src tests bench
+	@$(BIN)/lint-imports --no-cache >/dev/null || $(BIN)/lint-imports --no-cache
 	@$(ILP) check --fail-level WARNING
 	@$(ILP) makemigrations --check --dry-run >/dev/null || { echo "missing migrations: run '$(ILP) makemigrations'"; exit 1; }
 	@$(BIN)/pytest $(PYTEST_ARGS)

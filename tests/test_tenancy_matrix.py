@@ -27,8 +27,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from ilp.accounts.models import AccessRequest
 from ilp.accounts.services import invitation_create
+from ilp.api import api
 from ilp.core.actors import Actor
-from ilp.core.api import api
 from ilp.core.auth import AnyAuth, CompanyAuth, StaffAuth, UmsAuth, UserAuth
 from ilp.core.authz import Role, has_permission
 from tests.accounts.factories import make_company, make_staff_token, make_user, make_user_token

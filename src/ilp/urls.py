@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from ilp.core.api import api
+from ilp.api import api
 
 admin.site.site_header = "ILP back office"
 admin.site.site_title = "ILP back office"

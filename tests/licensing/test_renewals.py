@@ -11,8 +11,8 @@ from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid
 from ilp.licensing.models import Order, ProductPack, Renewal
 from ilp.licensing.services.pack_ops import pack_split
+from ilp.licensing.services.packs import add_months as months_add
 from ilp.licensing.services.renewals import (
-    months_add,
     renewal_candidates,
     renewal_order_apply,
     renewal_redeem,

@@ -8,8 +8,8 @@ from pathlib import Path
 from django.test import Client
 
 import ilp
+from ilp.licensing.services.reminders import reminders_queue
 from ilp.notifications.models import OutboxMail
-from ilp.notifications.services import reminders_queue
 from tests.accounts.factories import make_user
 from tests.licensing.factories import make_key
 

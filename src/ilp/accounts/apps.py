@@ -4,3 +4,19 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "ilp.accounts"
     label = "accounts"
+
+    def ready(self) -> None:
+        # core authenticates requests and scopes company pages with these (it cannot import
+        # accounts: docs/architecture.md).
+        from ilp.core.auth import (
+            STAFF_TOKEN_PREFIX,
+            USER_TOKEN_PREFIX,
+            credential_kind_register,
+            membership_lookup_register,
+        )
+
+        from .selectors import membership_get, principal_for_staff_token, principal_for_user_token
+
+        credential_kind_register(prefix=USER_TOKEN_PREFIX, resolve=principal_for_user_token)
+        credential_kind_register(prefix=STAFF_TOKEN_PREFIX, resolve=principal_for_staff_token)
+        membership_lookup_register(membership_get)

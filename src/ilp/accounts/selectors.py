@@ -1,12 +1,23 @@
 """Reads of people and access. Every company-scoped read starts from a membership."""
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ilp.core.auth import Principal, last_used_touch
+from ilp.core.authz import Role
 from ilp.core.errors import NotFound
 from ilp.core.ids import token_hash
 
-from .models import AccessRequest, ApiToken, Invitation, Membership, User, normalize_email
+from .models import (
+    AccessRequest,
+    ApiToken,
+    Invitation,
+    Membership,
+    StaffToken,
+    User,
+    normalize_email,
+)
 
 
 def membership_get(*, user, gaid: str) -> Membership:
@@ -88,3 +99,37 @@ def account_exists(email: str) -> bool:
 
 def api_tokens_of(*, user):
     return ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at")
+
+
+def principal_for_user_token(token: str) -> Principal | None:
+    """The user behind an API token (`ilpu_…`), if it is live and its user active."""
+    api_token = (
+        ApiToken.objects.select_related("user")
+        .filter(token_hash=token_hash(token), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if api_token is None:
+        return None
+    last_used_touch(api_token)
+    return Principal(kind="user", user=api_token.user, api_token=api_token)
+
+
+def principal_for_staff_token(token: str) -> Principal | None:
+    """The vendor back-office token (`ilps_…`), if it is live."""
+    staff = StaffToken.objects.filter(token_hash=token_hash(token), revoked_at__isnull=True).first()
+    if staff is None:
+        return None
+    last_used_touch(staff)
+    return Principal(kind="staff", staff_token=staff)
+
+
+def mail_recipients(*, company) -> list[User]:
+    """Who gets a company's mail about its licenses (new keys, renewals, expiry): every
+    active administrator, always, and every active member who opted in, by e-mail."""
+    return [
+        m.user
+        for m in Membership.objects.filter(company=company, user__is_active=True)
+        .filter(Q(role=Role.ADMINISTRATOR) | Q(notify=True))
+        .select_related("user")
+        .order_by("user__email")
+    ]

@@ -17,9 +17,8 @@ from django.views.decorators.http import require_POST
 from ilp.core.actors import Actor
 from ilp.core.authz import Permission, Role, has_permission
 from ilp.core.errors import AppError
+from ilp.core.portal import company_page, company_start_url
 from ilp.core.throttle import client_address, throttle_hit
-from ilp.web.portal import company_page
-from ilp.web.views import company_start_url
 
 from . import selectors, services
 from .forms import CompanyForm, InviteForm, ProfileForm, RegistrationForm, RoleForm, TokenForm

@@ -1,4 +1,7 @@
-"""The HTTP API at /api/v1: one NinjaAPI, one error handler, the routers of each app."""
+"""The HTTP API's frame: one NinjaAPI whose handlers turn every error into problem+json.
+
+The routers of the apps are added by the assembly, `ilp/api.py` (core imports no app).
+"""
 
 import logging
 
@@ -73,18 +76,3 @@ def _not_found(request, exc):
 def _unexpected(request, exc):
     logger.exception("unhandled error in %s %s", request.method, request.path)
     return problem_response(500, "internal_error", _("Something went wrong on our side."))
-
-
-def _register_routers() -> None:
-    from ilp.accounts.api import router as accounts_router
-    from ilp.audit.api import router as audit_router
-    from ilp.licensing.api import router as licensing_router
-    from ilp.rollout.api import router as rollout_router
-
-    api.add_router("", accounts_router)
-    api.add_router("", licensing_router)
-    api.add_router("", rollout_router)
-    api.add_router("", audit_router)
-
-
-_register_routers()

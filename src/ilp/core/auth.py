@@ -17,6 +17,7 @@ sends. Valid credentials of the wrong kind for a route (a UMS credential on a co
 route, a user token on a staff route) get 403; missing or unknown credentials 401.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,6 @@ from ninja.utils import check_csrf
 from .actors import Actor
 from .authz import Permission, require
 from .errors import NotFound, PermissionDenied, Unauthorized
-from .ids import token_hash
 
 USER_TOKEN_PREFIX = "ilpu"
 STAFF_TOKEN_PREFIX = "ilps"
@@ -66,38 +66,45 @@ class Access:
         return self.principal.actor
 
 
-def _touch(obj) -> None:
-    # Record last use at most once a minute: a token used in a loop must not write per call.
+def last_used_touch(obj, field: str = "last_used_at") -> None:
+    """Record a credential's last use, at most once a minute (a token used in a loop must not
+    write on every call)."""
     now = timezone.now()
-    if obj.last_used_at is None or (now - obj.last_used_at).total_seconds() > 60:
-        type(obj).objects.filter(pk=obj.pk).update(last_used_at=now)
+    last = getattr(obj, field)
+    if last is None or (now - last).total_seconds() > 60:
+        type(obj).objects.filter(pk=obj.pk).update(**{field: now})
+        setattr(obj, field, now)
+
+
+# Credentials and memberships live in the apps above core. Each registers its resolver in
+# its AppConfig.ready() (accounts: user and staff tokens, memberships; rollout: UMS
+# credentials), so core authenticates without importing them.
+CredentialResolver = Callable[[str], "Principal | None"]
+_credential_resolvers: dict[str, CredentialResolver] = {}
+_membership_lookup: Callable[..., Any] | None = None
+
+
+def credential_kind_register(*, prefix: str, resolve: CredentialResolver) -> None:
+    """Let `resolve(token)` turn bearer tokens `<prefix>_…` into a Principal (or None)."""
+    _credential_resolvers[prefix] = resolve
+
+
+def membership_lookup_register(lookup: Callable[..., Any]) -> None:
+    """Set `lookup(user=, gaid=)`: the user's membership in that company, NotFound if none."""
+    global _membership_lookup
+    _membership_lookup = lookup
+
+
+def membership_for(*, user, gaid: str):
+    """The user's membership in the company with this GAID; NotFound (404) if none."""
+    if _membership_lookup is None:  # pragma: no cover - accounts registers it at start-up
+        raise RuntimeError("no membership look-up registered (is ilp.accounts installed?)")
+    return _membership_lookup(user=user, gaid=gaid)
 
 
 def principal_from_token(token: str) -> Principal | None:
-    from ilp.accounts.models import ApiToken, StaffToken
-    from ilp.rollout.models import UmsInstance
-
-    prefix = token.split("_", 1)[0]
-    digest = token_hash(token)
-    if prefix == USER_TOKEN_PREFIX:
-        api_token = (
-            ApiToken.objects.select_related("user")
-            .filter(token_hash=digest, revoked_at__isnull=True, user__is_active=True)
-            .first()
-        )
-        if api_token:
-            _touch(api_token)
-            return Principal(kind="user", user=api_token.user, api_token=api_token)
-    elif prefix == STAFF_TOKEN_PREFIX:
-        staff = StaffToken.objects.filter(token_hash=digest, revoked_at__isnull=True).first()
-        if staff:
-            _touch(staff)
-            return Principal(kind="staff", staff_token=staff)
-    elif prefix == UMS_CREDENTIAL_PREFIX:
-        ums = UmsInstance.objects.select_related("company").filter(credential_hash=digest).first()
-        if ums:
-            return Principal(kind="ums", ums=ums)
-    return None
+    resolve = _credential_resolvers.get(token.split("_", 1)[0])
+    return resolve(token) if resolve is not None else None
 
 
 def authenticate(request) -> Principal | None:
@@ -170,11 +177,9 @@ class CompanyAuth(_Auth):
         self.permission = permission
 
     def authorize(self, request, principal: Principal) -> Access:
-        from ilp.accounts.selectors import membership_get
-
         gaid = (request.resolver_match.kwargs if request.resolver_match else {}).get("gaid")
         if not gaid:
             raise NotFound()
-        membership = membership_get(user=principal.user, gaid=gaid)
+        membership = membership_for(user=principal.user, gaid=gaid)
         require(membership, self.permission)
         return Access(principal=principal, membership=membership)

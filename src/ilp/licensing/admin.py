@@ -10,7 +10,15 @@ from django.utils.translation import gettext_lazy as _
 from ilp.core.actors import Actor
 from ilp.core.errors import AppError
 
-from .models import DeliveryToken, Order, OrderItem, Product, ProductPack, SubscriptionKey
+from .models import (
+    DeliveryToken,
+    ExpiryReminder,
+    Order,
+    OrderItem,
+    Product,
+    ProductPack,
+    SubscriptionKey,
+)
 from .services.delivery_tokens import delivery_token_issue
 from .services.packs import items_validate
 
@@ -210,3 +218,15 @@ class DeliveryTokenAdmin(admin.ModelAdmin):
                 _("copy it now: it is stored hashed and cannot be shown again."),
             ),
         )
+
+
+@admin.register(ExpiryReminder)
+class ExpiryReminderAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "pack", "days_before", "expires_on", "recipients"]
+    list_filter = ["days_before"]
+    search_fields = ["pack__pack_id", "pack__company__gaid", "pack__company__name"]
+    list_select_related = ["pack"]
+    readonly_fields = [f.name for f in ExpiryReminder._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ExpiryReminder, OutboxMail
+from .models import OutboxMail
 
 
 @admin.register(OutboxMail)
@@ -18,15 +18,3 @@ class OutboxMailAdmin(admin.ModelAdmin):
         queryset.exclude(status=OutboxMail.Status.SENT).update(
             status=OutboxMail.Status.PENDING, next_attempt_at=timezone.now()
         )
-
-
-@admin.register(ExpiryReminder)
-class ExpiryReminderAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "pack", "days_before", "expires_on", "recipients"]
-    list_filter = ["days_before"]
-    search_fields = ["pack__pack_id", "pack__company__gaid", "pack__company__name"]
-    list_select_related = ["pack"]
-    readonly_fields = [f.name for f in ExpiryReminder._meta.fields]
-
-    def has_add_permission(self, request):
-        return False

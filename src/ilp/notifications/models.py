@@ -31,30 +31,3 @@ class OutboxMail(models.Model):
 
     def __str__(self):
         return f"{self.template} → {self.to} ({self.status})"
-
-
-class ExpiryReminder(models.Model):
-    """One expiry reminder sent for one pack, expiry date and threshold (90/60/30/7 days).
-
-    The unique constraint is what makes `ilp send-reminders` send each reminder once even
-    when two runs overlap: the loser's transaction fails and queues nothing. The expiry date
-    is part of the key, so a renewed pack gets reminders again before its new expiry.
-    """
-
-    pack = models.ForeignKey(
-        "licensing.ProductPack", on_delete=models.CASCADE, related_name="expiry_reminders"
-    )
-    expires_on = models.DateField()
-    days_before = models.PositiveSmallIntegerField()
-    recipients = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["pack", "expires_on", "days_before"], name="expiry_reminder_once"
-            )
-        ]
-
-    def __str__(self):
-        return f"{self.pack_id}: {self.days_before} days before {self.expires_on}"

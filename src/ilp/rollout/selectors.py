@@ -3,7 +3,10 @@
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
+from ilp.core.auth import Principal
 from ilp.core.errors import Invalid, NotFound
+from ilp.core.ids import token_hash
+from ilp.core.unit_ids import unit_id_search_normalize
 from ilp.licensing.models import ProductPack
 from ilp.licensing.selectors import PACK_RELATED
 
@@ -44,8 +47,6 @@ def ums_packs(*, ums) -> QuerySet[ProductPack]:
 
 def ums_license_list(*, ums, unit_id: str | None = None) -> QuerySet[DeviceLicense]:
     """This UMS's active licenses, optionally of one device."""
-    from .services import unit_id_search_normalize
-
     qs = DeviceLicense.objects.filter(ums=ums, status=DeviceLicense.Status.ACTIVE).select_related(
         *LICENSE_RELATED
     )
@@ -67,8 +68,6 @@ def ums_license_get(*, ums, license_id: str) -> DeviceLicense:
 
 def device_unit_id(raw: str) -> str:
     """A unit ID or MAC address with any separator, normalised; 422 if it cannot be one."""
-    from .services import unit_id_search_normalize
-
     unit_id = unit_id_search_normalize(raw)
     if unit_id is None:
         raise Invalid(
@@ -100,3 +99,22 @@ def device_license_get(*, membership, unit_id: str, license_id: str) -> DeviceLi
     if lic is None:
         raise NotFound(_("No license %(id)s.") % {"id": license_id}, code="license_not_found")
     return lic
+
+
+def principal_for_ums_credential(token: str) -> Principal | None:
+    """The UMS instance behind a credential (`ilpm_…`)."""
+    ums = (
+        UmsInstance.objects.select_related("company")
+        .filter(credential_hash=token_hash(token))
+        .first()
+    )
+    return Principal(kind="ums", ums=ums) if ums is not None else None
+
+
+def pack_licenses_active(*, pack: ProductPack) -> list[DeviceLicense]:
+    """The active licenses of a pack the caller already looked up in scope, by unit ID."""
+    return list(
+        DeviceLicense.objects.filter(pack=pack, status=DeviceLicense.Status.ACTIVE)
+        .select_related("ums")
+        .order_by("unit_id")
+    )

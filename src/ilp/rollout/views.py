@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -12,10 +12,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ilp.core.actors import Actor
 from ilp.core.authz import Permission, has_permission
-from ilp.core.errors import AppError
+from ilp.core.errors import AppError, NotFound
+from ilp.core.portal import company_page
 from ilp.licensing.models import Product, ProductPack
 from ilp.licensing.selectors import pack_get
-from ilp.web.portal import company_page
+from ilp.licensing.services import pack_ops
 
 from . import files, selectors, services, signing
 
@@ -277,7 +278,66 @@ def hardware_remove(request, membership, unit_id: str, license_id: str):
     return redirect(f"{url}?q={lic.unit_id}")
 
 
+def _pack_or_404(membership, pack_id: str) -> ProductPack:
+    try:
+        return pack_get(membership=membership, pack_id=pack_id)
+    except NotFound:
+        raise Http404 from None
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@company_page(Permission.MANAGE_PACKS)
+def pack_split(request, membership, pack_id: str):
+    """Split seats, or the licenses of picked devices, off a pack into a new one."""
+    pack = _pack_or_404(membership, pack_id)
+    error = None
+    seats_value = request.POST.get("seats", "")
+    picked = request.POST.getlist("unit_id")
+    if request.method == "POST":
+        seats = _int(seats_value)
+        if seats is None:
+            error = _("Enter the number of seats to split off.")
+        else:
+            try:
+                source, created = pack_ops.pack_split(
+                    actor=request.actor, pack=pack, seats=seats, unit_ids=picked
+                )
+            except AppError as exc:
+                error = exc.message
+            else:
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(n)s seat moved from %(source)s to the new pack %(created)s.",
+                        "%(n)s seats moved from %(source)s to the new pack %(created)s.",
+                        created.seats,
+                    )
+                    % {"n": created.seats, "source": source.pack_id, "created": created.pack_id},
+                )
+                return redirect(
+                    reverse("licensing:pack", args=[membership.company.gaid, source.pack_id])
+                )
+        pack = _pack_or_404(membership, pack_id)
+    context = {
+        "pack": pack,
+        "licenses": selectors.pack_licenses_active(pack=pack),
+        "error": error,
+        "seats_value": seats_value,
+        "picked": set(picked),
+        "max_split": max(pack.seats - 1, 0),
+        "multiple": pack.product.seat_multiple,
+    }
+    return render(request, "rollout/pack_split.html", context, status=422 if error else 200)
+
+
 page_urlpatterns = [
+    path("companies/<str:gaid>/packs/<str:pack_id>/split/", pack_split, name="pack_split"),
     path("companies/<str:gaid>/ums/", ums_list, name="ums_list"),
     path("companies/<str:gaid>/ums/<str:ums_id>/edit/", ums_edit, name="ums_edit"),
     path("companies/<str:gaid>/ums/<str:ums_id>/rotate/", ums_rotate, name="ums_rotate"),

@@ -1,3 +1,4 @@
+from ilp.accounts.selectors import memberships_of
 from ilp.core.authz import Permission, has_permission
 
 from .portal import nav_for
@@ -8,8 +9,6 @@ def portal(request):
     ctx = {"membership": membership}
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        from ilp.accounts.selectors import memberships_of
-
         ctx["my_memberships"] = list(memberships_of(user=user))
     if membership is not None:
         ctx["company"] = membership.company

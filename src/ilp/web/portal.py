@@ -1,16 +1,9 @@
-"""Helpers for portal pages: company-scoped views and the navigation."""
+"""The portal's navigation (assembly: it names every app's pages)."""
 
-from functools import wraps
-
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from ilp.accounts.selectors import membership_get
 from ilp.core.authz import Permission, has_permission
-from ilp.core.errors import NotFound
 
 # (label, url name, permission). Entries whose URL is not (yet) defined are left out.
 NAV = [
@@ -46,29 +39,3 @@ def nav_for(membership, current_path: str) -> list[dict]:
     for item in items:
         item["current"] = item is best
     return items
-
-
-def company_page(permission: Permission = Permission.VIEW):
-    """Decorate a portal view `view(request, membership, ...)` taking `<gaid>` from the URL.
-
-    Not a member → 404 page; role lacks the permission → 403 page. The membership is also
-    put on `request.membership` for the templates.
-    """
-
-    def decorator(view):
-        @login_required
-        @wraps(view)
-        def wrapper(request, gaid: str, *args, **kwargs):
-            try:
-                membership = membership_get(user=request.user, gaid=gaid)
-            except NotFound:
-                raise Http404 from None
-            if not has_permission(membership.role, permission):
-                raise DjangoPermissionDenied
-            request.membership = membership
-            return view(request, membership, *args, **kwargs)
-
-        wrapper.ilp_permission = permission  # read by tests/test_tenancy_matrix.py
-        return wrapper
-
-    return decorator

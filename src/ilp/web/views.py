@@ -5,7 +5,6 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -13,19 +12,8 @@ from ilp.accounts.selectors import membership_get, memberships_of
 from ilp.audit.selectors import event_list
 from ilp.core.authz import Permission
 from ilp.core.errors import NotFound, Throttled
+from ilp.core.portal import company_page, company_start_url
 from ilp.core.throttle import client_address, throttle_hit
-
-from .portal import company_page
-
-
-def company_start_url(gaid: str) -> str:
-    """Where a person lands in a company: its dashboard (or "Manage company" without one)."""
-    for name in ("licensing:dashboard", "accounts:manage_company"):
-        try:
-            return reverse(name, kwargs={"gaid": gaid})
-        except NoReverseMatch:
-            continue
-    return reverse("web:no_company")
 
 
 @login_required

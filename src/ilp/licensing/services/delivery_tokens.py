@@ -14,7 +14,9 @@ from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.core.ids import crockford, token_hash
 
-from ..models import DeliveryToken
+from .. import events
+from ..models import DeliveryToken, ProductPack
+from .orders import new_key_mail
 from .packs import invoice_date_check, items_validate, subscription_key_create
 
 TOKEN_PREFIX = "DT"
@@ -100,11 +102,7 @@ def delivery_token_register(*, actor: Actor, membership, token: str):
     row.subscription_key = key
     row.save(update_fields=["registered_at", "company", "subscription_key"])
 
-    from ilp.rollout.services import packs_auto_assign
-
-    from .orders import new_key_mail
-
-    packs_auto_assign(actor=actor, packs=packs)
+    events.packs_created.send(sender=ProductPack, actor=actor, packs=packs)
     new_key_mail(company=company, key=key, packs=packs)
     event_record(
         actor=actor,

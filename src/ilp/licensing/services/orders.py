@@ -15,12 +15,14 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from ilp.accounts.models import Company, Membership
+from ilp.accounts.services import company_create, contact_person_handle
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.authz import Role
 from ilp.core.errors import Conflict, Invalid
 from ilp.notifications.services import mail_enqueue
 
+from .. import events
 from ..models import Order, OrderItem, ProductPack, SubscriptionKey
 from .packs import invoice_date_check, items_validate, subscription_key_create
 
@@ -64,8 +66,6 @@ def _company_match(
             return company, False
     if not create:
         return None, False
-    from ilp.accounts.services import company_create
-
     name = (end_customer.get("name") or "").strip()
     if not name:
         raise _invalid(
@@ -132,8 +132,6 @@ def new_key_mail(*, company: Company, key: SubscriptionKey, packs, recipients=No
 def _contact_handle(*, actor: Actor, company: Company, contact: dict | None, order_number: str):
     if not contact:
         return None
-    from ilp.accounts.services import contact_person_handle
-
     return contact_person_handle(
         actor=actor, company=company, contact=contact, order_number=order_number
     )
@@ -244,9 +242,7 @@ def order_create(
         )
         order.subscription_key = key
         status = "fulfilled"
-        from ilp.rollout.services import packs_auto_assign
-
-        packs_auto_assign(actor=actor, packs=packs)
+        events.packs_created.send(sender=ProductPack, actor=actor, packs=packs)
         new_key_mail(company=company, key=key, packs=packs, recipients=recipients)
 
     order.contact_outcome = _contact_handle(

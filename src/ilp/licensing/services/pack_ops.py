@@ -7,7 +7,6 @@ instead of both acting on the same numbers. Seats of merged packs stay on the me
 history but are never counted: totals are sums over live packs only.
 """
 
-import re
 from collections.abc import Iterable, Sequence
 
 from django.db import transaction
@@ -17,24 +16,12 @@ from django.utils.translation import ngettext
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid, NotFound
-from ilp.core.ids import crockford
+from ilp.core.unit_ids import unit_id_normalize
 
+from .. import events
 from ..models import ProductPack
-
-UNIT_ID_RE = re.compile(r"^[A-Z0-9]{6,64}$")
-
-
-def unit_id_normalise(raw: str) -> str:
-    """API.md: upper-case, `:` and `-` removed; 6 to 64 letters and digits."""
-    return (raw or "").strip().upper().replace(":", "").replace("-", "")
-
-
-def pack_id_new(product) -> str:
-    """A fresh pack ID: product prefix, dash, 5 Crockford base32 characters."""
-    while True:
-        candidate = f"{product.pack_prefix}-{crockford(5)}"
-        if not ProductPack.objects.filter(pack_id=candidate).exists():
-            return candidate
+from .packs import pack_create
+from .seats import seats_transfer
 
 
 def packs_lock(pks: Iterable[int]) -> list[ProductPack]:
@@ -55,23 +42,7 @@ def _figures(pack: ProductPack) -> dict:
     }
 
 
-def _assignment_of(pack: ProductPack):
-    from ilp.rollout.models import PackAssignment
-
-    return PackAssignment.objects.filter(pack=pack).select_related("ums").first()
-
-
 # --- split -----------------------------------------------------------------------------
-
-
-def _active_licenses(pack: ProductPack, unit_ids: Sequence[str]):
-    from ilp.rollout.models import DeviceLicense
-
-    return list(
-        DeviceLicense.objects.select_for_update()
-        .filter(pack=pack, status=DeviceLicense.Status.ACTIVE, unit_id__in=unit_ids)
-        .order_by("pk")
-    )
 
 
 @transaction.atomic
@@ -80,10 +51,51 @@ def pack_split(
 ) -> tuple[ProductPack, ProductPack]:
     """Move `seats` seats (and the licenses of `unit_ids`) from `pack` into a new pack.
 
-    The new pack has a new ID and the source's key, product, dates and order; it keeps the
-    source's UMS assignment, because the licenses it may carry were issued through that UMS.
+    The new pack has a new ID and the source's key, product, dates and order; rollout gives
+    it the source's UMS (the licenses it may carry were issued through that UMS) and moves
+    the named devices' licenses (`events.pack_split`); their seats move with them.
     Returns `(source, created)`.
     """
+    source = _split_source_lock(pack)
+    wanted = _split_units_check(unit_ids)
+    _split_seats_check(source, seats)
+    before = _figures(source)
+    created = pack_create(
+        key=source.subscription_key,
+        product=source.product,
+        seats=seats,
+        starts_on=source.starts_on,
+        ends=source.expires_on,
+        order=source.order,
+        split_from=source,
+    )
+    # Rollout checks and moves the named devices' licenses; their seats follow them here,
+    # while the source still holds all its seats (`seats_used <= seats` at every step).
+    events.pack_split.send(
+        sender=ProductPack, actor=actor, source=source, created=created, unit_ids=wanted
+    )
+    seats_transfer(source=source, target=created, count=len(wanted))
+    _split_keep_check(source, seats)
+    source.seats -= seats
+    source.save(update_fields=["seats"])
+    event_record(
+        actor=actor,
+        company=source.company,
+        action="pack.split",
+        obj_type="product_pack",
+        obj_id=source.pack_id,
+        before=before,
+        after={
+            **_figures(source),
+            "created": created.pack_id,
+            "created_seats": created.seats,
+            "moved_unit_ids": wanted,
+        },
+    )
+    return source, created
+
+
+def _split_source_lock(pack: ProductPack) -> ProductPack:
     (source,) = packs_lock([pack.pk]) or [None]
     if source is None:
         raise NotFound(code="pack_not_found", message=_("No product pack %s.") % pack.pack_id)
@@ -93,44 +105,42 @@ def pack_split(
             message=_("Pack %(pack)s is %(status)s and cannot be split.")
             % {"pack": source.pack_id, "status": source.get_state_display().lower()},
         )
-    product = source.product
-    wanted = []
+    return source
+
+
+def _split_units_check(unit_ids: Sequence[str]) -> list[str]:
+    """The named unit IDs in normal form, each once; 422 `invalid_unit_id` names bad ones."""
+    wanted: list[str] = []
     bad = []
     for raw in unit_ids:
-        unit_id = unit_id_normalise(raw)
-        if not UNIT_ID_RE.match(unit_id):
+        unit_id = unit_id_normalize(raw)
+        if unit_id is None:
             bad.append(raw)
         elif unit_id not in wanted:
             wanted.append(unit_id)
     if bad:
         raise Invalid(
             code="invalid_unit_id",
-            message=_("Not a valid unit ID: %s.") % ", ".join(bad),
+            message=_("Not a valid unit ID: %s.") % ", ".join(map(str, bad)),
             errors=[{"loc": ["body", "unit_ids"], "msg": _("invalid unit ID %s") % b} for b in bad],
         )
+    return wanted
+
+
+def _split_seats_check(source: ProductPack, seats: int) -> None:
     if seats < 1:
         raise Invalid(code="invalid_seats", message=_("Split at least one seat."))
+    product = source.product
     if seats % product.seat_multiple:
         raise Invalid(
             code="seats_not_multiple",
             message=_("%(product)s packs split only in multiples of %(multiple)s seats.")
             % {"product": product.sku, "multiple": product.seat_multiple},
         )
-    licenses = _active_licenses(source, wanted) if wanted else []
-    found = {lic.unit_id for lic in licenses}
-    missing = [u for u in wanted if u not in found]
-    if missing:
-        raise Invalid(
-            code="unit_not_on_pack",
-            message=_("No active license of pack %(pack)s for: %(units)s.")
-            % {"pack": source.pack_id, "units": ", ".join(missing)},
-        )
-    if len(licenses) > seats:
-        raise Invalid(
-            code="too_many_units",
-            message=_("%(n)s devices cannot move with only %(seats)s seats.")
-            % {"n": len(licenses), "seats": seats},
-        )
+
+
+def _split_keep_check(source: ProductPack, seats: int) -> None:
+    """The source keeps at least one seat and at least the seats still in use (rule 9)."""
     keep = source.seats - seats
     if keep < 1:
         raise Invalid(
@@ -138,7 +148,7 @@ def pack_split(
             message=_("Pack %(pack)s has %(seats)s seats and must keep at least one.")
             % {"pack": source.pack_id, "seats": source.seats},
         )
-    still_used = source.seats_used - len(licenses)
+    still_used = source.seats_used
     if keep < still_used:
         raise Invalid(
             code="seats_in_use",
@@ -151,49 +161,6 @@ def pack_split(
             )
             % {"pack": source.pack_id, "keep": keep, "used": still_used},
         )
-
-    before = _figures(source)
-    created = ProductPack.objects.create(
-        pack_id=pack_id_new(product),
-        subscription_key_id=source.subscription_key_id,
-        company_id=source.company_id,
-        product=product,
-        seats=seats,
-        seats_used=len(licenses),
-        starts_on=source.starts_on,
-        expires_on=source.expires_on,
-        order_id=source.order_id,
-        split_from=source,
-    )
-    source.seats = keep
-    source.seats_used = still_used
-    source.save(update_fields=["seats", "seats_used"])
-
-    assignment = _assignment_of(source)
-    if assignment is not None:
-        from ilp.rollout.models import PackAssignment
-
-        PackAssignment.objects.create(pack=created, ums=assignment.ums)
-    if licenses:
-        from ilp.rollout.services import licenses_move
-
-        licenses_move(actor=actor, licenses=licenses, target_pack=created)
-
-    event_record(
-        actor=actor,
-        company=source.company,
-        action="pack.split",
-        obj_type="product_pack",
-        obj_id=source.pack_id,
-        before=before,
-        after={
-            **_figures(source),
-            "created": created.pack_id,
-            "created_seats": created.seats,
-            "moved_unit_ids": [lic.unit_id for lic in licenses],
-        },
-    )
-    return source, created
 
 
 # --- merge -----------------------------------------------------------------------------
@@ -234,13 +201,6 @@ def merge_problem(packs: Sequence[ProductPack]) -> str | None:
     return None
 
 
-def _merge_ums_problem(packs: Sequence[ProductPack], assignments: dict) -> str | None:
-    ums_ids = {a.ums_id for a in assignments.values()}
-    if len(ums_ids) > 1:
-        return _("The packs are assigned to different UMS instances; unassign them first.")
-    return None
-
-
 @transaction.atomic
 def pack_merge(
     *, actor: Actor, packs: Sequence[ProductPack]
@@ -248,11 +208,10 @@ def pack_merge(
     """Merge packs into the first one (rule 10). Returns `(target, merged)`.
 
     The merged packs keep their seat count as history, point at the target and no longer
-    count; their active licenses move to the target. The target takes over the one UMS
-    assignment the packs share, if any; packs assigned to different UMS instances refuse.
+    count; their used seats move to the target. Rollout moves their active licenses, and
+    the target takes over the one UMS the packs share; packs on different UMS instances
+    refuse (`events.packs_merged`).
     """
-    from ilp.rollout.models import DeviceLicense, PackAssignment
-
     order = list(dict.fromkeys(p.pk for p in packs))
     if len(order) < 2:
         raise Invalid(
@@ -262,38 +221,19 @@ def pack_merge(
     locked = {p.pk: p for p in packs_lock(order)}
     named = [locked[pk] for pk in order if pk in locked]
     problem = merge_problem(named)
-    assignments = {
-        a.pack_id: a
-        for a in PackAssignment.objects.select_for_update().filter(pack_id__in=order).order_by("pk")
-    }
-    problem = problem or _merge_ums_problem(named, assignments)
     if problem:
         raise Conflict(code="pack_not_mergeable", message=problem)
 
     target, others = named[0], named[1:]
     before = {"target": _figures(target), "merged": [_figures(p) for p in others]}
-    licenses = list(
-        DeviceLicense.objects.select_for_update()
-        .filter(pack_id__in=[p.pk for p in others], status=DeviceLicense.Status.ACTIVE)
-        .order_by("pk")
-    )
     target.seats += sum(p.seats for p in others)
-    target.seats_used += sum(p.seats_used for p in others)
-    target.save(update_fields=["seats", "seats_used"])
+    target.save(update_fields=["seats"])
     for p in others:
+        seats_transfer(source=p, target=target, count=p.seats_used)  # its licenses move too
         p.state = ProductPack.State.MERGED
         p.merged_into = target
-        p.seats_used = 0  # its licenses now live on the target
-        p.save(update_fields=["state", "merged_into", "seats_used"])
-    shared = next(iter(assignments.values()), None)
-    if shared is not None:
-        PackAssignment.objects.filter(pack_id__in=[p.pk for p in others]).delete()
-        if target.pk not in assignments:
-            PackAssignment.objects.create(pack=target, ums_id=shared.ums_id)
-    if licenses:
-        from ilp.rollout.services import licenses_move
-
-        licenses_move(actor=actor, licenses=licenses, target_pack=target)
+        p.save(update_fields=["state", "merged_into"])
+    events.packs_merged.send(sender=ProductPack, actor=actor, target=target, merged=others)
 
     event_record(
         actor=actor,

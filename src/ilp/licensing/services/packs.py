@@ -166,7 +166,14 @@ def subscription_key_create(
 
 
 def pack_create(
-    *, key: SubscriptionKey, product: Product, seats: int, starts_on, ends, order=None
+    *,
+    key: SubscriptionKey,
+    product: Product,
+    seats: int,
+    starts_on,
+    ends,
+    order=None,
+    split_from: ProductPack | None = None,
 ) -> ProductPack:
     """One new pack under `key` with a fresh, unique pack ID (retried on collision)."""
     for _attempt in range(ID_ATTEMPTS):
@@ -181,6 +188,7 @@ def pack_create(
                     starts_on=starts_on,
                     expires_on=ends,
                     order=order,
+                    split_from=split_from,
                 )
         except IntegrityError:
             continue

@@ -11,7 +11,6 @@ the same order in every operation, so concurrent renewals, redemptions, splits a
 queue instead of deadlocking.
 """
 
-import calendar
 import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,16 +26,10 @@ from ilp.core.authz import Role
 from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.notifications.services import mail_enqueue
 
+from .. import events
 from ..models import Order, Product, ProductPack, Renewal, SubscriptionKey
-from .pack_ops import pack_id_new, packs_lock
-
-
-def months_add(day: datetime.date, months: int) -> datetime.date:
-    """Calendar months; the day is clamped to the month's end (2027-01-31 + 1 → 2027-02-28)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    last = calendar.monthrange(year, month)[1]
-    return day.replace(year=year, month=month, day=min(day.day, last))
+from .pack_ops import packs_lock
+from .packs import add_months, pack_create
 
 
 @dataclass
@@ -168,7 +161,7 @@ def renewal_order_apply(*, actor: Actor, order: Order, subscription_key, items):
             )
         active_seats = sum(p.seats for p in packs)
         old_expiry = packs[0].expires_on
-        new_expiry = months_add(old_expiry, item.term_months)
+        new_expiry = add_months(old_expiry, item.term_months)
         renewal = Renewal(
             order=order,
             subscription_key=key,
@@ -192,21 +185,17 @@ def renewal_order_apply(*, actor: Actor, order: Order, subscription_key, items):
                 p.save(update_fields=["expires_on"])
             touched.extend(packs)
             if item.seats > active_seats:
-                extra = ProductPack.objects.create(
-                    pack_id=pack_id_new(item.product),
-                    subscription_key=key,
-                    company_id=key.company_id,
+                extra = pack_create(
+                    key=key,
                     product=item.product,
                     seats=item.seats - active_seats,
                     # The renewed packs' start, so that the customer can merge it later
                     # (rule 10 asks for equal dates); it is active from now on anyway.
                     starts_on=min(p.starts_on for p in packs),
-                    expires_on=new_expiry,
+                    ends=new_expiry,
                     order=order,
                 )
-                from ilp.rollout.services import packs_auto_assign
-
-                packs_auto_assign(actor=actor, packs=[extra])
+                events.packs_created.send(sender=ProductPack, actor=actor, packs=[extra])
                 touched.append(extra)
             _key_extend(key, new_expiry)
         event_record(
@@ -220,10 +209,7 @@ def renewal_order_apply(*, actor: Actor, order: Order, subscription_key, items):
         )
 
     if touched:
-        # Licenses already on devices name the old expiry: sign them again.
-        from ilp.rollout.services import licenses_refresh
-
-        licenses_refresh(actor=actor, packs=touched)
+        events.packs_extended.send(sender=ProductPack, actor=actor, packs=touched)
     if applied:
         _mail(
             company=key.company,
@@ -317,9 +303,7 @@ def renewal_redeem(*, actor: Actor, renewal: Renewal, packs: Sequence[ProductPac
     for p in picked:
         p.expires_on = renewal.expires_on
         p.save(update_fields=["expires_on"])
-    from ilp.rollout.services import licenses_refresh
-
-    licenses_refresh(actor=actor, packs=picked)
+    events.packs_extended.send(sender=ProductPack, actor=actor, packs=picked)
     renewal.status = Renewal.Status.REDEEMED
     renewal.redeemed_at = timezone.now()
     renewal.save(update_fields=["status", "redeemed_at"])

@@ -6,7 +6,7 @@ from django.urls import path
 from django.utils import timezone
 
 from ilp.core.authz import Permission
-from ilp.web.portal import company_page
+from ilp.core.portal import company_page
 
 from ..models import ProductPack
 from ..selectors import dashboard_figures, pack_queryset

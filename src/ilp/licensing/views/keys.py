@@ -7,7 +7,7 @@ from django.urls import path
 
 from ilp.core.authz import Permission
 from ilp.core.errors import NotFound
-from ilp.web.portal import company_page
+from ilp.core.portal import company_page
 
 from ..models import Order
 from ..selectors import key_detail, key_queryset

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from ilp.core.actors import Actor
 from ilp.core.authz import Permission
 from ilp.core.errors import AppError, NotFound
-from ilp.web.portal import company_page
+from ilp.core.portal import company_page
 
 from ..selectors import order_get, order_list
 from ..services.delivery_tokens import delivery_token_register

@@ -1,4 +1,5 @@
-"""Portal pages for split and merge. The rules live in services/pack_ops.py."""
+"""Portal pages for merge. The rules live in services/pack_ops.py; the split page, which
+lists the pack's licensed devices, is rollout's (rollout/views.py)."""
 
 from django.contrib import messages
 from django.http import Http404
@@ -10,11 +11,11 @@ from django.utils.translation import ngettext
 from ilp.core.actors import Actor
 from ilp.core.authz import Permission
 from ilp.core.errors import AppError, NotFound
-from ilp.web.portal import company_page
+from ilp.core.portal import company_page
 
 from ..models import ProductPack
 from ..selectors import pack_get, pack_queryset
-from ..services.pack_ops import merge_problem, pack_merge, pack_split
+from ..services.pack_ops import merge_problem, pack_merge
 
 
 def _pack_or_404(membership, pack_id: str) -> ProductPack:
@@ -26,65 +27,6 @@ def _pack_or_404(membership, pack_id: str) -> ProductPack:
 
 def _pack_url(membership, pack_id: str) -> str:
     return reverse("licensing:pack", args=[membership.company.gaid, pack_id])
-
-
-def active_licenses(pack: ProductPack) -> list:
-    from ilp.rollout.models import DeviceLicense
-
-    return list(
-        DeviceLicense.objects.filter(pack=pack, status=DeviceLicense.Status.ACTIVE)
-        .select_related("ums")
-        .order_by("unit_id")
-    )
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-@company_page(Permission.MANAGE_PACKS)
-def split(request, membership, pack_id: str):
-    """Split seats, or the licenses of picked devices, off a pack into a new one."""
-    pack = _pack_or_404(membership, pack_id)
-    error = None
-    seats_value = request.POST.get("seats", "")
-    picked = request.POST.getlist("unit_id")
-    if request.method == "POST":
-        seats = _int(seats_value)
-        if seats is None:
-            error = _("Enter the number of seats to split off.")
-        else:
-            try:
-                source, created = pack_split(
-                    actor=Actor.for_user(request.user), pack=pack, seats=seats, unit_ids=picked
-                )
-            except AppError as exc:
-                error = exc.message
-            else:
-                messages.success(
-                    request,
-                    ngettext(
-                        "%(n)s seat moved from %(source)s to the new pack %(created)s.",
-                        "%(n)s seats moved from %(source)s to the new pack %(created)s.",
-                        created.seats,
-                    )
-                    % {"n": created.seats, "source": source.pack_id, "created": created.pack_id},
-                )
-                return redirect(_pack_url(membership, source.pack_id))
-        pack = _pack_or_404(membership, pack_id)
-    context = {
-        "pack": pack,
-        "licenses": active_licenses(pack),
-        "error": error,
-        "seats_value": seats_value,
-        "picked": set(picked),
-        "max_split": max(pack.seats - 1, 0),
-        "multiple": pack.product.seat_multiple,
-    }
-    return render(request, "licensing/pack_ops_split.html", context, status=422 if error else 200)
 
 
 def _selected(membership, pack_ids: list[str]) -> list[ProductPack]:
@@ -154,5 +96,4 @@ def merge(request, membership):
 urlpatterns = [
     path("companies/<str:gaid>/packs/merge/", merge, name="merge"),
     path("companies/<str:gaid>/packs/merge/check/", merge_check, name="merge_check"),
-    path("companies/<str:gaid>/packs/<str:pack_id>/split/", split, name="pack_split"),
 ]

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from ilp.core.actors import Actor
 from ilp.core.authz import Permission
 from ilp.core.errors import AppError, NotFound
-from ilp.web.portal import company_page
+from ilp.core.portal import company_page
 
 from ..models import ProductPack
 from ..selectors import PACK_SORTS, pack_get, pack_list, products_list

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from ilp.core.actors import Actor
 from ilp.core.authz import Permission
 from ilp.core.errors import AppError, NotFound
-from ilp.web.portal import company_page
+from ilp.core.portal import company_page
 
 from ..models import Renewal
 from ..selectors import key_get, pack_queryset

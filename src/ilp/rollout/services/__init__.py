@@ -1,21 +1,22 @@
 """Rollout services: UMS instances, pack assignment, device licenses (rules 12–15).
 
-Interfaces used by licensing: `packs_auto_assign`, `licenses_move`, `licenses_refresh`.
+Licensing reaches rollout only through its domain events (rollout/receivers.py).
 
 Lock order everywhere: product packs (primary-key order) before device licenses, the same
 order licensing uses for split and merge, so the two never deadlock.
 """
 
 from ilp.core.errors import Conflict, Invalid, NotFound
+from ilp.core.unit_ids import unit_id_normalize, unit_id_search_normalize
 
-from .assignment import pack_assign, pack_unassign, packs_auto_assign
-from .common import (
-    MAX_BATCH,
-    license_claims,
-    unit_id_normalize,
-    unit_id_search_normalize,
-    unit_ids_parse,
+from .assignment import (
+    pack_assign,
+    pack_split_follow,
+    pack_unassign,
+    packs_auto_assign,
+    packs_merge_follow,
 )
+from .common import MAX_BATCH, license_claims, unit_ids_parse
 from .licenses import (
     IssueResult,
     license_return,
@@ -37,8 +38,10 @@ __all__ = [
     "licenses_move",
     "licenses_refresh",
     "pack_assign",
+    "pack_split_follow",
     "pack_unassign",
     "packs_auto_assign",
+    "packs_merge_follow",
     "ums_credential_rotate",
     "ums_delete",
     "ums_register",

@@ -8,11 +8,13 @@ from django.utils.translation import gettext as _
 
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
-from ilp.core.errors import Conflict, NotFound
+from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.licensing.models import ProductPack
+from ilp.licensing.services.seats import seats_release
 
 from ..models import DeviceLicense, PackAssignment, UmsInstance
 from .common import _audit_many, _lock_packs
+from .licenses import licenses_move
 
 # --- pack assignment -----------------------------------------------------------------------
 
@@ -71,8 +73,7 @@ def _revoke_pack_licenses(*, actor: Actor, pack: ProductPack) -> int:
         status=DeviceLicense.Status.REVOKED, ended_at=now
     )
     before_used = pack.seats_used
-    pack.seats_used = max(0, pack.seats_used - len(licenses))
-    ProductPack.objects.filter(pk=pack.pk).update(seats_used=pack.seats_used)
+    seats_release(pack=pack, count=len(licenses))
     _audit_many(
         actor=actor,
         company_id=pack.company_id,
@@ -170,4 +171,89 @@ def packs_auto_assign(*, actor, packs) -> None:
             obj_id=pack.pack_id,
             company=ums.company,
             after={"ums_id": ums.ums_id, "auto_assign": True},
+        )
+
+
+def pack_split_follow(
+    *, actor: Actor, source: ProductPack, created: ProductPack, unit_ids: list[str]
+) -> None:
+    """After licensing split `created` off `source`: the new pack gets the source's UMS,
+    and the licenses of `unit_ids` move to it (licensing moves their seats; rule 9).
+
+    422 `unit_not_on_pack` when a named device has no active license of the source, and
+    `too_many_units` when more devices are named than the new pack has seats.
+    """
+    assignment = PackAssignment.objects.filter(pack=source).select_related("ums").first()
+    if assignment is not None:
+        PackAssignment.objects.create(pack=created, ums=assignment.ums)
+        event_record(
+            actor=actor,
+            action="pack.assigned",
+            obj_type="product_pack",
+            obj_id=created.pack_id,
+            company=assignment.ums.company,
+            after={"ums_id": assignment.ums.ums_id, "split_from": source.pack_id},
+        )
+    if not unit_ids:
+        return
+    licenses = list(
+        DeviceLicense.objects.select_for_update()
+        .filter(pack=source, status=DeviceLicense.Status.ACTIVE, unit_id__in=unit_ids)
+        .order_by("pk")
+    )
+    found = {lic.unit_id for lic in licenses}
+    missing = [u for u in unit_ids if u not in found]
+    if missing:
+        raise Invalid(
+            code="unit_not_on_pack",
+            message=_("No active license of pack %(pack)s for: %(units)s.")
+            % {"pack": source.pack_id, "units": ", ".join(missing)},
+        )
+    if len(licenses) > created.seats:
+        raise Invalid(
+            code="too_many_units",
+            message=_("%(n)s devices cannot move with only %(seats)s seats.")
+            % {"n": len(licenses), "seats": created.seats},
+        )
+    licenses_move(actor=actor, licenses=licenses, target_pack=created)
+
+
+def packs_merge_follow(*, actor: Actor, target: ProductPack, merged: list[ProductPack]) -> None:
+    """After licensing merged packs into `target`: their active licenses move to it, and it
+    takes over the one UMS they share (rule 10).
+
+    409 `pack_not_mergeable` when the packs are assigned to different UMS instances.
+    """
+    pks = [target.pk, *(p.pk for p in merged)]
+    assignments = {
+        a.pack_id: a
+        for a in PackAssignment.objects.select_for_update()
+        .select_related("ums")
+        .filter(pack_id__in=pks)
+        .order_by("pk")
+    }
+    if len({a.ums_id for a in assignments.values()}) > 1:
+        raise Conflict(
+            code="pack_not_mergeable",
+            message=_("The packs are assigned to different UMS instances; unassign them first."),
+        )
+    licenses = list(
+        DeviceLicense.objects.select_for_update()
+        .filter(pack_id__in=pks[1:], status=DeviceLicense.Status.ACTIVE)
+        .order_by("pk")
+    )
+    licenses_move(actor=actor, licenses=licenses, target_pack=target)
+    shared = next(iter(assignments.values()), None)
+    if shared is None:
+        return
+    PackAssignment.objects.filter(pack_id__in=pks[1:]).delete()
+    if target.pk not in assignments:
+        PackAssignment.objects.create(pack=target, ums=shared.ums)
+        event_record(
+            actor=actor,
+            action="pack.assigned",
+            obj_type="product_pack",
+            obj_id=target.pack_id,
+            company=shared.ums.company,
+            after={"ums_id": shared.ums.ums_id, "merged_from": [p.pack_id for p in merged]},
         )

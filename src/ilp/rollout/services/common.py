@@ -1,11 +1,9 @@
-"""Shared pieces of the rollout services: unit IDs, bulk audit, signing, pack locks."""
+"""Shared pieces of the rollout services: unit-ID files, bulk audit, signing, pack locks."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-
-from django.utils import timezone
 
 from ilp.audit.services import events_record_many
 from ilp.core.actors import Actor
@@ -16,24 +14,9 @@ from .. import signing
 from ..models import DeviceLicense, UmsInstance
 
 MAX_BATCH = 1000
-_UNIT_ID = re.compile(r"[A-Z0-9]{6,64}")
 
 
 # --- unit IDs ------------------------------------------------------------------------------
-
-
-def unit_id_normalize(raw: str) -> str | None:
-    """API.md: upper-case, `:` and `-` removed, then 6–64 letters and digits; else None."""
-    if not isinstance(raw, str):
-        return None
-    value = raw.strip().upper().replace(":", "").replace("-", "")
-    return value if _UNIT_ID.fullmatch(value) else None
-
-
-def unit_id_search_normalize(raw: str) -> str | None:
-    """Search hardware is more forgiving: any separator (`:`, `-`, `.`, spaces) is dropped."""
-    value = re.sub(r"[^0-9A-Za-z]", "", raw or "").upper()
-    return value if _UNIT_ID.fullmatch(value) else None
 
 
 def unit_ids_parse(text: str) -> list[str]:
@@ -111,10 +94,3 @@ def _lock_packs(pack_ids: Iterable[int]) -> dict[int, ProductPack]:
 
 def _ums_snapshot(ums: UmsInstance) -> dict:
     return {"name": ums.name, "auto_assign": ums.auto_assign}
-
-
-def _touch_ums(ums: UmsInstance) -> None:
-    now = timezone.now()
-    if ums.last_seen_at is None or (now - ums.last_seen_at).total_seconds() > 60:
-        UmsInstance.objects.filter(pk=ums.pk).update(last_seen_at=now)
-        ums.last_seen_at = now

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,8 +14,11 @@ from django.utils.translation import gettext as _
 
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
+from ilp.core.auth import last_used_touch
 from ilp.core.errors import Conflict, Invalid
+from ilp.core.unit_ids import unit_id_normalize
 from ilp.licensing.models import Product, ProductPack
+from ilp.licensing.services.seats import seats_release, seats_take
 
 from .. import signing
 from ..models import DeviceLicense, UmsInstance
@@ -24,8 +28,6 @@ from .common import (
     _lock_packs,
     _new_license_id,
     _sign_license,
-    _touch_ums,
-    unit_id_normalize,
 )
 
 # --- device licenses -----------------------------------------------------------------------
@@ -87,7 +89,7 @@ def licenses_issue(
 
     packs = _issuable_packs(ums=ums, product=prod, today=today)
     # After the pack locks: ums_delete locks packs, then the UMS row; keep that order.
-    _touch_ums(ums)
+    last_used_touch(ums, field="last_seen_at")
     outcome: dict[str, tuple[str, DeviceLicense | None]] = {}
 
     existing = {
@@ -107,8 +109,13 @@ def licenses_issue(
 
     # Most seats used first, ties to the earliest created. Filling the first pack only
     # raises its count, so one sort up front stays correct while seats are handed out.
+    planned: Counter[int] = Counter()  # seats handed out in this batch, per pack
+
+    def free(pack: ProductPack) -> int:
+        return pack.seats - pack.seats_used - planned[pack.pk]
+
     order = sorted(
-        (p for p in packs if p.seats_used < p.seats),
+        (p for p in packs if free(p) > 0),
         key=lambda p: (-p.seats_used, p.created_at, p.pk),
     )
     new: list[DeviceLicense] = []
@@ -116,13 +123,13 @@ def licenses_issue(
     for unit_id in wanted:
         if unit_id in outcome:
             continue
-        while cursor < len(order) and order[cursor].seats_used >= order[cursor].seats:
+        while cursor < len(order) and free(order[cursor]) <= 0:
             cursor += 1
         if cursor >= len(order):
             outcome[unit_id] = ("no_free_seat", None)
             continue
         pack = order[cursor]
-        pack.seats_used += 1
+        planned[pack.pk] += 1
         lic = DeviceLicense(
             license_id=_new_license_id(),
             company=company,
@@ -140,7 +147,8 @@ def licenses_issue(
         for lic in new:
             _sign_license(lic, lic.pack, company.gaid, pair, now)
         created = _insert_licenses(new, outcome=outcome)
-        _settle_seats(packs, created)
+        for pack in packs:
+            seats_take(pack=pack, count=sum(1 for lic in created if lic.pack_id == pack.pk))
         _audit_many(
             actor=actor,
             company_id=company.pk,
@@ -187,7 +195,6 @@ def _insert_licenses(new: list[DeviceLicense], *, outcome: dict) -> list[DeviceL
                 lic.save(force_insert=True)
             created.append(lic)
         except IntegrityError:
-            lic.pack.seats_used -= 1
             theirs = (
                 DeviceLicense.objects.select_related("pack__product", "product", "ums")
                 .filter(
@@ -200,14 +207,6 @@ def _insert_licenses(new: list[DeviceLicense], *, outcome: dict) -> list[DeviceL
             )
             outcome[lic.unit_id] = ("existing", theirs) if theirs else ("no_free_seat", None)
     return created
-
-
-def _settle_seats(packs: list[ProductPack], created: list[DeviceLicense]) -> None:
-    """Write `seats_used` of every pack that issued: the locked count plus what was added."""
-    touched = {lic.pack_id for lic in created}
-    for pack in packs:
-        if pack.pk in touched:
-            ProductPack.objects.filter(pk=pack.pk).update(seats_used=pack.seats_used)
 
 
 def _refresh_stale(licenses: list[DeviceLicense], *, gaid: str, pair, now) -> None:
@@ -275,8 +274,7 @@ def license_return(*, actor: Actor, license: DeviceLicense) -> bool:
     current.ended_at = now
     current.save(update_fields=["status", "ended_at"])
     before_used = pack.seats_used
-    pack.seats_used = max(0, pack.seats_used - 1)
-    ProductPack.objects.filter(pk=pack.pk).update(seats_used=pack.seats_used)
+    seats_release(pack=pack)
     event_record(
         actor=actor,
         action="license.returned",
@@ -296,11 +294,11 @@ def license_return(*, actor: Actor, license: DeviceLicense) -> bool:
     return True
 
 
-def licenses_move(*, actor, licenses, target_pack) -> None:
+def licenses_move(*, actor: Actor, licenses, target_pack: ProductPack) -> None:
     """Rebind active device licenses to `target_pack` (split with unit IDs, merge).
 
-    The caller holds the row locks and adjusts `seats_used` of both packs; this rebinds the
-    rows and re-signs their documents so they name the new pack (license IDs stay).
+    The caller holds the row locks and moves the seats in licensing's ledger; this rebinds
+    the rows and re-signs their documents so they name the new pack (license IDs stay).
     """
     licenses = list(licenses)
     if not licenses:
@@ -313,9 +311,7 @@ def licenses_move(*, actor, licenses, target_pack) -> None:
     rows = list(DeviceLicense.objects.filter(pk__in=[lic.pk for lic in licenses]).order_by("pk"))
     pair = signing.signing_key_current()
     now = timezone.now()
-    moved_from = {}
     for lic in rows:
-        moved_from[lic.license_id] = lic.pack_id
         lic.pack = target
         _sign_license(lic, target, target.company.gaid, pair, now)
     DeviceLicense.objects.bulk_update(rows, ["pack", "token", "expires_on"], batch_size=500)

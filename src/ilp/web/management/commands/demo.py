@@ -2,14 +2,13 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from ilp.accounts.models import Company, User
+from ilp.web import demo
 
 
 class Command(BaseCommand):
     help = "Fill an empty database with demo companies, users, packs and a UMS; print the logins."
 
     def handle(self, *args, **options):
-        from ilp.web import demo
-
         if Company.objects.exists() or User.objects.exists():
             self.stdout.write("The database is not empty: demo data is loaded only once.")
             if User.objects.filter(email="admin@acme.example").exists():

@@ -9,9 +9,9 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 
 from ilp.audit.models import AuditEvent
-from ilp.licensing.models import ProductPack
-from ilp.notifications.models import ExpiryReminder, OutboxMail
-from ilp.notifications.services import reminder_threshold, reminders_queue
+from ilp.licensing.models import ExpiryReminder, ProductPack
+from ilp.licensing.services.reminders import reminder_threshold, reminders_queue
+from ilp.notifications.models import OutboxMail
 from tests.accounts.factories import add_member, make_company, make_user
 from tests.licensing.factories import make_key
 
@@ -303,7 +303,7 @@ def test_plain_text_mails_are_not_html_escaped(db):
 
 
 def test_a_pack_renewed_during_the_run_is_read_again_under_the_lock(company, admin, monkeypatch):
-    from ilp.notifications import services
+    from ilp.licensing.services import reminders as services
 
     pack = make_key(company, packs=[("WE", 10)], expires_on=days(30)).product_packs.get()
     original = services._company_reminders_queue

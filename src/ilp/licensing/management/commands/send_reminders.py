@@ -5,7 +5,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ilp.notifications.services import REMINDER_DAYS, reminders_queue
+from ilp.licensing.services.reminders import REMINDER_DAYS, reminders_queue
 
 
 class Command(BaseCommand):

@@ -1,0 +1,14 @@
+"""Assembly of the HTTP API at /api/v1: core's NinjaAPI with the router of every app."""
+
+from ilp.accounts.api import router as accounts_router
+from ilp.audit.api import router as audit_router
+from ilp.core.api import api
+from ilp.licensing.api import router as licensing_router
+from ilp.rollout.api import router as rollout_router
+
+api.add_router("", accounts_router)
+api.add_router("", licensing_router)
+api.add_router("", rollout_router)
+api.add_router("", audit_router)
+
+__all__ = ["api"]

@@ -1,0 +1,55 @@
+"""Portal plumbing every app's pages use: company-scoped views and where a person lands.
+
+It sits in core so that each app's views can use it without importing another app; the
+membership look-up comes from accounts through `core.auth.membership_for`.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from django.urls import NoReverseMatch, reverse
+
+from .actors import Actor
+from .auth import membership_for
+from .authz import Permission, has_permission
+from .errors import NotFound
+
+
+def company_page(permission: Permission = Permission.VIEW):
+    """Decorate a portal view `view(request, membership, ...)` taking `<gaid>` from the URL.
+
+    Not a member → 404 page; role lacks the permission → 403 page. The membership is put on
+    `request.membership` (for the templates) and the acting user on `request.actor` (for the
+    services the view calls).
+    """
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request, gaid: str, *args, **kwargs):
+            try:
+                membership = membership_for(user=request.user, gaid=gaid)
+            except NotFound:
+                raise Http404 from None
+            if not has_permission(membership.role, permission):
+                raise DjangoPermissionDenied
+            request.membership = membership
+            request.actor = Actor.for_user(request.user)
+            return view(request, membership, *args, **kwargs)
+
+        wrapper.ilp_permission = permission  # read by tests/test_tenancy_matrix.py
+        return wrapper
+
+    return decorator
+
+
+def company_start_url(gaid: str) -> str:
+    """Where a person lands in a company: its dashboard (or "Manage company" without one)."""
+    for name in ("licensing:dashboard", "accounts:manage_company"):
+        try:
+            return reverse(name, kwargs={"gaid": gaid})
+        except NoReverseMatch:
+            continue
+    return reverse("web:no_company")
