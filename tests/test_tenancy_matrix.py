@@ -55,6 +55,7 @@ class Route:
     method: str
     path: str  # relative to /api/v1, ninja notation: /companies/{gaid}/…
     auth: tuple  # the operation's auth callables
+    errors: frozenset = frozenset()  # the error statuses its `response=` declares
 
     def __str__(self):
         return f"{self.method} {self.path}"
@@ -97,8 +98,18 @@ def api_routes() -> list[Route]:
         for path, path_view in bound.path_operations.items():
             for operation in path_view.operations:
                 for method in operation.methods:
+                    errors = frozenset(
+                        status
+                        for status in operation.response_models
+                        if isinstance(status, int) and status >= 400
+                    )
                     routes.append(
-                        Route(method, _join(bound.prefix, path), tuple(operation.auth_callbacks))
+                        Route(
+                            method,
+                            _join(bound.prefix, path),
+                            tuple(operation.auth_callbacks),
+                            errors,
+                        )
                     )
     return sorted(set(routes), key=lambda r: (r.path, r.method))
 
@@ -282,6 +293,27 @@ def test_every_route_declares_who_may_call_it(route):
         assert kind == "company", f"{route} names a company but does not use CompanyAuth"
     if kind == "company":
         assert "{gaid}" in route.path, f"{route} uses CompanyAuth without a {{gaid}} in its path"
+
+
+# What a route's authentication alone can answer: no or a bad credential (401), a credential
+# of the wrong kind (403), and for company routes a company the caller is not in (404).
+AUTH_ERRORS = {
+    "public": set(),
+    "any": {401},
+    "user": {401, 403},
+    "staff": {401, 403},
+    "ums": {401, 403},
+    "company": {401, 403, 404},
+}
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=_ids(ROUTES))
+def test_every_route_declares_its_error_responses(route):
+    assert route.errors, (
+        f"{route} declares no error response: add **problems(...) from ilp.core.problems"
+    )
+    missing = AUTH_ERRORS.get(route.kind(), set()) - route.errors
+    assert not missing, f"{route} can answer {sorted(missing)} but does not declare it"
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=_ids(ROUTES))

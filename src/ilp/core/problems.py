@@ -4,6 +4,7 @@ import json
 from http import HTTPStatus
 
 from django.http import HttpResponse
+from ninja import Schema
 
 CONTENT_TYPE = "application/problem+json"
 
@@ -32,3 +33,21 @@ def problem_response(
     for name, value in (headers or {}).items():
         response[name] = value
     return response
+
+
+class ProblemOut(Schema):
+    """application/problem+json (RFC 9457) with a stable `code`."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[dict] | None = None
+
+
+def problems(*statuses: int) -> dict[int, type[ProblemOut]]:
+    """The error responses of a route, for its `response=`: `{200: PackOut, **problems(401,
+    403, 404, 422)}`. Every route declares the ones it can answer (the tenancy matrix checks
+    that those of its authentication are there), so they appear in the OpenAPI document."""
+    return dict.fromkeys(statuses, ProblemOut)

@@ -24,12 +24,20 @@ from .packs import pack_create
 from .seats import seats_transfer
 
 
-def packs_lock(pks: Iterable[int]) -> list[ProductPack]:
+def packs_lock(pks: Iterable[int], *, related: bool = False) -> list[ProductPack]:
     """Lock pack rows in primary-key order (the one order every operation uses: no deadlock).
 
-    No select_related: on PostgreSQL it would lock the joined product and key rows too.
+    With `related`, the product, key and company come along in the same query (for signing
+    licenses); only the pack rows are locked (`of=("self",)`), never the joined rows.
     """
-    return list(ProductPack.objects.select_for_update().filter(pk__in=set(pks)).order_by("pk"))
+    qs = ProductPack.objects.filter(pk__in=set(pks)).order_by("pk")
+    if related:
+        qs = qs.select_for_update(of=("self",)).select_related(
+            "product", "subscription_key", "company"
+        )
+    else:
+        qs = qs.select_for_update()
+    return list(qs)
 
 
 def _figures(pack: ProductPack) -> dict:

@@ -9,6 +9,7 @@ from ilp.audit.services import events_record_many
 from ilp.core.actors import Actor
 from ilp.core.ids import crockford
 from ilp.licensing.models import ProductPack
+from ilp.licensing.services.pack_ops import packs_lock
 
 from .. import signing
 from ..models import DeviceLicense, UmsInstance
@@ -83,13 +84,7 @@ def _sign_license(lic: DeviceLicense, pack: ProductPack, gaid: str, pair, now) -
 
 
 def _lock_packs(pack_ids: Iterable[int]) -> dict[int, ProductPack]:
-    packs = (
-        ProductPack.objects.select_for_update(of=("self",))
-        .select_related("product", "subscription_key", "company")
-        .filter(pk__in=sorted(set(pack_ids)))
-        .order_by("pk")
-    )
-    return {p.pk: p for p in packs}
+    return {p.pk: p for p in packs_lock(pack_ids, related=True)}
 
 
 def _ums_snapshot(ums: UmsInstance) -> dict:
