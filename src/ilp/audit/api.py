@@ -3,6 +3,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from ilp.core.auth import CompanyAuth
 from ilp.core.authz import Permission
+from ilp.core.problems import problems
 
 from . import selectors
 from .schemas import AuditEventOut
@@ -12,7 +13,7 @@ router = Router(tags=["audit"])
 
 @router.get(
     "/companies/{gaid}/events",
-    response=list[AuditEventOut],
+    response={200: list[AuditEventOut], **problems(401, 403, 404, 422)},
     auth=CompanyAuth(Permission.READ_AUDIT),
 )
 @paginate(LimitOffsetPagination)
