@@ -10,6 +10,7 @@ from ilp.core.unit_ids import unit_id_search_normalize
 from ilp.licensing.models import ProductPack
 from ilp.licensing.selectors import PACK_RELATED
 
+from .errors import RolloutError
 from .models import DeviceLicense, PackAssignment, UmsInstance
 
 LICENSE_RELATED = ("product", "pack", "ums")
@@ -31,7 +32,7 @@ def ums_list(*, membership) -> QuerySet[UmsInstance]:
 def ums_get(*, membership, ums_id: str) -> UmsInstance:
     ums = ums_list(membership=membership).filter(ums_id=(ums_id or "").upper()).first()
     if ums is None:
-        raise NotFound(_("No UMS %(ums)s.") % {"ums": ums_id}, code="ums_not_found")
+        raise NotFound(_("No UMS %(ums)s.") % {"ums": ums_id}, code=RolloutError.UMS_NOT_FOUND)
     return ums
 
 
@@ -62,7 +63,9 @@ def ums_license_get(*, ums, license_id: str) -> DeviceLicense:
         .first()
     )
     if lic is None:
-        raise NotFound(_("No license %(id)s.") % {"id": license_id}, code="license_not_found")
+        raise NotFound(
+            _("No license %(id)s.") % {"id": license_id}, code=RolloutError.LICENSE_NOT_FOUND
+        )
     return lic
 
 
@@ -73,7 +76,7 @@ def device_unit_id(raw: str) -> str:
         raise Invalid(
             _("%(value)s is not a unit ID or MAC address (6 to 64 letters and digits).")
             % {"value": raw},
-            code="invalid_unit_id",
+            code=RolloutError.INVALID_UNIT_ID,
         )
     return unit_id
 
@@ -97,7 +100,9 @@ def device_license_get(*, membership, unit_id: str, license_id: str) -> DeviceLi
         .first()
     )
     if lic is None:
-        raise NotFound(_("No license %(id)s.") % {"id": license_id}, code="license_not_found")
+        raise NotFound(
+            _("No license %(id)s.") % {"id": license_id}, code=RolloutError.LICENSE_NOT_FOUND
+        )
     return lic
 
 

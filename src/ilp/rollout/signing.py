@@ -35,6 +35,8 @@ from django.utils.translation import gettext_lazy as _
 
 from ilp.core.errors import Conflict
 
+from .errors import RolloutError
+
 LICENSE_TYP = "ilp-license+jwt"
 LICENSE_FILE_TYP = "ilp-license-file+jwt"
 GRACE_DAYS = 28
@@ -169,7 +171,7 @@ def signing_key_rotate() -> SigningKeyPair:
     if settings.ILP_SIGNING_KEY:
         raise Conflict(
             _("The signing key comes from ILP_SIGNING_KEY: set a new value there to rotate."),
-            code="signing_key_from_environment",
+            code=RolloutError.SIGNING_KEY_FROM_ENVIRONMENT,
         )
     old = current_key()
     SigningKey.objects.get_or_create(kid=old.kid, defaults={"public_jwk": old.public_jwk})

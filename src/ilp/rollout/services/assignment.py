@@ -12,6 +12,7 @@ from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.licensing.models import ProductPack
 from ilp.licensing.services.seats import seats_release
 
+from ..errors import RolloutError
 from ..models import DeviceLicense, PackAssignment, UmsInstance
 from .common import _audit_many, _lock_packs
 from .licenses import licenses_move
@@ -31,12 +32,12 @@ def pack_assign(*, actor: Actor, ums: UmsInstance, pack: ProductPack) -> bool:
     """
     locked = _lock_packs([pack.pk])[pack.pk]
     if locked.company_id != ums.company_id:
-        raise NotFound(code="pack_not_found", message=_("No such product pack."))
+        raise NotFound(code=RolloutError.PACK_NOT_FOUND, message=_("No such product pack."))
     if locked.state not in _ASSIGNABLE:
         raise Conflict(
             _("Product pack %(pack)s is %(state)s and cannot be assigned.")
             % {"pack": locked.pack_id, "state": locked.get_state_display()},
-            code="pack_not_assignable",
+            code=RolloutError.PACK_NOT_ASSIGNABLE,
         )
     current = PackAssignment.objects.select_related("ums").filter(pack=locked).first()
     if current is not None:
@@ -45,7 +46,7 @@ def pack_assign(*, actor: Actor, ums: UmsInstance, pack: ProductPack) -> bool:
         raise Conflict(
             _("Product pack %(pack)s is assigned to %(ums)s. Unassign it there first.")
             % {"pack": locked.pack_id, "ums": current.ums.ums_id},
-            code="pack_assigned_elsewhere",
+            code=RolloutError.PACK_ASSIGNED_ELSEWHERE,
         )
     PackAssignment.objects.create(pack=locked, ums=ums)
     event_record(
@@ -110,7 +111,7 @@ def pack_unassign(*, actor: Actor, ums: UmsInstance, pack: ProductPack, force: b
         raise NotFound(
             _("Product pack %(pack)s is not assigned to %(ums)s.")
             % {"pack": locked.pack_id, "ums": ums.ums_id},
-            code="pack_not_assigned",
+            code=RolloutError.PACK_NOT_ASSIGNED,
         )
     active = DeviceLicense.objects.filter(pack=locked, status=DeviceLicense.Status.ACTIVE).count()
     if active and not force:
@@ -120,7 +121,7 @@ def pack_unassign(*, actor: Actor, ums: UmsInstance, pack: ProductPack, force: b
                 "Unassign with force to revoke them."
             )
             % {"pack": locked.pack_id, "count": active},
-            code="pack_in_use",
+            code=RolloutError.PACK_IN_USE,
         )
     revoked = _revoke_pack_licenses(actor=actor, pack=locked)
     assignment.delete()
@@ -205,13 +206,13 @@ def pack_split_follow(
     missing = [u for u in unit_ids if u not in found]
     if missing:
         raise Invalid(
-            code="unit_not_on_pack",
+            code=RolloutError.UNIT_NOT_ON_PACK,
             message=_("No active license of pack %(pack)s for: %(units)s.")
             % {"pack": source.pack_id, "units": ", ".join(missing)},
         )
     if len(licenses) > created.seats:
         raise Invalid(
-            code="too_many_units",
+            code=RolloutError.TOO_MANY_UNITS,
             message=_("%(n)s devices cannot move with only %(seats)s seats.")
             % {"n": len(licenses), "seats": created.seats},
         )
@@ -234,7 +235,7 @@ def packs_merge_follow(*, actor: Actor, target: ProductPack, merged: list[Produc
     }
     if len({a.ums_id for a in assignments.values()}) > 1:
         raise Conflict(
-            code="pack_not_mergeable",
+            code=RolloutError.PACK_NOT_MERGEABLE,
             message=_("The packs are assigned to different UMS instances; unassign them first."),
         )
     licenses = list(

@@ -21,6 +21,7 @@ from ilp.licensing.models import Product, ProductPack
 from ilp.licensing.services.seats import seats_release, seats_take
 
 from .. import signing
+from ..errors import RolloutError
 from ..models import DeviceLicense, UmsInstance
 from .common import (
     MAX_BATCH,
@@ -71,14 +72,14 @@ def licenses_issue(
     if len(unit_ids) > MAX_BATCH:
         raise Invalid(
             _("At most %(max)d unit IDs per request.") % {"max": MAX_BATCH},
-            code="too_many_unit_ids",
+            code=RolloutError.TOO_MANY_UNIT_IDS,
             errors=[{"loc": ["body", "unit_ids"], "msg": _("at most 1000 items")}],
         )
     prod = Product.objects.filter(sku=(product or "").strip().upper()).first()
     if prod is None:
         raise Invalid(
             _("Unknown product %(sku)s.") % {"sku": product},
-            code="unknown_product",
+            code=RolloutError.UNKNOWN_PRODUCT,
             errors=[{"loc": ["body", "product"], "msg": _("unknown product")}],
         )
     normalised = [unit_id_normalize(u) for u in unit_ids]
@@ -266,7 +267,9 @@ def license_return(*, actor: Actor, license: DeviceLicense) -> bool:
             break
         license = current
     else:  # pragma: no cover - three moves in a row while we wait
-        raise Conflict(_("The license is being moved. Try again."), code="license_moving")
+        raise Conflict(
+            _("The license is being moved. Try again."), code=RolloutError.LICENSE_MOVING
+        )
     if current.status != DeviceLicense.Status.ACTIVE:
         return False
     now = timezone.now()

@@ -12,6 +12,7 @@ from ilp.core.auth import UMS_CREDENTIAL_PREFIX
 from ilp.core.errors import Conflict, Invalid
 from ilp.core.ids import new_token, token_hash
 
+from ..errors import RolloutError
 from ..models import DeviceLicense, PackAssignment, UmsInstance
 from .assignment import _revoke_pack_licenses
 from .common import _lock_packs, _new_ums_id, _ums_snapshot
@@ -24,7 +25,7 @@ def _clean_name(name: str) -> str:
     if not name or len(name) > 200:
         raise Invalid(
             _("A UMS name needs 1 to 200 characters."),
-            code="invalid_name",
+            code=RolloutError.INVALID_NAME,
             errors=[{"loc": ["body", "name"], "msg": _("1 to 200 characters")}],
         )
     return name
@@ -145,7 +146,7 @@ def ums_delete(*, actor: Actor, ums: UmsInstance, force: bool = False) -> int:
                 "or delete with force to revoke them."
             )
             % {"count": active},
-            code="ums_in_use",
+            code=RolloutError.UMS_IN_USE,
         )
     revoked = 0
     for pack in packs.values():
