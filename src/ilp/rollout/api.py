@@ -1,7 +1,6 @@
 """Rollout API: UMS instances and pack assignment (company side), device search and
 removal, and the UMS API itself (`/ums/…`, authenticated by the UMS credential)."""
 
-from django.http import HttpResponse
 from ninja import Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -119,7 +118,7 @@ def ums_rotate(request, gaid: str, ums_id: str):
 )
 def ums_license_file(request, gaid: str, ums_id: str):
     """The signed license file of an air-gapped UMS (one JWS over its packs and licenses)."""
-    return _license_file_response(_ums(request, ums_id))
+    return files.license_file_response(ums=_ums(request, ums_id))
 
 
 @router.put(
@@ -230,13 +229,7 @@ def ums_license_return(request, license_id: str):
 @ums_router.get("/ums/license-file", response={200: None, **problems(401, 403)}, auth=UmsAuth())
 def ums_own_license_file(request):
     """This UMS's signed license file (its packs and active licenses in one JWS)."""
-    return _license_file_response(request.auth.ums)
-
-
-def _license_file_response(ums) -> HttpResponse:
-    response = HttpResponse(files.license_file_build(ums=ums), content_type="application/jwt")
-    response["Content-Disposition"] = f'attachment; filename="{files.license_file_name(ums=ums)}"'
-    return response
+    return files.license_file_response(ums=request.auth.ums)
 
 
 router.add_router("", ums_router)

@@ -7,6 +7,7 @@ can hand single licenses to devices.
 """
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.utils import timezone
 
 from ilp.licensing.schemas import PackOut
@@ -54,3 +55,10 @@ def license_file_build(*, ums) -> str:
 
 def license_file_name(*, ums) -> str:
     return f"ilp-licenses-{ums.ums_id}-{timezone.localdate():%Y%m%d}.jwt"
+
+
+def license_file_response(*, ums) -> HttpResponse:
+    """The license file as a download (the API's and the portal page's response alike)."""
+    response = HttpResponse(license_file_build(ums=ums), content_type="application/jwt")
+    response["Content-Disposition"] = f'attachment; filename="{license_file_name(ums=ums)}"'
+    return response

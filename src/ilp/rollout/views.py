@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -192,10 +192,7 @@ def pack_unassign(request, membership, ums_id: str, pack_id: str):
 @company_page(Permission.VIEW)
 @require_GET
 def license_file(request, membership, ums_id: str):
-    ums = selectors.ums_get(membership=membership, ums_id=ums_id)
-    response = HttpResponse(files.license_file_build(ums=ums), content_type="application/jwt")
-    response["Content-Disposition"] = f'attachment; filename="{files.license_file_name(ums=ums)}"'
-    return response
+    return files.license_file_response(ums=selectors.ums_get(membership=membership, ums_id=ums_id))
 
 
 @company_page(Permission.MANAGE_ROLLOUT)
