@@ -10,7 +10,6 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
-from ilp.core.actors import Actor
 from ilp.core.authz import Permission, has_permission
 from ilp.core.errors import AppError, NotFound
 from ilp.core.portal import company_page
@@ -29,10 +28,6 @@ MAX_UPLOAD_IDS = 10_000
 def jwks(request):
     """The public keys that verify license documents (old keys stay after rotation)."""
     return JsonResponse(signing.jwks())
-
-
-def _actor(request) -> Actor:
-    return Actor.for_user(request.user)
 
 
 def _back(membership, anchor: str = ""):
@@ -77,7 +72,7 @@ def ums_list(request, membership):
 def _ums_register(request, membership):
     try:
         ums, credential = services.ums_register(
-            actor=_actor(request),
+            actor=request.actor,
             company=membership.company,
             name=request.POST.get("name", ""),
             auto_assign=request.POST.get("auto_assign") == "on",
@@ -100,7 +95,7 @@ def ums_edit(request, membership, ums_id: str):
     auto = request.POST.get("auto_assign")
     try:
         services.ums_update(
-            actor=_actor(request),
+            actor=request.actor,
             ums=ums,
             name=name if name is not None else None,
             auto_assign=None if auto is None else auto == "on",
@@ -116,7 +111,7 @@ def ums_edit(request, membership, ums_id: str):
 @require_POST
 def ums_rotate(request, membership, ums_id: str):
     ums = selectors.ums_get(membership=membership, ums_id=ums_id)
-    credential = services.ums_credential_rotate(actor=_actor(request), ums=ums)
+    credential = services.ums_credential_rotate(actor=request.actor, ums=ums)
     messages.success(
         request,
         _("New credential for %(ums)s. The old one no longer works.") % {"ums": ums.ums_id},
@@ -130,7 +125,7 @@ def ums_delete(request, membership, ums_id: str):
     ums = selectors.ums_get(membership=membership, ums_id=ums_id)
     try:
         revoked = services.ums_delete(
-            actor=_actor(request), ums=ums, force=request.POST.get("force") == "1"
+            actor=request.actor, ums=ums, force=request.POST.get("force") == "1"
         )
     except AppError as exc:
         messages.error(request, exc.message)
@@ -153,7 +148,7 @@ def pack_assign(request, membership, ums_id: str):
     ums = selectors.ums_get(membership=membership, ums_id=ums_id)
     try:
         pack = pack_get(membership=membership, pack_id=request.POST.get("pack_id", ""))
-        services.pack_assign(actor=_actor(request), ums=ums, pack=pack)
+        services.pack_assign(actor=request.actor, ums=ums, pack=pack)
     except AppError as exc:
         messages.error(request, exc.message)
     else:
@@ -172,7 +167,7 @@ def pack_unassign(request, membership, ums_id: str, pack_id: str):
     try:
         pack = pack_get(membership=membership, pack_id=pack_id)
         revoked = services.pack_unassign(
-            actor=_actor(request), ums=ums, pack=pack, force=request.POST.get("force") == "1"
+            actor=request.actor, ums=ums, pack=pack, force=request.POST.get("force") == "1"
         )
     except AppError as exc:
         messages.error(request, exc.message)
@@ -223,7 +218,7 @@ def upload(request, membership, ums_id: str):
                 # One transaction per 1000 devices (the API's batch size).
                 for start in range(0, len(ids), services.MAX_BATCH):
                     results += services.licenses_issue(
-                        actor=_actor(request),
+                        actor=request.actor,
                         ums=ums,
                         product=context["chosen"],
                         unit_ids=ids[start : start + services.MAX_BATCH],
@@ -265,7 +260,7 @@ def hardware_remove(request, membership, unit_id: str, license_id: str):
     lic = selectors.device_license_get(
         membership=membership, unit_id=unit_id, license_id=license_id
     )
-    services.license_return(actor=_actor(request), license=lic)
+    services.license_return(actor=request.actor, license=lic)
     messages.success(
         request,
         _("Hardware %(unit)s removed: license %(id)s returned, its seat is free.")
