@@ -9,7 +9,7 @@ from ilp.core.actors import Actor
 from ilp.core.auth import principal_from_token
 from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.licensing.models import ProductPack
-from ilp.rollout import services
+from ilp.rollout import services, signing
 from ilp.rollout.models import DeviceLicense, PackAssignment, UmsInstance
 from tests.accounts.factories import make_company
 from tests.licensing.factories import make_key, make_pack
@@ -295,7 +295,5 @@ def test_licenses_move_rebinds_and_resigns_keeping_ids(company, ums, pack):
     lic.refresh_from_db()
     assert lic.pack_id == target.pk and lic.license_id == lic.license_id
     assert lic.token != old_token and lic.expires_on == target.expires_on
-    from ilp.rollout import signing
-
     _h, claims = signing.jws_verify(lic.token, signing.jwks())
     assert claims["pack"] == target.pack_id and claims["subscription_key"] == other_key.key

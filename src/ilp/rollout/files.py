@@ -16,6 +16,7 @@ from . import signing
 from .models import DeviceLicense
 from .schemas import LicenseOut
 from .selectors import LICENSE_RELATED, ums_packs
+from .services.common import license_sign
 
 
 def license_file_build(*, ums) -> str:
@@ -37,10 +38,8 @@ def license_file_build(*, ums) -> str:
         if lic.expires_on != pack.expires_on:
             # A renewal moved the expiry since the license was signed: sign it afresh for
             # the file (same license ID); the stored token is refreshed by the next issue.
-            from .services.common import _sign_license
-
             lic.pack = pack
-            _sign_license(lic, pack, ums.company.gaid, pair, now)
+            license_sign(lic, pack=pack, gaid=ums.company.gaid, pair=pair, now=now)
         items.append(LicenseOut.from_orm(lic).model_dump(mode="json"))
     claims = {
         "iss": settings.ILP_BASE_URL,

@@ -28,7 +28,7 @@ from .common import (
     _audit_many,
     _lock_packs,
     _new_license_id,
-    _sign_license,
+    license_sign,
 )
 
 # --- device licenses -----------------------------------------------------------------------
@@ -146,7 +146,7 @@ def licenses_issue(
     if new:
         pair = pair or signing.signing_key_current()
         for lic in new:
-            _sign_license(lic, lic.pack, company.gaid, pair, now)
+            license_sign(lic, pack=lic.pack, gaid=company.gaid, pair=pair, now=now)
         created = _insert_licenses(new, outcome=outcome)
         for pack in packs:
             seats_take(pack=pack, count=sum(1 for lic in created if lic.pack_id == pack.pk))
@@ -216,7 +216,7 @@ def _refresh_stale(licenses: list[DeviceLicense], *, gaid: str, pair, now) -> No
     if not stale:
         return
     for lic in stale:
-        _sign_license(lic, lic.pack, gaid, pair, now)
+        license_sign(lic, pack=lic.pack, gaid=gaid, pair=pair, now=now)
     DeviceLicense.objects.bulk_update(stale, ["token", "expires_on"], batch_size=500)
 
 
@@ -238,7 +238,7 @@ def licenses_refresh(*, actor: Actor, packs: Sequence[ProductPack]) -> int:
     pair = signing.signing_key_current()
     now = timezone.now()
     for lic in stale:
-        _sign_license(lic, lic.pack, lic.company.gaid, pair, now)
+        license_sign(lic, pack=lic.pack, gaid=lic.company.gaid, pair=pair, now=now)
     DeviceLicense.objects.bulk_update(stale, ["token", "expires_on"], batch_size=500)
     _audit_many(
         actor=actor,
@@ -316,7 +316,7 @@ def licenses_move(*, actor: Actor, licenses, target_pack: ProductPack) -> None:
     now = timezone.now()
     for lic in rows:
         lic.pack = target
-        _sign_license(lic, target, target.company.gaid, pair, now)
+        license_sign(lic, pack=target, gaid=target.company.gaid, pair=pair, now=now)
     DeviceLicense.objects.bulk_update(rows, ["pack", "token", "expires_on"], batch_size=500)
     _audit_many(
         actor=actor,
