@@ -13,9 +13,8 @@ from django.utils import timezone
 from ilp.licensing.schemas import PackOut
 
 from . import signing
-from .models import DeviceLicense
 from .schemas import LicenseOut
-from .selectors import LICENSE_RELATED, ums_packs
+from .selectors import ums_license_list, ums_packs
 from .services.common import license_sign
 
 
@@ -25,13 +24,7 @@ def license_file_build(*, ums) -> str:
     pair = signing.signing_key_current()
     packs = list(ums_packs(ums=ums))
     by_pk = {p.pk: p for p in packs}
-    licenses = list(
-        DeviceLicense.objects.filter(
-            ums=ums, status=DeviceLicense.Status.ACTIVE, pack_id__in=list(by_pk)
-        )
-        .select_related(*LICENSE_RELATED)
-        .order_by("issued_at", "id")
-    )
+    licenses = list(ums_license_list(ums=ums).filter(pack_id__in=list(by_pk)))
     items = []
     for lic in licenses:
         pack = by_pk[lic.pack_id]

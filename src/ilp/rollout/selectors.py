@@ -1,4 +1,10 @@
-"""Reads of rollout data: scoped by the acting membership (company side) or the UMS itself."""
+"""Reads of rollout data: scoped by the acting membership (company side) or the UMS itself.
+
+Services read through these too, except where a read takes row locks: those stay beside the
+write they protect (lock before count).
+"""
+
+from collections.abc import Iterable
 
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
@@ -7,7 +13,7 @@ from ilp.core.auth import Principal
 from ilp.core.errors import Invalid, NotFound
 from ilp.core.ids import token_hash
 from ilp.core.unit_ids import unit_id_search_normalize
-from ilp.licensing.models import ProductPack
+from ilp.licensing.models import Product, ProductPack
 from ilp.licensing.selectors import PACK_RELATED
 
 from .errors import RolloutError
@@ -116,10 +122,60 @@ def principal_for_ums_credential(token: str) -> Principal | None:
     return Principal(kind="ums", ums=ums) if ums is not None else None
 
 
-def pack_licenses_active(*, pack: ProductPack) -> list[DeviceLicense]:
-    """The active licenses of a pack the caller already looked up in scope, by unit ID."""
-    return list(
-        DeviceLicense.objects.filter(pack=pack, status=DeviceLicense.Status.ACTIVE)
-        .select_related("ums")
-        .order_by("unit_id")
+def ums_products(*, ums) -> QuerySet[Product]:
+    """The products of the packs assigned to this UMS (`ums` from `ums_get`: prefetched)."""
+    return Product.objects.filter(pk__in=[a.pack.product_id for a in ums.assignments.all()])
+
+
+def packs_assignable(*, membership) -> QuerySet[ProductPack]:
+    """Live, unexpired packs of the company that no UMS has yet: the choices behind "+"."""
+    return (
+        ProductPack.objects.filter(
+            company_id=membership.company_id,
+            state=ProductPack.State.LIVE,
+            assignment__isnull=True,
+        )
+        .select_related("product")
+        .with_status()
+        .exclude(current_status="expired")
+        .order_by("product__sku", "created_at", "id")
     )
+
+
+def product_find(*, sku: str) -> Product | None:
+    """The product of a SKU as a UMS names it (any case, stray spaces), or None."""
+    return Product.objects.filter(sku=(sku or "").strip().upper()).first()
+
+
+def device_licenses_active_by_unit(
+    *, ums, product: Product, unit_ids: Iterable[str]
+) -> dict[str, DeviceLicense]:
+    """The active licenses of `product` for these (normalised) unit IDs in the UMS's company,
+    by unit ID: whichever of the company's UMS instances they were issued to, a device holds
+    one license per product. Loaded with what signing them again needs."""
+    return {
+        lic.unit_id: lic
+        for lic in DeviceLicense.objects.select_related(
+            "pack__product", "pack__subscription_key", "product", "ums", "company"
+        ).filter(
+            company_id=ums.company_id,
+            product=product,
+            unit_id__in=list(unit_ids),
+            status=DeviceLicense.Status.ACTIVE,
+        )
+    }
+
+
+def pack_licenses_active(*, packs: Iterable[ProductPack]) -> QuerySet[DeviceLicense]:
+    """The active licenses of packs the caller already looked up in scope (or holds locked),
+    loaded with what the split page shows and what signing them again needs."""
+    return DeviceLicense.objects.filter(
+        pack__in=[p.pk for p in packs], status=DeviceLicense.Status.ACTIVE
+    ).select_related("ums", "company", "pack__product", "pack__subscription_key")
+
+
+def pack_licenses_active_count(*, packs: Iterable[ProductPack]) -> int:
+    """How many active licenses these packs carry (call it holding their row locks)."""
+    return DeviceLicense.objects.filter(
+        pack__in=[p.pk for p in packs], status=DeviceLicense.Status.ACTIVE
+    ).count()

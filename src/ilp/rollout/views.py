@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ilp.core.authz import Permission, has_permission
 from ilp.core.errors import AppError, NotFound
 from ilp.core.portal import company_page
-from ilp.licensing.models import Product, ProductPack
+from ilp.licensing.models import ProductPack
 from ilp.licensing.selectors import pack_get
 from ilp.licensing.services import pack_ops
 
@@ -35,25 +35,10 @@ def _back(membership, anchor: str = ""):
     return redirect(f"{url}#{anchor}" if anchor else url)
 
 
-def _assignable_packs(membership):
-    """Live packs of the company that no UMS has yet: the choices behind "+"."""
-    return (
-        ProductPack.objects.filter(
-            company_id=membership.company_id,
-            state=ProductPack.State.LIVE,
-            assignment__isnull=True,
-        )
-        .select_related("product")
-        .with_status()
-        .exclude(current_status="expired")
-        .order_by("product__sku", "created_at", "id")
-    )
-
-
 def _ums_page(request, membership, *, credential=None, credential_ums=None, status=200):
     context = {
         "instances": list(selectors.ums_list(membership=membership)),
-        "assignable": list(_assignable_packs(membership)),
+        "assignable": list(selectors.packs_assignable(membership=membership)),
         "credential": credential,
         "credential_ums": credential_ums,
     }
@@ -194,9 +179,7 @@ def license_file(request, membership, ums_id: str):
 def upload(request, membership, ums_id: str):
     """Bulk issue for an air-gapped UMS: a file of unit IDs (one per line, or CSV)."""
     ums = selectors.ums_get(membership=membership, ums_id=ums_id)
-    products = list(
-        Product.objects.filter(pk__in=[a.pack.product_id for a in ums.assignments.all()])
-    )
+    products = list(selectors.ums_products(ums=ums))
     context = {"ums": ums, "products": products, "results": None, "error": None}
     if request.method == "POST":
         context["chosen"] = request.POST.get("product", "")
@@ -318,7 +301,7 @@ def pack_split(request, membership, pack_id: str):
         pack = _pack_or_404(membership, pack_id)
     context = {
         "pack": pack,
-        "licenses": selectors.pack_licenses_active(pack=pack),
+        "licenses": list(selectors.pack_licenses_active(packs=[pack]).order_by("unit_id")),
         "error": error,
         "seats_value": seats_value,
         "picked": set(picked),

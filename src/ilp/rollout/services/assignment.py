@@ -12,6 +12,7 @@ from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.licensing.models import ProductPack
 from ilp.licensing.services.seats import seats_release
 
+from .. import selectors
 from ..errors import RolloutError
 from ..models import DeviceLicense, PackAssignment, UmsInstance
 from .common import _audit_many, _lock_packs
@@ -113,7 +114,7 @@ def pack_unassign(*, actor: Actor, ums: UmsInstance, pack: ProductPack, force: b
             % {"pack": locked.pack_id, "ums": ums.ums_id},
             code=RolloutError.PACK_NOT_ASSIGNED,
         )
-    active = DeviceLicense.objects.filter(pack=locked, status=DeviceLicense.Status.ACTIVE).count()
+    active = selectors.pack_licenses_active_count(packs=[locked])
     if active and not force:
         raise Conflict(
             _(

@@ -12,8 +12,9 @@ from ilp.core.auth import UMS_CREDENTIAL_PREFIX
 from ilp.core.errors import Conflict, Invalid
 from ilp.core.ids import new_token, token_hash
 
+from .. import selectors
 from ..errors import RolloutError
-from ..models import DeviceLicense, PackAssignment, UmsInstance
+from ..models import PackAssignment, UmsInstance
 from .assignment import _revoke_pack_licenses
 from .common import _lock_packs, _new_ums_id, _ums_snapshot
 
@@ -136,9 +137,7 @@ def ums_delete(*, actor: Actor, ums: UmsInstance, force: bool = False) -> int:
     unassigned. Returns the number of revoked licenses."""
     pack_ids = list(ums.assignments.values_list("pack_id", flat=True))
     packs = _lock_packs(pack_ids)
-    active = DeviceLicense.objects.filter(
-        pack_id__in=pack_ids, status=DeviceLicense.Status.ACTIVE
-    ).count()
+    active = selectors.pack_licenses_active_count(packs=packs.values())
     if active and not force:
         raise Conflict(
             _(
