@@ -160,6 +160,39 @@ def test_a_1000_device_batch_runs_a_constant_number_of_queries(
     )
 
 
+# --- re-signing after a renewal moved the expiry --------------------------------------------
+
+
+def _move_expiry(pack, days=365):
+    ProductPack.objects.filter(pk=pack.pk).update(
+        expires_on=pack.expires_on + datetime.timedelta(days=days)
+    )
+    pack.refresh_from_db()
+
+
+def test_issuing_again_re_signs_a_stale_license_without_an_audit_event(ums, pack):
+    lic = issue(ums, "WE", "AAAAAA01")[0].license
+    _move_expiry(pack)
+    again = issue(ums, "WE", "AAAAAA01")[0]
+    assert again.status == "existing" and again.license.license_id == lic.license_id
+    lic.refresh_from_db()
+    assert lic.expires_on == pack.expires_on and lic.token == again.license.token
+    _h, claims = signing.jws_verify(lic.token, signing.jwks())
+    assert claims["exp"] == signing.date_to_epoch(pack.expires_on)
+    assert not AuditEvent.objects.filter(action="license.resigned").exists()
+
+
+def test_licenses_refresh_re_signs_only_stale_licenses_and_audits_each(company, ums, pack):
+    stale = issue(ums, "WE", "AAAAAA01", "AAAAAA02")
+    _move_expiry(pack)
+    assert services.licenses_refresh(actor=SYSTEM, packs=[pack]) == 2
+    events = AuditEvent.objects.filter(action="license.resigned")
+    assert {e.object_id for e in events} == {r.license.license_id for r in stale}
+    assert {e.after["expires_on"] for e in events} == {str(pack.expires_on)}
+    assert services.licenses_refresh(actor=SYSTEM, packs=[pack]) == 0  # nothing stale now
+    assert events.count() == 2
+
+
 # --- returning and removing hardware -------------------------------------------------------
 
 
