@@ -9,6 +9,7 @@ from ilp.core.actors import Actor
 from ilp.core.auth import principal_from_token
 from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.licensing.models import ProductPack
+from ilp.licensing.services import pack_ops
 from ilp.rollout import services, signing
 from ilp.rollout.models import DeviceLicense, PackAssignment, UmsInstance
 from tests.accounts.factories import make_company
@@ -277,6 +278,26 @@ def test_auto_assign_without_auto_ums_does_nothing(company, pack):
     make_ums(company)
     services.packs_auto_assign(actor=SYSTEM, packs=[pack])
     assert not PackAssignment.objects.exists()
+
+
+def test_every_assignment_is_audited_with_why(company):
+    ums, _ = make_ums(company, auto_assign=True)
+    key = make_key(company, packs=[("WE", 10), ("WE", 5), ("WE", 4), ("WE", 3)])
+    by_hand, split_me, target, merge_me = key.product_packs.order_by("pk")
+    PackAssignment.objects.all().delete()  # the auto-assign UMS took them all
+    services.pack_assign(actor=SYSTEM, ums=ums, pack=by_hand)
+    services.packs_auto_assign(actor=SYSTEM, packs=[split_me])
+    _source, created = pack_ops.pack_split(actor=SYSTEM, pack=split_me, seats=2)
+    PackAssignment.objects.create(pack=merge_me, ums=ums)
+    pack_ops.pack_merge(actor=SYSTEM, packs=[target, merge_me])
+    after = {
+        e.object_id: e.after
+        for e in AuditEvent.objects.filter(action="pack.assigned").order_by("id")
+    }
+    assert after[by_hand.pack_id] == {"ums_id": ums.ums_id}
+    assert after[split_me.pack_id] == {"ums_id": ums.ums_id, "auto_assign": True}
+    assert after[created.pack_id] == {"ums_id": ums.ums_id, "split_from": split_me.pack_id}
+    assert after[target.pack_id] == {"ums_id": ums.ums_id, "merged_from": [merge_me.pack_id]}
 
 
 # --- UMS instances -------------------------------------------------------------------------

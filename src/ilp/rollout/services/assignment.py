@@ -49,16 +49,21 @@ def pack_assign(*, actor: Actor, ums: UmsInstance, pack: ProductPack) -> bool:
             % {"pack": locked.pack_id, "ums": current.ums.ums_id},
             code=RolloutError.PACK_ASSIGNED_ELSEWHERE,
         )
-    PackAssignment.objects.create(pack=locked, ums=ums)
+    _assignment_create(actor=actor, pack=locked, ums=ums)
+    return True
+
+
+def _assignment_create(*, actor: Actor, pack: ProductPack, ums: UmsInstance, **why) -> None:
+    """Assign `pack` to `ums` and audit it (`pack.assigned`; `why` joins its `after`)."""
+    PackAssignment.objects.create(pack=pack, ums=ums)
     event_record(
         actor=actor,
         action="pack.assigned",
         obj_type="product_pack",
-        obj_id=locked.pack_id,
+        obj_id=pack.pack_id,
         company=ums.company,
-        after={"ums_id": ums.ums_id},
+        after={"ums_id": ums.ums_id, **why},
     )
-    return True
 
 
 def _revoke_pack_licenses(*, actor: Actor, pack: ProductPack) -> int:
@@ -165,15 +170,7 @@ def packs_auto_assign(*, actor, packs) -> None:
         ums = targets.get(pack.company_id)
         if ums is None or pack.pk in assigned:
             continue
-        PackAssignment.objects.create(pack=pack, ums=ums)
-        event_record(
-            actor=actor,
-            action="pack.assigned",
-            obj_type="product_pack",
-            obj_id=pack.pack_id,
-            company=ums.company,
-            after={"ums_id": ums.ums_id, "auto_assign": True},
-        )
+        _assignment_create(actor=actor, pack=pack, ums=ums, auto_assign=True)
 
 
 def pack_split_follow(
@@ -187,15 +184,7 @@ def pack_split_follow(
     """
     assignment = PackAssignment.objects.filter(pack=source).select_related("ums").first()
     if assignment is not None:
-        PackAssignment.objects.create(pack=created, ums=assignment.ums)
-        event_record(
-            actor=actor,
-            action="pack.assigned",
-            obj_type="product_pack",
-            obj_id=created.pack_id,
-            company=assignment.ums.company,
-            after={"ums_id": assignment.ums.ums_id, "split_from": source.pack_id},
-        )
+        _assignment_create(actor=actor, pack=created, ums=assignment.ums, split_from=source.pack_id)
     if not unit_ids:
         return
     licenses = list(
@@ -250,12 +239,9 @@ def packs_merge_follow(*, actor: Actor, target: ProductPack, merged: list[Produc
         return
     PackAssignment.objects.filter(pack_id__in=pks[1:]).delete()
     if target.pk not in assignments:
-        PackAssignment.objects.create(pack=target, ums=shared.ums)
-        event_record(
+        _assignment_create(
             actor=actor,
-            action="pack.assigned",
-            obj_type="product_pack",
-            obj_id=target.pack_id,
-            company=shared.ums.company,
-            after={"ums_id": shared.ums.ums_id, "merged_from": [p.pack_id for p in merged]},
+            pack=target,
+            ums=shared.ums,
+            merged_from=[p.pack_id for p in merged],
         )
