@@ -35,5 +35,10 @@ class RolloutError(StrEnum):
     UNKNOWN_PRODUCT = "unknown_product"
     LICENSE_MOVING = "license_moving"
 
+    # bulk upload of an air-gapped UMS (portal page; its message is what a person sees)
+    UPLOAD_TOO_LARGE = "upload_too_large"
+    UPLOAD_EMPTY = "upload_empty"
+    UPLOAD_TOO_MANY_UNIT_IDS = "upload_too_many_unit_ids"
+
     # signing keys
     SIGNING_KEY_FROM_ENVIRONMENT = "signing_key_from_environment"

@@ -19,9 +19,6 @@ from ilp.licensing.services import pack_ops
 
 from . import files, selectors, services, signing
 
-MAX_UPLOAD_BYTES = 1_000_000
-MAX_UPLOAD_IDS = 10_000
-
 
 @require_GET
 @cache_control(public=True, max_age=300)
@@ -183,36 +180,20 @@ def upload(request, membership, ums_id: str):
     context = {"ums": ums, "products": products, "results": None, "error": None}
     if request.method == "POST":
         context["chosen"] = request.POST.get("product", "")
-        text = request.POST.get("unit_ids", "")
-        upload_file = request.FILES.get("file")
-        if upload_file is not None:
-            if upload_file.size > MAX_UPLOAD_BYTES:
-                context["error"] = _("The file is larger than 1 MB.")
-            else:
-                text = upload_file.read().decode("utf-8-sig", errors="replace")
-        ids = services.unit_ids_parse(text) if not context["error"] else []
-        if not context["error"] and not ids:
-            context["error"] = _("The file holds no unit IDs.")
-        elif len(ids) > MAX_UPLOAD_IDS:
-            context["error"] = _("At most %(max)d unit IDs per upload.") % {"max": MAX_UPLOAD_IDS}
-        if not context["error"]:
-            results = []
-            try:
-                # One transaction per 1000 devices (the API's batch size).
-                for start in range(0, len(ids), services.MAX_BATCH):
-                    results += services.licenses_issue(
-                        actor=request.actor,
-                        ums=ums,
-                        product=context["chosen"],
-                        unit_ids=ids[start : start + services.MAX_BATCH],
-                    )
-            except AppError as exc:
-                context["error"] = exc.message
-            context["results"] = results
-            context["counts"] = {
-                status: sum(r.status == status for r in results)
-                for status in ("issued", "existing", "no_free_seat", "invalid_unit_id")
-            }
+        try:
+            uploaded = services.licenses_upload(
+                actor=request.actor,
+                ums=ums,
+                product=context["chosen"],
+                text=request.POST.get("unit_ids", ""),
+                file=request.FILES.get("file"),
+            )
+        except AppError as exc:
+            context["error"] = exc.message
+        else:
+            context["results"] = uploaded.results
+            context["counts"] = uploaded.counts
+            context["error"] = uploaded.error
     status = 422 if context["error"] else 200
     return render(request, "rollout/upload.html", context, status=status)
 

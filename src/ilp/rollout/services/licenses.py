@@ -34,10 +34,13 @@ from .common import (
 # --- device licenses -----------------------------------------------------------------------
 
 
+ISSUE_STATUSES = ("issued", "existing", "no_free_seat", "invalid_unit_id")
+
+
 @dataclass
 class IssueResult:
     unit_id: str
-    status: str  # issued | existing | no_free_seat | invalid_unit_id
+    status: str  # one of ISSUE_STATUSES
     license: DeviceLicense | None = None
 
 
