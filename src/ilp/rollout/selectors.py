@@ -62,17 +62,21 @@ def ums_license_list(*, ums, unit_id: str | None = None) -> QuerySet[DeviceLicen
     return qs.order_by("issued_at", "id")
 
 
-def ums_license_get(*, ums, license_id: str) -> DeviceLicense:
-    lic = (
-        DeviceLicense.objects.filter(ums=ums, license_id=(license_id or "").upper())
-        .select_related(*LICENSE_RELATED)
-        .first()
-    )
+def _license_in(scope: QuerySet[DeviceLicense], license_id: str) -> DeviceLicense:
+    """The license `license_id` within the caller's scope; one 404 for missing and foreign."""
+    lic = scope.filter(license_id=(license_id or "").upper()).first()
     if lic is None:
         raise NotFound(
             _("No license %(id)s.") % {"id": license_id}, code=RolloutError.LICENSE_NOT_FOUND
         )
     return lic
+
+
+def ums_license_get(*, ums, license_id: str) -> DeviceLicense:
+    """One of this UMS's licenses, also an ended one (a repeated DELETE answers 204)."""
+    return _license_in(
+        DeviceLicense.objects.filter(ums=ums).select_related(*LICENSE_RELATED), license_id
+    )
 
 
 def device_unit_id(raw: str) -> str:
@@ -100,16 +104,10 @@ def device_licenses(
 
 
 def device_license_get(*, membership, unit_id: str, license_id: str) -> DeviceLicense:
-    lic = (
-        device_licenses(membership=membership, unit_id=unit_id, active_only=False)
-        .filter(license_id=(license_id or "").upper())
-        .first()
+    """One of the company's licenses of this device, also an ended one."""
+    return _license_in(
+        device_licenses(membership=membership, unit_id=unit_id, active_only=False), license_id
     )
-    if lic is None:
-        raise NotFound(
-            _("No license %(id)s.") % {"id": license_id}, code=RolloutError.LICENSE_NOT_FOUND
-        )
-    return lic
 
 
 def principal_for_ums_credential(token: str) -> Principal | None:
