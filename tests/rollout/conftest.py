@@ -1,5 +1,8 @@
+import importlib
+
 import pytest
 
+from ilp.licensing.models import Product
 from tests.conftest import ApiClient
 from tests.licensing.factories import make_key
 from tests.rollout.factories import make_ums
@@ -35,10 +38,6 @@ def ums_api(ums_and_credential):
 @pytest.fixture
 def catalogue(db):
     """The seeded products again: a transactional test flushes the migration's data."""
-    import importlib
-
-    from ilp.licensing.models import Product
-
     seed = importlib.import_module("ilp.licensing.migrations.0002_seed_products")
     for sku, name, prefix, multiple, term in seed.CATALOGUE:
         Product.objects.update_or_create(

@@ -228,3 +228,34 @@ def test_lists_run_constant_queries(
         assert ums_api.get("/ums/product-packs").json()["count"] == 1
     with django_assert_max_num_queries(8):
         admin_api.get(f"/companies/{company.gaid}/devices/AAAAAA01")
+
+
+def test_problem_bodies_keep_their_shape(admin_api, company, ums, pack):
+    """Codes come from RolloutError; on the wire they are the same plain strings as ever."""
+    issue(ums, "WE", "AAAAAA01")
+    response = admin_api.delete(
+        f"/companies/{company.gaid}/ums/{ums.ums_id}/product-packs/{pack.pack_id}"
+    )
+    assert response.status_code == 409
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body == {
+        "type": "urn:ilp:problem:pack_in_use",
+        "title": "Conflict",
+        "status": 409,
+        "detail": body["detail"],
+        "code": "pack_in_use",
+    }
+    invalid = admin_api.post(f"/companies/{company.gaid}/ums", {"name": "  "})
+    assert invalid.json()["code"] == "invalid_name"
+    assert invalid.json()["errors"] == [{"loc": ["body", "name"], "msg": "1 to 200 characters"}]
+
+
+def test_rollout_routes_declare_their_problems_in_openapi(api):
+    paths = api().get("/openapi.json").json()["paths"]
+    issue_responses = paths["/api/v1/ums/licenses"]["post"]["responses"]
+    assert {"400", "401", "403", "422"} <= set(issue_responses)
+    problem = issue_responses["422"]["content"]["application/json"]["schema"]["$ref"]
+    assert problem.endswith("/ProblemOut")
+    remove = paths["/api/v1/companies/{gaid}/ums/{ums_id}/product-packs/{pack_id}"]["delete"]
+    assert {"401", "403", "404", "409", "422"} <= set(remove["responses"])

@@ -9,7 +9,8 @@ from ilp.core.actors import Actor
 from ilp.core.auth import principal_from_token
 from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.licensing.models import ProductPack
-from ilp.rollout import services
+from ilp.licensing.services import pack_ops
+from ilp.rollout import services, signing
 from ilp.rollout.models import DeviceLicense, PackAssignment, UmsInstance
 from tests.accounts.factories import make_company
 from tests.licensing.factories import make_key, make_pack
@@ -160,6 +161,39 @@ def test_a_1000_device_batch_runs_a_constant_number_of_queries(
     )
 
 
+# --- re-signing after a renewal moved the expiry --------------------------------------------
+
+
+def _move_expiry(pack, days=365):
+    ProductPack.objects.filter(pk=pack.pk).update(
+        expires_on=pack.expires_on + datetime.timedelta(days=days)
+    )
+    pack.refresh_from_db()
+
+
+def test_issuing_again_re_signs_a_stale_license_without_an_audit_event(ums, pack):
+    lic = issue(ums, "WE", "AAAAAA01")[0].license
+    _move_expiry(pack)
+    again = issue(ums, "WE", "AAAAAA01")[0]
+    assert again.status == "existing" and again.license.license_id == lic.license_id
+    lic.refresh_from_db()
+    assert lic.expires_on == pack.expires_on and lic.token == again.license.token
+    _h, claims = signing.jws_verify(lic.token, signing.jwks())
+    assert claims["exp"] == signing.date_to_epoch(pack.expires_on)
+    assert not AuditEvent.objects.filter(action="license.resigned").exists()
+
+
+def test_licenses_refresh_re_signs_only_stale_licenses_and_audits_each(company, ums, pack):
+    stale = issue(ums, "WE", "AAAAAA01", "AAAAAA02")
+    _move_expiry(pack)
+    assert services.licenses_refresh(actor=SYSTEM, packs=[pack]) == 2
+    events = AuditEvent.objects.filter(action="license.resigned")
+    assert {e.object_id for e in events} == {r.license.license_id for r in stale}
+    assert {e.after["expires_on"] for e in events} == {str(pack.expires_on)}
+    assert services.licenses_refresh(actor=SYSTEM, packs=[pack]) == 0  # nothing stale now
+    assert events.count() == 2
+
+
 # --- returning and removing hardware -------------------------------------------------------
 
 
@@ -246,6 +280,26 @@ def test_auto_assign_without_auto_ums_does_nothing(company, pack):
     assert not PackAssignment.objects.exists()
 
 
+def test_every_assignment_is_audited_with_why(company):
+    ums, _ = make_ums(company, auto_assign=True)
+    key = make_key(company, packs=[("WE", 10), ("WE", 5), ("WE", 4), ("WE", 3)])
+    by_hand, split_me, target, merge_me = key.product_packs.order_by("pk")
+    PackAssignment.objects.all().delete()  # the auto-assign UMS took them all
+    services.pack_assign(actor=SYSTEM, ums=ums, pack=by_hand)
+    services.packs_auto_assign(actor=SYSTEM, packs=[split_me])
+    _source, created = pack_ops.pack_split(actor=SYSTEM, pack=split_me, seats=2)
+    PackAssignment.objects.create(pack=merge_me, ums=ums)
+    pack_ops.pack_merge(actor=SYSTEM, packs=[target, merge_me])
+    after = {
+        e.object_id: e.after
+        for e in AuditEvent.objects.filter(action="pack.assigned").order_by("id")
+    }
+    assert after[by_hand.pack_id] == {"ums_id": ums.ums_id}
+    assert after[split_me.pack_id] == {"ums_id": ums.ums_id, "auto_assign": True}
+    assert after[created.pack_id] == {"ums_id": ums.ums_id, "split_from": split_me.pack_id}
+    assert after[target.pack_id] == {"ums_id": ums.ums_id, "merged_from": [merge_me.pack_id]}
+
+
 # --- UMS instances -------------------------------------------------------------------------
 
 
@@ -295,7 +349,5 @@ def test_licenses_move_rebinds_and_resigns_keeping_ids(company, ums, pack):
     lic.refresh_from_db()
     assert lic.pack_id == target.pk and lic.license_id == lic.license_id
     assert lic.token != old_token and lic.expires_on == target.expires_on
-    from ilp.rollout import signing
-
     _h, claims = signing.jws_verify(lic.token, signing.jwks())
     assert claims["pack"] == target.pack_id and claims["subscription_key"] == other_key.key

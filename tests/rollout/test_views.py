@@ -1,6 +1,7 @@
 """Rollout portal pages: UMS IDs, Search hardware, bulk upload, license file."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
@@ -155,8 +156,6 @@ def test_user_cannot_remove_hardware(user_client, company, ums):
 
 
 def test_upload_file_issues_and_shows_results_per_device(admin_client, company, ums, pack):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     upload = SimpleUploadedFile(
         "units.csv", b"unit_id,room\n00:E0:C5:00:00:01,1\n00E0C5000002,2\nbad,3\n"
     )

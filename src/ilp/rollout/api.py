@@ -1,12 +1,12 @@
 """Rollout API: UMS instances and pack assignment (company side), device search and
 removal, and the UMS API itself (`/ums/…`, authenticated by the UMS credential)."""
 
-from django.http import HttpResponse
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from ilp.core.auth import CompanyAuth, UmsAuth
 from ilp.core.authz import Permission
+from ilp.core.problems import problems
 from ilp.licensing.schemas import PackOut
 from ilp.licensing.selectors import pack_get
 
@@ -30,19 +30,6 @@ VIEW = CompanyAuth(Permission.VIEW)
 MANAGE = CompanyAuth(Permission.MANAGE_ROLLOUT)
 
 
-class ProblemOut(Schema):
-    type: str
-    title: str
-    status: int
-    detail: str
-    code: str
-
-
-ERRORS = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut}
-CONFLICT = {**ERRORS, 409: ProblemOut}
-INVALID = {**ERRORS, 422: ProblemOut}
-
-
 def _ums(request, ums_id: str):
     return selectors.ums_get(membership=request.auth.membership, ums_id=ums_id)
 
@@ -50,7 +37,11 @@ def _ums(request, ums_id: str):
 # --- company side -------------------------------------------------------------------------
 
 
-@router.post("/companies/{gaid}/ums", response={201: UmsCreatedOut, **INVALID}, auth=MANAGE)
+@router.post(
+    "/companies/{gaid}/ums",
+    response={201: UmsCreatedOut, **problems(400, 401, 403, 404, 422)},
+    auth=MANAGE,
+)
 def ums_create(request, gaid: str, payload: UmsIn):
     """Register a UMS; the credential is in this response only."""
     ums, credential = services.ums_register(
@@ -64,20 +55,30 @@ def ums_create(request, gaid: str, payload: UmsIn):
     return Status(201, ums)
 
 
-@router.get("/companies/{gaid}/ums", response=list[UmsOut], auth=VIEW)
+@router.get(
+    "/companies/{gaid}/ums",
+    response={200: list[UmsOut], **problems(401, 403, 404, 422)},
+    auth=VIEW,
+)
 @paginate(LimitOffsetPagination)
 def ums_list(request, gaid: str):
     """The company's UMS instances with the IDs of their assigned packs."""
     return selectors.ums_list(membership=request.auth.membership)
 
 
-@router.get("/companies/{gaid}/ums/{ums_id}", response={200: UmsOut, **ERRORS}, auth=VIEW)
+@router.get(
+    "/companies/{gaid}/ums/{ums_id}", response={200: UmsOut, **problems(401, 403, 404)}, auth=VIEW
+)
 def ums_detail(request, gaid: str, ums_id: str):
     """One UMS instance."""
     return _ums(request, ums_id)
 
 
-@router.patch("/companies/{gaid}/ums/{ums_id}", response={200: UmsOut, **INVALID}, auth=MANAGE)
+@router.patch(
+    "/companies/{gaid}/ums/{ums_id}",
+    response={200: UmsOut, **problems(400, 401, 403, 404, 422)},
+    auth=MANAGE,
+)
 def ums_patch(request, gaid: str, ums_id: str, payload: UmsPatch):
     """Rename a UMS or switch auto-assign (only one UMS per company auto-assigns)."""
     ums = _ums(request, ums_id)
@@ -87,7 +88,11 @@ def ums_patch(request, gaid: str, ums_id: str, payload: UmsPatch):
     return _ums(request, ums_id)
 
 
-@router.delete("/companies/{gaid}/ums/{ums_id}", response={204: None, **CONFLICT}, auth=MANAGE)
+@router.delete(
+    "/companies/{gaid}/ums/{ums_id}",
+    response={204: None, **problems(401, 403, 404, 409, 422)},
+    auth=MANAGE,
+)
 def ums_remove(request, gaid: str, ums_id: str, force: bool = False):
     """Delete a UMS; 409 while its packs have licenses in use unless force=true."""
     services.ums_delete(actor=request.auth.actor, ums=_ums(request, ums_id), force=force)
@@ -96,7 +101,7 @@ def ums_remove(request, gaid: str, ums_id: str, force: bool = False):
 
 @router.post(
     "/companies/{gaid}/ums/{ums_id}/credential",
-    response={200: CredentialOut, **ERRORS},
+    response={200: CredentialOut, **problems(401, 403, 404)},
     auth=MANAGE,
 )
 def ums_rotate(request, gaid: str, ums_id: str):
@@ -107,16 +112,18 @@ def ums_rotate(request, gaid: str, ums_id: str):
 
 
 @router.get(
-    "/companies/{gaid}/ums/{ums_id}/license-file", response={200: None, **ERRORS}, auth=VIEW
+    "/companies/{gaid}/ums/{ums_id}/license-file",
+    response={200: None, **problems(401, 403, 404)},
+    auth=VIEW,
 )
 def ums_license_file(request, gaid: str, ums_id: str):
     """The signed license file of an air-gapped UMS (one JWS over its packs and licenses)."""
-    return _license_file_response(_ums(request, ums_id))
+    return files.license_file_response(ums=_ums(request, ums_id))
 
 
 @router.put(
     "/companies/{gaid}/ums/{ums_id}/product-packs/{pack_id}",
-    response={200: PackOut, **CONFLICT},
+    response={200: PackOut, **problems(401, 403, 404, 409)},
     auth=MANAGE,
 )
 def pack_assign(request, gaid: str, ums_id: str, pack_id: str):
@@ -130,7 +137,7 @@ def pack_assign(request, gaid: str, ums_id: str, pack_id: str):
 
 @router.delete(
     "/companies/{gaid}/ums/{ums_id}/product-packs/{pack_id}",
-    response={204: None, **CONFLICT},
+    response={204: None, **problems(401, 403, 404, 409, 422)},
     auth=MANAGE,
 )
 def pack_unassign(request, gaid: str, ums_id: str, pack_id: str, force: bool = False):
@@ -142,7 +149,11 @@ def pack_unassign(request, gaid: str, ums_id: str, pack_id: str, force: bool = F
     return Status(204, None)
 
 
-@router.get("/companies/{gaid}/devices/{unit_id}", response={200: DeviceOut, **INVALID}, auth=VIEW)
+@router.get(
+    "/companies/{gaid}/devices/{unit_id}",
+    response={200: DeviceOut, **problems(401, 403, 404, 422)},
+    auth=VIEW,
+)
 def device_detail(request, gaid: str, unit_id: str):
     """Search hardware: a device's active licenses (unit ID or MAC, any separator)."""
     normalised = selectors.device_unit_id(unit_id)
@@ -152,7 +163,7 @@ def device_detail(request, gaid: str, unit_id: str):
 
 @router.delete(
     "/companies/{gaid}/devices/{unit_id}/licenses/{license_id}",
-    response={204: None, **INVALID},
+    response={204: None, **problems(401, 403, 404, 409, 422)},
     auth=MANAGE,
 )
 def device_license_remove(request, gaid: str, unit_id: str, license_id: str):
@@ -167,7 +178,11 @@ def device_license_remove(request, gaid: str, unit_id: str, license_id: str):
 # --- the UMS API --------------------------------------------------------------------------
 
 
-@ums_router.get("/ums/product-packs", response=list[PackOut], auth=UmsAuth())
+@ums_router.get(
+    "/ums/product-packs",
+    response={200: list[PackOut], **problems(401, 403, 422)},
+    auth=UmsAuth(),
+)
 @paginate(LimitOffsetPagination)
 def ums_product_packs(request):
     """The product packs assigned to this UMS."""
@@ -175,7 +190,7 @@ def ums_product_packs(request):
 
 
 @ums_router.post(
-    "/ums/licenses", response={200: IssueOut, 401: ProblemOut, 422: ProblemOut}, auth=UmsAuth()
+    "/ums/licenses", response={200: IssueOut, **problems(400, 401, 403, 422)}, auth=UmsAuth()
 )
 def ums_licenses_issue(request, payload: IssueIn):
     """Issue device licenses for up to 1000 unit IDs; results in the order asked."""
@@ -188,7 +203,11 @@ def ums_licenses_issue(request, payload: IssueIn):
     return {"results": results}
 
 
-@ums_router.get("/ums/licenses", response=list[LicenseOut], auth=UmsAuth())
+@ums_router.get(
+    "/ums/licenses",
+    response={200: list[LicenseOut], **problems(401, 403, 422)},
+    auth=UmsAuth(),
+)
 @paginate(LimitOffsetPagination)
 def ums_licenses(request, unit_id: str | None = None):
     """This UMS's active licenses, optionally of one unit ID."""
@@ -197,7 +216,7 @@ def ums_licenses(request, unit_id: str | None = None):
 
 @ums_router.delete(
     "/ums/licenses/{license_id}",
-    response={204: None, 401: ProblemOut, 404: ProblemOut},
+    response={204: None, **problems(401, 403, 404, 409)},
     auth=UmsAuth(),
 )
 def ums_license_return(request, license_id: str):
@@ -207,16 +226,10 @@ def ums_license_return(request, license_id: str):
     return Status(204, None)
 
 
-@ums_router.get("/ums/license-file", response={200: None, 401: ProblemOut}, auth=UmsAuth())
+@ums_router.get("/ums/license-file", response={200: None, **problems(401, 403)}, auth=UmsAuth())
 def ums_own_license_file(request):
     """This UMS's signed license file (its packs and active licenses in one JWS)."""
-    return _license_file_response(request.auth.ums)
-
-
-def _license_file_response(ums) -> HttpResponse:
-    response = HttpResponse(files.license_file_build(ums=ums), content_type="application/jwt")
-    response["Content-Disposition"] = f'attachment; filename="{files.license_file_name(ums=ums)}"'
-    return response
+    return files.license_file_response(ums=request.auth.ums)
 
 
 router.add_router("", ums_router)

@@ -7,14 +7,15 @@ can hand single licenses to devices.
 """
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.utils import timezone
 
 from ilp.licensing.schemas import PackOut
 
 from . import signing
-from .models import DeviceLicense
 from .schemas import LicenseOut
-from .selectors import LICENSE_RELATED, ums_packs
+from .selectors import ums_license_list, ums_packs
+from .services.common import license_sign
 
 
 def license_file_build(*, ums) -> str:
@@ -23,23 +24,15 @@ def license_file_build(*, ums) -> str:
     pair = signing.signing_key_current()
     packs = list(ums_packs(ums=ums))
     by_pk = {p.pk: p for p in packs}
-    licenses = list(
-        DeviceLicense.objects.filter(
-            ums=ums, status=DeviceLicense.Status.ACTIVE, pack_id__in=list(by_pk)
-        )
-        .select_related(*LICENSE_RELATED)
-        .order_by("issued_at", "id")
-    )
+    licenses = list(ums_license_list(ums=ums).filter(pack_id__in=list(by_pk)))
     items = []
     for lic in licenses:
         pack = by_pk[lic.pack_id]
         if lic.expires_on != pack.expires_on:
             # A renewal moved the expiry since the license was signed: sign it afresh for
             # the file (same license ID); the stored token is refreshed by the next issue.
-            from .services.common import _sign_license
-
             lic.pack = pack
-            _sign_license(lic, pack, ums.company.gaid, pair, now)
+            license_sign(lic, pack=pack, gaid=ums.company.gaid, pair=pair, now=now)
         items.append(LicenseOut.from_orm(lic).model_dump(mode="json"))
     claims = {
         "iss": settings.ILP_BASE_URL,
@@ -54,3 +47,10 @@ def license_file_build(*, ums) -> str:
 
 def license_file_name(*, ums) -> str:
     return f"ilp-licenses-{ums.ums_id}-{timezone.localdate():%Y%m%d}.jwt"
+
+
+def license_file_response(*, ums) -> HttpResponse:
+    """The license file as a download (the API's and the portal page's response alike)."""
+    response = HttpResponse(license_file_build(ums=ums), content_type="application/jwt")
+    response["Content-Disposition"] = f'attachment; filename="{license_file_name(ums=ums)}"'
+    return response

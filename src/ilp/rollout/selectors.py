@@ -1,4 +1,10 @@
-"""Reads of rollout data: scoped by the acting membership (company side) or the UMS itself."""
+"""Reads of rollout data: scoped by the acting membership (company side) or the UMS itself.
+
+Services read through these too, except where a read takes row locks: those stay beside the
+write they protect (lock before count).
+"""
+
+from collections.abc import Iterable
 
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
@@ -7,9 +13,10 @@ from ilp.core.auth import Principal
 from ilp.core.errors import Invalid, NotFound
 from ilp.core.ids import token_hash
 from ilp.core.unit_ids import unit_id_search_normalize
-from ilp.licensing.models import ProductPack
+from ilp.licensing.models import Product, ProductPack
 from ilp.licensing.selectors import PACK_RELATED
 
+from .errors import RolloutError
 from .models import DeviceLicense, PackAssignment, UmsInstance
 
 LICENSE_RELATED = ("product", "pack", "ums")
@@ -31,7 +38,7 @@ def ums_list(*, membership) -> QuerySet[UmsInstance]:
 def ums_get(*, membership, ums_id: str) -> UmsInstance:
     ums = ums_list(membership=membership).filter(ums_id=(ums_id or "").upper()).first()
     if ums is None:
-        raise NotFound(_("No UMS %(ums)s.") % {"ums": ums_id}, code="ums_not_found")
+        raise NotFound(_("No UMS %(ums)s.") % {"ums": ums_id}, code=RolloutError.UMS_NOT_FOUND)
     return ums
 
 
@@ -55,15 +62,21 @@ def ums_license_list(*, ums, unit_id: str | None = None) -> QuerySet[DeviceLicen
     return qs.order_by("issued_at", "id")
 
 
-def ums_license_get(*, ums, license_id: str) -> DeviceLicense:
-    lic = (
-        DeviceLicense.objects.filter(ums=ums, license_id=(license_id or "").upper())
-        .select_related(*LICENSE_RELATED)
-        .first()
-    )
+def _license_in(scope: QuerySet[DeviceLicense], license_id: str) -> DeviceLicense:
+    """The license `license_id` within the caller's scope; one 404 for missing and foreign."""
+    lic = scope.filter(license_id=(license_id or "").upper()).first()
     if lic is None:
-        raise NotFound(_("No license %(id)s.") % {"id": license_id}, code="license_not_found")
+        raise NotFound(
+            _("No license %(id)s.") % {"id": license_id}, code=RolloutError.LICENSE_NOT_FOUND
+        )
     return lic
+
+
+def ums_license_get(*, ums, license_id: str) -> DeviceLicense:
+    """One of this UMS's licenses, also an ended one (a repeated DELETE answers 204)."""
+    return _license_in(
+        DeviceLicense.objects.filter(ums=ums).select_related(*LICENSE_RELATED), license_id
+    )
 
 
 def device_unit_id(raw: str) -> str:
@@ -73,7 +86,7 @@ def device_unit_id(raw: str) -> str:
         raise Invalid(
             _("%(value)s is not a unit ID or MAC address (6 to 64 letters and digits).")
             % {"value": raw},
-            code="invalid_unit_id",
+            code=RolloutError.INVALID_UNIT_ID,
         )
     return unit_id
 
@@ -91,14 +104,10 @@ def device_licenses(
 
 
 def device_license_get(*, membership, unit_id: str, license_id: str) -> DeviceLicense:
-    lic = (
-        device_licenses(membership=membership, unit_id=unit_id, active_only=False)
-        .filter(license_id=(license_id or "").upper())
-        .first()
+    """One of the company's licenses of this device, also an ended one."""
+    return _license_in(
+        device_licenses(membership=membership, unit_id=unit_id, active_only=False), license_id
     )
-    if lic is None:
-        raise NotFound(_("No license %(id)s.") % {"id": license_id}, code="license_not_found")
-    return lic
 
 
 def principal_for_ums_credential(token: str) -> Principal | None:
@@ -111,10 +120,60 @@ def principal_for_ums_credential(token: str) -> Principal | None:
     return Principal(kind="ums", ums=ums) if ums is not None else None
 
 
-def pack_licenses_active(*, pack: ProductPack) -> list[DeviceLicense]:
-    """The active licenses of a pack the caller already looked up in scope, by unit ID."""
-    return list(
-        DeviceLicense.objects.filter(pack=pack, status=DeviceLicense.Status.ACTIVE)
-        .select_related("ums")
-        .order_by("unit_id")
+def ums_products(*, ums) -> QuerySet[Product]:
+    """The products of the packs assigned to this UMS (`ums` from `ums_get`: prefetched)."""
+    return Product.objects.filter(pk__in=[a.pack.product_id for a in ums.assignments.all()])
+
+
+def packs_assignable(*, membership) -> QuerySet[ProductPack]:
+    """Live, unexpired packs of the company that no UMS has yet: the choices behind "+"."""
+    return (
+        ProductPack.objects.filter(
+            company_id=membership.company_id,
+            state=ProductPack.State.LIVE,
+            assignment__isnull=True,
+        )
+        .select_related("product")
+        .with_status()
+        .exclude(current_status="expired")
+        .order_by("product__sku", "created_at", "id")
     )
+
+
+def product_find(*, sku: str) -> Product | None:
+    """The product of a SKU as a UMS names it (any case, stray spaces), or None."""
+    return Product.objects.filter(sku=(sku or "").strip().upper()).first()
+
+
+def device_licenses_active_by_unit(
+    *, ums, product: Product, unit_ids: Iterable[str]
+) -> dict[str, DeviceLicense]:
+    """The active licenses of `product` for these (normalised) unit IDs in the UMS's company,
+    by unit ID: whichever of the company's UMS instances they were issued to, a device holds
+    one license per product. Loaded with what signing them again needs."""
+    return {
+        lic.unit_id: lic
+        for lic in DeviceLicense.objects.select_related(
+            "pack__product", "pack__subscription_key", "product", "ums", "company"
+        ).filter(
+            company_id=ums.company_id,
+            product=product,
+            unit_id__in=list(unit_ids),
+            status=DeviceLicense.Status.ACTIVE,
+        )
+    }
+
+
+def pack_licenses_active(*, packs: Iterable[ProductPack]) -> QuerySet[DeviceLicense]:
+    """The active licenses of packs the caller already looked up in scope (or holds locked),
+    loaded with what the split page shows and what signing them again needs."""
+    return DeviceLicense.objects.filter(
+        pack__in=[p.pk for p in packs], status=DeviceLicense.Status.ACTIVE
+    ).select_related("ums", "company", "pack__product", "pack__subscription_key")
+
+
+def pack_licenses_active_count(*, packs: Iterable[ProductPack]) -> int:
+    """How many active licenses these packs carry (call it holding their row locks)."""
+    return DeviceLicense.objects.filter(
+        pack__in=[p.pk for p in packs], status=DeviceLicense.Status.ACTIVE
+    ).count()

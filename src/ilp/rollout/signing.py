@@ -35,6 +35,9 @@ from django.utils.translation import gettext_lazy as _
 
 from ilp.core.errors import Conflict
 
+from .errors import RolloutError
+from .models import SigningKey
+
 LICENSE_TYP = "ilp-license+jwt"
 LICENSE_FILE_TYP = "ilp-license-file+jwt"
 GRACE_DAYS = 28
@@ -154,8 +157,6 @@ def current_key() -> SigningKeyPair:
 
 def signing_key_current() -> SigningKeyPair:
     """The current key, registered in the JWKS table (one cheap query per call)."""
-    from .models import SigningKey
-
     pair = current_key()
     SigningKey.objects.get_or_create(kid=pair.kid, defaults={"public_jwk": pair.public_jwk})
     return pair
@@ -164,12 +165,10 @@ def signing_key_current() -> SigningKeyPair:
 def signing_key_rotate() -> SigningKeyPair:
     """Make a new current key; old public keys stay in the JWKS. Keeps the old private key
     file as `<kid>.pem` beside it (not used for signing any more)."""
-    from .models import SigningKey
-
     if settings.ILP_SIGNING_KEY:
         raise Conflict(
             _("The signing key comes from ILP_SIGNING_KEY: set a new value there to rotate."),
-            code="signing_key_from_environment",
+            code=RolloutError.SIGNING_KEY_FROM_ENVIRONMENT,
         )
     old = current_key()
     SigningKey.objects.get_or_create(kid=old.kid, defaults={"public_jwk": old.public_jwk})
@@ -189,8 +188,6 @@ def jws_sign(claims: dict, *, pair: SigningKeyPair, typ: str = LICENSE_TYP) -> s
 
 def jwks() -> dict:
     """Every published public key, newest first (the current one is registered first)."""
-    from .models import SigningKey
-
     signing_key_current()
     return {
         "keys": [

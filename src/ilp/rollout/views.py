@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -10,18 +10,14 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
-from ilp.core.actors import Actor
 from ilp.core.authz import Permission, has_permission
 from ilp.core.errors import AppError, NotFound
 from ilp.core.portal import company_page
-from ilp.licensing.models import Product, ProductPack
+from ilp.licensing.models import ProductPack
 from ilp.licensing.selectors import pack_get
 from ilp.licensing.services import pack_ops
 
 from . import files, selectors, services, signing
-
-MAX_UPLOAD_BYTES = 1_000_000
-MAX_UPLOAD_IDS = 10_000
 
 
 @require_GET
@@ -31,34 +27,15 @@ def jwks(request):
     return JsonResponse(signing.jwks())
 
 
-def _actor(request) -> Actor:
-    return Actor.for_user(request.user)
-
-
 def _back(membership, anchor: str = ""):
     url = reverse("rollout:ums_list", kwargs={"gaid": membership.company.gaid})
     return redirect(f"{url}#{anchor}" if anchor else url)
 
 
-def _assignable_packs(membership):
-    """Live packs of the company that no UMS has yet: the choices behind "+"."""
-    return (
-        ProductPack.objects.filter(
-            company_id=membership.company_id,
-            state=ProductPack.State.LIVE,
-            assignment__isnull=True,
-        )
-        .select_related("product")
-        .with_status()
-        .exclude(current_status="expired")
-        .order_by("product__sku", "created_at", "id")
-    )
-
-
 def _ums_page(request, membership, *, credential=None, credential_ums=None, status=200):
     context = {
         "instances": list(selectors.ums_list(membership=membership)),
-        "assignable": list(_assignable_packs(membership)),
+        "assignable": list(selectors.packs_assignable(membership=membership)),
         "credential": credential,
         "credential_ums": credential_ums,
     }
@@ -77,7 +54,7 @@ def ums_list(request, membership):
 def _ums_register(request, membership):
     try:
         ums, credential = services.ums_register(
-            actor=_actor(request),
+            actor=request.actor,
             company=membership.company,
             name=request.POST.get("name", ""),
             auto_assign=request.POST.get("auto_assign") == "on",
@@ -100,7 +77,7 @@ def ums_edit(request, membership, ums_id: str):
     auto = request.POST.get("auto_assign")
     try:
         services.ums_update(
-            actor=_actor(request),
+            actor=request.actor,
             ums=ums,
             name=name if name is not None else None,
             auto_assign=None if auto is None else auto == "on",
@@ -116,7 +93,7 @@ def ums_edit(request, membership, ums_id: str):
 @require_POST
 def ums_rotate(request, membership, ums_id: str):
     ums = selectors.ums_get(membership=membership, ums_id=ums_id)
-    credential = services.ums_credential_rotate(actor=_actor(request), ums=ums)
+    credential = services.ums_credential_rotate(actor=request.actor, ums=ums)
     messages.success(
         request,
         _("New credential for %(ums)s. The old one no longer works.") % {"ums": ums.ums_id},
@@ -130,7 +107,7 @@ def ums_delete(request, membership, ums_id: str):
     ums = selectors.ums_get(membership=membership, ums_id=ums_id)
     try:
         revoked = services.ums_delete(
-            actor=_actor(request), ums=ums, force=request.POST.get("force") == "1"
+            actor=request.actor, ums=ums, force=request.POST.get("force") == "1"
         )
     except AppError as exc:
         messages.error(request, exc.message)
@@ -153,7 +130,7 @@ def pack_assign(request, membership, ums_id: str):
     ums = selectors.ums_get(membership=membership, ums_id=ums_id)
     try:
         pack = pack_get(membership=membership, pack_id=request.POST.get("pack_id", ""))
-        services.pack_assign(actor=_actor(request), ums=ums, pack=pack)
+        services.pack_assign(actor=request.actor, ums=ums, pack=pack)
     except AppError as exc:
         messages.error(request, exc.message)
     else:
@@ -172,7 +149,7 @@ def pack_unassign(request, membership, ums_id: str, pack_id: str):
     try:
         pack = pack_get(membership=membership, pack_id=pack_id)
         revoked = services.pack_unassign(
-            actor=_actor(request), ums=ums, pack=pack, force=request.POST.get("force") == "1"
+            actor=request.actor, ums=ums, pack=pack, force=request.POST.get("force") == "1"
         )
     except AppError as exc:
         messages.error(request, exc.message)
@@ -192,52 +169,31 @@ def pack_unassign(request, membership, ums_id: str, pack_id: str):
 @company_page(Permission.VIEW)
 @require_GET
 def license_file(request, membership, ums_id: str):
-    ums = selectors.ums_get(membership=membership, ums_id=ums_id)
-    response = HttpResponse(files.license_file_build(ums=ums), content_type="application/jwt")
-    response["Content-Disposition"] = f'attachment; filename="{files.license_file_name(ums=ums)}"'
-    return response
+    return files.license_file_response(ums=selectors.ums_get(membership=membership, ums_id=ums_id))
 
 
 @company_page(Permission.MANAGE_ROLLOUT)
 def upload(request, membership, ums_id: str):
     """Bulk issue for an air-gapped UMS: a file of unit IDs (one per line, or CSV)."""
     ums = selectors.ums_get(membership=membership, ums_id=ums_id)
-    products = list(
-        Product.objects.filter(pk__in=[a.pack.product_id for a in ums.assignments.all()])
-    )
+    products = list(selectors.ums_products(ums=ums))
     context = {"ums": ums, "products": products, "results": None, "error": None}
     if request.method == "POST":
         context["chosen"] = request.POST.get("product", "")
-        text = request.POST.get("unit_ids", "")
-        upload_file = request.FILES.get("file")
-        if upload_file is not None:
-            if upload_file.size > MAX_UPLOAD_BYTES:
-                context["error"] = _("The file is larger than 1 MB.")
-            else:
-                text = upload_file.read().decode("utf-8-sig", errors="replace")
-        ids = services.unit_ids_parse(text) if not context["error"] else []
-        if not context["error"] and not ids:
-            context["error"] = _("The file holds no unit IDs.")
-        elif len(ids) > MAX_UPLOAD_IDS:
-            context["error"] = _("At most %(max)d unit IDs per upload.") % {"max": MAX_UPLOAD_IDS}
-        if not context["error"]:
-            results = []
-            try:
-                # One transaction per 1000 devices (the API's batch size).
-                for start in range(0, len(ids), services.MAX_BATCH):
-                    results += services.licenses_issue(
-                        actor=_actor(request),
-                        ums=ums,
-                        product=context["chosen"],
-                        unit_ids=ids[start : start + services.MAX_BATCH],
-                    )
-            except AppError as exc:
-                context["error"] = exc.message
-            context["results"] = results
-            context["counts"] = {
-                status: sum(r.status == status for r in results)
-                for status in ("issued", "existing", "no_free_seat", "invalid_unit_id")
-            }
+        try:
+            uploaded = services.licenses_upload(
+                actor=request.actor,
+                ums=ums,
+                product=context["chosen"],
+                text=request.POST.get("unit_ids", ""),
+                file=request.FILES.get("file"),
+            )
+        except AppError as exc:
+            context["error"] = exc.message
+        else:
+            context["results"] = uploaded.results
+            context["counts"] = uploaded.counts
+            context["error"] = uploaded.error
     status = 422 if context["error"] else 200
     return render(request, "rollout/upload.html", context, status=status)
 
@@ -268,7 +224,7 @@ def hardware_remove(request, membership, unit_id: str, license_id: str):
     lic = selectors.device_license_get(
         membership=membership, unit_id=unit_id, license_id=license_id
     )
-    services.license_return(actor=_actor(request), license=lic)
+    services.license_return(actor=request.actor, license=lic)
     messages.success(
         request,
         _("Hardware %(unit)s removed: license %(id)s returned, its seat is free.")
@@ -326,7 +282,7 @@ def pack_split(request, membership, pack_id: str):
         pack = _pack_or_404(membership, pack_id)
     context = {
         "pack": pack,
-        "licenses": selectors.pack_licenses_active(pack=pack),
+        "licenses": list(selectors.pack_licenses_active(packs=[pack]).order_by("unit_id")),
         "error": error,
         "seats_value": seats_value,
         "picked": set(picked),

@@ -25,6 +25,7 @@ from .licenses import (
     licenses_refresh,
 )
 from .ums import ums_credential_rotate, ums_delete, ums_register, ums_update
+from .upload import UploadResult, licenses_upload
 
 __all__ = [
     "MAX_BATCH",
@@ -32,11 +33,13 @@ __all__ = [
     "Invalid",
     "IssueResult",
     "NotFound",
+    "UploadResult",
     "license_claims",
     "license_return",
     "licenses_issue",
     "licenses_move",
     "licenses_refresh",
+    "licenses_upload",
     "pack_assign",
     "pack_split_follow",
     "pack_unassign",

@@ -12,6 +12,8 @@ from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.licensing.models import ProductPack
 from ilp.licensing.services.seats import seats_release
 
+from .. import selectors
+from ..errors import RolloutError
 from ..models import DeviceLicense, PackAssignment, UmsInstance
 from .common import _audit_many, _lock_packs
 from .licenses import licenses_move
@@ -31,12 +33,12 @@ def pack_assign(*, actor: Actor, ums: UmsInstance, pack: ProductPack) -> bool:
     """
     locked = _lock_packs([pack.pk])[pack.pk]
     if locked.company_id != ums.company_id:
-        raise NotFound(code="pack_not_found", message=_("No such product pack."))
+        raise NotFound(code=RolloutError.PACK_NOT_FOUND, message=_("No such product pack."))
     if locked.state not in _ASSIGNABLE:
         raise Conflict(
             _("Product pack %(pack)s is %(state)s and cannot be assigned.")
             % {"pack": locked.pack_id, "state": locked.get_state_display()},
-            code="pack_not_assignable",
+            code=RolloutError.PACK_NOT_ASSIGNABLE,
         )
     current = PackAssignment.objects.select_related("ums").filter(pack=locked).first()
     if current is not None:
@@ -45,18 +47,23 @@ def pack_assign(*, actor: Actor, ums: UmsInstance, pack: ProductPack) -> bool:
         raise Conflict(
             _("Product pack %(pack)s is assigned to %(ums)s. Unassign it there first.")
             % {"pack": locked.pack_id, "ums": current.ums.ums_id},
-            code="pack_assigned_elsewhere",
+            code=RolloutError.PACK_ASSIGNED_ELSEWHERE,
         )
-    PackAssignment.objects.create(pack=locked, ums=ums)
+    _assignment_create(actor=actor, pack=locked, ums=ums)
+    return True
+
+
+def _assignment_create(*, actor: Actor, pack: ProductPack, ums: UmsInstance, **why) -> None:
+    """Assign `pack` to `ums` and audit it (`pack.assigned`; `why` joins its `after`)."""
+    PackAssignment.objects.create(pack=pack, ums=ums)
     event_record(
         actor=actor,
         action="pack.assigned",
         obj_type="product_pack",
-        obj_id=locked.pack_id,
+        obj_id=pack.pack_id,
         company=ums.company,
-        after={"ums_id": ums.ums_id},
+        after={"ums_id": ums.ums_id, **why},
     )
-    return True
 
 
 def _revoke_pack_licenses(*, actor: Actor, pack: ProductPack) -> int:
@@ -110,9 +117,9 @@ def pack_unassign(*, actor: Actor, ums: UmsInstance, pack: ProductPack, force: b
         raise NotFound(
             _("Product pack %(pack)s is not assigned to %(ums)s.")
             % {"pack": locked.pack_id, "ums": ums.ums_id},
-            code="pack_not_assigned",
+            code=RolloutError.PACK_NOT_ASSIGNED,
         )
-    active = DeviceLicense.objects.filter(pack=locked, status=DeviceLicense.Status.ACTIVE).count()
+    active = selectors.pack_licenses_active_count(packs=[locked])
     if active and not force:
         raise Conflict(
             _(
@@ -120,7 +127,7 @@ def pack_unassign(*, actor: Actor, ums: UmsInstance, pack: ProductPack, force: b
                 "Unassign with force to revoke them."
             )
             % {"pack": locked.pack_id, "count": active},
-            code="pack_in_use",
+            code=RolloutError.PACK_IN_USE,
         )
     revoked = _revoke_pack_licenses(actor=actor, pack=locked)
     assignment.delete()
@@ -163,15 +170,7 @@ def packs_auto_assign(*, actor, packs) -> None:
         ums = targets.get(pack.company_id)
         if ums is None or pack.pk in assigned:
             continue
-        PackAssignment.objects.create(pack=pack, ums=ums)
-        event_record(
-            actor=actor,
-            action="pack.assigned",
-            obj_type="product_pack",
-            obj_id=pack.pack_id,
-            company=ums.company,
-            after={"ums_id": ums.ums_id, "auto_assign": True},
-        )
+        _assignment_create(actor=actor, pack=pack, ums=ums, auto_assign=True)
 
 
 def pack_split_follow(
@@ -185,15 +184,7 @@ def pack_split_follow(
     """
     assignment = PackAssignment.objects.filter(pack=source).select_related("ums").first()
     if assignment is not None:
-        PackAssignment.objects.create(pack=created, ums=assignment.ums)
-        event_record(
-            actor=actor,
-            action="pack.assigned",
-            obj_type="product_pack",
-            obj_id=created.pack_id,
-            company=assignment.ums.company,
-            after={"ums_id": assignment.ums.ums_id, "split_from": source.pack_id},
-        )
+        _assignment_create(actor=actor, pack=created, ums=assignment.ums, split_from=source.pack_id)
     if not unit_ids:
         return
     licenses = list(
@@ -205,13 +196,13 @@ def pack_split_follow(
     missing = [u for u in unit_ids if u not in found]
     if missing:
         raise Invalid(
-            code="unit_not_on_pack",
+            code=RolloutError.UNIT_NOT_ON_PACK,
             message=_("No active license of pack %(pack)s for: %(units)s.")
             % {"pack": source.pack_id, "units": ", ".join(missing)},
         )
     if len(licenses) > created.seats:
         raise Invalid(
-            code="too_many_units",
+            code=RolloutError.TOO_MANY_UNITS,
             message=_("%(n)s devices cannot move with only %(seats)s seats.")
             % {"n": len(licenses), "seats": created.seats},
         )
@@ -234,7 +225,7 @@ def packs_merge_follow(*, actor: Actor, target: ProductPack, merged: list[Produc
     }
     if len({a.ums_id for a in assignments.values()}) > 1:
         raise Conflict(
-            code="pack_not_mergeable",
+            code=RolloutError.PACK_NOT_MERGEABLE,
             message=_("The packs are assigned to different UMS instances; unassign them first."),
         )
     licenses = list(
@@ -248,12 +239,9 @@ def packs_merge_follow(*, actor: Actor, target: ProductPack, merged: list[Produc
         return
     PackAssignment.objects.filter(pack_id__in=pks[1:]).delete()
     if target.pk not in assignments:
-        PackAssignment.objects.create(pack=target, ums=shared.ums)
-        event_record(
+        _assignment_create(
             actor=actor,
-            action="pack.assigned",
-            obj_type="product_pack",
-            obj_id=target.pack_id,
-            company=shared.ums.company,
-            after={"ums_id": shared.ums.ums_id, "merged_from": [p.pack_id for p in merged]},
+            pack=target,
+            ums=shared.ums,
+            merged_from=[p.pack_id for p in merged],
         )

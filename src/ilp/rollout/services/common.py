@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from django.conf import settings
+
 from ilp.audit.services import events_record_many
 from ilp.core.actors import Actor
 from ilp.core.ids import crockford
@@ -58,8 +60,6 @@ def _new_ums_id() -> str:
 
 def license_claims(*, license: DeviceLicense, pack: ProductPack, gaid: str, now) -> dict:
     """The claims of a license document (API.md "Public")."""
-    from django.conf import settings
-
     claims = {
         "jti": license.license_id,
         "sub": license.unit_id,
@@ -76,11 +76,14 @@ def license_claims(*, license: DeviceLicense, pack: ProductPack, gaid: str, now)
     return claims
 
 
-def _sign_license(lic: DeviceLicense, pack: ProductPack, gaid: str, pair, now) -> None:
-    lic.token = signing.jws_sign(
-        license_claims(license=lic, pack=pack, gaid=gaid, now=now), pair=pair
+def license_sign(
+    license: DeviceLicense, *, pack: ProductPack, gaid: str, pair: signing.SigningKeyPair, now
+) -> None:
+    """Sign `license` as a license of `pack` (in memory: the caller stores it, or not)."""
+    license.token = signing.jws_sign(
+        license_claims(license=license, pack=pack, gaid=gaid, now=now), pair=pair
     )
-    lic.expires_on = pack.expires_on
+    license.expires_on = pack.expires_on
 
 
 def _lock_packs(pack_ids: Iterable[int]) -> dict[int, ProductPack]:

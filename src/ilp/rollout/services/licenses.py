@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -20,23 +20,27 @@ from ilp.core.unit_ids import unit_id_normalize
 from ilp.licensing.models import Product, ProductPack
 from ilp.licensing.services.seats import seats_release, seats_take
 
-from .. import signing
+from .. import selectors, signing
+from ..errors import RolloutError
 from ..models import DeviceLicense, UmsInstance
 from .common import (
     MAX_BATCH,
     _audit_many,
     _lock_packs,
     _new_license_id,
-    _sign_license,
+    license_sign,
 )
 
 # --- device licenses -----------------------------------------------------------------------
 
 
+ISSUE_STATUSES = ("issued", "existing", "no_free_seat", "invalid_unit_id")
+
+
 @dataclass
 class IssueResult:
     unit_id: str
-    status: str  # issued | existing | no_free_seat | invalid_unit_id
+    status: str  # one of ISSUE_STATUSES
     license: DeviceLicense | None = None
 
 
@@ -56,6 +60,9 @@ def _issuable_packs(*, ums: UmsInstance, product: Product, today: datetime.date)
     )
 
 
+Outcome = dict[str, tuple[str, DeviceLicense | None]]  # unit ID → (status, license)
+
+
 @transaction.atomic
 def licenses_issue(
     *, actor: Actor, ums: UmsInstance, product: str, unit_ids: Sequence[str]
@@ -68,102 +75,143 @@ def licenses_issue(
     locks; the partial unique index on active (company, product, unit_id) is the last line
     of defence against a concurrent request of another UMS of the same company.
     """
-    if len(unit_ids) > MAX_BATCH:
-        raise Invalid(
-            _("At most %(max)d unit IDs per request.") % {"max": MAX_BATCH},
-            code="too_many_unit_ids",
-            errors=[{"loc": ["body", "unit_ids"], "msg": _("at most 1000 items")}],
-        )
-    prod = Product.objects.filter(sku=(product or "").strip().upper()).first()
-    if prod is None:
-        raise Invalid(
-            _("Unknown product %(sku)s.") % {"sku": product},
-            code="unknown_product",
-            errors=[{"loc": ["body", "product"], "msg": _("unknown product")}],
-        )
+    prod = _issue_request_check(product=product, unit_ids=unit_ids)
     normalised = [unit_id_normalize(u) for u in unit_ids]
     wanted = list(dict.fromkeys(n for n in normalised if n))
     now = timezone.now()
-    today = timezone.localdate()
-    company = ums.company
 
-    packs = _issuable_packs(ums=ums, product=prod, today=today)
+    packs = _issuable_packs(ums=ums, product=prod, today=timezone.localdate())
     # After the pack locks: ums_delete locks packs, then the UMS row; keep that order.
     last_used_touch(ums, field="last_seen_at")
-    outcome: dict[str, tuple[str, DeviceLicense | None]] = {}
 
-    existing = {
-        lic.unit_id: lic
-        for lic in DeviceLicense.objects.select_related(
-            "pack__product", "pack__subscription_key", "product", "ums"
-        ).filter(
-            company=company, product=prod, unit_id__in=wanted, status=DeviceLicense.Status.ACTIVE
+    existing = selectors.device_licenses_active_by_unit(ums=ums, product=prod, unit_ids=wanted)
+    pair = signing.signing_key_current() if existing else None
+    # A device asking again gets a document with its pack's current expiry; not audited
+    # (licenses_refresh, which licensing's renewal triggers, audits its re-signing).
+    _licenses_resign_stale(existing.values(), pair=pair, now=now)
+    outcome: Outcome = {unit_id: ("existing", lic) for unit_id, lic in existing.items()}
+
+    planned = _licenses_plan(
+        ums=ums,
+        product=prod,
+        packs=packs,
+        unit_ids=[u for u in wanted if u not in existing],
+        now=now,
+    )
+    for unit_id, lic in planned.items():
+        outcome[unit_id] = ("issued", lic) if lic is not None else ("no_free_seat", None)
+    new = [lic for lic in planned.values() if lic is not None]
+    if new:
+        _licenses_create(
+            actor=actor,
+            ums=ums,
+            packs=packs,
+            new=new,
+            outcome=outcome,
+            pair=pair or signing.signing_key_current(),
+            now=now,
         )
-    }
-    pair = None
-    if existing:
-        pair = signing.signing_key_current()
-        _refresh_stale(list(existing.values()), gaid=company.gaid, pair=pair, now=now)
-    for unit_id, lic in existing.items():
-        outcome[unit_id] = ("existing", lic)
+    return _issue_results(unit_ids=unit_ids, normalised=normalised, outcome=outcome)
 
+
+def _issue_request_check(*, product: str, unit_ids: Sequence[str]) -> Product:
+    """The batch limit and the product of an issue request (422 before anything is locked)."""
+    if len(unit_ids) > MAX_BATCH:
+        raise Invalid(
+            _("At most %(max)d unit IDs per request.") % {"max": MAX_BATCH},
+            code=RolloutError.TOO_MANY_UNIT_IDS,
+            errors=[{"loc": ["body", "unit_ids"], "msg": _("at most 1000 items")}],
+        )
+    prod = selectors.product_find(sku=product)
+    if prod is None:
+        raise Invalid(
+            _("Unknown product %(sku)s.") % {"sku": product},
+            code=RolloutError.UNKNOWN_PRODUCT,
+            errors=[{"loc": ["body", "product"], "msg": _("unknown product")}],
+        )
+    return prod
+
+
+def _licenses_plan(
+    *,
+    ums: UmsInstance,
+    product: Product,
+    packs: list[ProductPack],
+    unit_ids: list[str],
+    now: datetime.datetime,
+) -> dict[str, DeviceLicense | None]:
+    """A new (unsigned, unsaved) license on the chosen pack for each device, or None when
+    no locked pack has a seat left for it (rule 12 pack choice)."""
     # Most seats used first, ties to the earliest created. Filling the first pack only
     # raises its count, so one sort up front stays correct while seats are handed out.
-    planned: Counter[int] = Counter()  # seats handed out in this batch, per pack
+    handed_out: Counter[int] = Counter()  # seats handed out in this batch, per pack
 
     def free(pack: ProductPack) -> int:
-        return pack.seats - pack.seats_used - planned[pack.pk]
+        return pack.seats - pack.seats_used - handed_out[pack.pk]
 
     order = sorted(
         (p for p in packs if free(p) > 0),
         key=lambda p: (-p.seats_used, p.created_at, p.pk),
     )
-    new: list[DeviceLicense] = []
+    planned: dict[str, DeviceLicense | None] = {}
     cursor = 0
-    for unit_id in wanted:
-        if unit_id in outcome:
-            continue
+    for unit_id in unit_ids:
         while cursor < len(order) and free(order[cursor]) <= 0:
             cursor += 1
         if cursor >= len(order):
-            outcome[unit_id] = ("no_free_seat", None)
+            planned[unit_id] = None
             continue
         pack = order[cursor]
-        planned[pack.pk] += 1
-        lic = DeviceLicense(
+        handed_out[pack.pk] += 1
+        planned[unit_id] = DeviceLicense(
             license_id=_new_license_id(),
-            company=company,
-            product=prod,
+            company=ums.company,
+            product=product,
             pack=pack,
             ums=ums,
             unit_id=unit_id,
             issued_at=now,
         )
-        new.append(lic)
-        outcome[unit_id] = ("issued", lic)
+    return planned
 
-    if new:
-        pair = pair or signing.signing_key_current()
-        for lic in new:
-            _sign_license(lic, lic.pack, company.gaid, pair, now)
-        created = _insert_licenses(new, outcome=outcome)
-        for pack in packs:
-            seats_take(pack=pack, count=sum(1 for lic in created if lic.pack_id == pack.pk))
-        _audit_many(
-            actor=actor,
-            company_id=company.pk,
-            action="license.issued",
-            rows=[
-                (
-                    "device_license",
-                    lic.license_id,
-                    None,
-                    {"unit_id": lic.unit_id, "pack": lic.pack.pack_id, "ums_id": ums.ums_id},
-                )
-                for lic in created
-            ],
-        )
 
+def _licenses_create(
+    *,
+    actor: Actor,
+    ums: UmsInstance,
+    packs: list[ProductPack],
+    new: list[DeviceLicense],
+    outcome: Outcome,
+    pair: signing.SigningKeyPair,
+    now: datetime.datetime,
+) -> None:
+    """Sign and insert the planned licenses, take their seats in licensing's ledger and audit
+    each; a device a concurrent request licensed first gets that license in `outcome`."""
+    for lic in new:
+        license_sign(lic, pack=lic.pack, gaid=ums.company.gaid, pair=pair, now=now)
+    created = _insert_licenses(new, outcome=outcome)
+    for pack in packs:
+        seats_take(pack=pack, count=sum(1 for lic in created if lic.pack_id == pack.pk))
+    _audit_many(
+        actor=actor,
+        company_id=ums.company_id,
+        action="license.issued",
+        rows=[
+            (
+                "device_license",
+                lic.license_id,
+                None,
+                {"unit_id": lic.unit_id, "pack": lic.pack.pack_id, "ums_id": ums.ums_id},
+            )
+            for lic in created
+        ],
+    )
+
+
+def _issue_results(
+    *, unit_ids: Sequence[str], normalised: list[str | None], outcome: Outcome
+) -> list[IssueResult]:
+    """One result per unit ID asked, in order; a device named again is `existing`."""
     results: list[IssueResult] = []
     seen: set[str] = set()
     for raw, unit_id in zip(unit_ids, normalised, strict=True):
@@ -178,7 +226,7 @@ def licenses_issue(
     return results
 
 
-def _insert_licenses(new: list[DeviceLicense], *, outcome: dict) -> list[DeviceLicense]:
+def _insert_licenses(new: list[DeviceLicense], *, outcome: Outcome) -> list[DeviceLicense]:
     """Insert in one statement; if a concurrent request licensed one of the devices first
     (unique violation), fall back to one savepoint per device and return theirs."""
     try:
@@ -195,28 +243,29 @@ def _insert_licenses(new: list[DeviceLicense], *, outcome: dict) -> list[DeviceL
                 lic.save(force_insert=True)
             created.append(lic)
         except IntegrityError:
-            theirs = (
-                DeviceLicense.objects.select_related("pack__product", "product", "ums")
-                .filter(
-                    company_id=lic.company_id,
-                    product_id=lic.product_id,
-                    unit_id=lic.unit_id,
-                    status=DeviceLicense.Status.ACTIVE,
-                )
-                .first()
-            )
+            theirs = selectors.device_licenses_active_by_unit(
+                ums=lic.ums, product=lic.product, unit_ids=[lic.unit_id]
+            ).get(lic.unit_id)
             outcome[lic.unit_id] = ("existing", theirs) if theirs else ("no_free_seat", None)
     return created
 
 
-def _refresh_stale(licenses: list[DeviceLicense], *, gaid: str, pair, now) -> None:
-    """Re-sign licenses whose pack expiry changed (renewal) since they were signed."""
+def _licenses_resign_stale(
+    licenses: Iterable[DeviceLicense],
+    *,
+    pair: signing.SigningKeyPair | None = None,
+    now: datetime.datetime,
+) -> list[DeviceLicense]:
+    """Sign again, and store, those `licenses` whose pack's expiry moved since they were
+    signed (a renewal); returns them. Their pack (product, key) and company are loaded."""
     stale = [lic for lic in licenses if lic.expires_on != lic.pack.expires_on]
     if not stale:
-        return
+        return []
+    pair = pair or signing.signing_key_current()
     for lic in stale:
-        _sign_license(lic, lic.pack, gaid, pair, now)
+        license_sign(lic, pack=lic.pack, gaid=lic.company.gaid, pair=pair, now=now)
     DeviceLicense.objects.bulk_update(stale, ["token", "expires_on"], batch_size=500)
+    return stale
 
 
 @transaction.atomic
@@ -226,19 +275,10 @@ def licenses_refresh(*, actor: Actor, packs: Sequence[ProductPack]) -> int:
     Licensing may call it after moving expiry dates; `POST /ums/licenses` and the license
     file also refresh stale licenses on their own. Returns how many were re-signed.
     """
-    licenses = list(
-        DeviceLicense.objects.select_related(
-            "pack__product", "pack__subscription_key", "company"
-        ).filter(pack__in=[p.pk for p in packs], status=DeviceLicense.Status.ACTIVE)
-    )
-    stale = [lic for lic in licenses if lic.expires_on != lic.pack.expires_on]
+    licenses = selectors.pack_licenses_active(packs=packs)
+    stale = _licenses_resign_stale(licenses, now=timezone.now())
     if not stale:
         return 0
-    pair = signing.signing_key_current()
-    now = timezone.now()
-    for lic in stale:
-        _sign_license(lic, lic.pack, lic.company.gaid, pair, now)
-    DeviceLicense.objects.bulk_update(stale, ["token", "expires_on"], batch_size=500)
     _audit_many(
         actor=actor,
         company_id=stale[0].company_id,
@@ -266,7 +306,9 @@ def license_return(*, actor: Actor, license: DeviceLicense) -> bool:
             break
         license = current
     else:  # pragma: no cover - three moves in a row while we wait
-        raise Conflict(_("The license is being moved. Try again."), code="license_moving")
+        raise Conflict(
+            _("The license is being moved. Try again."), code=RolloutError.LICENSE_MOVING
+        )
     if current.status != DeviceLicense.Status.ACTIVE:
         return False
     now = timezone.now()
@@ -313,7 +355,7 @@ def licenses_move(*, actor: Actor, licenses, target_pack: ProductPack) -> None:
     now = timezone.now()
     for lic in rows:
         lic.pack = target
-        _sign_license(lic, target, target.company.gaid, pair, now)
+        license_sign(lic, pack=target, gaid=target.company.gaid, pair=pair, now=now)
     DeviceLicense.objects.bulk_update(rows, ["pack", "token", "expires_on"], batch_size=500)
     _audit_many(
         actor=actor,

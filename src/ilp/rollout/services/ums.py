@@ -12,7 +12,9 @@ from ilp.core.auth import UMS_CREDENTIAL_PREFIX
 from ilp.core.errors import Conflict, Invalid
 from ilp.core.ids import new_token, token_hash
 
-from ..models import DeviceLicense, PackAssignment, UmsInstance
+from .. import selectors
+from ..errors import RolloutError
+from ..models import PackAssignment, UmsInstance
 from .assignment import _revoke_pack_licenses
 from .common import _lock_packs, _new_ums_id, _ums_snapshot
 
@@ -24,7 +26,7 @@ def _clean_name(name: str) -> str:
     if not name or len(name) > 200:
         raise Invalid(
             _("A UMS name needs 1 to 200 characters."),
-            code="invalid_name",
+            code=RolloutError.INVALID_NAME,
             errors=[{"loc": ["body", "name"], "msg": _("1 to 200 characters")}],
         )
     return name
@@ -135,9 +137,7 @@ def ums_delete(*, actor: Actor, ums: UmsInstance, force: bool = False) -> int:
     unassigned. Returns the number of revoked licenses."""
     pack_ids = list(ums.assignments.values_list("pack_id", flat=True))
     packs = _lock_packs(pack_ids)
-    active = DeviceLicense.objects.filter(
-        pack_id__in=pack_ids, status=DeviceLicense.Status.ACTIVE
-    ).count()
+    active = selectors.pack_licenses_active_count(packs=packs.values())
     if active and not force:
         raise Conflict(
             _(
@@ -145,7 +145,7 @@ def ums_delete(*, actor: Actor, ums: UmsInstance, force: bool = False) -> int:
                 "or delete with force to revoke them."
             )
             % {"count": active},
-            code="ums_in_use",
+            code=RolloutError.UMS_IN_USE,
         )
     revoked = 0
     for pack in packs.values():

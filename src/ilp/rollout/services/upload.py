@@ -1,0 +1,68 @@
+"""Bulk issue for an air-gapped UMS (portal "Upload unit IDs"): a file or pasted text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.files import File
+from django.utils.translation import gettext as _
+
+from ilp.core.actors import Actor
+from ilp.core.errors import AppError, Invalid
+
+from ..errors import RolloutError
+from ..models import UmsInstance
+from .common import MAX_BATCH, unit_ids_parse
+from .licenses import ISSUE_STATUSES, IssueResult, licenses_issue
+
+MAX_UPLOAD_BYTES = 1_000_000
+MAX_UPLOAD_IDS = 10_000
+
+
+@dataclass
+class UploadResult:
+    results: list[IssueResult]
+    # Why a batch was refused (e.g. an unknown product); the batches before it stand.
+    error: str | None = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {status: sum(r.status == status for r in self.results) for status in ISSUE_STATUSES}
+
+
+def licenses_upload(
+    *, actor: Actor, ums: UmsInstance, product: str, text: str = "", file: File | None = None
+) -> UploadResult:
+    """Issue licenses for the unit IDs of `file`, or of `text` when no file came (one per
+    line, or CSV). At most 1 MB and 10 000 unit IDs: 422 before anything is issued.
+
+    Not one transaction: each 1000 devices (the API's batch size) are issued in their own, so
+    a large file never holds the pack locks for long. When a batch is refused, the result
+    holds the batches before it and the reason.
+    """
+    ids = unit_ids_parse(_upload_text(text=text, file=file))
+    if not ids:
+        raise Invalid(_("The file holds no unit IDs."), code=RolloutError.UPLOAD_EMPTY)
+    if len(ids) > MAX_UPLOAD_IDS:
+        raise Invalid(
+            _("At most %(max)d unit IDs per upload.") % {"max": MAX_UPLOAD_IDS},
+            code=RolloutError.UPLOAD_TOO_MANY_UNIT_IDS,
+        )
+    results: list[IssueResult] = []
+    try:
+        for start in range(0, len(ids), MAX_BATCH):
+            results += licenses_issue(
+                actor=actor, ums=ums, product=product, unit_ids=ids[start : start + MAX_BATCH]
+            )
+    except AppError as exc:
+        return UploadResult(results=results, error=exc.message)
+    return UploadResult(results=results)
+
+
+def _upload_text(*, text: str, file: File | None) -> str:
+    # The size is checked before the file is read: an oversized upload never lands in memory.
+    if file is None:
+        return text
+    if file.size > MAX_UPLOAD_BYTES:
+        raise Invalid(_("The file is larger than 1 MB."), code=RolloutError.UPLOAD_TOO_LARGE)
+    return file.read().decode("utf-8-sig", errors="replace")
