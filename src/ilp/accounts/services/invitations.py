@@ -20,7 +20,7 @@ from ilp.core.errors import Conflict, Invalid, NotFound, PermissionDenied, Unaut
 from ilp.core.ids import crockford, new_token, token_hash
 from ilp.notifications.services import mail_enqueue
 
-from .models import (
+from ..models import (
     AccessRequest,
     ApiToken,
     Company,
