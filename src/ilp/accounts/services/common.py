@@ -1,0 +1,32 @@
+"""Pieces several account services share: look-ups inside their transaction, the
+administrators' lock, a first company as the default."""
+
+from ilp.core.authz import Role
+
+from ..models import Company, Membership, User, normalize_email
+
+
+def user_by_email(email: str) -> User | None:
+    return User.objects.filter(email__iexact=normalize_email(email)).first()
+
+
+def user_is_registered(user: User | None) -> bool:
+    """A person has an account when they can log in: a user created for an order's contact
+    (no usable password yet) is still waiting to finalise registration."""
+    return user is not None and user.has_usable_password()
+
+
+def administrators_locked(company: Company):
+    """The company's administrator memberships, locked in primary-key order (the one order
+    every service takes them in)."""
+    return (
+        Membership.objects.select_for_update()
+        .filter(company=company, role=Role.ADMINISTRATOR)
+        .order_by("pk")
+    )
+
+
+def default_company_fill(user: User, company: Company) -> None:
+    if user.default_company_id is None:
+        user.default_company = company
+        user.save(update_fields=["default_company"])
