@@ -11,6 +11,7 @@ from ilp.core.errors import AppError, PermissionDenied, Unauthorized
 from ilp.core.throttle import client_address, throttle_hit
 
 from . import selectors, services
+from .errors import AccountError
 from .models import normalize_email
 from .schemas import (
     AcceptIn,
@@ -52,7 +53,9 @@ def revoke_current_token(request):
     """Revoke the API token this request is made with."""
     api_token = request.auth.api_token
     if api_token is None:
-        raise AppError(_("This request is not made with an API token."), code="not_token_auth")
+        raise AppError(
+            _("This request is not made with an API token."), code=AccountError.NOT_TOKEN_AUTH
+        )
     services.api_token_revoke(
         actor=request.auth.actor, user=request.auth.user, token_id=api_token.pk
     )
@@ -253,7 +256,8 @@ def invitation_accept(request, token: str, payload: AcceptIn | None = None):
         raise Unauthorized()
     if principal is not None and principal.kind != "user":
         raise PermissionDenied(
-            code="wrong_credential_kind", message=_("These credentials cannot be used here.")
+            code=AccountError.WRONG_CREDENTIAL_KIND,
+            message=_("These credentials cannot be used here."),
         )
     payload = payload or AcceptIn()
     with transaction.atomic():

@@ -9,6 +9,7 @@ from ilp.core.authz import Role
 from ilp.core.errors import NotFound
 from ilp.core.ids import token_hash
 
+from .errors import AccountError
 from .models import (
     AccessRequest,
     ApiToken,
@@ -56,7 +57,7 @@ def member_get(*, membership: Membership, email: str) -> Membership:
         .first()
     )
     if found is None:
-        raise NotFound(_("No such member."), code="member_not_found")
+        raise NotFound(_("No such member."), code=AccountError.MEMBER_NOT_FOUND)
     return found
 
 
@@ -87,7 +88,9 @@ def invitation_by_token(*, token: str) -> Invitation:
         Invitation.objects.select_related("company").filter(token_hash=token_hash(token)).first()
     )
     if invitation is None:
-        raise NotFound(_("This invitation link is not valid."), code="invitation_not_found")
+        raise NotFound(
+            _("This invitation link is not valid."), code=AccountError.INVITATION_NOT_FOUND
+        )
     return invitation
 
 

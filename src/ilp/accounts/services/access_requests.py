@@ -8,6 +8,7 @@ from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.errors import NotFound
 
+from ..errors import AccountError
 from ..models import AccessRequest, Company, Invitation
 from .invitations import invitation_create
 
@@ -19,7 +20,7 @@ def _access_request_pending_locked(company: Company, access_request_id: int) -> 
         .first()
     )
     if access_request is None:
-        raise NotFound(_("No such access request."), code="access_request_not_found")
+        raise NotFound(_("No such access request."), code=AccountError.ACCESS_REQUEST_NOT_FOUND)
     return access_request
 
 

@@ -1,8 +1,12 @@
 """Pieces several account services share: look-ups inside their transaction, the
 administrators' lock, a first company as the default."""
 
-from ilp.core.authz import Role
+from django.utils.translation import gettext as _
 
+from ilp.core.authz import Role
+from ilp.core.errors import Invalid
+
+from ..errors import AccountError
 from ..models import Company, Membership, User, normalize_email
 
 
@@ -14,6 +18,16 @@ def user_is_registered(user: User | None) -> bool:
     """A person has an account when they can log in: a user created for an order's contact
     (no usable password yet) is still waiting to finalise registration."""
     return user is not None and user.has_usable_password()
+
+
+def role_check(role: str) -> None:
+    """422 `invalid_role` unless `role` is one of the roles."""
+    if role not in Role.values:
+        raise Invalid(
+            _("Unknown role."),
+            code=AccountError.INVALID_ROLE,
+            errors=[{"loc": ["body", "role"], "msg": _("Unknown role.")}],
+        )
 
 
 def administrators_locked(company: Company):

@@ -8,6 +8,7 @@ from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid
 from ilp.core.ids import crockford
 
+from ..errors import AccountError
 from ..models import Company
 
 
@@ -121,7 +122,9 @@ def company_customer_number_set(
     if value == company.customer_number:
         return company
     if value and Company.objects.filter(customer_number=value).exclude(pk=company.pk).exists():
-        raise Conflict(_("Another company has this customer number."), code="customer_number_taken")
+        raise Conflict(
+            _("Another company has this customer number."), code=AccountError.CUSTOMER_NUMBER_TAKEN
+        )
     before = company.customer_number
     company.customer_number = value
     company.save(update_fields=["customer_number"])

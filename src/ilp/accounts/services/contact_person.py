@@ -12,6 +12,7 @@ from ilp.core.authz import Role
 from ilp.core.errors import Invalid
 from ilp.notifications.services import mail_enqueue
 
+from ..errors import AccountError
 from ..models import AccessRequest, Company, Membership, User, normalize_email
 from .common import administrators_locked, default_company_fill, user_by_email, user_is_registered
 from .invitations import invitation_issue
@@ -39,7 +40,7 @@ def contact_person_handle(
     except DjangoValidationError:
         raise Invalid(
             _("The contact person's e-mail address is not valid."),
-            code="invalid_contact_email",
+            code=AccountError.INVALID_CONTACT_EMAIL,
             errors=[
                 {"loc": ["body", "contact", "email"], "msg": _("Enter a valid e-mail address.")}
             ],

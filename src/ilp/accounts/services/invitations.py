@@ -17,8 +17,9 @@ from ilp.core.errors import Conflict, Invalid, NotFound, PermissionDenied, Unaut
 from ilp.core.ids import new_token, token_hash
 from ilp.notifications.services import mail_enqueue
 
+from ..errors import AccountError
 from ..models import AccessRequest, Company, Invitation, Membership, User, normalize_email
-from .common import default_company_fill, user_by_email, user_is_registered
+from .common import default_company_fill, role_check, user_by_email, user_is_registered
 
 INVITATION_TOKEN_PREFIX = "ilpi"
 INVITATION_TTL = timedelta(days=7)
@@ -107,18 +108,13 @@ def invitation_create(
     except one who never finalised registration: they get a new link for the role they hold.
     """
     email = normalize_email(email)
-    if role not in Role.values:
-        raise Invalid(
-            _("Unknown role."),
-            code="invalid_role",
-            errors=[{"loc": ["body", "role"], "msg": _("Unknown role.")}],
-        )
+    role_check(role)
     try:
         validate_email(email)
     except DjangoValidationError:
         raise Invalid(
             _("Enter a valid e-mail address."),
-            code="invalid_email",
+            code=AccountError.INVALID_EMAIL,
             errors=[{"loc": ["body", "email"], "msg": _("Enter a valid e-mail address.")}],
         ) from None
     member = (
@@ -129,7 +125,8 @@ def invitation_create(
     if member is not None:
         if user_is_registered(member.user):
             raise Conflict(
-                _("This person already is a member of the company."), code="already_member"
+                _("This person already is a member of the company."),
+                code=AccountError.ALREADY_MEMBER,
             )
         # A member who never finalised registration (an order's contact, rule 4) gets a new
         # link; the role stays the one they hold, so a re-sent link can demote nobody.
@@ -146,7 +143,7 @@ def invitation_withdraw(*, actor: Actor, company: Company, invitation_id: int) -
         .first()
     )
     if invitation is None:
-        raise NotFound(_("No such invitation."), code="invitation_not_found")
+        raise NotFound(_("No such invitation."), code=AccountError.INVITATION_NOT_FOUND)
     if invitation.withdrawn_at is None:
         invitation.withdrawn_at = timezone.now()
         invitation.save(update_fields=["withdrawn_at"])
@@ -164,11 +161,15 @@ def invitation_withdraw(*, actor: Actor, company: Company, invitation_id: int) -
 def invitation_check(invitation: Invitation) -> None:
     """409 unless the invitation can still be accepted."""
     if invitation.accepted_at is not None:
-        raise Conflict(_("This invitation has already been used."), code="invitation_used")
+        raise Conflict(
+            _("This invitation has already been used."), code=AccountError.INVITATION_USED
+        )
     if invitation.withdrawn_at is not None:
-        raise Conflict(_("This invitation has been withdrawn."), code="invitation_withdrawn")
+        raise Conflict(
+            _("This invitation has been withdrawn."), code=AccountError.INVITATION_WITHDRAWN
+        )
     if invitation.expires_at <= timezone.now():
-        raise Conflict(_("This invitation has expired."), code="invitation_expired")
+        raise Conflict(_("This invitation has expired."), code=AccountError.INVITATION_EXPIRED)
 
 
 def _password_errors(password: str, user: User) -> list[str]:
@@ -201,7 +202,9 @@ def invitation_accept(
         .first()
     )
     if invitation is None:
-        raise NotFound(_("This invitation link is not valid."), code="invitation_not_found")
+        raise NotFound(
+            _("This invitation link is not valid."), code=AccountError.INVITATION_NOT_FOUND
+        )
     invitation_check(invitation)
     company = invitation.company
     invited = user_by_email(invitation.email)
@@ -210,15 +213,15 @@ def invitation_accept(
             raise PermissionDenied(
                 _("This invitation is for another e-mail address. Log in as %(email)s.")
                 % {"email": invitation.email},
-                code="invitation_email_mismatch",
+                code=AccountError.INVITATION_EMAIL_MISMATCH,
             )
         person = user
         if not user_is_registered(person):  # pragma: no cover - cannot be logged in without
-            raise PermissionDenied(code="invitation_email_mismatch")
+            raise PermissionDenied(code=AccountError.INVITATION_EMAIL_MISMATCH)
     elif user_is_registered(invited):
         raise Unauthorized(
             _("An account with this e-mail exists. Log in to accept the invitation."),
-            code="login_required",
+            code=AccountError.LOGIN_REQUIRED,
         )
     else:
         person = invited or User(email=invitation.email)
@@ -234,7 +237,9 @@ def invitation_accept(
         if not password:
             errors.append({"loc": ["body", "password"], "msg": _("Enter a password.")})
         if errors:
-            raise Invalid(_("Some fields are invalid."), code="validation_error", errors=errors)
+            raise Invalid(
+                _("Some fields are invalid."), code=AccountError.VALIDATION_ERROR, errors=errors
+            )
         person.set_password(password)
         if person.default_company_id is None:
             person.default_company = company

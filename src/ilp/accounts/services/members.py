@@ -7,10 +7,11 @@ from django.utils.translation import gettext as _
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.authz import Role
-from ilp.core.errors import Conflict, Invalid, NotFound
+from ilp.core.errors import Conflict, NotFound
 
+from ..errors import AccountError
 from ..models import Company, Invitation, Membership, User, normalize_email
-from .common import administrators_locked, default_company_fill
+from .common import administrators_locked, default_company_fill, role_check
 
 
 def _member_locked(company: Company, email: str) -> Membership:
@@ -21,7 +22,7 @@ def _member_locked(company: Company, email: str) -> Membership:
         .first()
     )
     if membership is None:
-        raise NotFound(_("No such member."), code="member_not_found")
+        raise NotFound(_("No such member."), code=AccountError.MEMBER_NOT_FOUND)
     return membership
 
 
@@ -32,15 +33,14 @@ def _ensure_not_last_administrator(company: Company, membership: Membership) -> 
     if membership.role == Role.ADMINISTRATOR and admins == [membership.pk]:
         raise Conflict(
             _("The company's last administrator can be neither removed nor demoted."),
-            code="last_administrator",
+            code=AccountError.LAST_ADMINISTRATOR,
         )
 
 
 @transaction.atomic
 def member_role_change(*, actor: Actor, company: Company, email: str, role: str) -> Membership:
     """Give a member another role; the last administrator cannot be demoted (409)."""
-    if role not in Role.values:
-        raise Invalid(errors=[{"loc": ["body", "role"], "msg": _("Unknown role.")}])
+    role_check(role)
     administrators_locked(company).first()  # lock administrators first (same order always)
     membership = _member_locked(company, email)
     if membership.role == role:
@@ -95,10 +95,11 @@ def member_remove(*, actor: Actor, company: Company, email: str) -> None:
 @transaction.atomic
 def member_add(*, actor: Actor, company: Company, user: User, role: str) -> Membership:
     """Add a user to a company directly (vendor support in the admin; customers invite)."""
-    if role not in Role.values:
-        raise Invalid(errors=[{"loc": ["body", "role"], "msg": _("Unknown role.")}])
+    role_check(role)
     if Membership.objects.filter(company=company, user=user).exists():
-        raise Conflict(_("This person already is a member of the company."), code="already_member")
+        raise Conflict(
+            _("This person already is a member of the company."), code=AccountError.ALREADY_MEMBER
+        )
     membership = Membership.objects.create(user=user, company=company, role=role)
     default_company_fill(user, company)
     event_record(

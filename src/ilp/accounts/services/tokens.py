@@ -11,6 +11,7 @@ from ilp.core.auth import STAFF_TOKEN_PREFIX, USER_TOKEN_PREFIX
 from ilp.core.errors import NotFound, Unauthorized
 from ilp.core.ids import new_token, token_hash
 
+from ..errors import AccountError
 from ..models import ApiToken, StaffToken, User, normalize_email
 
 
@@ -36,7 +37,7 @@ def auth_token_issue(*, email: str, password: str, name: str = "") -> tuple[ApiT
     wrong password (Django's backend also spends the hashing time for unknown e-mails)."""
     user = authenticate(username=normalize_email(email), password=password or "")
     if user is None:
-        raise Unauthorized(_("E-mail or password is wrong."), code="invalid_credentials")
+        raise Unauthorized(_("E-mail or password is wrong."), code=AccountError.INVALID_CREDENTIALS)
     return api_token_create(actor=Actor.for_user(user), user=user, name=name or "API")
 
 
@@ -45,7 +46,7 @@ def api_token_revoke(*, actor: Actor, user: User, token_id: int) -> ApiToken:
     """Revoke one of the user's API tokens (it stops working at once)."""
     api_token = ApiToken.objects.select_for_update().filter(user=user, pk=token_id).first()
     if api_token is None:
-        raise NotFound(_("No such token."), code="token_not_found")
+        raise NotFound(_("No such token."), code=AccountError.TOKEN_NOT_FOUND)
     if api_token.revoked_at is None:
         api_token.revoked_at = timezone.now()
         api_token.save(update_fields=["revoked_at"])
@@ -79,7 +80,7 @@ def staff_token_revoke(*, actor: Actor, staff_token_id: int) -> StaffToken:
     """Revoke a staff token; scripts using it get 401 from now on."""
     staff = StaffToken.objects.select_for_update().filter(pk=staff_token_id).first()
     if staff is None:
-        raise NotFound(_("No such token."), code="token_not_found")
+        raise NotFound(_("No such token."), code=AccountError.TOKEN_NOT_FOUND)
     if staff.revoked_at is None:
         staff.revoked_at = timezone.now()
         staff.save(update_fields=["revoked_at"])
