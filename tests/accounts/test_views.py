@@ -294,6 +294,16 @@ def test_profile_update_and_notify_opt_in(company):
     assert r.status_code == 422
 
 
+def test_profile_shows_administrators_always_get_the_mails(admin_user, company):
+    other = make_company(name="Beta")
+    Membership.objects.create(user=admin_user, company=other, role="user", notify=False)
+    page = _client(admin_user).get(reverse("accounts:profile")).content.decode()
+    boxes = dict(re.findall(r'<input type="checkbox" name="notify-(\w+)"([^>]*)>', page))
+    assert "checked" in boxes[company.gaid] and "disabled" in boxes[company.gaid]
+    assert "checked" not in boxes[other.gaid] and "disabled" not in boxes[other.gaid]
+    assert page.count("administrators always get them") == 1
+
+
 def test_profile_tokens_shown_once_and_revoked(admin_user):
     client = _client(admin_user)
     r = client.post(

@@ -1,11 +1,9 @@
 """Reads of people and access. Every company-scoped read starts from a membership."""
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ilp.core.auth import Principal, last_used_touch
-from ilp.core.authz import Role
 from ilp.core.errors import NotFound
 from ilp.core.ids import token_hash
 
@@ -97,7 +95,7 @@ def invitation_by_token(*, token: str) -> Invitation:
 def account_exists(email: str) -> bool:
     """Whether a person with this e-mail can log in (a pending contact cannot yet)."""
     user = User.objects.filter(email__iexact=normalize_email(email)).first()
-    return user is not None and user.has_usable_password()
+    return user is not None and user.is_registered
 
 
 def api_tokens_of(*, user):
@@ -132,7 +130,7 @@ def mail_recipients(*, company) -> list[User]:
     return [
         m.user
         for m in Membership.objects.filter(company=company, user__is_active=True)
-        .filter(Q(role=Role.ADMINISTRATOR) | Q(notify=True))
+        .filter(Membership.mailed())
         .select_related("user")
         .order_by("user__email")
     ]

@@ -373,8 +373,8 @@ def profile(request):
                     notify={
                         m.company.gaid: f"notify-{m.company.gaid}" in request.POST
                         for m in memberships
-                        # Administrators always get these mails (their box is disabled).
-                        if m.role != Role.ADMINISTRATOR
+                        # Some roles always get these mails (their box is disabled).
+                        if not m.mailed_always
                     },
                 )
             except AppError as exc:

@@ -3,7 +3,6 @@ its audit event and its outbox mail. Views, the API, the admin and other apps im
 services from here."""
 
 from .access_requests import access_request_dismiss, access_request_invite
-from .common import user_is_registered
 from .companies import (
     COMPANY_EDITABLE,
     company_create,
@@ -48,5 +47,4 @@ __all__ = [
     "profile_update",
     "staff_token_create",
     "staff_token_revoke",
-    "user_is_registered",
 ]

@@ -14,12 +14,6 @@ def user_by_email(email: str) -> User | None:
     return User.objects.filter(email__iexact=normalize_email(email)).first()
 
 
-def user_is_registered(user: User | None) -> bool:
-    """A person has an account when they can log in: a user created for an order's contact
-    (no usable password yet) is still waiting to finalise registration."""
-    return user is not None and user.has_usable_password()
-
-
 def role_check(role: str) -> None:
     """422 `invalid_role` unless `role` is one of the roles."""
     if role not in Role.values:

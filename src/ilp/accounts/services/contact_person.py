@@ -14,7 +14,7 @@ from ilp.notifications.services import mail_enqueue
 
 from ..errors import AccountError
 from ..models import AccessRequest, Company, Membership, User, normalize_email
-from .common import administrators_locked, default_company_fill, user_by_email, user_is_registered
+from .common import administrators_locked, default_company_fill, user_by_email
 from .invitations import invitation_issue
 
 
@@ -56,8 +56,7 @@ def contact_person_handle(
         admins = list(administrators_locked(company).select_related("user"))
         if not admins:
             user = user_by_email(email)
-            if user_is_registered(user):
-                assert user is not None
+            if user is not None and user.is_registered:
                 Membership.objects.create(user=user, company=company, role=Role.ADMINISTRATOR)
                 default_company_fill(user, company)
                 mail_enqueue(

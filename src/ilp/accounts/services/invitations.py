@@ -19,7 +19,7 @@ from ilp.notifications.services import mail_enqueue
 
 from ..errors import AccountError
 from ..models import AccessRequest, Company, Invitation, Membership, User, normalize_email
-from .common import default_company_fill, role_check, user_by_email, user_is_registered
+from .common import default_company_fill, role_check, user_by_email
 
 INVITATION_TOKEN_PREFIX = "ilpi"
 INVITATION_TTL = timedelta(days=7)
@@ -123,7 +123,7 @@ def invitation_create(
         .first()
     )
     if member is not None:
-        if user_is_registered(member.user):
+        if member.user.is_registered:
             raise Conflict(
                 _("This person already is a member of the company."),
                 code=AccountError.ALREADY_MEMBER,
@@ -216,9 +216,9 @@ def invitation_accept(
                 code=AccountError.INVITATION_EMAIL_MISMATCH,
             )
         person = user
-        if not user_is_registered(person):  # pragma: no cover - cannot be logged in without
+        if not person.is_registered:  # pragma: no cover - cannot be logged in without
             raise PermissionDenied(code=AccountError.INVITATION_EMAIL_MISMATCH)
-    elif user_is_registered(invited):
+    elif invited is not None and invited.is_registered:
         raise Unauthorized(
             _("An account with this e-mail exists. Log in to accept the invitation."),
             code=AccountError.LOGIN_REQUIRED,
