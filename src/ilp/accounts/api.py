@@ -106,7 +106,7 @@ def company_patch(request, gaid: str, payload: CompanyPatch):
 @paginate(LimitOffsetPagination)
 def member_list(request, gaid: str):
     """The company's members and their roles."""
-    return selectors.company_members(membership=request.auth.membership)
+    return selectors.member_list(membership=request.auth.membership)
 
 
 @router.patch(
@@ -164,7 +164,7 @@ def invitation_post(request, gaid: str, payload: InvitationIn):
 @paginate(LimitOffsetPagination)
 def invitation_list(request, gaid: str):
     """The company's pending invitations (any member may read them)."""
-    return selectors.invitations_pending(membership=request.auth.membership)
+    return selectors.invitation_list_pending(membership=request.auth.membership)
 
 
 @router.delete(
@@ -190,7 +190,7 @@ def invitation_delete(request, gaid: str, invitation_id: int):
 @paginate(LimitOffsetPagination)
 def access_request_list(request, gaid: str):
     """Order contacts waiting for an invitation (any member may read them)."""
-    return selectors.access_requests_pending(membership=request.auth.membership)
+    return selectors.access_request_list_pending(membership=request.auth.membership)
 
 
 @router.post(
@@ -230,14 +230,14 @@ def access_request_delete(request, gaid: str, access_request_id: int):
 def invitation_lookup(request, token: str):
     """What an invitation link offers: company, e-mail, role, whether the account exists."""
     throttle_hit(scope="invitation", ident=client_address(request))
-    invitation = selectors.invitation_by_token(token=token)
+    invitation = selectors.invitation_get(token=token)
     services.invitation_check(invitation)
     return {
         "gaid": invitation.company.gaid,
         "company_name": invitation.company.name,
         "email": invitation.email,
         "role": invitation.role,
-        "account_exists": selectors.account_exists(invitation.email),
+        "account_exists": selectors.account_exists(email=invitation.email),
         "expires_at": invitation.expires_at,
     }
 

@@ -54,7 +54,7 @@ def invitation(request, token: str):
     """The page behind the mailed link: shows company and role; a new person registers, an
     existing user (logged in as the invited e-mail) accepts with one click."""
     throttle_hit(scope="invitation", ident=client_address(request))
-    inv = selectors.invitation_by_token(token=token)
+    inv = selectors.invitation_get(token=token)
     try:
         services.invitation_check(inv)
     except AppError as exc:
@@ -64,7 +64,7 @@ def invitation(request, token: str):
             {"invitation": inv, "message": exc.message},
             status=exc.status,
         )
-    account_exists = selectors.account_exists(inv.email)
+    account_exists = selectors.account_exists(email=inv.email)
     user = request.user if request.user.is_authenticated else None
     wrong_person = user is not None and user.email.lower() != inv.email.lower()
     form = RegistrationForm(request.POST or None) if not account_exists else None
@@ -123,14 +123,14 @@ def _people_context(membership, **extra) -> dict:
     ctx = {
         "membership": membership,
         "can_manage": can_manage,
-        "members": list(selectors.company_members(membership=membership)),
+        "members": list(selectors.member_list(membership=membership)),
         "roles": Role.choices,
         "invite_form": InviteForm(),
     }
     # Every member may read the pending invitations and access requests (API.md: reads are
     # for members); only administrators get the buttons.
-    ctx["invitations"] = list(selectors.invitations_pending(membership=membership))
-    ctx["access_requests"] = list(selectors.access_requests_pending(membership=membership))
+    ctx["invitations"] = list(selectors.invitation_list_pending(membership=membership))
+    ctx["access_requests"] = list(selectors.access_request_list_pending(membership=membership))
     ctx.update(extra)
     return ctx
 
@@ -349,7 +349,7 @@ def _profile_context(request, form=None, **extra) -> dict:
     return {
         "form": form,
         "memberships": memberships,
-        "tokens": list(selectors.api_tokens_of(user=user)),
+        "tokens": list(selectors.api_token_list(user=user)),
         "token_form": TokenForm(),
         **extra,
     }

@@ -1,5 +1,5 @@
-"""Pieces several account services share: look-ups inside their transaction, the
-administrators' lock, a first company as the default."""
+"""Pieces several account services share: the role check, the administrators' lock, a
+first company as the default."""
 
 from django.utils.translation import gettext as _
 
@@ -7,11 +7,7 @@ from ilp.core.authz import Role
 from ilp.core.errors import Invalid
 
 from ..errors import AccountError
-from ..models import Company, Membership, User, normalize_email
-
-
-def user_by_email(email: str) -> User | None:
-    return User.objects.filter(email__iexact=normalize_email(email)).first()
+from ..models import Company, Membership, User
 
 
 def role_check(role: str) -> None:

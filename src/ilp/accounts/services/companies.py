@@ -8,6 +8,7 @@ from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid
 from ilp.core.ids import crockford
 
+from .. import selectors
 from ..errors import AccountError
 from ..models import Company
 
@@ -42,7 +43,7 @@ def company_create(
                 )
             break
         except IntegrityError:
-            if customer_number and Company.objects.filter(customer_number=customer_number).exists():
+            if customer_number and selectors.customer_number_taken(customer_number=customer_number):
                 raise
             continue  # a GAID collision (40 bits of randomness): draw again
     else:  # pragma: no cover - five collisions in a row
@@ -121,7 +122,7 @@ def company_customer_number_set(
     value = (customer_number or "").strip() or None
     if value == company.customer_number:
         return company
-    if value and Company.objects.filter(customer_number=value).exclude(pk=company.pk).exists():
+    if value and selectors.customer_number_taken(customer_number=value, other_than=company):
         raise Conflict(
             _("Another company has this customer number."), code=AccountError.CUSTOMER_NUMBER_TAKEN
         )

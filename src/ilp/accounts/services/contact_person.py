@@ -12,9 +12,10 @@ from ilp.core.authz import Role
 from ilp.core.errors import Invalid
 from ilp.notifications.services import mail_enqueue
 
+from .. import selectors
 from ..errors import AccountError
 from ..models import AccessRequest, Company, Membership, User, normalize_email
-from .common import administrators_locked, default_company_fill, user_by_email
+from .common import administrators_locked, default_company_fill
 from .invitations import invitation_issue
 
 
@@ -51,11 +52,11 @@ def contact_person_handle(
         # Lock the company row so that two orders for the same company decide one after the
         # other (the second sees the administrator the first created).
         Company.objects.select_for_update().filter(pk=company.pk).first()
-        if Membership.objects.filter(company=company, user__email__iexact=email).exists():
+        if selectors.member_find(company=company, email=email) is not None:
             return "already_member"
         admins = list(administrators_locked(company).select_related("user"))
         if not admins:
-            user = user_by_email(email)
+            user = selectors.user_find(email=email)
             if user is not None and user.is_registered:
                 Membership.objects.create(user=user, company=company, role=Role.ADMINISTRATOR)
                 default_company_fill(user, company)
@@ -103,9 +104,7 @@ def contact_person_handle(
                 context={"first_name": first_name, "order_number": order_number},
             )
             return "administrator_created"
-        access_request = AccessRequest.objects.filter(
-            company=company, email__iexact=email, resolved_at__isnull=True
-        ).first()
+        access_request = selectors.access_request_pending_find(company=company, email=email)
         if access_request is None:
             access_request = AccessRequest.objects.create(
                 company=company,

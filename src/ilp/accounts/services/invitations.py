@@ -17,9 +17,10 @@ from ilp.core.errors import Conflict, Invalid, NotFound, PermissionDenied, Unaut
 from ilp.core.ids import new_token, token_hash
 from ilp.notifications.services import mail_enqueue
 
+from .. import selectors
 from ..errors import AccountError
 from ..models import AccessRequest, Company, Invitation, Membership, User, normalize_email
-from .common import default_company_fill, role_check, user_by_email
+from .common import default_company_fill, role_check
 
 INVITATION_TOKEN_PREFIX = "ilpi"
 INVITATION_TTL = timedelta(days=7)
@@ -65,7 +66,7 @@ def invitation_issue(
         created_at=now,
         expires_at=now + INVITATION_TTL,
     )
-    user = user_by_email(email)
+    user = selectors.user_find(email=email)
     mail_enqueue(
         to=email,
         template=template,
@@ -117,11 +118,7 @@ def invitation_create(
             code=AccountError.INVALID_EMAIL,
             errors=[{"loc": ["body", "email"], "msg": _("Enter a valid e-mail address.")}],
         ) from None
-    member = (
-        Membership.objects.select_related("user")
-        .filter(company=company, user__email__iexact=email)
-        .first()
-    )
+    member = selectors.member_find(company=company, email=email)
     if member is not None:
         if member.user.is_registered:
             raise Conflict(
@@ -207,7 +204,7 @@ def invitation_accept(
         )
     invitation_check(invitation)
     company = invitation.company
-    invited = user_by_email(invitation.email)
+    invited = selectors.user_find(email=invitation.email)
     if user is not None:
         if normalize_email(user.email) != normalize_email(invitation.email):
             raise PermissionDenied(

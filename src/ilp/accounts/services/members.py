@@ -9,6 +9,7 @@ from ilp.core.actors import Actor
 from ilp.core.authz import Role
 from ilp.core.errors import Conflict, NotFound
 
+from .. import selectors
 from ..errors import AccountError
 from ..models import Company, Invitation, Membership, User, normalize_email
 from .common import administrators_locked, default_company_fill, role_check
@@ -96,7 +97,7 @@ def member_remove(*, actor: Actor, company: Company, email: str) -> None:
 def member_add(*, actor: Actor, company: Company, user: User, role: str) -> Membership:
     """Add a user to a company directly (vendor support in the admin; customers invite)."""
     role_check(role)
-    if Membership.objects.filter(company=company, user=user).exists():
+    if selectors.member_find(company=company, email=user.email) is not None:
         raise Conflict(
             _("This person already is a member of the company."), code=AccountError.ALREADY_MEMBER
         )
