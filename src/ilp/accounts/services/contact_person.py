@@ -1,5 +1,7 @@
 """An order's contact person (DESIGN.md rule 4)."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
@@ -19,6 +21,15 @@ from .common import administrators_locked, default_company_fill
 from .invitations import invitation_issue
 
 
+@dataclass(frozen=True)
+class _Contact:
+    """The contact person an order names."""
+
+    email: str
+    first_name: str
+    last_name: str
+
+
 def contact_person_handle(
     *, actor: Actor, company: Company, contact: dict, order_number: str
 ) -> str:
@@ -35,6 +46,37 @@ def contact_person_handle(
     - administrators exist → "administrators_notified": an AccessRequest is recorded and every
       administrator is mailed.
     """
+    person = _contact_read(contact)
+    with transaction.atomic():
+        # Lock the company row so that two orders for the same company decide one after the
+        # other (the second sees the administrator the first created).
+        Company.objects.select_for_update().filter(pk=company.pk).first()
+        if selectors.member_find(company=company, email=person.email) is not None:
+            return "already_member"
+        admins = list(administrators_locked(company).select_related("user"))
+        if admins:
+            _administrators_ask(
+                actor=actor,
+                company=company,
+                admins=admins,
+                person=person,
+                order_number=order_number,
+            )
+            return "administrators_notified"
+        user = selectors.user_find(email=person.email)
+        if user is not None and user.is_registered:
+            _administrator_assign(
+                actor=actor, company=company, user=user, order_number=order_number
+            )
+            return "administrator_assigned"
+        _pending_administrator_create(
+            actor=actor, company=company, person=person, user=user, order_number=order_number
+        )
+        return "administrator_created"
+
+
+def _contact_read(contact: dict) -> _Contact:
+    """The order's contact person, names trimmed; 422 for an e-mail that is not valid."""
     email = normalize_email(contact.get("email", ""))
     try:
         validate_email(email)
@@ -46,93 +88,108 @@ def contact_person_handle(
                 {"loc": ["body", "contact", "email"], "msg": _("Enter a valid e-mail address.")}
             ],
         ) from None
-    first_name = (contact.get("first_name") or "").strip()
-    last_name = (contact.get("last_name") or "").strip()
-    with transaction.atomic():
-        # Lock the company row so that two orders for the same company decide one after the
-        # other (the second sees the administrator the first created).
-        Company.objects.select_for_update().filter(pk=company.pk).first()
-        if selectors.member_find(company=company, email=email) is not None:
-            return "already_member"
-        admins = list(administrators_locked(company).select_related("user"))
-        if not admins:
-            user = selectors.user_find(email=email)
-            if user is not None and user.is_registered:
-                Membership.objects.create(user=user, company=company, role=Role.ADMINISTRATOR)
-                default_company_fill(user, company)
-                mail_enqueue(
-                    to=user.email,
-                    template="administrator_assigned",
-                    language=user.language or "en",
-                    context={
-                        "company_name": company.name,
-                        "gaid": company.gaid,
-                        "order_number": order_number,
-                        "first_name": user.first_name,
-                        "link": f"{settings.ILP_BASE_URL}/companies/{company.gaid}/",
-                    },
-                )
-                event_record(
-                    actor=actor,
-                    company=company,
-                    action="member.added",
-                    obj_type="membership",
-                    obj_id=user.email,
-                    after={"role": Role.ADMINISTRATOR, "order_number": order_number},
-                )
-                return "administrator_assigned"
-            if user is None:
-                user = User.objects.create_user(
-                    email, None, first_name=first_name, last_name=last_name
-                )
-            Membership.objects.create(user=user, company=company, role=Role.ADMINISTRATOR)
-            default_company_fill(user, company)
-            event_record(
-                actor=actor,
-                company=company,
-                action="member.added",
-                obj_type="membership",
-                obj_id=user.email,
-                after={"role": Role.ADMINISTRATOR, "order_number": order_number, "pending": True},
-            )
-            invitation_issue(
-                actor=actor,
-                company=company,
-                email=email,
-                role=Role.ADMINISTRATOR,
-                template="registration_finalise",
-                context={"first_name": first_name, "order_number": order_number},
-            )
-            return "administrator_created"
-        access_request = selectors.access_request_pending_find(company=company, email=email)
-        if access_request is None:
-            access_request = AccessRequest.objects.create(
-                company=company,
-                email=email,
-                first_name=first_name,
-                last_name=last_name,
-                order_number=order_number,
-            )
-        for admin in admins:
-            mail_enqueue(
-                to=admin.user.email,
-                template="access_requested",
-                language=admin.user.language or "en",
-                context={
-                    "company_name": company.name,
-                    "gaid": company.gaid,
-                    "order_number": order_number,
-                    "contact_email": email,
-                    "contact_name": f"{first_name} {last_name}".strip(),
-                    "link": f"{settings.ILP_BASE_URL}/companies/{company.gaid}/manage/",
-                },
-            )
-        event_record(
-            actor=actor,
-            company=company,
-            action="access_request.created",
-            obj_type="access_request",
-            obj_id=access_request.pk,
-            after={"email": email, "order_number": order_number},
+    return _Contact(
+        email=email,
+        first_name=(contact.get("first_name") or "").strip(),
+        last_name=(contact.get("last_name") or "").strip(),
+    )
+
+
+def _administrator_assign(*, actor: Actor, company: Company, user: User, order_number: str) -> None:
+    """A company without administrator: the contact's registered account becomes one, and
+    they are told so by mail."""
+    Membership.objects.create(user=user, company=company, role=Role.ADMINISTRATOR)
+    default_company_fill(user, company)
+    mail_enqueue(
+        to=user.email,
+        template="administrator_assigned",
+        language=user.language or "en",
+        context={
+            "company_name": company.name,
+            "gaid": company.gaid,
+            "order_number": order_number,
+            "first_name": user.first_name,
+            "link": f"{settings.ILP_BASE_URL}/companies/{company.gaid}/",
+        },
+    )
+    event_record(
+        actor=actor,
+        company=company,
+        action="member.added",
+        obj_type="membership",
+        obj_id=user.email,
+        after={"role": Role.ADMINISTRATOR, "order_number": order_number},
+    )
+
+
+def _pending_administrator_create(
+    *, actor: Actor, company: Company, person: _Contact, user: User | None, order_number: str
+) -> None:
+    """A company without administrator, a contact without account: a user without a usable
+    password (the one already made for them, if any) becomes the administrator at once and is
+    mailed a link to finalise registration."""
+    if user is None:
+        user = User.objects.create_user(
+            person.email, None, first_name=person.first_name, last_name=person.last_name
         )
-        return "administrators_notified"
+    Membership.objects.create(user=user, company=company, role=Role.ADMINISTRATOR)
+    default_company_fill(user, company)
+    event_record(
+        actor=actor,
+        company=company,
+        action="member.added",
+        obj_type="membership",
+        obj_id=user.email,
+        after={"role": Role.ADMINISTRATOR, "order_number": order_number, "pending": True},
+    )
+    invitation_issue(
+        actor=actor,
+        company=company,
+        email=person.email,
+        role=Role.ADMINISTRATOR,
+        template="registration_finalise",
+        context={"first_name": person.first_name, "order_number": order_number},
+    )
+
+
+def _administrators_ask(
+    *,
+    actor: Actor,
+    company: Company,
+    admins: list[Membership],
+    person: _Contact,
+    order_number: str,
+) -> None:
+    """A company with administrators: record the contact's access request (one pending per
+    e-mail, however many orders name them) and mail every administrator."""
+    access_request = selectors.access_request_pending_find(company=company, email=person.email)
+    if access_request is None:
+        access_request = AccessRequest.objects.create(
+            company=company,
+            email=person.email,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            order_number=order_number,
+        )
+    for admin in admins:
+        mail_enqueue(
+            to=admin.user.email,
+            template="access_requested",
+            language=admin.user.language or "en",
+            context={
+                "company_name": company.name,
+                "gaid": company.gaid,
+                "order_number": order_number,
+                "contact_email": person.email,
+                "contact_name": f"{person.first_name} {person.last_name}".strip(),
+                "link": f"{settings.ILP_BASE_URL}/companies/{company.gaid}/manage/",
+            },
+        )
+    event_record(
+        actor=actor,
+        company=company,
+        action="access_request.created",
+        obj_type="access_request",
+        obj_id=access_request.pk,
+        after={"email": person.email, "order_number": order_number},
+    )

@@ -177,6 +177,87 @@ def _password_errors(password: str, user: User) -> list[str]:
     return []
 
 
+def _invitation_locked(token: str) -> Invitation:
+    invitation = (
+        Invitation.objects.select_for_update()
+        .select_related("company")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+    if invitation is None:
+        raise NotFound(
+            _("This invitation link is not valid."), code=AccountError.INVITATION_NOT_FOUND
+        )
+    return invitation
+
+
+def _logged_in_person_check(invitation: Invitation, user: User) -> User:
+    """The logged-in user accepting: it must be the invited e-mail (403 otherwise)."""
+    if normalize_email(user.email) != normalize_email(invitation.email):
+        raise PermissionDenied(
+            _("This invitation is for another e-mail address. Log in as %(email)s.")
+            % {"email": invitation.email},
+            code=AccountError.INVITATION_EMAIL_MISMATCH,
+        )
+    if not user.is_registered:  # pragma: no cover - cannot be logged in without
+        raise PermissionDenied(code=AccountError.INVITATION_EMAIL_MISMATCH)
+    return user
+
+
+def _new_person_register(
+    invitation: Invitation, *, first_name: str, last_name: str, password: str
+) -> User:
+    """A person without an account sets name and password (422 with field errors); one who
+    has an account must log in first (401). A pending contact of rule 4 is registered on the
+    user made for them."""
+    invited = selectors.user_find(email=invitation.email)
+    if invited is not None and invited.is_registered:
+        raise Unauthorized(
+            _("An account with this e-mail exists. Log in to accept the invitation."),
+            code=AccountError.LOGIN_REQUIRED,
+        )
+    person = invited or User(email=invitation.email)
+    person.first_name = (first_name or "").strip()[:150]
+    person.last_name = (last_name or "").strip()[:150]
+    errors = []
+    if not person.first_name:
+        errors.append({"loc": ["body", "first_name"], "msg": _("Enter your first name.")})
+    if not person.last_name:
+        errors.append({"loc": ["body", "last_name"], "msg": _("Enter your last name.")})
+    for message in _password_errors(password or "", person):
+        errors.append({"loc": ["body", "password"], "msg": message})
+    if not password:
+        errors.append({"loc": ["body", "password"], "msg": _("Enter a password.")})
+    if errors:
+        raise Invalid(
+            _("Some fields are invalid."), code=AccountError.VALIDATION_ERROR, errors=errors
+        )
+    person.set_password(password)
+    if person.default_company_id is None:
+        person.default_company = invitation.company
+    person.save()
+    return person
+
+
+def _membership_grant(invitation: Invitation, person: User) -> Membership:
+    """The person's membership in the inviting company: the one they hold (a pending
+    administrator of rule 4 keeps it), else a new one with the invitation's role."""
+    company = invitation.company
+    membership = Membership.objects.select_for_update().filter(user=person, company=company).first()
+    if membership is None:
+        membership = Membership.objects.create(user=person, company=company, role=invitation.role)
+        default_company_fill(person, company)
+        event_record(
+            actor=Actor.for_user(person),
+            company=company,
+            action="member.added",
+            obj_type="membership",
+            obj_id=person.email,
+            after={"role": invitation.role, "invitation": invitation.pk},
+        )
+    return membership
+
+
 @transaction.atomic
 def invitation_accept(
     *,
@@ -192,77 +273,26 @@ def invitation_accept(
     A registered person must be logged in as the invited e-mail (403 otherwise); a person
     without an account registers (422 with field errors for missing names or a weak password).
     """
-    invitation = (
-        Invitation.objects.select_for_update()
-        .select_related("company")
-        .filter(token_hash=token_hash(token))
-        .first()
-    )
-    if invitation is None:
-        raise NotFound(
-            _("This invitation link is not valid."), code=AccountError.INVITATION_NOT_FOUND
-        )
+    invitation = _invitation_locked(token)
     invitation_check(invitation)
-    company = invitation.company
-    invited = selectors.user_find(email=invitation.email)
     if user is not None:
-        if normalize_email(user.email) != normalize_email(invitation.email):
-            raise PermissionDenied(
-                _("This invitation is for another e-mail address. Log in as %(email)s.")
-                % {"email": invitation.email},
-                code=AccountError.INVITATION_EMAIL_MISMATCH,
-            )
-        person = user
-        if not person.is_registered:  # pragma: no cover - cannot be logged in without
-            raise PermissionDenied(code=AccountError.INVITATION_EMAIL_MISMATCH)
-    elif invited is not None and invited.is_registered:
-        raise Unauthorized(
-            _("An account with this e-mail exists. Log in to accept the invitation."),
-            code=AccountError.LOGIN_REQUIRED,
-        )
+        person = _logged_in_person_check(invitation, user)
     else:
-        person = invited or User(email=invitation.email)
-        person.first_name = (first_name or "").strip()[:150]
-        person.last_name = (last_name or "").strip()[:150]
-        errors = []
-        if not person.first_name:
-            errors.append({"loc": ["body", "first_name"], "msg": _("Enter your first name.")})
-        if not person.last_name:
-            errors.append({"loc": ["body", "last_name"], "msg": _("Enter your last name.")})
-        for message in _password_errors(password or "", person):
-            errors.append({"loc": ["body", "password"], "msg": message})
-        if not password:
-            errors.append({"loc": ["body", "password"], "msg": _("Enter a password.")})
-        if errors:
-            raise Invalid(
-                _("Some fields are invalid."), code=AccountError.VALIDATION_ERROR, errors=errors
-            )
-        person.set_password(password)
-        if person.default_company_id is None:
-            person.default_company = company
-        person.save()
-    membership = Membership.objects.select_for_update().filter(user=person, company=company).first()
-    if membership is None:
-        membership = Membership.objects.create(user=person, company=company, role=invitation.role)
-        default_company_fill(person, company)
-        event_record(
-            actor=Actor.for_user(person),
-            company=company,
-            action="member.added",
-            obj_type="membership",
-            obj_id=person.email,
-            after={"role": invitation.role, "invitation": invitation.pk},
+        person = _new_person_register(
+            invitation, first_name=first_name, last_name=last_name, password=password
         )
+    membership = _membership_grant(invitation, person)
     now = timezone.now()
     invitation.accepted_at = now
     invitation.accepted_by = person
     invitation.save(update_fields=["accepted_at", "accepted_by"])
+    # The person's access request to this company (rule 4) is answered.
     AccessRequest.objects.filter(
-        company=company, email__iexact=invitation.email, resolved_at__isnull=True
+        company=invitation.company, email__iexact=invitation.email, resolved_at__isnull=True
     ).update(resolved_at=now)
     event_record(
         actor=Actor.for_user(person),
-        company=company,
+        company=invitation.company,
         action="invitation.accepted",
         obj_type="invitation",
         obj_id=invitation.pk,
