@@ -154,6 +154,10 @@ class Invitation(models.Model):
     def __str__(self):
         return f"{self.email} → {self.company.gaid} ({self.role})"
 
+    def is_for(self, user) -> bool:
+        """Whether the invitation names this person's e-mail (the key of their account)."""
+        return normalize_email(user.email) == normalize_email(self.email)
+
     @property
     def is_pending(self) -> bool:
         return (

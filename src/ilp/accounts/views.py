@@ -1,7 +1,8 @@
 """Portal pages of people and access: accept an invitation, manage the company, the profile.
 
-Views only translate between HTTP and the services: every rule lives in services.py, and an
-AppError becomes a message on the page.
+Views only translate between HTTP and the services: every rule lives in the services, and an
+AppError becomes a message on the page. Company pages act as `request.actor` (set by
+`company_page`).
 """
 
 from django.conf import settings
@@ -66,7 +67,7 @@ def invitation(request, token: str):
         )
     account_exists = selectors.account_exists(email=inv.email)
     user = request.user if request.user.is_authenticated else None
-    wrong_person = user is not None and user.email.lower() != inv.email.lower()
+    wrong_person = user is not None and not inv.is_for(user)
     form = RegistrationForm(request.POST or None) if not account_exists else None
     error = None
     if request.method == "POST" and not wrong_person:
@@ -174,7 +175,7 @@ def company_edit(request, membership):
     if form.is_valid():
         try:
             services.company_update(
-                actor=Actor.for_user(request.user), company=membership.company, **form.cleaned_data
+                actor=request.actor, company=membership.company, **form.cleaned_data
             )
         except AppError as exc:
             form_errors_from(form, exc)
@@ -201,14 +202,16 @@ def member_role(request, membership, email: str):
         return _people_response(request, membership, error=_("Choose a role."))
     try:
         changed = services.member_role_change(
-            actor=Actor.for_user(request.user),
+            actor=request.actor,
             company=membership.company,
             email=email,
             role=form.cleaned_data["role"],
         )
     except AppError as exc:
         return _people_response(request, membership, error=exc.message)
-    if changed.user_id == request.user.pk and changed.role != Role.ADMINISTRATOR:
+    if changed.user_id == request.user.pk and not has_permission(
+        changed.role, Permission.MANAGE_MEMBERS
+    ):
         # Demoted oneself: the people block of an administrator no longer applies.
         messages.success(
             request, _("Your role is now %(role)s.") % {"role": changed.get_role_display()}
@@ -232,9 +235,7 @@ def member_role(request, membership, email: str):
 @company_page(Permission.MANAGE_MEMBERS)
 def member_remove(request, membership, email: str):
     try:
-        services.member_remove(
-            actor=Actor.for_user(request.user), company=membership.company, email=email
-        )
+        services.member_remove(actor=request.actor, company=membership.company, email=email)
     except AppError as exc:
         return _people_response(request, membership, error=exc.message)
     if email.lower() == request.user.email.lower():
@@ -255,7 +256,7 @@ def invitation_send(request, membership):
     if form.is_valid():
         try:
             invitation, _raw = services.invitation_create(
-                actor=Actor.for_user(request.user),
+                actor=request.actor,
                 company=membership.company,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
@@ -281,7 +282,7 @@ def invitation_send(request, membership):
 def invitation_withdraw(request, membership, invitation_id: int):
     try:
         invitation = services.invitation_withdraw(
-            actor=Actor.for_user(request.user),
+            actor=request.actor,
             company=membership.company,
             invitation_id=invitation_id,
         )
@@ -302,7 +303,7 @@ def access_request_invite(request, membership, access_request_id: int):
         return _people_response(request, membership, error=_("Choose a role."))
     try:
         invitation, _raw = services.access_request_invite(
-            actor=Actor.for_user(request.user),
+            actor=request.actor,
             company=membership.company,
             access_request_id=access_request_id,
             role=form.cleaned_data["role"],
@@ -321,7 +322,7 @@ def access_request_invite(request, membership, access_request_id: int):
 def access_request_dismiss(request, membership, access_request_id: int):
     try:
         services.access_request_dismiss(
-            actor=Actor.for_user(request.user),
+            actor=request.actor,
             company=membership.company,
             access_request_id=access_request_id,
         )

@@ -193,7 +193,7 @@ def _invitation_locked(token: str) -> Invitation:
 
 def _logged_in_person_check(invitation: Invitation, user: User) -> User:
     """The logged-in user accepting: it must be the invited e-mail (403 otherwise)."""
-    if normalize_email(user.email) != normalize_email(invitation.email):
+    if not invitation.is_for(user):
         raise PermissionDenied(
             _("This invitation is for another e-mail address. Log in as %(email)s.")
             % {"email": invitation.email},
