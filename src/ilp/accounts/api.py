@@ -8,6 +8,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from ilp.core.auth import CompanyAuth, UserAuth, authenticate
 from ilp.core.authz import Permission
 from ilp.core.errors import AppError, PermissionDenied, Unauthorized
+from ilp.core.problems import problems
 from ilp.core.throttle import client_address, throttle_hit
 
 from . import selectors, services
@@ -31,14 +32,10 @@ from .schemas import (
 
 router = Router(tags=["accounts"])
 
-# The problem+json answers a route may give, for the OpenAPI document.
-_ERR = {401: dict, 403: dict, 404: dict, 409: dict, 422: dict}
-
-
 # --- authentication and self ---------------------------------------------------------------
 
 
-@router.post("/auth/tokens", response={201: TokenOut, 401: dict, 422: dict, 429: dict}, auth=None)
+@router.post("/auth/tokens", response={201: TokenOut, **problems(401, 422, 429)}, auth=None)
 def create_token(request, payload: TokenIn):
     """Log in with e-mail and password for a new API token (shown only here)."""
     throttle_hit(scope="login", ident=f"{client_address(request)}:{normalize_email(payload.email)}")
@@ -48,7 +45,9 @@ def create_token(request, payload: TokenIn):
     return Status(201, {"token": raw})
 
 
-@router.delete("/auth/tokens/current", response={204: None, 401: dict, 422: dict}, auth=UserAuth())
+@router.delete(
+    "/auth/tokens/current", response={204: None, **problems(400, 401, 403)}, auth=UserAuth()
+)
 def revoke_current_token(request):
     """Revoke the API token this request is made with."""
     api_token = request.auth.api_token
@@ -62,7 +61,7 @@ def revoke_current_token(request):
     return Status(204, None)
 
 
-@router.get("/me", response={200: MeOut, 401: dict}, auth=UserAuth())
+@router.get("/me", response={200: MeOut, **problems(401, 403)}, auth=UserAuth())
 def me(request):
     """The calling person and the companies they belong to, with their role in each."""
     user = request.auth.user
@@ -82,7 +81,9 @@ def me(request):
 # --- company and members -------------------------------------------------------------------
 
 
-@router.get("/companies/{gaid}", response={200: CompanyOut, **_ERR}, auth=CompanyAuth())
+@router.get(
+    "/companies/{gaid}", response={200: CompanyOut, **problems(401, 403, 404)}, auth=CompanyAuth()
+)
 def company_get(request, gaid: str):
     """The company's details, GAID included."""
     return request.auth.membership.company
@@ -90,7 +91,7 @@ def company_get(request, gaid: str):
 
 @router.patch(
     "/companies/{gaid}",
-    response={200: CompanyOut, **_ERR},
+    response={200: CompanyOut, **problems(401, 403, 404, 422)},
     auth=CompanyAuth(Permission.MANAGE_MEMBERS),
 )
 def company_patch(request, gaid: str, payload: CompanyPatch):
@@ -102,7 +103,11 @@ def company_patch(request, gaid: str, payload: CompanyPatch):
     )
 
 
-@router.get("/companies/{gaid}/members", response=list[MemberOut], auth=CompanyAuth())
+@router.get(
+    "/companies/{gaid}/members",
+    response={200: list[MemberOut], **problems(401, 403, 404, 422)},
+    auth=CompanyAuth(),
+)
 @paginate(LimitOffsetPagination)
 def member_list(request, gaid: str):
     """The company's members and their roles."""
@@ -111,7 +116,7 @@ def member_list(request, gaid: str):
 
 @router.patch(
     "/companies/{gaid}/members/{email}",
-    response={200: MemberOut, **_ERR},
+    response={200: MemberOut, **problems(401, 403, 404, 409, 422)},
     auth=CompanyAuth(Permission.MANAGE_MEMBERS),
 )
 def member_patch(request, gaid: str, email: str, payload: RoleIn):
@@ -126,7 +131,7 @@ def member_patch(request, gaid: str, email: str, payload: RoleIn):
 
 @router.delete(
     "/companies/{gaid}/members/{email}",
-    response={204: None, **_ERR},
+    response={204: None, **problems(401, 403, 404, 409)},
     auth=CompanyAuth(Permission.MANAGE_MEMBERS),
 )
 def member_delete(request, gaid: str, email: str):
@@ -142,7 +147,7 @@ def member_delete(request, gaid: str, email: str):
 
 @router.post(
     "/companies/{gaid}/invitations",
-    response={201: InvitationOut, **_ERR},
+    response={201: InvitationOut, **problems(401, 403, 404, 409, 422)},
     auth=CompanyAuth(Permission.MANAGE_MEMBERS),
 )
 def invitation_post(request, gaid: str, payload: InvitationIn):
@@ -158,7 +163,7 @@ def invitation_post(request, gaid: str, payload: InvitationIn):
 
 @router.get(
     "/companies/{gaid}/invitations",
-    response=list[InvitationOut],
+    response={200: list[InvitationOut], **problems(401, 403, 404, 422)},
     auth=CompanyAuth(),
 )
 @paginate(LimitOffsetPagination)
@@ -169,7 +174,7 @@ def invitation_list(request, gaid: str):
 
 @router.delete(
     "/companies/{gaid}/invitations/{invitation_id}",
-    response={204: None, **_ERR},
+    response={204: None, **problems(401, 403, 404, 422)},
     auth=CompanyAuth(Permission.MANAGE_MEMBERS),
 )
 def invitation_delete(request, gaid: str, invitation_id: int):
@@ -184,7 +189,7 @@ def invitation_delete(request, gaid: str, invitation_id: int):
 
 @router.get(
     "/companies/{gaid}/access-requests",
-    response=list[AccessRequestOut],
+    response={200: list[AccessRequestOut], **problems(401, 403, 404, 422)},
     auth=CompanyAuth(),
 )
 @paginate(LimitOffsetPagination)
@@ -195,7 +200,7 @@ def access_request_list(request, gaid: str):
 
 @router.post(
     "/companies/{gaid}/access-requests/{access_request_id}/invite",
-    response={201: InvitationOut, **_ERR},
+    response={201: InvitationOut, **problems(401, 403, 404, 409, 422)},
     auth=CompanyAuth(Permission.MANAGE_MEMBERS),
 )
 def access_request_invite(request, gaid: str, access_request_id: int, payload: RoleIn):
@@ -211,7 +216,7 @@ def access_request_invite(request, gaid: str, access_request_id: int, payload: R
 
 @router.delete(
     "/companies/{gaid}/access-requests/{access_request_id}",
-    response={204: None, **_ERR},
+    response={204: None, **problems(401, 403, 404, 422)},
     auth=CompanyAuth(Permission.MANAGE_MEMBERS),
 )
 def access_request_delete(request, gaid: str, access_request_id: int):
@@ -225,7 +230,9 @@ def access_request_delete(request, gaid: str, access_request_id: int):
 
 
 @router.get(
-    "/invitations/{token}", response={200: InvitationPublicOut, 404: dict, 429: dict}, auth=None
+    "/invitations/{token}",
+    response={200: InvitationPublicOut, **problems(404, 409, 429)},
+    auth=None,
 )
 def invitation_lookup(request, token: str):
     """What an invitation link offers: company, e-mail, role, whether the account exists."""
@@ -244,7 +251,7 @@ def invitation_lookup(request, token: str):
 
 @router.post(
     "/invitations/{token}/accept",
-    response={200: AcceptOut, 401: dict, 403: dict, 404: dict, 409: dict, 422: dict, 429: dict},
+    response={200: AcceptOut, **problems(401, 403, 404, 409, 422, 429)},
     auth=None,
 )
 def invitation_accept(request, token: str, payload: AcceptIn | None = None):
