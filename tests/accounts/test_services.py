@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from ilp.accounts import services
@@ -155,8 +156,6 @@ def test_contact_with_administrators_records_access_request_and_mails_each(compa
 
 
 def test_contact_handle_joins_the_callers_transaction(company):
-    from django.db import transaction
-
     with pytest.raises(RuntimeError):
         with transaction.atomic():
             services.contact_person_handle(

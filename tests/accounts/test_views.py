@@ -324,10 +324,6 @@ def test_profile_tokens_shown_once_and_revoked(admin_user):
 
 
 def test_new_people_follow_their_browser_language(db, company):
-    from django.test import Client
-
-    from tests.accounts.factories import PASSWORD, make_user
-
     make_user("neu@acme.test", company=company, role="user")
     client = Client(headers={"accept-language": "de"})
     response = client.post("/login/", {"username": "neu@acme.test", "password": PASSWORD})
@@ -338,10 +334,6 @@ def test_new_people_follow_their_browser_language(db, company):
 
 
 def test_choosing_as_my_browser_forgets_the_language_cookie(db, company):
-    from django.test import Client
-
-    from tests.accounts.factories import make_user
-
     person = make_user("p@acme.test", company=company, role="user", language="de")
     client = Client()
     client.force_login(person)
