@@ -31,6 +31,7 @@ def administrators_locked(company: Company):
 
 
 def default_company_fill(user: User, company: Company) -> None:
+    """A person's first company becomes their default (where `/` lands), until they choose."""
     if user.default_company_id is None:
         user.default_company = company
         user.save(update_fields=["default_company"])
