@@ -1,8 +1,10 @@
-"""Pieces several account services share: the role check, the administrators' lock, a
-first company as the default."""
+"""Pieces several account services share: the role check, the administrators' lock, making
+someone a member."""
 
 from django.utils.translation import gettext as _
 
+from ilp.audit.services import event_record
+from ilp.core.actors import Actor
 from ilp.core.authz import Role
 from ilp.core.errors import Invalid
 
@@ -30,7 +32,25 @@ def administrators_locked(company: Company):
     )
 
 
-def default_company_fill(user: User, company: Company) -> None:
+def membership_create(
+    *, actor: Actor, company: Company, user: User, role: str, audit: dict | None = None
+) -> Membership:
+    """Make the person a member with the role, their first company their default, and record
+    `member.added` (with `audit`'s details: the order, the invitation)."""
+    membership = Membership.objects.create(user=user, company=company, role=role)
+    _default_company_fill(user, company)
+    event_record(
+        actor=actor,
+        company=company,
+        action="member.added",
+        obj_type="membership",
+        obj_id=user.email,
+        after={"role": role, **(audit or {})},
+    )
+    return membership
+
+
+def _default_company_fill(user: User, company: Company) -> None:
     """A person's first company becomes their default (where `/` lands), until they choose."""
     if user.default_company_id is None:
         user.default_company = company

@@ -17,7 +17,7 @@ from ilp.notifications.services import mail_enqueue
 from .. import selectors
 from ..errors import AccountError
 from ..models import AccessRequest, Company, Membership, User, normalize_email
-from .common import administrators_locked, default_company_fill
+from .common import administrators_locked, membership_create
 from .invitations import invitation_issue
 
 
@@ -98,8 +98,13 @@ def _contact_read(contact: dict) -> _Contact:
 def _administrator_assign(*, actor: Actor, company: Company, user: User, order_number: str) -> None:
     """A company without administrator: the contact's registered account becomes one, and
     they are told so by mail."""
-    Membership.objects.create(user=user, company=company, role=Role.ADMINISTRATOR)
-    default_company_fill(user, company)
+    membership_create(
+        actor=actor,
+        company=company,
+        user=user,
+        role=Role.ADMINISTRATOR,
+        audit={"order_number": order_number},
+    )
     mail_enqueue(
         to=user.email,
         template="administrator_assigned",
@@ -111,14 +116,6 @@ def _administrator_assign(*, actor: Actor, company: Company, user: User, order_n
             "first_name": user.first_name,
             "link": f"{settings.ILP_BASE_URL}/companies/{company.gaid}/",
         },
-    )
-    event_record(
-        actor=actor,
-        company=company,
-        action="member.added",
-        obj_type="membership",
-        obj_id=user.email,
-        after={"role": Role.ADMINISTRATOR, "order_number": order_number},
     )
 
 
@@ -132,15 +129,12 @@ def _pending_administrator_create(
         user = User.objects.create_user(
             person.email, None, first_name=person.first_name, last_name=person.last_name
         )
-    Membership.objects.create(user=user, company=company, role=Role.ADMINISTRATOR)
-    default_company_fill(user, company)
-    event_record(
+    membership_create(
         actor=actor,
         company=company,
-        action="member.added",
-        obj_type="membership",
-        obj_id=user.email,
-        after={"role": Role.ADMINISTRATOR, "order_number": order_number, "pending": True},
+        user=user,
+        role=Role.ADMINISTRATOR,
+        audit={"order_number": order_number, "pending": True},
     )
     invitation_issue(
         actor=actor,

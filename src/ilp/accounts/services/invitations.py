@@ -20,7 +20,7 @@ from ilp.notifications.services import mail_enqueue
 from .. import selectors
 from ..errors import AccountError
 from ..models import AccessRequest, Company, Invitation, Membership, User, normalize_email
-from .common import default_company_fill, role_check
+from .common import membership_create, role_check
 
 INVITATION_TOKEN_PREFIX = "ilpi"
 INVITATION_TTL = timedelta(days=7)
@@ -245,15 +245,12 @@ def _membership_grant(invitation: Invitation, person: User) -> Membership:
     company = invitation.company
     membership = Membership.objects.select_for_update().filter(user=person, company=company).first()
     if membership is None:
-        membership = Membership.objects.create(user=person, company=company, role=invitation.role)
-        default_company_fill(person, company)
-        event_record(
+        membership = membership_create(
             actor=Actor.for_user(person),
             company=company,
-            action="member.added",
-            obj_type="membership",
-            obj_id=person.email,
-            after={"role": invitation.role, "invitation": invitation.pk},
+            user=person,
+            role=invitation.role,
+            audit={"invitation": invitation.pk},
         )
     return membership
 

@@ -12,7 +12,7 @@ from ilp.core.errors import Conflict, NotFound
 from .. import selectors
 from ..errors import AccountError
 from ..models import Company, Invitation, Membership, User, normalize_email
-from .common import administrators_locked, default_company_fill, role_check
+from .common import administrators_locked, membership_create, role_check
 
 
 def _member_locked(company: Company, email: str) -> Membership:
@@ -101,14 +101,4 @@ def member_add(*, actor: Actor, company: Company, user: User, role: str) -> Memb
         raise Conflict(
             _("This person already is a member of the company."), code=AccountError.ALREADY_MEMBER
         )
-    membership = Membership.objects.create(user=user, company=company, role=role)
-    default_company_fill(user, company)
-    event_record(
-        actor=actor,
-        company=company,
-        action="member.added",
-        obj_type="membership",
-        obj_id=user.email,
-        after={"role": role},
-    )
-    return membership
+    return membership_create(actor=actor, company=company, user=user, role=role)
