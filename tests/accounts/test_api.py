@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from ilp.accounts import services
@@ -11,6 +12,7 @@ from ilp.accounts.models import AccessRequest, ApiToken, Invitation, Membership,
 from ilp.core.actors import Actor
 from ilp.notifications.models import OutboxMail
 from tests.accounts.factories import PASSWORD, make_company, make_user, make_user_token
+from tests.conftest import ApiClient
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +67,20 @@ def test_revoke_current_token(api, admin_user):
     assert api(token).delete("/auth/tokens/current").status_code == 204
     _problem(api(token).get("/me"), 401)
     assert ApiToken.objects.get().revoked_at is not None
+
+
+def test_revoke_current_token_needs_a_token(admin_user):
+    session = Client()
+    session.force_login(admin_user)
+    _problem(ApiClient(client=session).delete("/auth/tokens/current"), 400, "not_token_auth")
+
+
+def test_lists_and_numeric_ids_answer_the_declared_422(admin_api, company):
+    base = f"/companies/{company.gaid}"
+    for path in ("members", "invitations", "access-requests"):
+        _problem(admin_api.get(f"{base}/{path}", {"limit": "many"}), 422, "validation_error")
+    _problem(admin_api.delete(f"{base}/invitations/first"), 422, "validation_error")
+    _problem(admin_api.delete(f"{base}/access-requests/first"), 422, "validation_error")
 
 
 def test_me_lists_companies_with_roles(api, admin_user, company):

@@ -3,13 +3,14 @@
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from ilp.accounts import services
 from ilp.accounts.models import AccessRequest, Invitation, Membership, User
 from ilp.audit.models import AuditEvent
 from ilp.core.actors import Actor
-from ilp.core.errors import Conflict
+from ilp.core.errors import Conflict, Invalid
 from ilp.core.ids import token_hash
 from ilp.notifications.models import OutboxMail
 from tests.accounts.factories import make_company, make_user
@@ -155,8 +156,6 @@ def test_contact_with_administrators_records_access_request_and_mails_each(compa
 
 
 def test_contact_handle_joins_the_callers_transaction(company):
-    from django.db import transaction
-
     with pytest.raises(RuntimeError):
         with transaction.atomic():
             services.contact_person_handle(
@@ -217,8 +216,6 @@ def test_removing_a_pending_member_withdraws_their_link(company):
 
 
 def test_contact_with_invalid_email_is_422(company):
-    from ilp.core.errors import Invalid
-
     with pytest.raises(Invalid) as exc:
         services.contact_person_handle(
             actor=STAFF, company=company, contact=_contact("not an address"), order_number="O-1"
@@ -279,3 +276,23 @@ def test_role_change_and_removal_write_audit_events(company, admin_user):
         AuditEvent.objects.filter(company=company).order_by("pk").values_list("action", flat=True)
     )
     assert actions[-3:] == ["member.role_changed", "member.role_changed", "member.removed"]
+
+
+def test_an_unknown_role_is_one_error_everywhere(company):
+    make_user("u@acme.test", company=company)
+    attempts = [
+        lambda: services.invitation_create(
+            actor=STAFF, company=company, email="n@x.test", role="owner"
+        ),
+        lambda: services.member_role_change(
+            actor=STAFF, company=company, email="u@acme.test", role="owner"
+        ),
+        lambda: services.member_add(
+            actor=STAFF, company=company, user=make_user("v@x.test"), role="owner"
+        ),
+    ]
+    for attempt in attempts:
+        with pytest.raises(Invalid) as exc:
+            attempt()
+        assert exc.value.code == "invalid_role"
+        assert exc.value.errors == [{"loc": ["body", "role"], "msg": "Unknown role."}]

@@ -294,6 +294,16 @@ def test_profile_update_and_notify_opt_in(company):
     assert r.status_code == 422
 
 
+def test_profile_shows_administrators_always_get_the_mails(admin_user, company):
+    other = make_company(name="Beta")
+    Membership.objects.create(user=admin_user, company=other, role="user", notify=False)
+    page = _client(admin_user).get(reverse("accounts:profile")).content.decode()
+    boxes = dict(re.findall(r'<input type="checkbox" name="notify-(\w+)"([^>]*)>', page))
+    assert "checked" in boxes[company.gaid] and "disabled" in boxes[company.gaid]
+    assert "checked" not in boxes[other.gaid] and "disabled" not in boxes[other.gaid]
+    assert page.count("administrators always get them") == 1
+
+
 def test_profile_tokens_shown_once_and_revoked(admin_user):
     client = _client(admin_user)
     r = client.post(
@@ -314,10 +324,6 @@ def test_profile_tokens_shown_once_and_revoked(admin_user):
 
 
 def test_new_people_follow_their_browser_language(db, company):
-    from django.test import Client
-
-    from tests.accounts.factories import PASSWORD, make_user
-
     make_user("neu@acme.test", company=company, role="user")
     client = Client(headers={"accept-language": "de"})
     response = client.post("/login/", {"username": "neu@acme.test", "password": PASSWORD})
@@ -328,10 +334,6 @@ def test_new_people_follow_their_browser_language(db, company):
 
 
 def test_choosing_as_my_browser_forgets_the_language_cookie(db, company):
-    from django.test import Client
-
-    from tests.accounts.factories import make_user
-
     person = make_user("p@acme.test", company=company, role="user", language="de")
     client = Client()
     client.force_login(person)

@@ -117,7 +117,7 @@ class MembershipAdmin(admin.ModelAdmin):
     def send_registration_link(self, request, queryset):
         # For an order's contact whose 7-day finalise-registration link ran out.
         for membership in queryset.select_related("user", "company"):
-            if services.user_is_registered(membership.user):
+            if membership.user.is_registered:
                 messages.warning(
                     request,
                     _("%(email)s is registered already.") % {"email": membership.user.email},

@@ -8,9 +8,11 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from ilp.core.auth import CompanyAuth, UserAuth, authenticate
 from ilp.core.authz import Permission
 from ilp.core.errors import AppError, PermissionDenied, Unauthorized
+from ilp.core.problems import problems
 from ilp.core.throttle import client_address, throttle_hit
 
 from . import selectors, services
+from .errors import AccountError
 from .models import normalize_email
 from .schemas import (
     AcceptIn,
@@ -30,14 +32,10 @@ from .schemas import (
 
 router = Router(tags=["accounts"])
 
-# The problem+json answers a route may give, for the OpenAPI document.
-_ERR = {401: dict, 403: dict, 404: dict, 409: dict, 422: dict}
-
-
 # --- authentication and self ---------------------------------------------------------------
 
 
-@router.post("/auth/tokens", response={201: TokenOut, 401: dict, 422: dict, 429: dict}, auth=None)
+@router.post("/auth/tokens", response={201: TokenOut, **problems(401, 422, 429)}, auth=None)
 def create_token(request, payload: TokenIn):
     """Log in with e-mail and password for a new API token (shown only here)."""
     throttle_hit(scope="login", ident=f"{client_address(request)}:{normalize_email(payload.email)}")
@@ -47,19 +45,23 @@ def create_token(request, payload: TokenIn):
     return Status(201, {"token": raw})
 
 
-@router.delete("/auth/tokens/current", response={204: None, 401: dict, 422: dict}, auth=UserAuth())
+@router.delete(
+    "/auth/tokens/current", response={204: None, **problems(400, 401, 403)}, auth=UserAuth()
+)
 def revoke_current_token(request):
     """Revoke the API token this request is made with."""
     api_token = request.auth.api_token
     if api_token is None:
-        raise AppError(_("This request is not made with an API token."), code="not_token_auth")
+        raise AppError(
+            _("This request is not made with an API token."), code=AccountError.NOT_TOKEN_AUTH
+        )
     services.api_token_revoke(
         actor=request.auth.actor, user=request.auth.user, token_id=api_token.pk
     )
     return Status(204, None)
 
 
-@router.get("/me", response={200: MeOut, 401: dict}, auth=UserAuth())
+@router.get("/me", response={200: MeOut, **problems(401, 403)}, auth=UserAuth())
 def me(request):
     """The calling person and the companies they belong to, with their role in each."""
     user = request.auth.user
@@ -79,7 +81,9 @@ def me(request):
 # --- company and members -------------------------------------------------------------------
 
 
-@router.get("/companies/{gaid}", response={200: CompanyOut, **_ERR}, auth=CompanyAuth())
+@router.get(
+    "/companies/{gaid}", response={200: CompanyOut, **problems(401, 403, 404)}, auth=CompanyAuth()
+)
 def company_get(request, gaid: str):
     """The company's details, GAID included."""
     return request.auth.membership.company
@@ -87,7 +91,7 @@ def company_get(request, gaid: str):
 
 @router.patch(
     "/companies/{gaid}",
-    response={200: CompanyOut, **_ERR},
+    response={200: CompanyOut, **problems(401, 403, 404, 422)},
     auth=CompanyAuth(Permission.MANAGE_MEMBERS),
 )
 def company_patch(request, gaid: str, payload: CompanyPatch):
@@ -99,16 +103,20 @@ def company_patch(request, gaid: str, payload: CompanyPatch):
     )
 
 
-@router.get("/companies/{gaid}/members", response=list[MemberOut], auth=CompanyAuth())
+@router.get(
+    "/companies/{gaid}/members",
+    response={200: list[MemberOut], **problems(401, 403, 404, 422)},
+    auth=CompanyAuth(),
+)
 @paginate(LimitOffsetPagination)
 def member_list(request, gaid: str):
     """The company's members and their roles."""
-    return selectors.company_members(membership=request.auth.membership)
+    return selectors.member_list(membership=request.auth.membership)
 
 
 @router.patch(
     "/companies/{gaid}/members/{email}",
-    response={200: MemberOut, **_ERR},
+    response={200: MemberOut, **problems(401, 403, 404, 409, 422)},
     auth=CompanyAuth(Permission.MANAGE_MEMBERS),
 )
 def member_patch(request, gaid: str, email: str, payload: RoleIn):
@@ -123,7 +131,7 @@ def member_patch(request, gaid: str, email: str, payload: RoleIn):
 
 @router.delete(
     "/companies/{gaid}/members/{email}",
-    response={204: None, **_ERR},
+    response={204: None, **problems(401, 403, 404, 409)},
     auth=CompanyAuth(Permission.MANAGE_MEMBERS),
 )
 def member_delete(request, gaid: str, email: str):
@@ -139,7 +147,7 @@ def member_delete(request, gaid: str, email: str):
 
 @router.post(
     "/companies/{gaid}/invitations",
-    response={201: InvitationOut, **_ERR},
+    response={201: InvitationOut, **problems(401, 403, 404, 409, 422)},
     auth=CompanyAuth(Permission.MANAGE_MEMBERS),
 )
 def invitation_post(request, gaid: str, payload: InvitationIn):
@@ -155,18 +163,18 @@ def invitation_post(request, gaid: str, payload: InvitationIn):
 
 @router.get(
     "/companies/{gaid}/invitations",
-    response=list[InvitationOut],
+    response={200: list[InvitationOut], **problems(401, 403, 404, 422)},
     auth=CompanyAuth(),
 )
 @paginate(LimitOffsetPagination)
 def invitation_list(request, gaid: str):
     """The company's pending invitations (any member may read them)."""
-    return selectors.invitations_pending(membership=request.auth.membership)
+    return selectors.invitation_list_pending(membership=request.auth.membership)
 
 
 @router.delete(
     "/companies/{gaid}/invitations/{invitation_id}",
-    response={204: None, **_ERR},
+    response={204: None, **problems(401, 403, 404, 422)},
     auth=CompanyAuth(Permission.MANAGE_MEMBERS),
 )
 def invitation_delete(request, gaid: str, invitation_id: int):
@@ -181,18 +189,18 @@ def invitation_delete(request, gaid: str, invitation_id: int):
 
 @router.get(
     "/companies/{gaid}/access-requests",
-    response=list[AccessRequestOut],
+    response={200: list[AccessRequestOut], **problems(401, 403, 404, 422)},
     auth=CompanyAuth(),
 )
 @paginate(LimitOffsetPagination)
 def access_request_list(request, gaid: str):
     """Order contacts waiting for an invitation (any member may read them)."""
-    return selectors.access_requests_pending(membership=request.auth.membership)
+    return selectors.access_request_list_pending(membership=request.auth.membership)
 
 
 @router.post(
     "/companies/{gaid}/access-requests/{access_request_id}/invite",
-    response={201: InvitationOut, **_ERR},
+    response={201: InvitationOut, **problems(401, 403, 404, 409, 422)},
     auth=CompanyAuth(Permission.MANAGE_MEMBERS),
 )
 def access_request_invite(request, gaid: str, access_request_id: int, payload: RoleIn):
@@ -208,7 +216,7 @@ def access_request_invite(request, gaid: str, access_request_id: int, payload: R
 
 @router.delete(
     "/companies/{gaid}/access-requests/{access_request_id}",
-    response={204: None, **_ERR},
+    response={204: None, **problems(401, 403, 404, 422)},
     auth=CompanyAuth(Permission.MANAGE_MEMBERS),
 )
 def access_request_delete(request, gaid: str, access_request_id: int):
@@ -222,26 +230,28 @@ def access_request_delete(request, gaid: str, access_request_id: int):
 
 
 @router.get(
-    "/invitations/{token}", response={200: InvitationPublicOut, 404: dict, 429: dict}, auth=None
+    "/invitations/{token}",
+    response={200: InvitationPublicOut, **problems(404, 409, 429)},
+    auth=None,
 )
 def invitation_lookup(request, token: str):
     """What an invitation link offers: company, e-mail, role, whether the account exists."""
     throttle_hit(scope="invitation", ident=client_address(request))
-    invitation = selectors.invitation_by_token(token=token)
+    invitation = selectors.invitation_get(token=token)
     services.invitation_check(invitation)
     return {
         "gaid": invitation.company.gaid,
         "company_name": invitation.company.name,
         "email": invitation.email,
         "role": invitation.role,
-        "account_exists": selectors.account_exists(invitation.email),
+        "account_exists": selectors.account_exists(email=invitation.email),
         "expires_at": invitation.expires_at,
     }
 
 
 @router.post(
     "/invitations/{token}/accept",
-    response={200: AcceptOut, 401: dict, 403: dict, 404: dict, 409: dict, 422: dict, 429: dict},
+    response={200: AcceptOut, **problems(401, 403, 404, 409, 422, 429)},
     auth=None,
 )
 def invitation_accept(request, token: str, payload: AcceptIn | None = None):
@@ -253,7 +263,8 @@ def invitation_accept(request, token: str, payload: AcceptIn | None = None):
         raise Unauthorized()
     if principal is not None and principal.kind != "user":
         raise PermissionDenied(
-            code="wrong_credential_kind", message=_("These credentials cannot be used here.")
+            code=AccountError.WRONG_CREDENTIAL_KIND,
+            message=_("These credentials cannot be used here."),
         )
     payload = payload or AcceptIn()
     with transaction.atomic():

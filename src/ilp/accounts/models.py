@@ -64,6 +64,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip() or self.email
 
+    @property
+    def is_registered(self) -> bool:
+        """Whether the person can log in. A user made for an order's contact person has no
+        usable password until they finalise registration (rule 4): no account yet."""
+        return self.has_usable_password()
+
 
 class Company(models.Model):
     """The end customer's account, named by the invoice, identified by its GAID."""
@@ -105,8 +111,23 @@ class Membership(models.Model):
             ),
         ]
 
+    # Administrators always get the company's license mails (new keys, renewals, expiry
+    # reminders); the other members when they opted in (`notify`). Asked of one membership by
+    # `mailed_always`, of many in SQL by `mailed()`.
+    MAILED_ALWAYS_ROLES = (Role.ADMINISTRATOR,)
+
     def __str__(self):
         return f"{self.user} @ {self.company.gaid}: {self.role}"
+
+    @property
+    def mailed_always(self) -> bool:
+        """Whether the role gets the company's license mails whatever `notify` says."""
+        return self.role in self.MAILED_ALWAYS_ROLES
+
+    @classmethod
+    def mailed(cls) -> models.Q:
+        """The filter for memberships whose person gets the company's license mails."""
+        return models.Q(role__in=cls.MAILED_ALWAYS_ROLES) | models.Q(notify=True)
 
 
 class Invitation(models.Model):
@@ -132,6 +153,10 @@ class Invitation(models.Model):
 
     def __str__(self):
         return f"{self.email} → {self.company.gaid} ({self.role})"
+
+    def is_for(self, user) -> bool:
+        """Whether the invitation names this person's e-mail (the key of their account)."""
+        return normalize_email(user.email) == normalize_email(self.email)
 
     @property
     def is_pending(self) -> bool:

@@ -1,23 +1,37 @@
-"""Reads of people and access. Every company-scoped read starts from a membership."""
+"""Reads of people and access. A page's or route's company-scoped read starts from the acting
+membership; the services read inside the company they act in."""
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ilp.core.auth import Principal, last_used_touch
-from ilp.core.authz import Role
 from ilp.core.errors import NotFound
 from ilp.core.ids import token_hash
 
+from .errors import AccountError
 from .models import (
     AccessRequest,
     ApiToken,
+    Company,
     Invitation,
     Membership,
     StaffToken,
     User,
     normalize_email,
 )
+
+# --- people and their memberships ----------------------------------------------------------
+
+
+def user_find(*, email: str) -> User | None:
+    """The person with this e-mail (any letter case), registered or not; None if nobody."""
+    return User.objects.filter(email__iexact=normalize_email(email)).first()
+
+
+def account_exists(*, email: str) -> bool:
+    """Whether a person with this e-mail can log in (a pending contact cannot yet)."""
+    user = user_find(email=email)
+    return user is not None and user.is_registered
 
 
 def membership_get(*, user, gaid: str) -> Membership:
@@ -40,7 +54,22 @@ def memberships_of(*, user):
     )
 
 
-def company_members(*, membership: Membership):
+def mail_recipients(*, company) -> list[User]:
+    """Who gets a company's mail about its licenses (new keys, renewals, expiry): every
+    active administrator, always, and every active member who opted in, by e-mail."""
+    return [
+        m.user
+        for m in Membership.objects.filter(company=company, user__is_active=True)
+        .filter(Membership.mailed())
+        .select_related("user")
+        .order_by("user__email")
+    ]
+
+
+# --- a company's members, invitations and access requests ----------------------------------
+
+
+def member_list(*, membership: Membership):
     """The members of the acting membership's company, by e-mail."""
     return (
         Membership.objects.select_related("user")
@@ -49,18 +78,25 @@ def company_members(*, membership: Membership):
     )
 
 
-def member_get(*, membership: Membership, email: str) -> Membership:
-    found = (
-        company_members(membership=membership)
-        .filter(user__email__iexact=normalize_email(email))
+def member_find(*, company: Company, email: str) -> Membership | None:
+    """The membership of the person with this e-mail in the company, with its user; None if
+    they are not a member."""
+    return (
+        Membership.objects.select_related("user")
+        .filter(company=company, user__email__iexact=normalize_email(email))
         .first()
     )
-    if found is None:
-        raise NotFound(_("No such member."), code="member_not_found")
-    return found
 
 
-def invitations_pending(*, membership: Membership):
+def customer_number_taken(*, customer_number: str, other_than: Company | None = None) -> bool:
+    """Whether a company (other than `other_than`) has this ERP customer number."""
+    companies = Company.objects.filter(customer_number=customer_number)
+    if other_than is not None:
+        companies = companies.exclude(pk=other_than.pk)
+    return companies.exists()
+
+
+def invitation_list_pending(*, membership: Membership):
     """The company's invitations that can still be accepted, newest first."""
     return (
         Invitation.objects.select_related("invited_by")
@@ -74,30 +110,37 @@ def invitations_pending(*, membership: Membership):
     )
 
 
-def access_requests_pending(*, membership: Membership):
+def invitation_get(*, token: str) -> Invitation:
+    """The invitation behind a link token (any state); NotFound for an unknown token."""
+    invitation = (
+        Invitation.objects.select_related("company").filter(token_hash=token_hash(token)).first()
+    )
+    if invitation is None:
+        raise NotFound(
+            _("This invitation link is not valid."), code=AccountError.INVITATION_NOT_FOUND
+        )
+    return invitation
+
+
+def access_request_list_pending(*, membership: Membership):
     """The company's unresolved access requests (order contacts waiting for an invitation)."""
     return AccessRequest.objects.filter(
         company_id=membership.company_id, resolved_at__isnull=True
     ).order_by("created_at", "pk")
 
 
-def invitation_by_token(*, token: str) -> Invitation:
-    """The invitation behind a link token (any state); NotFound for an unknown token."""
-    invitation = (
-        Invitation.objects.select_related("company").filter(token_hash=token_hash(token)).first()
-    )
-    if invitation is None:
-        raise NotFound(_("This invitation link is not valid."), code="invitation_not_found")
-    return invitation
+def access_request_pending_find(*, company: Company, email: str) -> AccessRequest | None:
+    """The company's unresolved access request of this e-mail, if there is one."""
+    return AccessRequest.objects.filter(
+        company=company, email__iexact=normalize_email(email), resolved_at__isnull=True
+    ).first()
 
 
-def account_exists(email: str) -> bool:
-    """Whether a person with this e-mail can log in (a pending contact cannot yet)."""
-    user = User.objects.filter(email__iexact=normalize_email(email)).first()
-    return user is not None and user.has_usable_password()
+# --- credentials ---------------------------------------------------------------------------
 
 
-def api_tokens_of(*, user):
+def api_token_list(*, user):
+    """The user's live API tokens, newest first."""
     return ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("-created_at")
 
 
@@ -121,15 +164,3 @@ def principal_for_staff_token(token: str) -> Principal | None:
         return None
     last_used_touch(staff)
     return Principal(kind="staff", staff_token=staff)
-
-
-def mail_recipients(*, company) -> list[User]:
-    """Who gets a company's mail about its licenses (new keys, renewals, expiry): every
-    active administrator, always, and every active member who opted in, by e-mail."""
-    return [
-        m.user
-        for m in Membership.objects.filter(company=company, user__is_active=True)
-        .filter(Q(role=Role.ADMINISTRATOR) | Q(notify=True))
-        .select_related("user")
-        .order_by("user__email")
-    ]

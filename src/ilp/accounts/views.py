@@ -1,7 +1,8 @@
 """Portal pages of people and access: accept an invitation, manage the company, the profile.
 
-Views only translate between HTTP and the services: every rule lives in services.py, and an
-AppError becomes a message on the page.
+Views only translate between HTTP and the services: every rule lives in the services, and an
+AppError becomes a message on the page. Company pages act as `request.actor` (set by
+`company_page`).
 """
 
 from django.conf import settings
@@ -54,7 +55,7 @@ def invitation(request, token: str):
     """The page behind the mailed link: shows company and role; a new person registers, an
     existing user (logged in as the invited e-mail) accepts with one click."""
     throttle_hit(scope="invitation", ident=client_address(request))
-    inv = selectors.invitation_by_token(token=token)
+    inv = selectors.invitation_get(token=token)
     try:
         services.invitation_check(inv)
     except AppError as exc:
@@ -64,9 +65,9 @@ def invitation(request, token: str):
             {"invitation": inv, "message": exc.message},
             status=exc.status,
         )
-    account_exists = selectors.account_exists(inv.email)
+    account_exists = selectors.account_exists(email=inv.email)
     user = request.user if request.user.is_authenticated else None
-    wrong_person = user is not None and user.email.lower() != inv.email.lower()
+    wrong_person = user is not None and not inv.is_for(user)
     form = RegistrationForm(request.POST or None) if not account_exists else None
     error = None
     if request.method == "POST" and not wrong_person:
@@ -123,14 +124,14 @@ def _people_context(membership, **extra) -> dict:
     ctx = {
         "membership": membership,
         "can_manage": can_manage,
-        "members": list(selectors.company_members(membership=membership)),
+        "members": list(selectors.member_list(membership=membership)),
         "roles": Role.choices,
         "invite_form": InviteForm(),
     }
     # Every member may read the pending invitations and access requests (API.md: reads are
     # for members); only administrators get the buttons.
-    ctx["invitations"] = list(selectors.invitations_pending(membership=membership))
-    ctx["access_requests"] = list(selectors.access_requests_pending(membership=membership))
+    ctx["invitations"] = list(selectors.invitation_list_pending(membership=membership))
+    ctx["access_requests"] = list(selectors.access_request_list_pending(membership=membership))
     ctx.update(extra)
     return ctx
 
@@ -174,7 +175,7 @@ def company_edit(request, membership):
     if form.is_valid():
         try:
             services.company_update(
-                actor=Actor.for_user(request.user), company=membership.company, **form.cleaned_data
+                actor=request.actor, company=membership.company, **form.cleaned_data
             )
         except AppError as exc:
             form_errors_from(form, exc)
@@ -201,14 +202,16 @@ def member_role(request, membership, email: str):
         return _people_response(request, membership, error=_("Choose a role."))
     try:
         changed = services.member_role_change(
-            actor=Actor.for_user(request.user),
+            actor=request.actor,
             company=membership.company,
             email=email,
             role=form.cleaned_data["role"],
         )
     except AppError as exc:
         return _people_response(request, membership, error=exc.message)
-    if changed.user_id == request.user.pk and changed.role != Role.ADMINISTRATOR:
+    if changed.user_id == request.user.pk and not has_permission(
+        changed.role, Permission.MANAGE_MEMBERS
+    ):
         # Demoted oneself: the people block of an administrator no longer applies.
         messages.success(
             request, _("Your role is now %(role)s.") % {"role": changed.get_role_display()}
@@ -232,9 +235,7 @@ def member_role(request, membership, email: str):
 @company_page(Permission.MANAGE_MEMBERS)
 def member_remove(request, membership, email: str):
     try:
-        services.member_remove(
-            actor=Actor.for_user(request.user), company=membership.company, email=email
-        )
+        services.member_remove(actor=request.actor, company=membership.company, email=email)
     except AppError as exc:
         return _people_response(request, membership, error=exc.message)
     if email.lower() == request.user.email.lower():
@@ -255,7 +256,7 @@ def invitation_send(request, membership):
     if form.is_valid():
         try:
             invitation, _raw = services.invitation_create(
-                actor=Actor.for_user(request.user),
+                actor=request.actor,
                 company=membership.company,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
@@ -281,7 +282,7 @@ def invitation_send(request, membership):
 def invitation_withdraw(request, membership, invitation_id: int):
     try:
         invitation = services.invitation_withdraw(
-            actor=Actor.for_user(request.user),
+            actor=request.actor,
             company=membership.company,
             invitation_id=invitation_id,
         )
@@ -302,7 +303,7 @@ def access_request_invite(request, membership, access_request_id: int):
         return _people_response(request, membership, error=_("Choose a role."))
     try:
         invitation, _raw = services.access_request_invite(
-            actor=Actor.for_user(request.user),
+            actor=request.actor,
             company=membership.company,
             access_request_id=access_request_id,
             role=form.cleaned_data["role"],
@@ -321,7 +322,7 @@ def access_request_invite(request, membership, access_request_id: int):
 def access_request_dismiss(request, membership, access_request_id: int):
     try:
         services.access_request_dismiss(
-            actor=Actor.for_user(request.user),
+            actor=request.actor,
             company=membership.company,
             access_request_id=access_request_id,
         )
@@ -349,7 +350,7 @@ def _profile_context(request, form=None, **extra) -> dict:
     return {
         "form": form,
         "memberships": memberships,
-        "tokens": list(selectors.api_tokens_of(user=user)),
+        "tokens": list(selectors.api_token_list(user=user)),
         "token_form": TokenForm(),
         **extra,
     }
@@ -373,8 +374,8 @@ def profile(request):
                     notify={
                         m.company.gaid: f"notify-{m.company.gaid}" in request.POST
                         for m in memberships
-                        # Administrators always get these mails (their box is disabled).
-                        if m.role != Role.ADMINISTRATOR
+                        # Some roles always get these mails (their box is disabled).
+                        if not m.mailed_always
                     },
                 )
             except AppError as exc:

@@ -1,0 +1,36 @@
+"""The stable error codes of people and access: the `code` of their problem+json answers.
+
+A code, once published, keeps its meaning; raise sites name a member, never a string. The
+generic codes of ilp.core.errors (`not_found`, `invalid`, …) stay with the core classes.
+"""
+
+from enum import StrEnum
+
+
+class AccountError(StrEnum):
+    # Logging in and tokens
+    INVALID_CREDENTIALS = "invalid_credentials"
+    NOT_TOKEN_AUTH = "not_token_auth"  # a session revoking "the current token"
+    WRONG_CREDENTIAL_KIND = "wrong_credential_kind"  # a staff or UMS token accepting
+    TOKEN_NOT_FOUND = "token_not_found"
+
+    # Companies and members
+    CUSTOMER_NUMBER_TAKEN = "customer_number_taken"
+    MEMBER_NOT_FOUND = "member_not_found"
+    ALREADY_MEMBER = "already_member"
+    LAST_ADMINISTRATOR = "last_administrator"
+    INVALID_ROLE = "invalid_role"
+
+    # Invitations
+    INVALID_EMAIL = "invalid_email"
+    INVITATION_NOT_FOUND = "invitation_not_found"
+    INVITATION_USED = "invitation_used"
+    INVITATION_WITHDRAWN = "invitation_withdrawn"
+    INVITATION_EXPIRED = "invitation_expired"
+    INVITATION_EMAIL_MISMATCH = "invitation_email_mismatch"
+    LOGIN_REQUIRED = "login_required"  # the invited e-mail has an account: log in to accept
+    VALIDATION_ERROR = "validation_error"  # a new person's names or password
+
+    # An order's contact person and access requests (rule 4)
+    INVALID_CONTACT_EMAIL = "invalid_contact_email"
+    ACCESS_REQUEST_NOT_FOUND = "access_request_not_found"

@@ -1,0 +1,141 @@
+"""Companies: creation with a permanent GAID, name and address, the ERP customer number."""
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from ilp.audit.services import event_record
+from ilp.core.actors import Actor
+from ilp.core.errors import Conflict, Invalid
+from ilp.core.ids import crockford
+
+from .. import selectors
+from ..errors import AccountError
+from ..models import Company
+
+
+def _new_gaid() -> str:
+    return f"GA{crockford(8)}"
+
+
+@transaction.atomic
+def company_create(
+    *,
+    actor: Actor,
+    name: str,
+    customer_number: str | None = None,
+    street: str = "",
+    postal_code: str = "",
+    city: str = "",
+    country: str = "",
+) -> Company:
+    """Create a company with a new, permanent GAID (server-made, never reused)."""
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                company = Company.objects.create(
+                    gaid=_new_gaid(),
+                    name=name,
+                    customer_number=customer_number or None,
+                    street=street,
+                    postal_code=postal_code,
+                    city=city,
+                    country=country,
+                )
+            break
+        except IntegrityError:
+            if customer_number and selectors.customer_number_taken(customer_number=customer_number):
+                raise
+            continue  # a GAID collision (40 bits of randomness): draw again
+    else:  # pragma: no cover - five collisions in a row
+        raise RuntimeError("could not allocate a GAID")
+    event_record(
+        actor=actor,
+        company=company,
+        action="company.created",
+        obj_type="company",
+        obj_id=company.gaid,
+        after={"name": name, "customer_number": customer_number},
+    )
+    return company
+
+
+COMPANY_EDITABLE = ("name", "street", "postal_code", "city", "country")
+
+
+@transaction.atomic
+def company_update(*, actor: Actor, company: Company, **fields) -> Company:
+    """Change a company's name and address; the GAID and customer number never change here."""
+    unknown = set(fields) - set(COMPANY_EDITABLE)
+    if unknown:
+        raise Invalid(
+            errors=[
+                {"loc": ["body", f], "msg": _("This field cannot be changed.")} for f in unknown
+            ]
+        )
+    company = Company.objects.select_for_update().get(pk=company.pk)
+    changes = {k: (v or "").strip() for k, v in fields.items() if v is not None}
+    if "name" in changes and not changes["name"]:
+        raise Invalid(errors=[{"loc": ["body", "name"], "msg": _("The name cannot be empty.")}])
+    if "country" in changes:
+        changes["country"] = changes["country"].upper()
+        if changes["country"] and (
+            len(changes["country"]) != 2 or not changes["country"].isalpha()
+        ):
+            raise Invalid(
+                errors=[{"loc": ["body", "country"], "msg": _("Use a two-letter country code.")}]
+            )
+    for field, value in changes.items():
+        max_length = Company._meta.get_field(field).max_length
+        if max_length and len(value) > max_length:
+            raise Invalid(
+                errors=[
+                    {
+                        "loc": ["body", field],
+                        "msg": _("At most %(n)s characters.") % {"n": max_length},
+                    }
+                ]
+            )
+    before = {k: getattr(company, k) for k in changes}
+    if before == changes:
+        return company
+    for field, value in changes.items():
+        setattr(company, field, value)
+    company.save(update_fields=list(changes))
+    event_record(
+        actor=actor,
+        company=company,
+        action="company.updated",
+        obj_type="company",
+        obj_id=company.gaid,
+        before=before,
+        after=changes,
+    )
+    return company
+
+
+@transaction.atomic
+def company_customer_number_set(
+    *, actor: Actor, company: Company, customer_number: str | None
+) -> Company:
+    """Set the ERP customer number (vendor back office only; orders match companies by it)."""
+    company = Company.objects.select_for_update().get(pk=company.pk)
+    value = (customer_number or "").strip() or None
+    if value == company.customer_number:
+        return company
+    if value and selectors.customer_number_taken(customer_number=value, other_than=company):
+        raise Conflict(
+            _("Another company has this customer number."), code=AccountError.CUSTOMER_NUMBER_TAKEN
+        )
+    before = company.customer_number
+    company.customer_number = value
+    company.save(update_fields=["customer_number"])
+    event_record(
+        actor=actor,
+        company=company,
+        action="company.customer_number_set",
+        obj_type="company",
+        obj_id=company.gaid,
+        before={"customer_number": before},
+        after={"customer_number": value},
+    )
+    return company

@@ -1,0 +1,189 @@
+"""An order's contact person (DESIGN.md rule 4)."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from ilp.audit.services import event_record
+from ilp.core.actors import Actor
+from ilp.core.authz import Role
+from ilp.core.errors import Invalid
+from ilp.notifications.services import mail_enqueue
+
+from .. import selectors
+from ..errors import AccountError
+from ..models import AccessRequest, Company, Membership, User, normalize_email
+from .common import administrators_locked, membership_create
+from .invitations import invitation_issue
+
+
+@dataclass(frozen=True)
+class _Contact:
+    """The contact person an order names."""
+
+    email: str
+    first_name: str
+    last_name: str
+
+
+def contact_person_handle(
+    *, actor: Actor, company: Company, contact: dict, order_number: str
+) -> str:
+    """Apply DESIGN.md rule 4 to an order's contact person; returns the `contact_outcome`.
+
+    Runs inside the caller's (the order service's) transaction.
+
+    - already a member → "already_member", nothing changes;
+    - no administrator, no registered account → "administrator_created": a user without a
+      usable password becomes the administrator at once (so the company *has* an
+      administrator from now on) and gets a finalise-registration mail with an invitation
+      link where they set name and password;
+    - no administrator, registered account → "administrator_assigned" plus a notice mail;
+    - administrators exist → "administrators_notified": an AccessRequest is recorded and every
+      administrator is mailed.
+    """
+    person = _contact_read(contact)
+    with transaction.atomic():
+        # Lock the company row so that two orders for the same company decide one after the
+        # other (the second sees the administrator the first created).
+        Company.objects.select_for_update().filter(pk=company.pk).first()
+        if selectors.member_find(company=company, email=person.email) is not None:
+            return "already_member"
+        admins = list(administrators_locked(company).select_related("user"))
+        if admins:
+            _administrators_ask(
+                actor=actor,
+                company=company,
+                admins=admins,
+                person=person,
+                order_number=order_number,
+            )
+            return "administrators_notified"
+        user = selectors.user_find(email=person.email)
+        if user is not None and user.is_registered:
+            _administrator_assign(
+                actor=actor, company=company, user=user, order_number=order_number
+            )
+            return "administrator_assigned"
+        _pending_administrator_create(
+            actor=actor, company=company, person=person, user=user, order_number=order_number
+        )
+        return "administrator_created"
+
+
+def _contact_read(contact: dict) -> _Contact:
+    """The order's contact person, names trimmed; 422 for an e-mail that is not valid."""
+    email = normalize_email(contact.get("email", ""))
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        raise Invalid(
+            _("The contact person's e-mail address is not valid."),
+            code=AccountError.INVALID_CONTACT_EMAIL,
+            errors=[
+                {"loc": ["body", "contact", "email"], "msg": _("Enter a valid e-mail address.")}
+            ],
+        ) from None
+    return _Contact(
+        email=email,
+        first_name=(contact.get("first_name") or "").strip(),
+        last_name=(contact.get("last_name") or "").strip(),
+    )
+
+
+def _administrator_assign(*, actor: Actor, company: Company, user: User, order_number: str) -> None:
+    """A company without administrator: the contact's registered account becomes one, and
+    they are told so by mail."""
+    membership_create(
+        actor=actor,
+        company=company,
+        user=user,
+        role=Role.ADMINISTRATOR,
+        audit={"order_number": order_number},
+    )
+    mail_enqueue(
+        to=user.email,
+        template="administrator_assigned",
+        language=user.language or "en",
+        context={
+            "company_name": company.name,
+            "gaid": company.gaid,
+            "order_number": order_number,
+            "first_name": user.first_name,
+            "link": f"{settings.ILP_BASE_URL}/companies/{company.gaid}/",
+        },
+    )
+
+
+def _pending_administrator_create(
+    *, actor: Actor, company: Company, person: _Contact, user: User | None, order_number: str
+) -> None:
+    """A company without administrator, a contact without account: a user without a usable
+    password (the one already made for them, if any) becomes the administrator at once and is
+    mailed a link to finalise registration."""
+    if user is None:
+        user = User.objects.create_user(
+            person.email, None, first_name=person.first_name, last_name=person.last_name
+        )
+    membership_create(
+        actor=actor,
+        company=company,
+        user=user,
+        role=Role.ADMINISTRATOR,
+        audit={"order_number": order_number, "pending": True},
+    )
+    invitation_issue(
+        actor=actor,
+        company=company,
+        email=person.email,
+        role=Role.ADMINISTRATOR,
+        template="registration_finalise",
+        context={"first_name": person.first_name, "order_number": order_number},
+    )
+
+
+def _administrators_ask(
+    *,
+    actor: Actor,
+    company: Company,
+    admins: list[Membership],
+    person: _Contact,
+    order_number: str,
+) -> None:
+    """A company with administrators: record the contact's access request (one pending per
+    e-mail, however many orders name them) and mail every administrator."""
+    access_request = selectors.access_request_pending_find(company=company, email=person.email)
+    if access_request is None:
+        access_request = AccessRequest.objects.create(
+            company=company,
+            email=person.email,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            order_number=order_number,
+        )
+    for admin in admins:
+        mail_enqueue(
+            to=admin.user.email,
+            template="access_requested",
+            language=admin.user.language or "en",
+            context={
+                "company_name": company.name,
+                "gaid": company.gaid,
+                "order_number": order_number,
+                "contact_email": person.email,
+                "contact_name": f"{person.first_name} {person.last_name}".strip(),
+                "link": f"{settings.ILP_BASE_URL}/companies/{company.gaid}/manage/",
+            },
+        )
+    event_record(
+        actor=actor,
+        company=company,
+        action="access_request.created",
+        obj_type="access_request",
+        obj_id=access_request.pk,
+        after={"email": person.email, "order_number": order_number},
+    )

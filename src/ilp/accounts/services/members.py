@@ -1,0 +1,104 @@
+"""Members of a company: add, change the role, remove; a company keeps an administrator."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ilp.audit.services import event_record
+from ilp.core.actors import Actor
+from ilp.core.authz import Role
+from ilp.core.errors import Conflict, NotFound
+
+from .. import selectors
+from ..errors import AccountError
+from ..models import Company, Invitation, Membership, User, normalize_email
+from .common import administrators_locked, membership_create, role_check
+
+
+def _member_locked(company: Company, email: str) -> Membership:
+    membership = (
+        Membership.objects.select_for_update()
+        .select_related("user")
+        .filter(company=company, user__email__iexact=normalize_email(email))
+        .first()
+    )
+    if membership is None:
+        raise NotFound(_("No such member."), code=AccountError.MEMBER_NOT_FOUND)
+    return membership
+
+
+def _ensure_not_last_administrator(company: Company, membership: Membership) -> None:
+    # Lock every administrator membership of the company (primary-key order) before
+    # counting, so that two concurrent demotions cannot both see "another one is left".
+    admins = list(administrators_locked(company).values_list("pk", flat=True))
+    if membership.role == Role.ADMINISTRATOR and admins == [membership.pk]:
+        raise Conflict(
+            _("The company's last administrator can be neither removed nor demoted."),
+            code=AccountError.LAST_ADMINISTRATOR,
+        )
+
+
+@transaction.atomic
+def member_role_change(*, actor: Actor, company: Company, email: str, role: str) -> Membership:
+    """Give a member another role; the last administrator cannot be demoted (409)."""
+    role_check(role)
+    administrators_locked(company).first()  # lock administrators first (same order always)
+    membership = _member_locked(company, email)
+    if membership.role == role:
+        return membership
+    if role != Role.ADMINISTRATOR:
+        _ensure_not_last_administrator(company, membership)
+    before = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    event_record(
+        actor=actor,
+        company=company,
+        action="member.role_changed",
+        obj_type="membership",
+        obj_id=membership.user.email,
+        before={"role": before},
+        after={"role": role},
+    )
+    return membership
+
+
+@transaction.atomic
+def member_remove(*, actor: Actor, company: Company, email: str) -> None:
+    """Remove a member from the company; the last administrator cannot be removed (409)."""
+    list(administrators_locked(company).values_list("pk", flat=True))
+    membership = _member_locked(company, email)
+    _ensure_not_last_administrator(company, membership)
+    user = membership.user
+    role = membership.role
+    membership.delete()
+    # A removed person's pending invitation (e.g. the finalise-registration link of rule 4)
+    # must not bring them back.
+    Invitation.objects.filter(
+        company=company,
+        email__iexact=user.email,
+        accepted_at__isnull=True,
+        withdrawn_at__isnull=True,
+    ).update(withdrawn_at=timezone.now())
+    if user.default_company_id == company.pk:
+        user.default_company = None
+        user.save(update_fields=["default_company"])
+    event_record(
+        actor=actor,
+        company=company,
+        action="member.removed",
+        obj_type="membership",
+        obj_id=user.email,
+        before={"role": role},
+    )
+
+
+@transaction.atomic
+def member_add(*, actor: Actor, company: Company, user: User, role: str) -> Membership:
+    """Add a user to a company directly (vendor support in the admin; customers invite)."""
+    role_check(role)
+    if selectors.member_find(company=company, email=user.email) is not None:
+        raise Conflict(
+            _("This person already is a member of the company."), code=AccountError.ALREADY_MEMBER
+        )
+    return membership_create(actor=actor, company=company, user=user, role=role)

@@ -1,0 +1,82 @@
+"""A person's own profile: name, language, default company, mail opt-ins."""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from ilp.audit.services import event_record
+from ilp.core.actors import Actor
+from ilp.core.errors import Invalid
+
+from ..models import Membership, User
+
+LANGUAGES = ("en", "de")
+
+
+@transaction.atomic
+def profile_update(
+    *,
+    actor: Actor,
+    user: User,
+    first_name: str,
+    last_name: str,
+    language: str,
+    default_company_gaid: str | None = None,
+    notify: dict[str, bool] | None = None,
+) -> User:
+    """Change the user's own name, language, default company and per-company mail opt-ins.
+    The e-mail never changes (it is the key of the account)."""
+    errors = []
+    first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
+    if not first_name:
+        errors.append({"loc": ["first_name"], "msg": _("Enter your first name.")})
+    if not last_name:
+        errors.append({"loc": ["last_name"], "msg": _("Enter your last name.")})
+    if language and language not in LANGUAGES:
+        errors.append({"loc": ["language"], "msg": _("Choose English or German.")})
+    memberships = {
+        m.company.gaid: m
+        for m in Membership.objects.select_for_update()
+        .select_related("company")
+        .filter(user=user)
+        .order_by("pk")
+    }
+    default = None
+    if default_company_gaid:
+        if default_company_gaid not in memberships:
+            errors.append({"loc": ["default_company"], "msg": _("Choose one of your companies.")})
+        else:
+            default = memberships[default_company_gaid].company
+    if errors:
+        raise Invalid(errors=errors)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    before = {
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "language": user.language,
+        "default_company": user.default_company.gaid if user.default_company else None,
+    }
+    user.first_name, user.last_name, user.language = first_name[:150], last_name[:150], language
+    user.default_company = default
+    user.save(update_fields=["first_name", "last_name", "language", "default_company"])
+    changed_notify = {}
+    for gaid, wanted in (notify or {}).items():
+        membership = memberships.get(gaid)
+        if membership is not None and membership.notify != bool(wanted):
+            membership.notify = bool(wanted)
+            membership.save(update_fields=["notify"])
+            changed_notify[gaid] = bool(wanted)
+    event_record(
+        actor=actor,
+        action="user.profile_updated",
+        obj_type="user",
+        obj_id=user.email,
+        before=before,
+        after={
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "language": language,
+            "default_company": default.gaid if default else None,
+            "notify": changed_notify,
+        },
+    )
+    return user
