@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from ilp.core.errors import Invalid, NotFound
 
+from .errors import OrderError, PackError
 from .models import Order, OrderItem, Product, ProductPack, Renewal, SubscriptionKey
 
 PACK_RELATED = ("product", "subscription_key", "merged_into", "assignment__ums")
@@ -25,14 +26,16 @@ def pack_queryset(*, membership) -> QuerySet[ProductPack]:
 def pack_get(*, membership, pack_id: str) -> ProductPack:
     pack = pack_queryset(membership=membership).filter(pack_id=pack_id.upper()).first()
     if pack is None:
-        raise NotFound(code="pack_not_found", message=f"No product pack {pack_id}.")
+        raise NotFound(code=PackError.PACK_NOT_FOUND, message=f"No product pack {pack_id}.")
     return pack
 
 
 def key_get(*, membership, key: str) -> SubscriptionKey:
     found = SubscriptionKey.objects.filter(company_id=membership.company_id, key=key).first()
     if found is None:
-        raise NotFound(code="subscription_key_not_found", message=f"No subscription key {key}.")
+        raise NotFound(
+            code=PackError.SUBSCRIPTION_KEY_NOT_FOUND, message=f"No subscription key {key}."
+        )
     return found
 
 
@@ -72,7 +75,7 @@ def pack_list(
         if status not in ProductPack.Status.values:
             raise Invalid(
                 _("Unknown status %(s)s.") % {"s": status},
-                code="invalid_status",
+                code=PackError.INVALID_STATUS,
                 errors=[
                     {
                         "loc": ["query", "status"],
@@ -123,7 +126,9 @@ def key_queryset(*, membership) -> QuerySet[SubscriptionKey]:
 def key_detail(*, membership, key: str) -> SubscriptionKey:
     found = key_queryset(membership=membership).filter(key=key.strip().upper()).first()
     if found is None:
-        raise NotFound(code="subscription_key_not_found", message=f"No subscription key {key}.")
+        raise NotFound(
+            code=PackError.SUBSCRIPTION_KEY_NOT_FOUND, message=f"No subscription key {key}."
+        )
     return found
 
 
@@ -183,7 +188,9 @@ def order_list(*, membership) -> OrderPage:
 def order_get(*, membership, order_number: str) -> Order:
     order = order_queryset(membership=membership).filter(order_number=order_number).first()
     if order is None:
-        raise NotFound(code="order_not_found", message=_("No order %(n)s.") % {"n": order_number})
+        raise NotFound(
+            code=OrderError.ORDER_NOT_FOUND, message=_("No order %(n)s.") % {"n": order_number}
+        )
     return orders_attach_packs([order], membership=membership)[0]
 
 
@@ -191,7 +198,9 @@ def order_get_staff(*, order_number: str) -> Order:
     """Staff look-up of an order by number, in any company."""
     order = Order.objects.filter(order_number=order_number.strip()).first()
     if order is None:
-        raise NotFound(code="order_not_found", message=_("No order %(n)s.") % {"n": order_number})
+        raise NotFound(
+            code=OrderError.ORDER_NOT_FOUND, message=_("No order %(n)s.") % {"n": order_number}
+        )
     return order
 
 

@@ -6,6 +6,7 @@ from ilp.core.auth import CompanyAuth
 from ilp.core.authz import Permission
 from ilp.core.errors import NotFound
 
+from ..errors import PackError
 from ..schemas import PackOut, ProblemOut
 from ..selectors import pack_get, pack_queryset
 from ..services.pack_ops import pack_merge, pack_split
@@ -46,7 +47,8 @@ def packs_by_id(membership, pack_ids: list[str]) -> list:
     missing = [pid for pid in wanted if pid not in found]
     if missing:
         raise NotFound(
-            code="pack_not_found", message="No product pack " + ", ".join(dict.fromkeys(missing))
+            code=PackError.PACK_NOT_FOUND,
+            message="No product pack " + ", ".join(dict.fromkeys(missing)),
         )
     return [found[pid] for pid in wanted]
 

@@ -23,6 +23,7 @@ from ilp.core.errors import Conflict, Invalid
 from ilp.notifications.services import mail_enqueue
 
 from .. import events
+from ..errors import OrderError
 from ..models import Order, OrderItem, ProductPack, SubscriptionKey
 from .packs import invoice_date_check, items_validate, subscription_key_create
 
@@ -57,7 +58,7 @@ def _company_match(
             raise _invalid(
                 ["body", "end_customer", "gaid"],
                 _("No company has the Global Account ID %(gaid)s.") % {"gaid": gaid},
-                "unknown_gaid",
+                OrderError.UNKNOWN_GAID,
             )
         return company, False
     if customer_number:
@@ -71,14 +72,14 @@ def _company_match(
         raise _invalid(
             ["body", "end_customer", "name"],
             _("A new end customer needs a name."),
-            "end_customer_name_required",
+            OrderError.END_CUSTOMER_NAME_REQUIRED,
         )
     country = (end_customer.get("country") or "").strip().upper()
     if country and not (len(country) == 2 and country.isalpha()):
         raise _invalid(
             ["body", "end_customer", "country"],
             _("The country must be a two-letter code such as DE."),
-            "invalid_country",
+            OrderError.INVALID_COUNTRY,
         )
     try:
         with transaction.atomic():
@@ -142,7 +143,7 @@ def _replay(order: Order, request_hash: str) -> Order:
         raise Conflict(
             _("Order %(n)s was already received with different contents.")
             % {"n": order.order_number},
-            code="order_conflict",
+            code=OrderError.ORDER_CONFLICT,
         )
     return order
 
@@ -174,12 +175,16 @@ def order_create(
     }
     request_hash = canonical_hash(body)
     if not order_number:
-        raise _invalid(["body", "order_number"], _("The order number is required."), "invalid")
+        raise _invalid(
+            ["body", "order_number"],
+            _("The order number is required."),
+            OrderError.ORDER_NUMBER_REQUIRED,
+        )
     existing = Order.objects.filter(order_number=order_number).first()
     if existing is not None:
         return _replay(existing, request_hash), False
     if kind not in Order.Kind.values:
-        raise _invalid(["body", "kind"], _("Kind must be new or renewal."), "invalid_kind")
+        raise _invalid(["body", "kind"], _("Kind must be new or renewal."), OrderError.INVALID_KIND)
 
     invoice_date_check(invoice_date)
     specs = items_validate(items)
@@ -196,14 +201,14 @@ def order_create(
                 ["body", "subscription_key"],
                 _("Subscription key %(key)s does not belong to this end customer.")
                 % {"key": key.key},
-                "subscription_key_mismatch",
+                OrderError.SUBSCRIPTION_KEY_MISMATCH,
             )
     else:
         if subscription_key:
             raise _invalid(
                 ["body", "subscription_key"],
                 _("A new order creates its own subscription key; name one only for renewals."),
-                "subscription_key_not_allowed",
+                OrderError.SUBSCRIPTION_KEY_NOT_ALLOWED,
             )
         company, company_created = _company_match(
             actor=actor, end_customer=end_customer, create=True
@@ -308,7 +313,7 @@ def order_receive(**kwargs) -> tuple[Order, bool]:
         if existing is None:  # pragma: no cover - the other request rolled back after all
             raise Conflict(
                 _("Order %(n)s is being received right now; retry.") % {"n": raced.order_number},
-                code="order_in_progress",
+                code=OrderError.ORDER_IN_PROGRESS,
             ) from None
         return _replay(existing, raced.request_hash), False
 
@@ -318,7 +323,7 @@ def _renewal_key(subscription_key: str | None) -> SubscriptionKey:
         raise _invalid(
             ["body", "subscription_key"],
             _("A renewal order must name the subscription key it renews."),
-            "subscription_key_required",
+            OrderError.SUBSCRIPTION_KEY_REQUIRED,
         )
     key = (
         SubscriptionKey.objects.select_related("company")
@@ -329,7 +334,7 @@ def _renewal_key(subscription_key: str | None) -> SubscriptionKey:
         raise _invalid(
             ["body", "subscription_key"],
             _("No subscription key %(key)s.") % {"key": subscription_key},
-            "unknown_subscription_key",
+            OrderError.UNKNOWN_SUBSCRIPTION_KEY,
         )
     return key
 

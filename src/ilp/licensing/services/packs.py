@@ -15,6 +15,7 @@ from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid
 from ilp.core.ids import crockford
 
+from ..errors import OrderError, PackError
 from ..models import Product, ProductPack, SubscriptionKey
 
 ID_ATTEMPTS = 10
@@ -103,7 +104,9 @@ def items_validate(items: Sequence[dict], *, loc: Sequence = ("body", "items")) 
         if product is not None and not errors:
             specs.append(ItemSpec(product=product, seats=seats, term_months=term))
     if errors:
-        raise Invalid(_("Some order items are invalid."), code="invalid_items", errors=errors)
+        raise Invalid(
+            _("Some order items are invalid."), code=OrderError.INVALID_ITEMS, errors=errors
+        )
     return specs
 
 
@@ -112,7 +115,7 @@ def invoice_date_check(invoice_date: datetime.date, *, loc=("body", "invoice_dat
     if not datetime.date(1990, 1, 1) <= invoice_date <= datetime.date(2199, 12, 31):
         raise Invalid(
             _("The invoice date is out of range."),
-            code="invalid_invoice_date",
+            code=OrderError.INVALID_INVOICE_DATE,
             errors=[{"loc": [*loc], "msg": _("A date between 1990 and 2199.")}],
         )
 
@@ -220,7 +223,7 @@ def pack_update(
         if len(comment) > 500:
             raise Invalid(
                 _("The comment is too long (at most 500 characters)."),
-                code="comment_too_long",
+                code=PackError.COMMENT_TOO_LONG,
                 errors=[{"loc": ["body", "comment"], "msg": _("At most 500 characters.")}],
             )
         locked.comment = comment
@@ -229,7 +232,7 @@ def pack_update(
             raise Conflict(
                 _("Pack %(id)s was merged into another pack and cannot be archived.")
                 % {"id": locked.pack_id},
-                code="pack_merged",
+                code=PackError.PACK_MERGED,
             )
         if archived and locked.state != ProductPack.State.ARCHIVED:
             today = timezone.localdate()
@@ -240,7 +243,7 @@ def pack_update(
                         "Remove those device licenses first."
                     )
                     % {"id": locked.pack_id, "n": locked.seats_used},
-                    code="pack_in_use",
+                    code=PackError.PACK_IN_USE,
                 )
             locked.state = ProductPack.State.ARCHIVED
         elif not archived and locked.state == ProductPack.State.ARCHIVED:

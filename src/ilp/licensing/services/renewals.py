@@ -27,6 +27,7 @@ from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.notifications.services import mail_enqueue
 
 from .. import events
+from ..errors import OrderError, RenewalError
 from ..models import Order, Product, ProductPack, Renewal, SubscriptionKey
 from .pack_ops import packs_lock
 from .packs import add_months, pack_create
@@ -48,17 +49,19 @@ def _items_by_product(items: Iterable) -> list[_Item]:
         if not isinstance(product, Product):
             product = Product.objects.filter(sku=str(product)).first()
             if product is None:
-                raise Invalid(code="unknown_product", message=_("Unknown product %s.") % product)
+                raise Invalid(
+                    code=RenewalError.UNKNOWN_PRODUCT, message=_("Unknown product %s.") % product
+                )
         seats, term = int(get("seats")), int(get("term_months"))
         if product.is_perpetual:
             raise Invalid(
-                code="renewal_perpetual_product",
+                code=RenewalError.RENEWAL_PERPETUAL_PRODUCT,
                 message=_("%s is perpetual and cannot be renewed.") % product.sku,
             )
         if product.pk in merged:
             if merged[product.pk].term_months != term:
                 raise Invalid(
-                    code="renewal_terms_differ",
+                    code=RenewalError.RENEWAL_TERMS_DIFFER,
                     message=_("Items of %s name different terms.") % product.sku,
                 )
             merged[product.pk].seats += seats
@@ -129,12 +132,14 @@ def renewal_order_apply(*, actor: Actor, order: Order, subscription_key, items):
     key = SubscriptionKey.objects.select_for_update().get(pk=subscription_key.pk)
     if key.company_id != order.company_id:
         raise Invalid(
-            code="subscription_key_not_found",
+            code=OrderError.SUBSCRIPTION_KEY_MISMATCH,
             message=_("Subscription key %s does not belong to this customer.") % key.key,
         )
     plan = _items_by_product(items)
     if not plan:
-        raise Invalid(code="no_items", message=_("A renewal order needs at least one item."))
+        raise Invalid(
+            code=RenewalError.NO_ITEMS, message=_("A renewal order needs at least one item.")
+        )
     touched: list[ProductPack] = []
     applied: list[Renewal] = []
     waiting: list[Renewal] = []
@@ -145,7 +150,7 @@ def renewal_order_apply(*, actor: Actor, order: Order, subscription_key, items):
             status=Renewal.Status.AWAITING_REDEMPTION,
         ).exists():
             raise Conflict(
-                code="renewal_pending",
+                code=RenewalError.RENEWAL_PENDING,
                 message=_(
                     "A renewal of %(product)s under %(key)s still waits for redemption; "
                     "it must be redeemed before the next one."
@@ -155,7 +160,7 @@ def renewal_order_apply(*, actor: Actor, order: Order, subscription_key, items):
         packs = renewable_packs(subscription_key=key, product=item.product, locked=True)
         if not packs:
             raise Invalid(
-                code="product_not_on_key",
+                code=RenewalError.PRODUCT_NOT_ON_KEY,
                 message=_("Subscription key %(key)s holds no %(product)s packs to renew.")
                 % {"key": key.key, "product": item.product.sku},
             )
@@ -256,19 +261,21 @@ def renewal_redeem(*, actor: Actor, renewal: Renewal, packs: Sequence[ProductPac
     )
     if renewal.status == Renewal.Status.REDEEMED:
         raise Conflict(
-            code="renewal_already_redeemed",
+            code=RenewalError.RENEWAL_ALREADY_REDEEMED,
             message=_("The renewal %(order)s of %(product)s was already redeemed.")
             % {"order": renewal.order.order_number, "product": renewal.product.sku},
         )
     if renewal.status != Renewal.Status.AWAITING_REDEMPTION:
         raise Conflict(
-            code="renewal_not_awaiting",
+            code=RenewalError.RENEWAL_NOT_AWAITING,
             message=_("The renewal %(order)s of %(product)s was applied and needs no redemption.")
             % {"order": renewal.order.order_number, "product": renewal.product.sku},
         )
     pks = list(dict.fromkeys(p.pk for p in packs))
     if not pks:
-        raise Invalid(code="no_packs_picked", message=_("Pick the packs to keep for this renewal."))
+        raise Invalid(
+            code=RenewalError.NO_PACKS_PICKED, message=_("Pick the packs to keep for this renewal.")
+        )
     picked = packs_lock(pks)
     for p in picked:
         if (
@@ -278,7 +285,7 @@ def renewal_redeem(*, actor: Actor, renewal: Renewal, packs: Sequence[ProductPac
             or p.expires_on != renewal.old_expires_on
         ):
             raise Invalid(
-                code="pack_not_renewable",
+                code=RenewalError.PACK_NOT_RENEWABLE,
                 message=_(
                     "Pack %(pack)s is not one of the %(product)s packs of %(key)s that expire "
                     "on %(date)s, so this renewal cannot keep it."
@@ -293,7 +300,7 @@ def renewal_redeem(*, actor: Actor, renewal: Renewal, packs: Sequence[ProductPac
     total = sum(p.seats for p in picked)
     if total != renewal.seats:
         raise Invalid(
-            code="seats_not_conserved",
+            code=RenewalError.SEATS_NOT_CONSERVED,
             message=_(
                 "The picked packs hold %(total)s seats; the renewal is for exactly "
                 "%(seats)s. Pick other packs, or split one to fit."
@@ -339,14 +346,15 @@ def renewal_get_for_redeem(*, membership, order_number: str, product: str | None
     )
     if not renewals:
         raise NotFound(
-            code="renewal_not_found", message=_("No renewal with order number %s.") % order_number
+            code=RenewalError.RENEWAL_NOT_FOUND,
+            message=_("No renewal with order number %s.") % order_number,
         )
     sku = product
     if sku is None and packs:
         skus = {p.product.sku for p in packs}
         if len(skus) > 1:
             raise Invalid(
-                code="packs_mixed_products",
+                code=RenewalError.PACKS_MIXED_PRODUCTS,
                 message=_("Pick packs of one product per redemption."),
             )
         sku = skus.pop()
@@ -355,7 +363,7 @@ def renewal_get_for_redeem(*, membership, order_number: str, product: str | None
             if r.product.sku == sku.upper():
                 return r
         raise Invalid(
-            code="pack_not_renewable",
+            code=RenewalError.PRODUCT_NOT_RENEWED,
             message=_("Order %(order)s renews no %(product)s.")
             % {"order": order_number, "product": sku},
         )
