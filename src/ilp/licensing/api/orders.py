@@ -92,8 +92,10 @@ def register_delivery_token(request, gaid: str, body: DeliveryTokenRegisterIn):
     key, packs = delivery_token_register(
         actor=request.auth.actor, membership=membership, token=body.token
     )
-    fresh = selectors.pack_queryset(membership=membership).filter(pk__in=[p.pk for p in packs])
-    return Status(201, {"subscription_key": key.key, "product_packs": list(fresh.order_by("id"))})
+    fresh = selectors.pack_reload_many(
+        membership=membership, packs=sorted(packs, key=lambda p: p.pk)
+    )
+    return Status(201, {"subscription_key": key.key, "product_packs": fresh})
 
 
 @router.get(

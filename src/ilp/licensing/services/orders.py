@@ -25,6 +25,13 @@ from ilp.notifications.services import mail_enqueue
 from .. import events
 from ..errors import OrderError
 from ..models import Order, OrderItem, ProductPack, SubscriptionKey
+from ..selectors import (
+    company_find_by_customer_number,
+    company_find_by_gaid,
+    order_find,
+    pack_list_of_company,
+    subscription_key_find,
+)
 from .packs import invoice_date_check, items_validate, subscription_key_create
 
 
@@ -53,7 +60,7 @@ def _company_match(
     gaid = (end_customer.get("gaid") or "").strip().upper()
     customer_number = (end_customer.get("customer_number") or "").strip()
     if gaid:
-        company = Company.objects.filter(gaid=gaid).first()
+        company = company_find_by_gaid(gaid=gaid)
         if company is None:
             raise _invalid(
                 ["body", "end_customer", "gaid"],
@@ -62,7 +69,7 @@ def _company_match(
             )
         return company, False
     if customer_number:
-        company = Company.objects.filter(customer_number=customer_number).first()
+        company = company_find_by_customer_number(customer_number=customer_number)
         if company is not None:
             return company, False
     if not create:
@@ -94,7 +101,7 @@ def _company_match(
             )
     except IntegrityError:
         # Another order created the company with this customer number a moment ago.
-        company = Company.objects.filter(customer_number=customer_number).first()
+        company = company_find_by_customer_number(customer_number=customer_number)
         if company is None:
             raise
         return company, False
@@ -180,7 +187,7 @@ def order_create(
             _("The order number is required."),
             OrderError.ORDER_NUMBER_REQUIRED,
         )
-    existing = Order.objects.filter(order_number=order_number).first()
+    existing = order_find(order_number=order_number)
     if existing is not None:
         return _replay(existing, request_hash), False
     if kind not in Order.Kind.values:
@@ -255,11 +262,7 @@ def order_create(
     )
     order.status = status
     # Re-read the packs so the stored result shows a UMS that auto-assign just set.
-    packs = list(
-        ProductPack.objects.filter(pk__in=[p.pk for p in packs])
-        .select_related("product", "subscription_key", "merged_into", "assignment__ums")
-        .order_by("id")
-    )
+    packs = pack_list_of_company(company=company, pks=[p.pk for p in packs])
     order.result = {
         "order_number": order.order_number,
         "kind": order.kind,
@@ -309,7 +312,7 @@ def order_receive(**kwargs) -> tuple[Order, bool]:
     try:
         return order_create(**kwargs)
     except OrderRaced as raced:
-        existing = Order.objects.filter(order_number=raced.order_number).first()
+        existing = order_find(order_number=raced.order_number)
         if existing is None:  # pragma: no cover - the other request rolled back after all
             raise Conflict(
                 _("Order %(n)s is being received right now; retry.") % {"n": raced.order_number},
@@ -325,11 +328,7 @@ def _renewal_key(subscription_key: str | None) -> SubscriptionKey:
             _("A renewal order must name the subscription key it renews."),
             OrderError.SUBSCRIPTION_KEY_REQUIRED,
         )
-    key = (
-        SubscriptionKey.objects.select_related("company")
-        .filter(key=subscription_key.strip().upper())
-        .first()
-    )
+    key = subscription_key_find(key=subscription_key.strip().upper())
     if key is None:
         raise _invalid(
             ["body", "subscription_key"],

@@ -17,6 +17,7 @@ from ilp.core.ids import crockford
 
 from ..errors import OrderError, PackError
 from ..models import Product, ProductPack, SubscriptionKey
+from ..selectors import product_map
 
 ID_ATTEMPTS = 10
 MAX_SEATS = 1_000_000  # per item; far above any real order, well inside the column's range
@@ -47,13 +48,7 @@ def items_validate(items: Sequence[dict], *, loc: Sequence = ("body", "items")) 
     Collects every problem (unknown product, seats < 1, seats not a multiple of the product's
     seat_multiple, term_months < 1 for subscriptions) and raises one 422 with `errors`.
     """
-    skus = {str(item.get("product", "")).strip().upper() for item in items}
-    products = {p.sku.upper(): p for p in Product.objects.filter(sku__in=skus)} if skus else {}
-    # SKUs are matched case-insensitively: look up the odd ones the exact filter missed.
-    missing = skus - products.keys()
-    if missing:
-        for p in Product.objects.all():
-            products.setdefault(p.sku.upper(), p)
+    products = product_map(skus={str(item.get("product", "")).strip().upper() for item in items})
     errors: list[dict] = []
     specs: list[ItemSpec] = []
     if not items:

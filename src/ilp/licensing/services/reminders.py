@@ -21,7 +21,8 @@ from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.notifications.services import mail_enqueue
 
-from ..models import ExpiryReminder, ProductPack
+from ..models import ExpiryReminder
+from ..selectors import expiry_reminders_sent, pack_list_expiring
 
 REMINDER_DAYS = (90, 60, 30, 7)
 
@@ -61,16 +62,7 @@ def _packs_url(company, *, expires_before: date) -> str:
 
 def _packs_expiring(today: date):
     """Live packs that expire after today and within the longest reminder horizon."""
-    return (
-        ProductPack.objects.filter(
-            state=ProductPack.State.LIVE,
-            expires_on__isnull=False,
-            expires_on__gt=today,
-            expires_on__lte=today + timedelta(days=max(REMINDER_DAYS)),
-        )
-        .select_related("product", "subscription_key")
-        .order_by("company_id", "pk")
-    )
+    return pack_list_expiring(today=today, within_days=max(REMINDER_DAYS))
 
 
 @transaction.atomic
@@ -91,11 +83,7 @@ def _company_reminders_queue(
         days = reminder_threshold((pack.expires_on - today).days)
         if days is not None:
             candidates.append((pack, days))
-    sent = set(
-        ExpiryReminder.objects.filter(pack__in=[pack for pack, _ in candidates]).values_list(
-            "pack_id", "expires_on", "days_before"
-        )
-    )
+    sent = expiry_reminders_sent(packs=[pack for pack, _ in candidates])
     due = [
         (pack, days) for pack, days in candidates if (pack.pk, pack.expires_on, days) not in sent
     ]

@@ -23,12 +23,13 @@ from django.utils.translation import gettext as _
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.authz import Role
-from ilp.core.errors import Conflict, Invalid, NotFound
+from ilp.core.errors import Conflict, Invalid
 from ilp.notifications.services import mail_enqueue
 
 from .. import events
 from ..errors import OrderError, RenewalError
 from ..models import Order, Product, ProductPack, Renewal, SubscriptionKey
+from ..selectors import product_find, renewal_pending_exists
 from .pack_ops import packs_lock
 from .packs import add_months, pack_create
 
@@ -47,7 +48,7 @@ def _items_by_product(items: Iterable) -> list[_Item]:
         get = item.get if isinstance(item, dict) else lambda name, i=item: getattr(i, name)
         product = get("product")
         if not isinstance(product, Product):
-            product = Product.objects.filter(sku=str(product)).first()
+            product = product_find(sku=str(product))
             if product is None:
                 raise Invalid(
                     code=RenewalError.UNKNOWN_PRODUCT, message=_("Unknown product %s.") % product
@@ -144,11 +145,7 @@ def renewal_order_apply(*, actor: Actor, order: Order, subscription_key, items):
     applied: list[Renewal] = []
     waiting: list[Renewal] = []
     for item in plan:
-        if Renewal.objects.filter(
-            subscription_key=key,
-            product=item.product,
-            status=Renewal.Status.AWAITING_REDEMPTION,
-        ).exists():
+        if renewal_pending_exists(subscription_key=key, product=item.product):
             raise Conflict(
                 code=RenewalError.RENEWAL_PENDING,
                 message=_(
@@ -229,21 +226,6 @@ def renewal_order_apply(*, actor: Actor, order: Order, subscription_key, items):
         )
     status = "awaiting_redemption" if waiting else "fulfilled"
     return status, touched
-
-
-def renewal_candidates(*, renewal: Renewal) -> list[ProductPack]:
-    """The packs a redemption may pick from: live, same key and product, old expiry."""
-    return list(
-        ProductPack.objects.filter(
-            subscription_key_id=renewal.subscription_key_id,
-            product_id=renewal.product_id,
-            state=ProductPack.State.LIVE,
-            expires_on=renewal.old_expires_on,
-        )
-        .select_related("product", "subscription_key", "merged_into", "assignment__ums")
-        .with_status()
-        .order_by("created_at", "pk")
-    )
 
 
 @transaction.atomic
@@ -330,42 +312,3 @@ def renewal_redeem(*, actor: Actor, renewal: Renewal, packs: Sequence[ProductPac
         context={"key": renewal.subscription_key, "order": renewal.order, "renewals": [renewal]},
     )
     return picked
-
-
-def renewal_get_for_redeem(*, membership, order_number: str, product: str | None, packs) -> Renewal:
-    """Which renewal of an order a redemption addresses.
-
-    An order renewing several products has one renewal per product under one order number:
-    the request's `product`, else the picked packs' product, else the order's only renewal
-    waiting for redemption.
-    """
-    renewals = list(
-        Renewal.objects.filter(company_id=membership.company_id, order__order_number=order_number)
-        .select_related("product", "order")
-        .order_by("pk")
-    )
-    if not renewals:
-        raise NotFound(
-            code=RenewalError.RENEWAL_NOT_FOUND,
-            message=_("No renewal with order number %s.") % order_number,
-        )
-    sku = product
-    if sku is None and packs:
-        skus = {p.product.sku for p in packs}
-        if len(skus) > 1:
-            raise Invalid(
-                code=RenewalError.PACKS_MIXED_PRODUCTS,
-                message=_("Pick packs of one product per redemption."),
-            )
-        sku = skus.pop()
-    if sku is not None:
-        for r in renewals:
-            if r.product.sku == sku.upper():
-                return r
-        raise Invalid(
-            code=RenewalError.PRODUCT_NOT_RENEWED,
-            message=_("Order %(order)s renews no %(product)s.")
-            % {"order": order_number, "product": sku},
-        )
-    waiting = [r for r in renewals if r.status == Renewal.Status.AWAITING_REDEMPTION]
-    return (waiting or renewals)[0]

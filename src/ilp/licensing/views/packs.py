@@ -10,12 +10,13 @@ from django.utils.translation import gettext as _
 
 from ilp.core.actors import Actor
 from ilp.core.authz import Permission
-from ilp.core.errors import AppError, NotFound
+from ilp.core.errors import AppError
 from ilp.core.portal import company_page
 
 from ..models import ProductPack
 from ..selectors import PACK_SORTS, pack_get, pack_list, products_list
 from ..services.packs import pack_update
+from .common import or_404
 
 PAGE_SIZE = 25
 
@@ -80,25 +81,16 @@ def packs(request, membership):
     return render(request, template, context)
 
 
-def _pack_or_404(membership, pack_id):
-    from django.http import Http404
-
-    try:
-        return pack_get(membership=membership, pack_id=pack_id)
-    except NotFound:
-        raise Http404 from None
-
-
 @company_page(Permission.VIEW)
 def pack(request, membership, pack_id: str):
-    obj = _pack_or_404(membership, pack_id)
+    obj = or_404(pack_get, membership=membership, pack_id=pack_id)
     return render(request, "licensing/pack.html", {"pack": obj})
 
 
 @company_page(Permission.MANAGE_PACKS)
 def pack_edit(request, membership, pack_id: str):
     """Comment, archive, unarchive (POST). With htmx only the edit panel is swapped."""
-    obj = _pack_or_404(membership, pack_id)
+    obj = or_404(pack_get, membership=membership, pack_id=pack_id)
     if request.method != "POST":
         return redirect("licensing:pack", gaid=membership.company.gaid, pack_id=obj.pack_id)
     action = request.POST.get("action")
