@@ -17,7 +17,7 @@ from ilp.core.ids import crockford, token_hash
 from .. import events
 from ..errors import DeliveryTokenError, OrderError
 from ..models import DeliveryToken, ProductPack
-from .orders import new_key_mail
+from .mail import new_key_mail
 from .packs import invoice_date_check, items_validate, subscription_key_create
 
 TOKEN_PREFIX = "DT"

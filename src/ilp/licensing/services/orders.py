@@ -11,16 +11,14 @@ import hashlib
 import json
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from ilp.accounts.models import Company, Membership
+from ilp.accounts.models import Company
+from ilp.accounts.selectors import mail_recipients
 from ilp.accounts.services import company_create, contact_person_handle
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
-from ilp.core.authz import Role
 from ilp.core.errors import Conflict, Invalid
-from ilp.notifications.services import mail_enqueue
 
 from .. import events
 from ..errors import OrderError
@@ -32,6 +30,7 @@ from ..selectors import (
     pack_list_of_company,
     subscription_key_find,
 )
+from .mail import new_key_mail
 from .packs import invoice_date_check, items_validate, subscription_key_create
 
 
@@ -106,35 +105,6 @@ def _company_match(
             raise
         return company, False
     return company, True
-
-
-def _new_key_recipients(company: Company) -> list:
-    """Administrators and members who opted in, one mail per person."""
-    return list(
-        Membership.objects.filter(company=company, user__is_active=True)
-        .filter(Q(role=Role.ADMINISTRATOR) | Q(notify=True))
-        .select_related("user")
-        .order_by("user__email")
-    )
-
-
-def new_key_mail(*, company: Company, key: SubscriptionKey, packs, recipients=None) -> None:
-    """Queue "a new subscription key is available" to the company's administrators and to
-    members who opted in (Membership.notify)."""
-    for membership in _new_key_recipients(company) if recipients is None else recipients:
-        user = membership.user
-        mail_enqueue(
-            to=user.email,
-            template="new_subscription_key",
-            language=user.language or "en",
-            context={
-                "user": user,
-                "company": company,
-                "key": key,
-                "packs": packs,
-                "path": f"/companies/{company.gaid}/subscription-keys/{key.key}/",
-            },
-        )
 
 
 def _contact_handle(*, actor: Actor, company: Company, contact: dict | None, order_number: str):
@@ -248,7 +218,10 @@ def order_create(
     if kind == Order.Kind.RENEWAL:
         status, packs = _renewal_apply(actor=actor, order=order, key=key, items=order_items)
     else:
-        recipients = _new_key_recipients(company)
+        # Who is told is settled before this order touches the company's people: the
+        # contact person it makes administrator afterwards gets their own invitation mail,
+        # and must not get this one as well.
+        recipients = mail_recipients(company=company)
         key, packs = subscription_key_create(
             company=company, starts_on=invoice_date, items=specs, order=order
         )

@@ -16,20 +16,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
-from ilp.core.authz import Role
 from ilp.core.errors import Conflict, Invalid
-from ilp.notifications.services import mail_enqueue
 
 from .. import events
 from ..errors import OrderError, RenewalError
 from ..models import Order, Product, ProductPack, Renewal, SubscriptionKey
 from ..selectors import product_find, renewal_pending_exists
+from .mail import company_mail
 from .pack_ops import packs_lock
 from .packs import add_months, pack_create
 
@@ -82,27 +80,6 @@ def renewable_packs(*, subscription_key, product, locked: bool = False) -> list[
         live = list(qs.order_by("pk"))
     latest = max((p.expires_on for p in live if p.expires_on), default=None)
     return [p for p in live if latest is not None and p.expires_on == latest]
-
-
-def _recipients(company) -> list:
-    from ilp.accounts.models import Membership
-
-    return list(
-        Membership.objects.select_related("user")
-        .filter(company=company, user__is_active=True)
-        .filter(Q(role=Role.ADMINISTRATOR) | Q(notify=True))
-        .order_by("pk")
-    )
-
-
-def _mail(*, company, template: str, context: dict) -> None:
-    for membership in _recipients(company):
-        mail_enqueue(
-            to=membership.user.email,
-            template=template,
-            context={**context, "company": company, "user": membership.user},
-            language=membership.user.language or "en",
-        )
 
 
 def _renewal_figures(renewal: Renewal) -> dict:
@@ -213,13 +190,13 @@ def renewal_order_apply(*, actor: Actor, order: Order, subscription_key, items):
     if touched:
         events.packs_extended.send(sender=ProductPack, actor=actor, packs=touched)
     if applied:
-        _mail(
+        company_mail(
             company=key.company,
             template="renewal_applied",
             context={"key": key, "order": order, "renewals": applied},
         )
     if waiting:
-        _mail(
+        company_mail(
             company=key.company,
             template="renewal_awaiting",
             context={"key": key, "order": order, "renewals": waiting},
@@ -306,7 +283,7 @@ def renewal_redeem(*, actor: Actor, renewal: Renewal, packs: Sequence[ProductPac
         before={"status": Renewal.Status.AWAITING_REDEMPTION},
         after={**_renewal_figures(renewal), "product_packs": [p.pack_id for p in picked]},
     )
-    _mail(
+    company_mail(
         company=renewal.company,
         template="renewal_applied",
         context={"key": renewal.subscription_key, "order": renewal.order, "renewals": [renewal]},
