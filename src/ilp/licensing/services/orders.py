@@ -23,6 +23,7 @@ from ilp.core.errors import Conflict, Invalid
 from .. import events
 from ..errors import OrderError
 from ..models import Order, OrderItem, ProductPack, SubscriptionKey
+from ..schemas import PackOut
 from ..selectors import (
     company_find_by_customer_number,
     company_find_by_gaid,
@@ -30,6 +31,7 @@ from ..selectors import (
     pack_list_of_company,
     subscription_key_find,
 )
+from . import renewals
 from .mail import new_key_mail
 from .packs import invoice_date_check, items_validate, subscription_key_create
 
@@ -43,8 +45,6 @@ def canonical_hash(body: dict) -> str:
 
 def pack_data(pack: ProductPack) -> dict:
     """A pack as API.md's object, as plain JSON data (for the stored order result)."""
-    from ..schemas import PackOut
-
     return PackOut.from_orm(pack).model_dump(mode="json")
 
 
@@ -313,7 +313,7 @@ def _renewal_key(subscription_key: str | None) -> SubscriptionKey:
 
 def _renewal_apply(*, actor: Actor, order: Order, key: SubscriptionKey, items: list[OrderItem]):
     # The renewal service gets the saved OrderItems (product, seats, term_months).
-    from .renewals import renewal_order_apply
-
-    status, packs = renewal_order_apply(actor=actor, order=order, subscription_key=key, items=items)
+    status, packs = renewals.renewal_order_apply(
+        actor=actor, order=order, subscription_key=key, items=items
+    )
     return status, list(packs)
