@@ -33,7 +33,7 @@ from ..selectors import (
 )
 from . import renewals
 from .mail import new_key_mail
-from .packs import invoice_date_check, items_validate, subscription_key_create
+from .packs import ItemSpec, invoice_date_check, items_validate, subscription_key_create
 
 
 def canonical_hash(body: dict) -> str:
@@ -48,8 +48,127 @@ def pack_data(pack: ProductPack) -> dict:
     return PackOut.from_orm(pack).model_dump(mode="json")
 
 
-def _invalid(loc: list, message: str, code: str) -> Invalid:
+def _invalid(loc: list, message: str, code: OrderError) -> Invalid:
     return Invalid(message, code=code, errors=[{"loc": loc, "msg": message}])
+
+
+@transaction.atomic
+def order_create(
+    *,
+    actor: Actor,
+    order_number: str,
+    kind: str,
+    invoice_date: datetime.date,
+    end_customer: dict,
+    items: list[dict],
+    contact: dict | None = None,
+    subscription_key: str | None = None,
+) -> tuple[Order, bool]:
+    """Receive an order from the ERP. Returns `(order, created)`; `order.result` is the API
+    response. Replaying an order number with the same body returns the first order
+    (created False); with another body it is a 409 `order_conflict` (rule 3)."""
+    order_number = (order_number or "").strip()
+    request_hash = canonical_hash(
+        {
+            "order_number": order_number,
+            "kind": kind,
+            "invoice_date": invoice_date.isoformat(),
+            "end_customer": end_customer,
+            "contact": contact,
+            "subscription_key": subscription_key,
+            "items": items,
+        }
+    )
+    if not order_number:
+        raise _invalid(
+            ["body", "order_number"],
+            _("The order number is required."),
+            OrderError.ORDER_NUMBER_REQUIRED,
+        )
+    existing = order_find(order_number=order_number)
+    if existing is not None:
+        return _replay(existing, request_hash), False
+    if kind not in Order.Kind.values:
+        raise _invalid(["body", "kind"], _("Kind must be new or renewal."), OrderError.INVALID_KIND)
+    invoice_date_check(invoice_date)
+    specs = items_validate(items)
+
+    key = None
+    if kind == Order.Kind.RENEWAL:
+        key = _renewal_key(subscription_key)
+        company, company_created = _renewal_company(actor=actor, end_customer=end_customer, key=key)
+    else:
+        company, company_created = _new_order_company(
+            actor=actor, end_customer=end_customer, subscription_key=subscription_key
+        )
+    order = _order_insert(
+        order_number=order_number,
+        kind=kind,
+        invoice_date=invoice_date,
+        company=company,
+        subscription_key=key,
+        contact=contact or None,
+        company_created=company_created,
+        request_hash=request_hash,
+    )
+    order_items = _order_items_create(order, specs)
+    if kind == Order.Kind.RENEWAL:
+        status, packs = _renewal_fulfil(actor=actor, order=order, key=key, items=order_items)
+    else:
+        key, status, packs = _new_key_fulfil(actor=actor, order=order, company=company, specs=specs)
+    order.contact_outcome = _contact_handle(
+        actor=actor, company=company, contact=contact, order_number=order_number
+    )
+    order.status = status
+    packs = _order_result_save(order=order, company=company, key=key, packs=packs)
+    _order_audit(actor=actor, order=order, company=company, key=key, packs=packs)
+    return order, True
+
+
+# --- which company and key -----------------------------------------------------------------
+
+
+def _renewal_key(subscription_key: str | None) -> SubscriptionKey:
+    """The key a renewal order names (422 when it names none or an unknown one)."""
+    if not subscription_key:
+        raise _invalid(
+            ["body", "subscription_key"],
+            _("A renewal order must name the subscription key it renews."),
+            OrderError.SUBSCRIPTION_KEY_REQUIRED,
+        )
+    key = subscription_key_find(key=subscription_key.strip().upper())
+    if key is None:
+        raise _invalid(
+            ["body", "subscription_key"],
+            _("No subscription key %(key)s.") % {"key": subscription_key},
+            OrderError.UNKNOWN_SUBSCRIPTION_KEY,
+        )
+    return key
+
+
+def _renewal_company(*, actor: Actor, end_customer: dict, key: SubscriptionKey):
+    """A renewal's company is its key's; an end customer the order identifies must be it."""
+    company, _created = _company_match(actor=actor, end_customer=end_customer, create=False)
+    if company is None:
+        return key.company, False
+    if company.pk != key.company_id:
+        raise _invalid(
+            ["body", "subscription_key"],
+            _("Subscription key %(key)s does not belong to this end customer.") % {"key": key.key},
+            OrderError.SUBSCRIPTION_KEY_MISMATCH,
+        )
+    return company, False
+
+
+def _new_order_company(*, actor: Actor, end_customer: dict, subscription_key: str | None):
+    """A new order's company, found or created (it makes its own key: naming one is a 422)."""
+    if subscription_key:
+        raise _invalid(
+            ["body", "subscription_key"],
+            _("A new order creates its own subscription key; name one only for renewals."),
+            OrderError.SUBSCRIPTION_KEY_NOT_ALLOWED,
+        )
+    return _company_match(actor=actor, end_customer=end_customer, create=True)
 
 
 def _company_match(
@@ -73,6 +192,15 @@ def _company_match(
             return company, False
     if not create:
         return None, False
+    return _company_from_invoice(
+        actor=actor, end_customer=end_customer, customer_number=customer_number
+    )
+
+
+def _company_from_invoice(
+    *, actor: Actor, end_customer: dict, customer_number: str
+) -> tuple[Company, bool]:
+    """A new company from the invoice address (or the one a concurrent order just made)."""
     name = (end_customer.get("name") or "").strip()
     if not name:
         raise _invalid(
@@ -107,12 +235,112 @@ def _company_match(
     return company, True
 
 
+# --- recording the order -------------------------------------------------------------------
+
+
+def _order_insert(**fields) -> Order:
+    """Insert the order row, or raise OrderRaced when a concurrent request holds its number."""
+    # The unique order number is the lock: a concurrent duplicate blocks here until the
+    # first commits, then fails the insert and replays the first result.
+    try:
+        with transaction.atomic():
+            return Order.objects.create(**fields)
+    except IntegrityError:
+        transaction.set_rollback(True)
+        raise OrderRaced(
+            order_number=fields["order_number"], request_hash=fields["request_hash"]
+        ) from None
+
+
+def _order_items_create(order: Order, specs: list[ItemSpec]) -> list[OrderItem]:
+    return OrderItem.objects.bulk_create(
+        [
+            OrderItem(order=order, product=s.product, seats=s.seats, term_months=s.term_months)
+            for s in specs
+        ]
+    )
+
+
+# --- fulfilling it -------------------------------------------------------------------------
+
+
+def _new_key_fulfil(
+    *, actor: Actor, order: Order, company: Company, specs: list[ItemSpec]
+) -> tuple[SubscriptionKey, str, list[ProductPack]]:
+    """A new order: a new key with one pack per item (rollout may auto-assign them), and the
+    "new subscription key" mail. Returns `(key, status, packs)`."""
+    # Who is told is settled before this order touches the company's people: the contact
+    # person it makes administrator afterwards gets their own invitation mail, and must not
+    # get this one as well.
+    recipients = mail_recipients(company=company)
+    key, packs = subscription_key_create(
+        company=company, starts_on=order.invoice_date, items=specs, order=order
+    )
+    order.subscription_key = key
+    events.packs_created.send(sender=ProductPack, actor=actor, packs=packs)
+    new_key_mail(company=company, key=key, packs=packs, recipients=recipients)
+    return key, "fulfilled", packs
+
+
+def _renewal_fulfil(
+    *, actor: Actor, order: Order, key: SubscriptionKey, items: list[OrderItem]
+) -> tuple[str, list[ProductPack]]:
+    """A renewal order: the renewals service applies the saved OrderItems to the key."""
+    status, packs = renewals.renewal_order_apply(
+        actor=actor, order=order, subscription_key=key, items=items
+    )
+    return status, list(packs)
+
+
 def _contact_handle(*, actor: Actor, company: Company, contact: dict | None, order_number: str):
     if not contact:
         return None
     return contact_person_handle(
         actor=actor, company=company, contact=contact, order_number=order_number
     )
+
+
+def _order_result_save(
+    *, order: Order, company: Company, key: SubscriptionKey, packs: list[ProductPack]
+) -> list[ProductPack]:
+    """Store the response body an identical replay returns; returns the packs as re-read."""
+    # Re-read the packs so the stored result shows a UMS that auto-assign just set.
+    packs = pack_list_of_company(company=company, pks=[p.pk for p in packs])
+    order.result = {
+        "order_number": order.order_number,
+        "kind": order.kind,
+        "gaid": company.gaid,
+        "company_created": order.company_created,
+        "subscription_key": key.key,
+        "status": order.status,
+        "product_packs": [pack_data(p) for p in packs],
+        "contact_outcome": order.contact_outcome,
+    }
+    order.save(update_fields=["subscription_key", "contact_outcome", "status", "result"])
+    return packs
+
+
+def _order_audit(
+    *, actor: Actor, order: Order, company: Company, key: SubscriptionKey, packs: list
+) -> None:
+    event_record(
+        actor=actor,
+        company=company,
+        action="order.received",
+        obj_type="order",
+        obj_id=order.order_number,
+        after={
+            "kind": order.kind,
+            "subscription_key": key.key,
+            "status": order.status,
+            "company_created": order.company_created,
+            "product_packs": [{"id": p.pack_id, "seats": p.seats} for p in packs],
+            "contact_outcome": order.contact_outcome,
+        },
+    )
+
+
+# --- replays and races ---------------------------------------------------------------------
 
 
 def _replay(order: Order, request_hash: str) -> Order:
@@ -123,146 +351,6 @@ def _replay(order: Order, request_hash: str) -> Order:
             code=OrderError.ORDER_CONFLICT,
         )
     return order
-
-
-@transaction.atomic
-def order_create(
-    *,
-    actor: Actor,
-    order_number: str,
-    kind: str,
-    invoice_date: datetime.date,
-    end_customer: dict,
-    items: list[dict],
-    contact: dict | None = None,
-    subscription_key: str | None = None,
-) -> tuple[Order, bool]:
-    """Receive an order from the ERP. Returns `(order, created)`; `order.result` is the API
-    response. Replaying an order number with the same body returns the first order
-    (created False); with another body it is a 409 `order_conflict` (rule 3)."""
-    order_number = (order_number or "").strip()
-    body = {
-        "order_number": order_number,
-        "kind": kind,
-        "invoice_date": invoice_date.isoformat(),
-        "end_customer": end_customer,
-        "contact": contact,
-        "subscription_key": subscription_key,
-        "items": items,
-    }
-    request_hash = canonical_hash(body)
-    if not order_number:
-        raise _invalid(
-            ["body", "order_number"],
-            _("The order number is required."),
-            OrderError.ORDER_NUMBER_REQUIRED,
-        )
-    existing = order_find(order_number=order_number)
-    if existing is not None:
-        return _replay(existing, request_hash), False
-    if kind not in Order.Kind.values:
-        raise _invalid(["body", "kind"], _("Kind must be new or renewal."), OrderError.INVALID_KIND)
-
-    invoice_date_check(invoice_date)
-    specs = items_validate(items)
-    key = None
-    if kind == Order.Kind.RENEWAL:
-        key = _renewal_key(subscription_key)
-        company, company_created = _company_match(
-            actor=actor, end_customer=end_customer, create=False
-        )
-        if company is None:
-            company = key.company
-        elif company.pk != key.company_id:
-            raise _invalid(
-                ["body", "subscription_key"],
-                _("Subscription key %(key)s does not belong to this end customer.")
-                % {"key": key.key},
-                OrderError.SUBSCRIPTION_KEY_MISMATCH,
-            )
-    else:
-        if subscription_key:
-            raise _invalid(
-                ["body", "subscription_key"],
-                _("A new order creates its own subscription key; name one only for renewals."),
-                OrderError.SUBSCRIPTION_KEY_NOT_ALLOWED,
-            )
-        company, company_created = _company_match(
-            actor=actor, end_customer=end_customer, create=True
-        )
-
-    # The unique order number is the lock: a concurrent duplicate blocks here until the
-    # first commits, then fails the insert and replays the first result.
-    try:
-        with transaction.atomic():
-            order = Order.objects.create(
-                order_number=order_number,
-                kind=kind,
-                invoice_date=invoice_date,
-                company=company,
-                subscription_key=key,
-                contact=contact or None,
-                company_created=company_created,
-                request_hash=request_hash,
-            )
-    except IntegrityError:
-        transaction.set_rollback(True)
-        raise OrderRaced(order_number=order_number, request_hash=request_hash) from None
-    order_items = OrderItem.objects.bulk_create(
-        [
-            OrderItem(order=order, product=s.product, seats=s.seats, term_months=s.term_months)
-            for s in specs
-        ]
-    )
-
-    if kind == Order.Kind.RENEWAL:
-        status, packs = _renewal_apply(actor=actor, order=order, key=key, items=order_items)
-    else:
-        # Who is told is settled before this order touches the company's people: the
-        # contact person it makes administrator afterwards gets their own invitation mail,
-        # and must not get this one as well.
-        recipients = mail_recipients(company=company)
-        key, packs = subscription_key_create(
-            company=company, starts_on=invoice_date, items=specs, order=order
-        )
-        order.subscription_key = key
-        status = "fulfilled"
-        events.packs_created.send(sender=ProductPack, actor=actor, packs=packs)
-        new_key_mail(company=company, key=key, packs=packs, recipients=recipients)
-
-    order.contact_outcome = _contact_handle(
-        actor=actor, company=company, contact=contact, order_number=order_number
-    )
-    order.status = status
-    # Re-read the packs so the stored result shows a UMS that auto-assign just set.
-    packs = pack_list_of_company(company=company, pks=[p.pk for p in packs])
-    order.result = {
-        "order_number": order.order_number,
-        "kind": order.kind,
-        "gaid": company.gaid,
-        "company_created": company_created,
-        "subscription_key": key.key,
-        "status": status,
-        "product_packs": [pack_data(p) for p in packs],
-        "contact_outcome": order.contact_outcome,
-    }
-    order.save(update_fields=["subscription_key", "contact_outcome", "status", "result"])
-    event_record(
-        actor=actor,
-        company=company,
-        action="order.received",
-        obj_type="order",
-        obj_id=order.order_number,
-        after={
-            "kind": kind,
-            "subscription_key": key.key,
-            "status": status,
-            "company_created": company_created,
-            "product_packs": [{"id": p.pack_id, "seats": p.seats} for p in packs],
-            "contact_outcome": order.contact_outcome,
-        },
-    )
-    return order, True
 
 
 class OrderRaced(Exception):
@@ -292,28 +380,3 @@ def order_receive(**kwargs) -> tuple[Order, bool]:
                 code=OrderError.ORDER_IN_PROGRESS,
             ) from None
         return _replay(existing, raced.request_hash), False
-
-
-def _renewal_key(subscription_key: str | None) -> SubscriptionKey:
-    if not subscription_key:
-        raise _invalid(
-            ["body", "subscription_key"],
-            _("A renewal order must name the subscription key it renews."),
-            OrderError.SUBSCRIPTION_KEY_REQUIRED,
-        )
-    key = subscription_key_find(key=subscription_key.strip().upper())
-    if key is None:
-        raise _invalid(
-            ["body", "subscription_key"],
-            _("No subscription key %(key)s.") % {"key": subscription_key},
-            OrderError.UNKNOWN_SUBSCRIPTION_KEY,
-        )
-    return key
-
-
-def _renewal_apply(*, actor: Actor, order: Order, key: SubscriptionKey, items: list[OrderItem]):
-    # The renewal service gets the saved OrderItems (product, seats, term_months).
-    status, packs = renewals.renewal_order_apply(
-        actor=actor, order=order, subscription_key=key, items=items
-    )
-    return status, list(packs)

@@ -99,6 +99,9 @@ def _key_extend(key: SubscriptionKey, expires_on: datetime.date) -> None:
         key.save(update_fields=["expires_on"])
 
 
+# --- applying a renewal order ----------------------------------------------------------------
+
+
 @transaction.atomic
 def renewal_order_apply(*, actor: Actor, order: Order, subscription_key, items):
     """Apply a renewal order's items to its subscription key, per product (rules 6–8).
@@ -107,12 +110,7 @@ def renewal_order_apply(*, actor: Actor, order: Order, subscription_key, items):
     Returns `(status, packs)`: status "fulfilled" or "awaiting_redemption", and the packs the
     order created or extended (API.md `product_packs`).
     """
-    key = SubscriptionKey.objects.select_for_update().get(pk=subscription_key.pk)
-    if key.company_id != order.company_id:
-        raise Invalid(
-            code=OrderError.SUBSCRIPTION_KEY_MISMATCH,
-            message=_("Subscription key %s does not belong to this customer.") % key.key,
-        )
+    key = _renewal_key_lock(subscription_key, order)
     plan = _items_by_product(items)
     if not plan:
         raise Invalid(
@@ -122,87 +120,136 @@ def renewal_order_apply(*, actor: Actor, order: Order, subscription_key, items):
     applied: list[Renewal] = []
     waiting: list[Renewal] = []
     for item in plan:
-        if renewal_pending_exists(subscription_key=key, product=item.product):
-            raise Conflict(
-                code=RenewalError.RENEWAL_PENDING,
-                message=_(
-                    "A renewal of %(product)s under %(key)s still waits for redemption; "
-                    "it must be redeemed before the next one."
-                )
-                % {"product": item.product.sku, "key": key.key},
-            )
-        packs = renewable_packs(subscription_key=key, product=item.product, locked=True)
-        if not packs:
-            raise Invalid(
-                code=RenewalError.PRODUCT_NOT_ON_KEY,
-                message=_("Subscription key %(key)s holds no %(product)s packs to renew.")
-                % {"key": key.key, "product": item.product.sku},
-            )
-        active_seats = sum(p.seats for p in packs)
-        old_expiry = packs[0].expires_on
-        new_expiry = add_months(old_expiry, item.term_months)
-        renewal = Renewal(
-            order=order,
-            subscription_key=key,
-            company_id=key.company_id,
-            product=item.product,
-            seats=item.seats,
-            term_months=item.term_months,
-            old_expires_on=old_expiry,
-            expires_on=new_expiry,
-        )
-        if item.seats < active_seats:
-            renewal.status = Renewal.Status.AWAITING_REDEMPTION
-            renewal.save()
-            waiting.append(renewal)
-        else:
-            renewal.status = Renewal.Status.APPLIED
-            renewal.save()
+        _renewal_pending_refuse(key, item.product)
+        packs = _renewal_packs_lock(key, item.product)
+        renewal = _renewal_record(order=order, key=key, item=item, packs=packs)
+        if renewal.status == Renewal.Status.APPLIED:
             applied.append(renewal)
-            for p in packs:
-                p.expires_on = new_expiry
-                p.save(update_fields=["expires_on"])
-            touched.extend(packs)
-            if item.seats > active_seats:
-                extra = pack_create(
-                    key=key,
-                    product=item.product,
-                    seats=item.seats - active_seats,
-                    # The renewed packs' start, so that the customer can merge it later
-                    # (rule 10 asks for equal dates); it is active from now on anyway.
-                    starts_on=min(p.starts_on for p in packs),
-                    ends=new_expiry,
-                    order=order,
-                )
-                events.packs_created.send(sender=ProductPack, actor=actor, packs=[extra])
-                touched.append(extra)
-            _key_extend(key, new_expiry)
-        event_record(
-            actor=actor,
-            company=key.company,
-            action=f"renewal.{renewal.status}",
-            obj_type="renewal",
-            obj_id=f"{order.order_number}/{item.product.sku}",
-            before={"seats": active_seats, "expires_on": old_expiry.isoformat()},
-            after=_renewal_figures(renewal),
-        )
+            touched.extend(_renewal_extend(actor=actor, renewal=renewal, packs=packs))
+        else:
+            waiting.append(renewal)
+        _renewal_audit(actor=actor, renewal=renewal, packs=packs)
 
     if touched:
         events.packs_extended.send(sender=ProductPack, actor=actor, packs=touched)
-    if applied:
-        company_mail(
-            company=key.company,
-            template="renewal_applied",
-            context={"key": key, "order": order, "renewals": applied},
-        )
-    if waiting:
-        company_mail(
-            company=key.company,
-            template="renewal_awaiting",
-            context={"key": key, "order": order, "renewals": waiting},
-        )
+    _renewal_mails(key=key, order=order, applied=applied, waiting=waiting)
     status = "awaiting_redemption" if waiting else "fulfilled"
     return status, touched
+
+
+def _renewal_key_lock(subscription_key: SubscriptionKey, order: Order) -> SubscriptionKey:
+    """Lock the key (first in every renewal's lock order); it must be the order's company's."""
+    key = SubscriptionKey.objects.select_for_update().get(pk=subscription_key.pk)
+    if key.company_id != order.company_id:
+        raise Invalid(
+            code=OrderError.SUBSCRIPTION_KEY_MISMATCH,
+            message=_("Subscription key %s does not belong to this customer.") % key.key,
+        )
+    return key
+
+
+def _renewal_pending_refuse(key: SubscriptionKey, product: Product) -> None:
+    """One decreased renewal per key and product at a time: 409 while one awaits redemption."""
+    if renewal_pending_exists(subscription_key=key, product=product):
+        raise Conflict(
+            code=RenewalError.RENEWAL_PENDING,
+            message=_(
+                "A renewal of %(product)s under %(key)s still waits for redemption; "
+                "it must be redeemed before the next one."
+            )
+            % {"product": product.sku, "key": key.key},
+        )
+
+
+def _renewal_packs_lock(key: SubscriptionKey, product: Product) -> list[ProductPack]:
+    """The packs this renewal renews, locked; 422 when the key holds none of the product."""
+    packs = renewable_packs(subscription_key=key, product=product, locked=True)
+    if not packs:
+        raise Invalid(
+            code=RenewalError.PRODUCT_NOT_ON_KEY,
+            message=_("Subscription key %(key)s holds no %(product)s packs to renew.")
+            % {"key": key.key, "product": product.sku},
+        )
+    return packs
+
+
+def _renewal_record(
+    *, order: Order, key: SubscriptionKey, item: _Item, packs: list[ProductPack]
+) -> Renewal:
+    """Save the product's Renewal: applied at once, unless it renews fewer seats than the
+    packs hold — then the customer picks the packs to keep (rule 8)."""
+    old_expiry = packs[0].expires_on
+    decreased = item.seats < sum(p.seats for p in packs)
+    return Renewal.objects.create(
+        order=order,
+        subscription_key=key,
+        company_id=key.company_id,
+        product=item.product,
+        seats=item.seats,
+        term_months=item.term_months,
+        old_expires_on=old_expiry,
+        expires_on=add_months(old_expiry, item.term_months),
+        status=Renewal.Status.AWAITING_REDEMPTION if decreased else Renewal.Status.APPLIED,
+    )
+
+
+def _renewal_extend(
+    *, actor: Actor, renewal: Renewal, packs: list[ProductPack]
+) -> list[ProductPack]:
+    """An applied renewal: the packs get the new expiry, extra seats a new pack (rule 7).
+    Returns the packs extended or created."""
+    key = renewal.subscription_key
+    for p in packs:
+        p.expires_on = renewal.expires_on
+        p.save(update_fields=["expires_on"])
+    touched = list(packs)
+    extra_seats = renewal.seats - sum(p.seats for p in packs)
+    if extra_seats > 0:
+        extra = pack_create(
+            key=key,
+            product=renewal.product,
+            seats=extra_seats,
+            # The renewed packs' start, so that the customer can merge it later
+            # (rule 10 asks for equal dates); it is active from now on anyway.
+            starts_on=min(p.starts_on for p in packs),
+            ends=renewal.expires_on,
+            order=renewal.order,
+        )
+        events.packs_created.send(sender=ProductPack, actor=actor, packs=[extra])
+        touched.append(extra)
+    _key_extend(key, renewal.expires_on)
+    return touched
+
+
+def _renewal_audit(*, actor: Actor, renewal: Renewal, packs: list[ProductPack]) -> None:
+    event_record(
+        actor=actor,
+        company=renewal.subscription_key.company,
+        action=f"renewal.{renewal.status}",
+        obj_type="renewal",
+        obj_id=f"{renewal.order.order_number}/{renewal.product.sku}",
+        before={
+            "seats": sum(p.seats for p in packs),
+            "expires_on": renewal.old_expires_on.isoformat(),
+        },
+        after=_renewal_figures(renewal),
+    )
+
+
+def _renewal_mails(
+    *, key: SubscriptionKey, order: Order, applied: list[Renewal], waiting: list[Renewal]
+) -> None:
+    """One mail for what was applied, one asking to redeem what waits."""
+    for template, renewals in (("renewal_applied", applied), ("renewal_awaiting", waiting)):
+        if renewals:
+            company_mail(
+                company=key.company,
+                template=template,
+                context={"key": key, "order": order, "renewals": renewals},
+            )
+
+
+# --- redeeming a decreased renewal ---------------------------------------------------------
 
 
 @transaction.atomic
@@ -212,6 +259,35 @@ def renewal_redeem(*, actor: Actor, renewal: Renewal, packs: Sequence[ProductPac
     Their seats must add up exactly to the renewed seats; the packs not picked keep the old
     expiry and run out. Returns the picked packs.
     """
+    renewal = _redeem_renewal_lock(renewal)
+    picked = _redeem_packs_lock(renewal, packs)
+    for p in picked:
+        p.expires_on = renewal.expires_on
+        p.save(update_fields=["expires_on"])
+    events.packs_extended.send(sender=ProductPack, actor=actor, packs=picked)
+    renewal.status = Renewal.Status.REDEEMED
+    renewal.redeemed_at = timezone.now()
+    renewal.save(update_fields=["status", "redeemed_at"])
+    _key_extend(renewal.subscription_key, renewal.expires_on)
+    event_record(
+        actor=actor,
+        company=renewal.company,
+        action="renewal.redeemed",
+        obj_type="renewal",
+        obj_id=f"{renewal.order.order_number}/{renewal.product.sku}",
+        before={"status": Renewal.Status.AWAITING_REDEMPTION},
+        after={**_renewal_figures(renewal), "product_packs": [p.pack_id for p in picked]},
+    )
+    company_mail(
+        company=renewal.company,
+        template="renewal_applied",
+        context={"key": renewal.subscription_key, "order": renewal.order, "renewals": [renewal]},
+    )
+    return picked
+
+
+def _redeem_renewal_lock(renewal: Renewal) -> Renewal:
+    """Lock the key, then the renewal (the module's lock order); 409 unless it still waits."""
     SubscriptionKey.objects.select_for_update().filter(pk=renewal.subscription_key_id).first()
     renewal = (
         Renewal.objects.select_for_update()
@@ -230,10 +306,16 @@ def renewal_redeem(*, actor: Actor, renewal: Renewal, packs: Sequence[ProductPac
             message=_("The renewal %(order)s of %(product)s was applied and needs no redemption.")
             % {"order": renewal.order.order_number, "product": renewal.product.sku},
         )
+    return renewal
+
+
+def _redeem_packs_lock(renewal: Renewal, packs: Sequence[ProductPack]) -> list[ProductPack]:
+    """Lock the picked packs; each must be a candidate, and their seats the renewed seats."""
     pks = list(dict.fromkeys(p.pk for p in packs))
     if not pks:
         raise Invalid(
-            code=RenewalError.NO_PACKS_PICKED, message=_("Pick the packs to keep for this renewal.")
+            code=RenewalError.NO_PACKS_PICKED,
+            message=_("Pick the packs to keep for this renewal."),
         )
     picked = packs_lock(pks)
     for p in picked:
@@ -266,26 +348,4 @@ def renewal_redeem(*, actor: Actor, renewal: Renewal, packs: Sequence[ProductPac
             )
             % {"total": total, "seats": renewal.seats},
         )
-    for p in picked:
-        p.expires_on = renewal.expires_on
-        p.save(update_fields=["expires_on"])
-    events.packs_extended.send(sender=ProductPack, actor=actor, packs=picked)
-    renewal.status = Renewal.Status.REDEEMED
-    renewal.redeemed_at = timezone.now()
-    renewal.save(update_fields=["status", "redeemed_at"])
-    _key_extend(renewal.subscription_key, renewal.expires_on)
-    event_record(
-        actor=actor,
-        company=renewal.company,
-        action="renewal.redeemed",
-        obj_type="renewal",
-        obj_id=f"{renewal.order.order_number}/{renewal.product.sku}",
-        before={"status": Renewal.Status.AWAITING_REDEMPTION},
-        after={**_renewal_figures(renewal), "product_packs": [p.pack_id for p in picked]},
-    )
-    company_mail(
-        company=renewal.company,
-        template="renewal_applied",
-        context={"key": renewal.subscription_key, "order": renewal.order, "renewals": [renewal]},
-    )
     return picked
