@@ -3,10 +3,10 @@
 
 import calendar
 import datetime
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -123,32 +123,36 @@ def _new_key() -> str:
     return f"SK-{crockford(4)}-{crockford(4)}-{crockford(4)}"
 
 
+def _create_with_fresh_id[M: models.Model](create: Callable[[], M], what: str) -> M:
+    """Run `create` (which draws a random ID) until the ID is unique, each try in a savepoint.
+
+    Rows holding these IDs are never deleted, so a unique ID is also never reused.
+    """
+    for _attempt in range(ID_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return create()
+        except IntegrityError:
+            continue
+    raise RuntimeError(f"could not allocate a {what}")  # pragma: no cover - ten collisions
+
+
 def subscription_key_create(
     *, company, starts_on: datetime.date, items: Sequence[ItemSpec], order=None
 ):
     """Create a subscription key holding one pack per item (rule 2); the caller owns the
-    transaction, the audit event and the mail. Returns `(key, packs)`.
-
-    IDs are random; a collision is retried with a fresh ID inside a savepoint. Packs are
-    never deleted, so a unique pack ID is also never reused.
-    """
+    transaction, the audit event and the mail. Returns `(key, packs)`."""
     ends = [
         None if spec.product.is_perpetual else add_months(starts_on, spec.term_months)
         for spec in items
     ]
     dated = [end for end in ends if end is not None]
-    key = None
-    for _attempt in range(ID_ATTEMPTS):
-        try:
-            with transaction.atomic():
-                key = SubscriptionKey.objects.create(
-                    key=_new_key(), company=company, expires_on=max(dated) if dated else None
-                )
-            break
-        except IntegrityError:
-            continue
-    if key is None:  # pragma: no cover - ten collisions in 60 bits
-        raise RuntimeError("could not allocate a subscription key")
+    key = _create_with_fresh_id(
+        lambda: SubscriptionKey.objects.create(
+            key=_new_key(), company=company, expires_on=max(dated) if dated else None
+        ),
+        "subscription key",
+    )
     packs = [
         pack_create(
             key=key,
@@ -174,23 +178,20 @@ def pack_create(
     split_from: ProductPack | None = None,
 ) -> ProductPack:
     """One new pack under `key` with a fresh, unique pack ID (retried on collision)."""
-    for _attempt in range(ID_ATTEMPTS):
-        try:
-            with transaction.atomic():
-                return ProductPack.objects.create(
-                    pack_id=_new_pack_id(product.pack_prefix),
-                    subscription_key=key,
-                    company_id=key.company_id,
-                    product=product,
-                    seats=seats,
-                    starts_on=starts_on,
-                    expires_on=ends,
-                    order=order,
-                    split_from=split_from,
-                )
-        except IntegrityError:
-            continue
-    raise RuntimeError("could not allocate a pack ID")  # pragma: no cover
+    return _create_with_fresh_id(
+        lambda: ProductPack.objects.create(
+            pack_id=_new_pack_id(product.pack_prefix),
+            subscription_key=key,
+            company_id=key.company_id,
+            product=product,
+            seats=seats,
+            starts_on=starts_on,
+            expires_on=ends,
+            order=order,
+            split_from=split_from,
+        ),
+        "pack ID",
+    )
 
 
 def _pack_figures(pack: ProductPack) -> dict:
