@@ -4,15 +4,13 @@ from ninja import Field, Router, Schema, Status
 
 from ilp.core.auth import CompanyAuth
 from ilp.core.authz import Permission
+from ilp.core.problems import problems
 
 from .. import selectors
-from ..schemas import PackOut, ProblemOut
+from ..schemas import PackOut
 from ..services.pack_ops import pack_merge, pack_split
 
 router = Router(tags=["licensing"])
-
-
-PROBLEMS = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut, 409: ProblemOut, 422: ProblemOut}
 
 
 class SplitIn(Schema):
@@ -40,7 +38,7 @@ class MergeOut(Schema):
 
 @router.post(
     "/companies/{gaid}/product-packs/merge",
-    response={200: MergeOut, **PROBLEMS},
+    response={200: MergeOut, **problems(401, 403, 404, 409, 422)},
     auth=CompanyAuth(Permission.MANAGE_PACKS),
 )
 def merge_packs(request, gaid: str, body: MergeIn):
@@ -54,7 +52,7 @@ def merge_packs(request, gaid: str, body: MergeIn):
 
 @router.post(
     "/companies/{gaid}/product-packs/{pack_id}/split",
-    response={201: SplitOut, **PROBLEMS},
+    response={201: SplitOut, **problems(401, 403, 404, 409, 422)},
     auth=CompanyAuth(Permission.MANAGE_PACKS),
 )
 def split_pack(request, gaid: str, pack_id: str, body: SplitIn):

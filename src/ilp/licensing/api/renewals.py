@@ -8,11 +8,11 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from ilp.core.auth import CompanyAuth
 from ilp.core.authz import Permission
+from ilp.core.problems import problems
 
 from .. import selectors
 from ..schemas import PackOut
 from ..services.renewals import renewal_redeem
-from .pack_ops import PROBLEMS
 
 router = Router(tags=["licensing"])
 
@@ -64,7 +64,7 @@ class RedeemOut(Schema):
 
 @router.get(
     "/companies/{gaid}/renewals",
-    response=list[RenewalOut],
+    response={200: list[RenewalOut], **problems(401, 403, 404, 422)},
     auth=CompanyAuth(Permission.VIEW),
 )
 @paginate(LimitOffsetPagination)
@@ -75,7 +75,7 @@ def list_renewals(request, gaid: str, filters: Query[RenewalFilter]):
 
 @router.post(
     "/companies/{gaid}/renewals/{order_number}/redeem",
-    response={200: RedeemOut, **PROBLEMS},
+    response={200: RedeemOut, **problems(401, 403, 404, 409, 422)},
     auth=CompanyAuth(Permission.REDEEM_RENEWAL),
 )
 def redeem_renewal(request, gaid: str, order_number: str, body: RedeemIn):
