@@ -6,7 +6,6 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 
-from ilp.core.actors import Actor
 from ilp.core.authz import Permission
 from ilp.core.errors import AppError
 from ilp.core.portal import company_page
@@ -41,7 +40,7 @@ def delivery_token(request, membership):
         else:
             try:
                 key, packs = delivery_token_register(
-                    actor=Actor.for_user(request.user), membership=membership, token=token
+                    actor=request.actor, membership=membership, token=token
                 )
             except AppError as exc:
                 error = exc.message

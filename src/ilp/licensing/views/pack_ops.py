@@ -7,7 +7,6 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from ilp.core.actors import Actor
 from ilp.core.authz import Permission
 from ilp.core.errors import AppError
 from ilp.core.portal import company_page
@@ -50,7 +49,7 @@ def merge(request, membership):
     error = None
     if request.method == "POST" and request.POST.get("confirm") and state["can_merge"]:
         try:
-            target, merged = pack_merge(actor=Actor.for_user(request.user), packs=packs)
+            target, merged = pack_merge(actor=request.actor, packs=packs)
         except AppError as exc:
             error = exc.message
         else:

@@ -8,7 +8,6 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
-from ilp.core.actors import Actor
 from ilp.core.authz import Permission
 from ilp.core.errors import AppError
 from ilp.core.portal import company_page
@@ -97,14 +96,10 @@ def pack_edit(request, membership, pack_id: str):
     error = None
     try:
         if action == "comment":
-            pack_update(
-                actor=Actor.for_user(request.user),
-                pack=obj,
-                comment=request.POST.get("comment", ""),
-            )
+            pack_update(actor=request.actor, pack=obj, comment=request.POST.get("comment", ""))
             notice = _("Comment saved.")
         elif action in ("archive", "unarchive"):
-            pack_update(actor=Actor.for_user(request.user), pack=obj, archived=action == "archive")
+            pack_update(actor=request.actor, pack=obj, archived=action == "archive")
             notice = _("Pack archived.") if action == "archive" else _("Pack restored.")
         else:
             notice = None

@@ -6,7 +6,6 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
-from ilp.core.actors import Actor
 from ilp.core.authz import Permission
 from ilp.core.errors import AppError, NotFound
 from ilp.core.portal import company_page
@@ -78,9 +77,7 @@ def redeem(request, membership, key: str):
     if request.method == "POST" and renewal is not None:
         packs = list(pack_list_by_ids(membership=membership, pack_ids=picked))
         try:
-            chosen = renewal_redeem(
-                actor=Actor.for_user(request.user), renewal=renewal, packs=packs
-            )
+            chosen = renewal_redeem(actor=request.actor, renewal=renewal, packs=packs)
         except AppError as exc:
             error = exc.message
         else:
@@ -125,9 +122,7 @@ def redeem_split(request, membership, key: str):
             error = _("No product pack %s under this key.") % pack_id
         else:
             try:
-                source, created = pack_split(
-                    actor=Actor.for_user(request.user), pack=pack, seats=seats
-                )
+                source, created = pack_split(actor=request.actor, pack=pack, seats=seats)
             except AppError as exc:
                 error = exc.message
             else:
