@@ -282,4 +282,4 @@ def test_redeem_with_packs_of_a_product_the_order_does_not_renew_is_422(admin_ap
     response = admin_api.post(
         url(company, "renewals/R-WE/redeem"), {"product_packs": [emp.pack_id]}
     )
-    assert response.status_code == 422 and response.json()["code"] == "pack_not_renewable"
+    assert response.status_code == 422 and response.json()["code"] == "product_not_renewed"

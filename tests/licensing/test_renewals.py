@@ -10,15 +10,12 @@ from ilp.audit.models import AuditEvent
 from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid
 from ilp.licensing.models import Order, ProductPack, Renewal
+from ilp.licensing.selectors import renewal_candidates
 from ilp.licensing.services.pack_ops import pack_split
 from ilp.licensing.services.packs import add_months as months_add
-from ilp.licensing.services.renewals import (
-    renewal_candidates,
-    renewal_order_apply,
-    renewal_redeem,
-)
+from ilp.licensing.services.renewals import renewal_order_apply, renewal_redeem
 from ilp.notifications.models import OutboxMail
-from tests.accounts.factories import make_user
+from tests.accounts.factories import add_member, make_user
 from tests.licensing.factories import make_key, make_pack, product
 
 pytestmark = pytest.mark.django_db
@@ -161,11 +158,13 @@ def test_redeem_after_a_split_to_fit(company):
     key = make_key(company, packs=[("WE", 10)])
     renew(key, [("WE", 7, 12)])
     renewal = Renewal.objects.get()
-    (pack,) = renewal_candidates(renewal=renewal)
+    membership = add_member(make_user(), company)
+    (pack,) = renewal_candidates(membership=membership, renewal=renewal)
     with pytest.raises(Invalid):
         renewal_redeem(actor=ACTOR, renewal=renewal, packs=[pack])
     source, created = pack_split(actor=ACTOR, pack=pack, seats=3)
-    assert {p.pk for p in renewal_candidates(renewal=renewal)} == {source.pk, created.pk}
+    candidates = renewal_candidates(membership=membership, renewal=renewal)
+    assert {p.pk for p in candidates} == {source.pk, created.pk}
     renewal_redeem(actor=ACTOR, renewal=renewal, packs=[source])
     source.refresh_from_db()
     created.refresh_from_db()

@@ -15,15 +15,15 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from ilp.core.actors import Actor
 from ilp.core.errors import AppError, Conflict, Invalid
 from ilp.licensing.models import Order, ProductPack, Renewal
+from ilp.licensing.selectors import renewal_candidates
 from ilp.licensing.services.pack_ops import pack_merge, pack_split
 from ilp.licensing.services.renewals import (
     renewable_packs,
-    renewal_candidates,
     renewal_order_apply,
     renewal_redeem,
 )
 from ilp.rollout.models import DeviceLicense
-from tests.accounts.factories import make_company
+from tests.accounts.factories import add_member, make_company, make_user
 from tests.licensing.factories import make_key, make_license, product
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +38,7 @@ class SeatsMachine(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         self.company = make_company()
+        self.membership = add_member(make_user(), self.company)
         self.key = make_key(self.company, packs=[("WE", 12), ("WE", 3), ("ICG", 40)])
         self.expected = {"WE": 15, "ICG": 40}
         self.merged: set[int] = set()
@@ -163,7 +164,7 @@ class SeatsMachine(RuleBasedStateMachine):
         renewal = self.waiting(sku)
         if renewal is None:
             return
-        candidates = renewal_candidates(renewal=renewal)
+        candidates = renewal_candidates(membership=self.membership, renewal=renewal)
         picked = data.draw(st.lists(st.sampled_from(candidates), unique_by=lambda p: p.pk))
         try:
             renewal_redeem(actor=ACTOR, renewal=renewal, packs=picked)

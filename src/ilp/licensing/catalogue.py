@@ -1,4 +1,9 @@
-"""The product catalogue ILP starts with (API.md): staff maintain it in the admin afterwards."""
+"""The product catalogue ILP starts with (API.md): staff maintain it in the admin afterwards.
+
+Imported by `LicensingConfig.ready()`, when the models are loaded.
+"""
+
+from .models import Product
 
 # (sku, name, pack prefix, seat multiple, term)
 STARTING_CATALOGUE = [
@@ -16,8 +21,6 @@ def catalogue_seed_if_empty(sender=None, using="default", **kwargs) -> None:
     flushed (Django's `flush`, transactional tests). A catalogue with any product in it is
     the staff's and is left alone.
     """
-    from .models import Product
-
     if Product.objects.using(using).exists():
         return
     Product.objects.using(using).bulk_create(

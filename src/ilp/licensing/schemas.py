@@ -195,14 +195,3 @@ class DeliveryTokenRegisterIn(Schema):
 class DeliveryTokenRegistered(Schema):
     subscription_key: str
     product_packs: list[PackOut]
-
-
-class ProblemOut(Schema):
-    """application/problem+json (RFC 9457) with a stable `code`."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    code: str
-    errors: list[dict] | None = None

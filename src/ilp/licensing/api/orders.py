@@ -5,6 +5,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from ilp.core.auth import AnyAuth, CompanyAuth, StaffAuth
 from ilp.core.authz import Permission
+from ilp.core.problems import problems
 
 from .. import selectors
 from ..schemas import (
@@ -15,7 +16,6 @@ from ..schemas import (
     DeliveryTokenRegisterIn,
     OrderIn,
     OrderOut,
-    ProblemOut,
     ProductList,
 )
 from ..services.delivery_tokens import delivery_token_issue, delivery_token_register
@@ -23,11 +23,8 @@ from ..services.orders import order_receive
 
 router = Router(tags=["licensing"])
 
-STAFF_PROBLEMS = {401: ProblemOut, 403: ProblemOut, 409: ProblemOut, 422: ProblemOut}
-COMPANY_PROBLEMS = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut}
 
-
-@router.get("/products", response={200: ProductList, 401: ProblemOut}, auth=AnyAuth())
+@router.get("/products", response={200: ProductList, **problems(401)}, auth=AnyAuth())
 def list_products(request):
     """The product catalogue."""
     return {"items": list(selectors.products_list())}
@@ -35,7 +32,7 @@ def list_products(request):
 
 @router.post(
     "/orders",
-    response={200: OrderOut, 201: OrderOut, **STAFF_PROBLEMS},
+    response={200: OrderOut, 201: OrderOut, **problems(401, 403, 409, 422)},
     auth=StaffAuth(),
 )
 def post_order(request, body: OrderIn):
@@ -56,7 +53,7 @@ def post_order(request, body: OrderIn):
 
 @router.get(
     "/orders/{order_number}",
-    response={200: OrderOut, 401: ProblemOut, 403: ProblemOut, 404: ProblemOut},
+    response={200: OrderOut, **problems(401, 403, 404)},
     auth=StaffAuth(),
 )
 def get_order(request, order_number: str):
@@ -67,7 +64,7 @@ def get_order(request, order_number: str):
 
 @router.post(
     "/delivery-tokens",
-    response={201: DeliveryTokenIssued, **STAFF_PROBLEMS},
+    response={201: DeliveryTokenIssued, **problems(401, 403, 409, 422)},
     auth=StaffAuth(),
 )
 def issue_delivery_token(request, body: DeliveryTokenIssueIn):
@@ -83,7 +80,7 @@ def issue_delivery_token(request, body: DeliveryTokenIssueIn):
 
 @router.post(
     "/companies/{gaid}/delivery-tokens",
-    response={201: DeliveryTokenRegistered, **COMPANY_PROBLEMS, 409: ProblemOut, 422: ProblemOut},
+    response={201: DeliveryTokenRegistered, **problems(401, 403, 404, 409, 422)},
     auth=CompanyAuth(Permission.REGISTER_DELIVERY_TOKEN),
 )
 def register_delivery_token(request, gaid: str, body: DeliveryTokenRegisterIn):
@@ -92,13 +89,15 @@ def register_delivery_token(request, gaid: str, body: DeliveryTokenRegisterIn):
     key, packs = delivery_token_register(
         actor=request.auth.actor, membership=membership, token=body.token
     )
-    fresh = selectors.pack_queryset(membership=membership).filter(pk__in=[p.pk for p in packs])
-    return Status(201, {"subscription_key": key.key, "product_packs": list(fresh.order_by("id"))})
+    fresh = selectors.pack_reload_many(
+        membership=membership, packs=sorted(packs, key=lambda p: p.pk)
+    )
+    return Status(201, {"subscription_key": key.key, "product_packs": fresh})
 
 
 @router.get(
     "/companies/{gaid}/orders",
-    response={200: list[CompanyOrderOut], **COMPANY_PROBLEMS},
+    response={200: list[CompanyOrderOut], **problems(401, 403, 404, 422)},
     auth=CompanyAuth(),
 )
 @paginate(LimitOffsetPagination)
@@ -109,7 +108,7 @@ def list_company_orders(request, gaid: str):
 
 @router.get(
     "/companies/{gaid}/orders/{order_number}",
-    response={200: CompanyOrderOut, **COMPANY_PROBLEMS},
+    response={200: CompanyOrderOut, **problems(401, 403, 404)},
     auth=CompanyAuth(),
 )
 def get_company_order(request, gaid: str, order_number: str):

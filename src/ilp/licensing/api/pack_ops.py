@@ -4,16 +4,13 @@ from ninja import Field, Router, Schema, Status
 
 from ilp.core.auth import CompanyAuth
 from ilp.core.authz import Permission
-from ilp.core.errors import NotFound
+from ilp.core.problems import problems
 
-from ..schemas import PackOut, ProblemOut
-from ..selectors import pack_get, pack_queryset
+from .. import selectors
+from ..schemas import PackOut
 from ..services.pack_ops import pack_merge, pack_split
 
 router = Router(tags=["licensing"])
-
-
-PROBLEMS = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut, 409: ProblemOut, 422: ProblemOut}
 
 
 class SplitIn(Schema):
@@ -39,51 +36,31 @@ class MergeOut(Schema):
     merged: list[str]
 
 
-def packs_by_id(membership, pack_ids: list[str]) -> list:
-    """The named packs of the company, in the order named; 404 naming the unknown ones."""
-    wanted = [pid.strip().upper() for pid in pack_ids]
-    found = {p.pack_id: p for p in pack_queryset(membership=membership).filter(pack_id__in=wanted)}
-    missing = [pid for pid in wanted if pid not in found]
-    if missing:
-        raise NotFound(
-            code="pack_not_found", message="No product pack " + ", ".join(dict.fromkeys(missing))
-        )
-    return [found[pid] for pid in wanted]
-
-
-def packs_fresh(membership, packs) -> list:
-    """Re-read packs with everything PackOut needs (one query), in the given order."""
-    rows = {
-        p.pk: p for p in pack_queryset(membership=membership).filter(pk__in=[p.pk for p in packs])
-    }
-    return [rows[p.pk] for p in packs]
-
-
 @router.post(
     "/companies/{gaid}/product-packs/merge",
-    response={200: MergeOut, **PROBLEMS},
+    response={200: MergeOut, **problems(401, 403, 404, 409, 422)},
     auth=CompanyAuth(Permission.MANAGE_PACKS),
 )
 def merge_packs(request, gaid: str, body: MergeIn):
     """Merge active packs of one key, product and dates into the first one named."""
     membership = request.auth.membership
-    packs = packs_by_id(membership, body.product_packs)
+    packs = selectors.pack_get_many(membership=membership, pack_ids=body.product_packs)
     target, merged = pack_merge(actor=request.auth.actor, packs=packs)
-    (target,) = packs_fresh(membership, [target])
+    (target,) = selectors.pack_reload_many(membership=membership, packs=[target])
     return Status(200, {"target": target, "merged": [p.pack_id for p in merged]})
 
 
 @router.post(
     "/companies/{gaid}/product-packs/{pack_id}/split",
-    response={201: SplitOut, **PROBLEMS},
+    response={201: SplitOut, **problems(401, 403, 404, 409, 422)},
     auth=CompanyAuth(Permission.MANAGE_PACKS),
 )
 def split_pack(request, gaid: str, pack_id: str, body: SplitIn):
     """Split seats (and optionally the licenses of some devices) off into a new pack."""
     membership = request.auth.membership
-    pack = pack_get(membership=membership, pack_id=pack_id)
+    pack = selectors.pack_get(membership=membership, pack_id=pack_id)
     source, created = pack_split(
         actor=request.auth.actor, pack=pack, seats=body.seats, unit_ids=body.unit_ids
     )
-    source, created = packs_fresh(membership, [source, created])
+    source, created = selectors.pack_reload_many(membership=membership, packs=[source, created])
     return Status(201, {"source": source, "created": created})

@@ -7,14 +7,13 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from ilp.core.auth import CompanyAuth
 from ilp.core.authz import Permission
+from ilp.core.problems import problems
 
 from .. import selectors
-from ..schemas import KeyOut, PackOut, PackPatchIn, ProblemOut
+from ..schemas import KeyOut, PackOut, PackPatchIn
 from ..services.packs import pack_update
 
 router = Router(tags=["licensing"])
-
-PROBLEMS = {401: ProblemOut, 403: ProblemOut, 404: ProblemOut}
 
 
 class PackFilters(Schema):
@@ -27,7 +26,7 @@ class PackFilters(Schema):
 
 @router.get(
     "/companies/{gaid}/subscription-keys",
-    response={200: list[KeyOut], **PROBLEMS},
+    response={200: list[KeyOut], **problems(401, 403, 404, 422)},
     auth=CompanyAuth(),
 )
 @paginate(LimitOffsetPagination)
@@ -38,7 +37,7 @@ def list_keys(request, gaid: str):
 
 @router.get(
     "/companies/{gaid}/subscription-keys/{key}",
-    response={200: KeyOut, **PROBLEMS},
+    response={200: KeyOut, **problems(401, 403, 404)},
     auth=CompanyAuth(),
 )
 def get_key(request, gaid: str, key: str):
@@ -48,7 +47,7 @@ def get_key(request, gaid: str, key: str):
 
 @router.get(
     "/companies/{gaid}/product-packs",
-    response={200: list[PackOut], **PROBLEMS, 422: ProblemOut},
+    response={200: list[PackOut], **problems(401, 403, 404, 422)},
     auth=CompanyAuth(),
 )
 @paginate(LimitOffsetPagination)
@@ -60,7 +59,7 @@ def list_packs(request, gaid: str, filters: Query[PackFilters]):
 
 @router.get(
     "/companies/{gaid}/product-packs/{pack_id}",
-    response={200: PackOut, **PROBLEMS},
+    response={200: PackOut, **problems(401, 403, 404)},
     auth=CompanyAuth(),
 )
 def get_pack(request, gaid: str, pack_id: str):
@@ -70,7 +69,7 @@ def get_pack(request, gaid: str, pack_id: str):
 
 @router.patch(
     "/companies/{gaid}/product-packs/{pack_id}",
-    response={200: PackOut, **PROBLEMS, 409: ProblemOut, 422: ProblemOut},
+    response={200: PackOut, **problems(401, 403, 404, 409, 422)},
     auth=CompanyAuth(Permission.MANAGE_PACKS),
 )
 def patch_pack(request, gaid: str, pack_id: str, body: PackPatchIn):

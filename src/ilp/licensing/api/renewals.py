@@ -8,11 +8,11 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from ilp.core.auth import CompanyAuth
 from ilp.core.authz import Permission
+from ilp.core.problems import problems
 
-from ..models import Renewal
+from .. import selectors
 from ..schemas import PackOut
-from ..services.renewals import renewal_get_for_redeem, renewal_redeem
-from .pack_ops import PROBLEMS, packs_by_id, packs_fresh
+from ..services.renewals import renewal_redeem
 
 router = Router(tags=["licensing"])
 
@@ -62,42 +62,34 @@ class RedeemOut(Schema):
     product_packs: list[PackOut]
 
 
-def renewal_queryset(*, membership):
-    return Renewal.objects.filter(company_id=membership.company_id).select_related(
-        "order", "subscription_key", "product"
-    )
-
-
 @router.get(
     "/companies/{gaid}/renewals",
-    response=list[RenewalOut],
+    response={200: list[RenewalOut], **problems(401, 403, 404, 422)},
     auth=CompanyAuth(Permission.VIEW),
 )
 @paginate(LimitOffsetPagination)
 def list_renewals(request, gaid: str, filters: Query[RenewalFilter]):
     """The company's renewals, newest first; filter by status, key or product."""
-    qs = renewal_queryset(membership=request.auth.membership)
-    if filters.status:
-        qs = qs.filter(status=filters.status)
-    if filters.subscription_key:
-        qs = qs.filter(subscription_key__key=filters.subscription_key)
-    if filters.product:
-        qs = qs.filter(product__sku=filters.product.upper())
-    return qs.order_by("-created_at", "-pk")
+    return selectors.renewal_list(membership=request.auth.membership, **filters.model_dump())
 
 
 @router.post(
     "/companies/{gaid}/renewals/{order_number}/redeem",
-    response={200: RedeemOut, **PROBLEMS},
+    response={200: RedeemOut, **problems(401, 403, 404, 409, 422)},
     auth=CompanyAuth(Permission.REDEEM_RENEWAL),
 )
 def redeem_renewal(request, gaid: str, order_number: str, body: RedeemIn):
     """Redeem a decreased renewal: the picked packs, whose seats add up exactly, renew."""
     membership = request.auth.membership
-    packs = packs_by_id(membership, body.product_packs)
-    renewal = renewal_get_for_redeem(
+    packs = selectors.pack_get_many(membership=membership, pack_ids=body.product_packs)
+    renewal = selectors.renewal_get_for_redeem(
         membership=membership, order_number=order_number, product=body.product, packs=packs
     )
     picked = renewal_redeem(actor=request.auth.actor, renewal=renewal, packs=packs)
-    renewal = renewal_queryset(membership=membership).get(pk=renewal.pk)
-    return Status(200, {"renewal": renewal, "product_packs": packs_fresh(membership, picked)})
+    return Status(
+        200,
+        {
+            "renewal": selectors.renewal_reload(membership=membership, renewal=renewal),
+            "product_packs": selectors.pack_reload_many(membership=membership, packs=picked),
+        },
+    )

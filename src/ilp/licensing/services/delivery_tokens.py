@@ -15,8 +15,9 @@ from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.core.ids import crockford, token_hash
 
 from .. import events
+from ..errors import DeliveryTokenError, OrderError
 from ..models import DeliveryToken, ProductPack
-from .orders import new_key_mail
+from .mail import new_key_mail
 from .packs import invoice_date_check, items_validate, subscription_key_create
 
 TOKEN_PREFIX = "DT"
@@ -49,7 +50,7 @@ def delivery_token_issue(
     if not order_number:
         raise Invalid(
             _("The order number is required."),
-            code="invalid",
+            code=OrderError.ORDER_NUMBER_REQUIRED,
             errors=[{"loc": ["body", "order_number"], "msg": _("Required.")}],
         )
     invoice_date_check(invoice_date)
@@ -86,13 +87,13 @@ def delivery_token_register(*, actor: Actor, membership, token: str):
     if row is None:
         raise NotFound(
             _("This delivery token is unknown. Check it for typing errors."),
-            code="delivery_token_not_found",
+            code=DeliveryTokenError.DELIVERY_TOKEN_NOT_FOUND,
         )
     if row.registered_at is not None:
         raise Conflict(
             _("This delivery token was already registered on %(date)s.")
             % {"date": row.registered_at.date().isoformat()},
-            code="delivery_token_used",
+            code=DeliveryTokenError.DELIVERY_TOKEN_USED,
         )
     company = membership.company
     specs = items_validate(row.items)

@@ -11,20 +11,29 @@ import hashlib
 import json
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from ilp.accounts.models import Company, Membership
+from ilp.accounts.models import Company
+from ilp.accounts.selectors import mail_recipients
 from ilp.accounts.services import company_create, contact_person_handle
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
-from ilp.core.authz import Role
 from ilp.core.errors import Conflict, Invalid
-from ilp.notifications.services import mail_enqueue
 
 from .. import events
+from ..errors import OrderError
 from ..models import Order, OrderItem, ProductPack, SubscriptionKey
-from .packs import invoice_date_check, items_validate, subscription_key_create
+from ..schemas import PackOut
+from ..selectors import (
+    company_find_by_customer_number,
+    company_find_by_gaid,
+    order_find,
+    pack_list_of_company,
+    subscription_key_find,
+)
+from . import renewals
+from .mail import new_key_mail
+from .packs import ItemSpec, invoice_date_check, items_validate, subscription_key_create
 
 
 def canonical_hash(body: dict) -> str:
@@ -36,115 +45,11 @@ def canonical_hash(body: dict) -> str:
 
 def pack_data(pack: ProductPack) -> dict:
     """A pack as API.md's object, as plain JSON data (for the stored order result)."""
-    from ..schemas import PackOut
-
     return PackOut.from_orm(pack).model_dump(mode="json")
 
 
-def _invalid(loc: list, message: str, code: str) -> Invalid:
+def _invalid(loc: list, message: str, code: OrderError) -> Invalid:
     return Invalid(message, code=code, errors=[{"loc": loc, "msg": message}])
-
-
-def _company_match(
-    *, actor: Actor, end_customer: dict, create: bool
-) -> tuple[Company | None, bool]:
-    """Rule 1: GAID, else ERP customer number, else (new orders) a company from the invoice."""
-    gaid = (end_customer.get("gaid") or "").strip().upper()
-    customer_number = (end_customer.get("customer_number") or "").strip()
-    if gaid:
-        company = Company.objects.filter(gaid=gaid).first()
-        if company is None:
-            raise _invalid(
-                ["body", "end_customer", "gaid"],
-                _("No company has the Global Account ID %(gaid)s.") % {"gaid": gaid},
-                "unknown_gaid",
-            )
-        return company, False
-    if customer_number:
-        company = Company.objects.filter(customer_number=customer_number).first()
-        if company is not None:
-            return company, False
-    if not create:
-        return None, False
-    name = (end_customer.get("name") or "").strip()
-    if not name:
-        raise _invalid(
-            ["body", "end_customer", "name"],
-            _("A new end customer needs a name."),
-            "end_customer_name_required",
-        )
-    country = (end_customer.get("country") or "").strip().upper()
-    if country and not (len(country) == 2 and country.isalpha()):
-        raise _invalid(
-            ["body", "end_customer", "country"],
-            _("The country must be a two-letter code such as DE."),
-            "invalid_country",
-        )
-    try:
-        with transaction.atomic():
-            company = company_create(
-                actor=actor,
-                name=name,
-                customer_number=customer_number or None,
-                street=(end_customer.get("street") or "").strip(),
-                postal_code=(end_customer.get("postal_code") or "").strip(),
-                city=(end_customer.get("city") or "").strip(),
-                country=country,
-            )
-    except IntegrityError:
-        # Another order created the company with this customer number a moment ago.
-        company = Company.objects.filter(customer_number=customer_number).first()
-        if company is None:
-            raise
-        return company, False
-    return company, True
-
-
-def _new_key_recipients(company: Company) -> list:
-    """Administrators and members who opted in, one mail per person."""
-    return list(
-        Membership.objects.filter(company=company, user__is_active=True)
-        .filter(Q(role=Role.ADMINISTRATOR) | Q(notify=True))
-        .select_related("user")
-        .order_by("user__email")
-    )
-
-
-def new_key_mail(*, company: Company, key: SubscriptionKey, packs, recipients=None) -> None:
-    """Queue "a new subscription key is available" to the company's administrators and to
-    members who opted in (Membership.notify)."""
-    for membership in _new_key_recipients(company) if recipients is None else recipients:
-        user = membership.user
-        mail_enqueue(
-            to=user.email,
-            template="new_subscription_key",
-            language=user.language or "en",
-            context={
-                "user": user,
-                "company": company,
-                "key": key,
-                "packs": packs,
-                "path": f"/companies/{company.gaid}/subscription-keys/{key.key}/",
-            },
-        )
-
-
-def _contact_handle(*, actor: Actor, company: Company, contact: dict | None, order_number: str):
-    if not contact:
-        return None
-    return contact_person_handle(
-        actor=actor, company=company, contact=contact, order_number=order_number
-    )
-
-
-def _replay(order: Order, request_hash: str) -> Order:
-    if order.request_hash != request_hash:
-        raise Conflict(
-            _("Order %(n)s was already received with different contents.")
-            % {"n": order.order_number},
-            code="order_conflict",
-        )
-    return order
 
 
 @transaction.atomic
@@ -163,109 +68,261 @@ def order_create(
     response. Replaying an order number with the same body returns the first order
     (created False); with another body it is a 409 `order_conflict` (rule 3)."""
     order_number = (order_number or "").strip()
-    body = {
-        "order_number": order_number,
-        "kind": kind,
-        "invoice_date": invoice_date.isoformat(),
-        "end_customer": end_customer,
-        "contact": contact,
-        "subscription_key": subscription_key,
-        "items": items,
-    }
-    request_hash = canonical_hash(body)
+    request_hash = canonical_hash(
+        {
+            "order_number": order_number,
+            "kind": kind,
+            "invoice_date": invoice_date.isoformat(),
+            "end_customer": end_customer,
+            "contact": contact,
+            "subscription_key": subscription_key,
+            "items": items,
+        }
+    )
     if not order_number:
-        raise _invalid(["body", "order_number"], _("The order number is required."), "invalid")
-    existing = Order.objects.filter(order_number=order_number).first()
+        raise _invalid(
+            ["body", "order_number"],
+            _("The order number is required."),
+            OrderError.ORDER_NUMBER_REQUIRED,
+        )
+    existing = order_find(order_number=order_number)
     if existing is not None:
         return _replay(existing, request_hash), False
     if kind not in Order.Kind.values:
-        raise _invalid(["body", "kind"], _("Kind must be new or renewal."), "invalid_kind")
-
+        raise _invalid(["body", "kind"], _("Kind must be new or renewal."), OrderError.INVALID_KIND)
     invoice_date_check(invoice_date)
     specs = items_validate(items)
+
     key = None
     if kind == Order.Kind.RENEWAL:
         key = _renewal_key(subscription_key)
-        company, company_created = _company_match(
-            actor=actor, end_customer=end_customer, create=False
-        )
-        if company is None:
-            company = key.company
-        elif company.pk != key.company_id:
-            raise _invalid(
-                ["body", "subscription_key"],
-                _("Subscription key %(key)s does not belong to this end customer.")
-                % {"key": key.key},
-                "subscription_key_mismatch",
-            )
+        company, company_created = _renewal_company(actor=actor, end_customer=end_customer, key=key)
     else:
-        if subscription_key:
-            raise _invalid(
-                ["body", "subscription_key"],
-                _("A new order creates its own subscription key; name one only for renewals."),
-                "subscription_key_not_allowed",
-            )
-        company, company_created = _company_match(
-            actor=actor, end_customer=end_customer, create=True
+        company, company_created = _new_order_company(
+            actor=actor, end_customer=end_customer, subscription_key=subscription_key
         )
+    order = _order_insert(
+        order_number=order_number,
+        kind=kind,
+        invoice_date=invoice_date,
+        company=company,
+        subscription_key=key,
+        contact=contact or None,
+        company_created=company_created,
+        request_hash=request_hash,
+    )
+    order_items = _order_items_create(order, specs)
+    if kind == Order.Kind.RENEWAL:
+        status, packs = _renewal_fulfil(actor=actor, order=order, key=key, items=order_items)
+    else:
+        key, status, packs = _new_key_fulfil(actor=actor, order=order, company=company, specs=specs)
+    order.contact_outcome = _contact_handle(
+        actor=actor, company=company, contact=contact, order_number=order_number
+    )
+    order.status = status
+    packs = _order_result_save(order=order, company=company, key=key, packs=packs)
+    _order_audit(actor=actor, order=order, company=company, key=key, packs=packs)
+    return order, True
 
+
+# --- which company and key -----------------------------------------------------------------
+
+
+def _renewal_key(subscription_key: str | None) -> SubscriptionKey:
+    """The key a renewal order names (422 when it names none or an unknown one)."""
+    if not subscription_key:
+        raise _invalid(
+            ["body", "subscription_key"],
+            _("A renewal order must name the subscription key it renews."),
+            OrderError.SUBSCRIPTION_KEY_REQUIRED,
+        )
+    key = subscription_key_find(key=subscription_key.strip().upper())
+    if key is None:
+        raise _invalid(
+            ["body", "subscription_key"],
+            _("No subscription key %(key)s.") % {"key": subscription_key},
+            OrderError.UNKNOWN_SUBSCRIPTION_KEY,
+        )
+    return key
+
+
+def _renewal_company(*, actor: Actor, end_customer: dict, key: SubscriptionKey):
+    """A renewal's company is its key's; an end customer the order identifies must be it."""
+    company, _created = _company_match(actor=actor, end_customer=end_customer, create=False)
+    if company is None:
+        return key.company, False
+    if company.pk != key.company_id:
+        raise _invalid(
+            ["body", "subscription_key"],
+            _("Subscription key %(key)s does not belong to this end customer.") % {"key": key.key},
+            OrderError.SUBSCRIPTION_KEY_MISMATCH,
+        )
+    return company, False
+
+
+def _new_order_company(*, actor: Actor, end_customer: dict, subscription_key: str | None):
+    """A new order's company, found or created (it makes its own key: naming one is a 422)."""
+    if subscription_key:
+        raise _invalid(
+            ["body", "subscription_key"],
+            _("A new order creates its own subscription key; name one only for renewals."),
+            OrderError.SUBSCRIPTION_KEY_NOT_ALLOWED,
+        )
+    return _company_match(actor=actor, end_customer=end_customer, create=True)
+
+
+def _company_match(
+    *, actor: Actor, end_customer: dict, create: bool
+) -> tuple[Company | None, bool]:
+    """Rule 1: GAID, else ERP customer number, else (new orders) a company from the invoice."""
+    gaid = (end_customer.get("gaid") or "").strip().upper()
+    customer_number = (end_customer.get("customer_number") or "").strip()
+    if gaid:
+        company = company_find_by_gaid(gaid=gaid)
+        if company is None:
+            raise _invalid(
+                ["body", "end_customer", "gaid"],
+                _("No company has the Global Account ID %(gaid)s.") % {"gaid": gaid},
+                OrderError.UNKNOWN_GAID,
+            )
+        return company, False
+    if customer_number:
+        company = company_find_by_customer_number(customer_number=customer_number)
+        if company is not None:
+            return company, False
+    if not create:
+        return None, False
+    return _company_from_invoice(
+        actor=actor, end_customer=end_customer, customer_number=customer_number
+    )
+
+
+def _company_from_invoice(
+    *, actor: Actor, end_customer: dict, customer_number: str
+) -> tuple[Company, bool]:
+    """A new company from the invoice address (or the one a concurrent order just made)."""
+    name = (end_customer.get("name") or "").strip()
+    if not name:
+        raise _invalid(
+            ["body", "end_customer", "name"],
+            _("A new end customer needs a name."),
+            OrderError.END_CUSTOMER_NAME_REQUIRED,
+        )
+    country = (end_customer.get("country") or "").strip().upper()
+    if country and not (len(country) == 2 and country.isalpha()):
+        raise _invalid(
+            ["body", "end_customer", "country"],
+            _("The country must be a two-letter code such as DE."),
+            OrderError.INVALID_COUNTRY,
+        )
+    try:
+        with transaction.atomic():
+            company = company_create(
+                actor=actor,
+                name=name,
+                customer_number=customer_number or None,
+                street=(end_customer.get("street") or "").strip(),
+                postal_code=(end_customer.get("postal_code") or "").strip(),
+                city=(end_customer.get("city") or "").strip(),
+                country=country,
+            )
+    except IntegrityError:
+        # Another order created the company with this customer number a moment ago.
+        company = company_find_by_customer_number(customer_number=customer_number)
+        if company is None:
+            raise
+        return company, False
+    return company, True
+
+
+# --- recording the order -------------------------------------------------------------------
+
+
+def _order_insert(**fields) -> Order:
+    """Insert the order row, or raise OrderRaced when a concurrent request holds its number."""
     # The unique order number is the lock: a concurrent duplicate blocks here until the
     # first commits, then fails the insert and replays the first result.
     try:
         with transaction.atomic():
-            order = Order.objects.create(
-                order_number=order_number,
-                kind=kind,
-                invoice_date=invoice_date,
-                company=company,
-                subscription_key=key,
-                contact=contact or None,
-                company_created=company_created,
-                request_hash=request_hash,
-            )
+            return Order.objects.create(**fields)
     except IntegrityError:
         transaction.set_rollback(True)
-        raise OrderRaced(order_number=order_number, request_hash=request_hash) from None
-    order_items = OrderItem.objects.bulk_create(
+        raise OrderRaced(
+            order_number=fields["order_number"], request_hash=fields["request_hash"]
+        ) from None
+
+
+def _order_items_create(order: Order, specs: list[ItemSpec]) -> list[OrderItem]:
+    return OrderItem.objects.bulk_create(
         [
             OrderItem(order=order, product=s.product, seats=s.seats, term_months=s.term_months)
             for s in specs
         ]
     )
 
-    if kind == Order.Kind.RENEWAL:
-        status, packs = _renewal_apply(actor=actor, order=order, key=key, items=order_items)
-    else:
-        recipients = _new_key_recipients(company)
-        key, packs = subscription_key_create(
-            company=company, starts_on=invoice_date, items=specs, order=order
-        )
-        order.subscription_key = key
-        status = "fulfilled"
-        events.packs_created.send(sender=ProductPack, actor=actor, packs=packs)
-        new_key_mail(company=company, key=key, packs=packs, recipients=recipients)
 
-    order.contact_outcome = _contact_handle(
+# --- fulfilling it -------------------------------------------------------------------------
+
+
+def _new_key_fulfil(
+    *, actor: Actor, order: Order, company: Company, specs: list[ItemSpec]
+) -> tuple[SubscriptionKey, str, list[ProductPack]]:
+    """A new order: a new key with one pack per item (rollout may auto-assign them), and the
+    "new subscription key" mail. Returns `(key, status, packs)`."""
+    # Who is told is settled before this order touches the company's people: the contact
+    # person it makes administrator afterwards gets their own invitation mail, and must not
+    # get this one as well.
+    recipients = mail_recipients(company=company)
+    key, packs = subscription_key_create(
+        company=company, starts_on=order.invoice_date, items=specs, order=order
+    )
+    order.subscription_key = key
+    events.packs_created.send(sender=ProductPack, actor=actor, packs=packs)
+    new_key_mail(company=company, key=key, packs=packs, recipients=recipients)
+    return key, "fulfilled", packs
+
+
+def _renewal_fulfil(
+    *, actor: Actor, order: Order, key: SubscriptionKey, items: list[OrderItem]
+) -> tuple[str, list[ProductPack]]:
+    """A renewal order: the renewals service applies the saved OrderItems to the key."""
+    status, packs = renewals.renewal_order_apply(
+        actor=actor, order=order, subscription_key=key, items=items
+    )
+    return status, list(packs)
+
+
+def _contact_handle(*, actor: Actor, company: Company, contact: dict | None, order_number: str):
+    if not contact:
+        return None
+    return contact_person_handle(
         actor=actor, company=company, contact=contact, order_number=order_number
     )
-    order.status = status
+
+
+def _order_result_save(
+    *, order: Order, company: Company, key: SubscriptionKey, packs: list[ProductPack]
+) -> list[ProductPack]:
+    """Store the response body an identical replay returns; returns the packs as re-read."""
     # Re-read the packs so the stored result shows a UMS that auto-assign just set.
-    packs = list(
-        ProductPack.objects.filter(pk__in=[p.pk for p in packs])
-        .select_related("product", "subscription_key", "merged_into", "assignment__ums")
-        .order_by("id")
-    )
+    packs = pack_list_of_company(company=company, pks=[p.pk for p in packs])
     order.result = {
         "order_number": order.order_number,
         "kind": order.kind,
         "gaid": company.gaid,
-        "company_created": company_created,
+        "company_created": order.company_created,
         "subscription_key": key.key,
-        "status": status,
+        "status": order.status,
         "product_packs": [pack_data(p) for p in packs],
         "contact_outcome": order.contact_outcome,
     }
     order.save(update_fields=["subscription_key", "contact_outcome", "status", "result"])
+    return packs
+
+
+def _order_audit(
+    *, actor: Actor, order: Order, company: Company, key: SubscriptionKey, packs: list
+) -> None:
     event_record(
         actor=actor,
         company=company,
@@ -273,15 +330,27 @@ def order_create(
         obj_type="order",
         obj_id=order.order_number,
         after={
-            "kind": kind,
+            "kind": order.kind,
             "subscription_key": key.key,
-            "status": status,
-            "company_created": company_created,
+            "status": order.status,
+            "company_created": order.company_created,
             "product_packs": [{"id": p.pack_id, "seats": p.seats} for p in packs],
             "contact_outcome": order.contact_outcome,
         },
     )
-    return order, True
+
+
+# --- replays and races ---------------------------------------------------------------------
+
+
+def _replay(order: Order, request_hash: str) -> Order:
+    if order.request_hash != request_hash:
+        raise Conflict(
+            _("Order %(n)s was already received with different contents.")
+            % {"n": order.order_number},
+            code=OrderError.ORDER_CONFLICT,
+        )
+    return order
 
 
 class OrderRaced(Exception):
@@ -304,39 +373,10 @@ def order_receive(**kwargs) -> tuple[Order, bool]:
     try:
         return order_create(**kwargs)
     except OrderRaced as raced:
-        existing = Order.objects.filter(order_number=raced.order_number).first()
+        existing = order_find(order_number=raced.order_number)
         if existing is None:  # pragma: no cover - the other request rolled back after all
             raise Conflict(
                 _("Order %(n)s is being received right now; retry.") % {"n": raced.order_number},
-                code="order_in_progress",
+                code=OrderError.ORDER_IN_PROGRESS,
             ) from None
         return _replay(existing, raced.request_hash), False
-
-
-def _renewal_key(subscription_key: str | None) -> SubscriptionKey:
-    if not subscription_key:
-        raise _invalid(
-            ["body", "subscription_key"],
-            _("A renewal order must name the subscription key it renews."),
-            "subscription_key_required",
-        )
-    key = (
-        SubscriptionKey.objects.select_related("company")
-        .filter(key=subscription_key.strip().upper())
-        .first()
-    )
-    if key is None:
-        raise _invalid(
-            ["body", "subscription_key"],
-            _("No subscription key %(key)s.") % {"key": subscription_key},
-            "unknown_subscription_key",
-        )
-    return key
-
-
-def _renewal_apply(*, actor: Actor, order: Order, key: SubscriptionKey, items: list[OrderItem]):
-    # The renewal service gets the saved OrderItems (product, seats, term_months).
-    from .renewals import renewal_order_apply
-
-    status, packs = renewal_order_apply(actor=actor, order=order, subscription_key=key, items=items)
-    return status, list(packs)

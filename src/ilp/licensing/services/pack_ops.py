@@ -19,6 +19,7 @@ from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.core.unit_ids import unit_id_normalize
 
 from .. import events
+from ..errors import PackError
 from ..models import ProductPack
 from .packs import pack_create
 from .seats import seats_transfer
@@ -106,10 +107,12 @@ def pack_split(
 def _split_source_lock(pack: ProductPack) -> ProductPack:
     (source,) = packs_lock([pack.pk]) or [None]
     if source is None:
-        raise NotFound(code="pack_not_found", message=_("No product pack %s.") % pack.pack_id)
+        raise NotFound(
+            code=PackError.PACK_NOT_FOUND, message=_("No product pack %s.") % pack.pack_id
+        )
     if source.state != ProductPack.State.LIVE:
         raise Conflict(
-            code="pack_not_splittable",
+            code=PackError.PACK_NOT_SPLITTABLE,
             message=_("Pack %(pack)s is %(status)s and cannot be split.")
             % {"pack": source.pack_id, "status": source.get_state_display().lower()},
         )
@@ -128,7 +131,7 @@ def _split_units_check(unit_ids: Sequence[str]) -> list[str]:
             wanted.append(unit_id)
     if bad:
         raise Invalid(
-            code="invalid_unit_id",
+            code=PackError.INVALID_UNIT_ID,
             message=_("Not a valid unit ID: %s.") % ", ".join(map(str, bad)),
             errors=[{"loc": ["body", "unit_ids"], "msg": _("invalid unit ID %s") % b} for b in bad],
         )
@@ -137,11 +140,11 @@ def _split_units_check(unit_ids: Sequence[str]) -> list[str]:
 
 def _split_seats_check(source: ProductPack, seats: int) -> None:
     if seats < 1:
-        raise Invalid(code="invalid_seats", message=_("Split at least one seat."))
+        raise Invalid(code=PackError.INVALID_SEATS, message=_("Split at least one seat."))
     product = source.product
     if seats % product.seat_multiple:
         raise Invalid(
-            code="seats_not_multiple",
+            code=PackError.SEATS_NOT_MULTIPLE,
             message=_("%(product)s packs split only in multiples of %(multiple)s seats.")
             % {"product": product.sku, "multiple": product.seat_multiple},
         )
@@ -152,14 +155,14 @@ def _split_keep_check(source: ProductPack, seats: int) -> None:
     keep = source.seats - seats
     if keep < 1:
         raise Invalid(
-            code="split_too_large",
+            code=PackError.SPLIT_TOO_LARGE,
             message=_("Pack %(pack)s has %(seats)s seats and must keep at least one.")
             % {"pack": source.pack_id, "seats": source.seats},
         )
     still_used = source.seats_used
     if keep < still_used:
         raise Invalid(
-            code="seats_in_use",
+            code=PackError.SEATS_IN_USE,
             message=ngettext(
                 "Pack %(pack)s would keep %(keep)s seat but %(used)s are in use. "
                 "Split fewer seats or move the licensed devices with them.",
@@ -223,14 +226,14 @@ def pack_merge(
     order = list(dict.fromkeys(p.pk for p in packs))
     if len(order) < 2:
         raise Invalid(
-            code="merge_needs_two_packs",
+            code=PackError.MERGE_NEEDS_TWO_PACKS,
             message=_("Select at least two different packs to merge."),
         )
     locked = {p.pk: p for p in packs_lock(order)}
     named = [locked[pk] for pk in order if pk in locked]
     problem = merge_problem(named)
     if problem:
-        raise Conflict(code="pack_not_mergeable", message=problem)
+        raise Conflict(code=PackError.PACK_NOT_MERGEABLE, message=problem)
 
     target, others = named[0], named[1:]
     before = {"target": _figures(target), "merged": [_figures(p) for p in others]}

@@ -3,10 +3,10 @@
 
 import calendar
 import datetime
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +15,9 @@ from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid
 from ilp.core.ids import crockford
 
+from ..errors import OrderError, PackError
 from ..models import Product, ProductPack, SubscriptionKey
+from ..selectors import product_map
 
 ID_ATTEMPTS = 10
 MAX_SEATS = 1_000_000  # per item; far above any real order, well inside the column's range
@@ -46,13 +48,7 @@ def items_validate(items: Sequence[dict], *, loc: Sequence = ("body", "items")) 
     Collects every problem (unknown product, seats < 1, seats not a multiple of the product's
     seat_multiple, term_months < 1 for subscriptions) and raises one 422 with `errors`.
     """
-    skus = {str(item.get("product", "")).strip().upper() for item in items}
-    products = {p.sku.upper(): p for p in Product.objects.filter(sku__in=skus)} if skus else {}
-    # SKUs are matched case-insensitively: look up the odd ones the exact filter missed.
-    missing = skus - products.keys()
-    if missing:
-        for p in Product.objects.all():
-            products.setdefault(p.sku.upper(), p)
+    products = product_map(skus={str(item.get("product", "")).strip().upper() for item in items})
     errors: list[dict] = []
     specs: list[ItemSpec] = []
     if not items:
@@ -103,7 +99,9 @@ def items_validate(items: Sequence[dict], *, loc: Sequence = ("body", "items")) 
         if product is not None and not errors:
             specs.append(ItemSpec(product=product, seats=seats, term_months=term))
     if errors:
-        raise Invalid(_("Some order items are invalid."), code="invalid_items", errors=errors)
+        raise Invalid(
+            _("Some order items are invalid."), code=OrderError.INVALID_ITEMS, errors=errors
+        )
     return specs
 
 
@@ -112,7 +110,7 @@ def invoice_date_check(invoice_date: datetime.date, *, loc=("body", "invoice_dat
     if not datetime.date(1990, 1, 1) <= invoice_date <= datetime.date(2199, 12, 31):
         raise Invalid(
             _("The invoice date is out of range."),
-            code="invalid_invoice_date",
+            code=OrderError.INVALID_INVOICE_DATE,
             errors=[{"loc": [*loc], "msg": _("A date between 1990 and 2199.")}],
         )
 
@@ -125,32 +123,36 @@ def _new_key() -> str:
     return f"SK-{crockford(4)}-{crockford(4)}-{crockford(4)}"
 
 
+def _create_with_fresh_id[M: models.Model](create: Callable[[], M], what: str) -> M:
+    """Run `create` (which draws a random ID) until the ID is unique, each try in a savepoint.
+
+    Rows holding these IDs are never deleted, so a unique ID is also never reused.
+    """
+    for _attempt in range(ID_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return create()
+        except IntegrityError:
+            continue
+    raise RuntimeError(f"could not allocate a {what}")  # pragma: no cover - ten collisions
+
+
 def subscription_key_create(
     *, company, starts_on: datetime.date, items: Sequence[ItemSpec], order=None
 ):
     """Create a subscription key holding one pack per item (rule 2); the caller owns the
-    transaction, the audit event and the mail. Returns `(key, packs)`.
-
-    IDs are random; a collision is retried with a fresh ID inside a savepoint. Packs are
-    never deleted, so a unique pack ID is also never reused.
-    """
+    transaction, the audit event and the mail. Returns `(key, packs)`."""
     ends = [
         None if spec.product.is_perpetual else add_months(starts_on, spec.term_months)
         for spec in items
     ]
     dated = [end for end in ends if end is not None]
-    key = None
-    for _attempt in range(ID_ATTEMPTS):
-        try:
-            with transaction.atomic():
-                key = SubscriptionKey.objects.create(
-                    key=_new_key(), company=company, expires_on=max(dated) if dated else None
-                )
-            break
-        except IntegrityError:
-            continue
-    if key is None:  # pragma: no cover - ten collisions in 60 bits
-        raise RuntimeError("could not allocate a subscription key")
+    key = _create_with_fresh_id(
+        lambda: SubscriptionKey.objects.create(
+            key=_new_key(), company=company, expires_on=max(dated) if dated else None
+        ),
+        "subscription key",
+    )
     packs = [
         pack_create(
             key=key,
@@ -176,23 +178,20 @@ def pack_create(
     split_from: ProductPack | None = None,
 ) -> ProductPack:
     """One new pack under `key` with a fresh, unique pack ID (retried on collision)."""
-    for _attempt in range(ID_ATTEMPTS):
-        try:
-            with transaction.atomic():
-                return ProductPack.objects.create(
-                    pack_id=_new_pack_id(product.pack_prefix),
-                    subscription_key=key,
-                    company_id=key.company_id,
-                    product=product,
-                    seats=seats,
-                    starts_on=starts_on,
-                    expires_on=ends,
-                    order=order,
-                    split_from=split_from,
-                )
-        except IntegrityError:
-            continue
-    raise RuntimeError("could not allocate a pack ID")  # pragma: no cover
+    return _create_with_fresh_id(
+        lambda: ProductPack.objects.create(
+            pack_id=_new_pack_id(product.pack_prefix),
+            subscription_key=key,
+            company_id=key.company_id,
+            product=product,
+            seats=seats,
+            starts_on=starts_on,
+            expires_on=ends,
+            order=order,
+            split_from=split_from,
+        ),
+        "pack ID",
+    )
 
 
 def _pack_figures(pack: ProductPack) -> dict:
@@ -220,7 +219,7 @@ def pack_update(
         if len(comment) > 500:
             raise Invalid(
                 _("The comment is too long (at most 500 characters)."),
-                code="comment_too_long",
+                code=PackError.COMMENT_TOO_LONG,
                 errors=[{"loc": ["body", "comment"], "msg": _("At most 500 characters.")}],
             )
         locked.comment = comment
@@ -229,7 +228,7 @@ def pack_update(
             raise Conflict(
                 _("Pack %(id)s was merged into another pack and cannot be archived.")
                 % {"id": locked.pack_id},
-                code="pack_merged",
+                code=PackError.PACK_MERGED,
             )
         if archived and locked.state != ProductPack.State.ARCHIVED:
             today = timezone.localdate()
@@ -240,7 +239,7 @@ def pack_update(
                         "Remove those device licenses first."
                     )
                     % {"id": locked.pack_id, "n": locked.seats_used},
-                    code="pack_in_use",
+                    code=PackError.PACK_IN_USE,
                 )
             locked.state = ProductPack.State.ARCHIVED
         elif not archived and locked.state == ProductPack.State.ARCHIVED:

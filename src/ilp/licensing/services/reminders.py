@@ -22,6 +22,7 @@ from ilp.core.actors import Actor
 from ilp.notifications.services import mail_enqueue
 
 from ..models import ExpiryReminder, ProductPack
+from ..selectors import expiry_reminders_sent, pack_list_expiring
 
 REMINDER_DAYS = (90, 60, 30, 7)
 
@@ -61,16 +62,7 @@ def _packs_url(company, *, expires_before: date) -> str:
 
 def _packs_expiring(today: date):
     """Live packs that expire after today and within the longest reminder horizon."""
-    return (
-        ProductPack.objects.filter(
-            state=ProductPack.State.LIVE,
-            expires_on__isnull=False,
-            expires_on__gt=today,
-            expires_on__lte=today + timedelta(days=max(REMINDER_DAYS)),
-        )
-        .select_related("product", "subscription_key")
-        .order_by("company_id", "pk")
-    )
+    return pack_list_expiring(today=today, within_days=max(REMINDER_DAYS))
 
 
 @transaction.atomic
@@ -85,20 +77,7 @@ def _company_reminders_queue(
     is the last line of defence (an IntegrityError rolls the whole company back).
     """
     company = Company.objects.select_for_update().get(pk=company_id)
-    # Read the packs again under the lock: a renewal may have moved an expiry since the scan.
-    candidates = []
-    for pack in _packs_expiring(today).filter(pk__in=pack_pks):
-        days = reminder_threshold((pack.expires_on - today).days)
-        if days is not None:
-            candidates.append((pack, days))
-    sent = set(
-        ExpiryReminder.objects.filter(pack__in=[pack for pack, _ in candidates]).values_list(
-            "pack_id", "expires_on", "days_before"
-        )
-    )
-    due = [
-        (pack, days) for pack, days in candidates if (pack.pk, pack.expires_on, days) not in sent
-    ]
+    due = _reminders_due(pack_pks=pack_pks, today=today)
     if not due:
         return 0, 0, False
     recipients = mail_recipients(company=company)
@@ -113,6 +92,40 @@ def _company_reminders_queue(
         for pack, days in due
     )
     due.sort(key=lambda item: (item[0].expires_on, item[0].pack_id))
+    mails = _reminder_mails(company=company, recipients=recipients, due=due, today=today)
+    event_record(
+        actor=Actor.system(),
+        action="pack.expiry_reminder",
+        obj_type="company",
+        obj_id=company.gaid,
+        company=company,
+        after={
+            "reminders": [{"pack": pack.pack_id, "days_before": days} for pack, days in due],
+            "recipients": [user.email for user in recipients],
+        },
+    )
+    return len(due), mails, False
+
+
+def _reminders_due(*, pack_pks: list[int], today: date) -> list[tuple[ProductPack, int]]:
+    """`(pack, days before expiry)` of the reminders due today and not yet recorded."""
+    # Read the packs again under the lock: a renewal may have moved an expiry since the scan.
+    candidates = []
+    for pack in _packs_expiring(today).filter(pk__in=pack_pks):
+        days = reminder_threshold((pack.expires_on - today).days)
+        if days is not None:
+            candidates.append((pack, days))
+    sent = expiry_reminders_sent(packs=[pack for pack, _ in candidates])
+    return [
+        (pack, days) for pack, days in candidates if (pack.pk, pack.expires_on, days) not in sent
+    ]
+
+
+def _reminder_mails(
+    *, company, recipients: list, due: list[tuple[ProductPack, int]], today: date
+) -> int:
+    """One mail per recipient listing the due packs (soonest first); returns how many were
+    queued (a mail already queued for the same packs and person is not queued again)."""
     rows = [
         {
             "pack_id": pack.pack_id,
@@ -146,18 +159,7 @@ def _company_reminders_queue(
             dedup_key=f"reminder:{company.gaid}:{digest}:{user.email}"[:200],
         )
         mails += 1 if queued else 0
-    event_record(
-        actor=Actor.system(),
-        action="pack.expiry_reminder",
-        obj_type="company",
-        obj_id=company.gaid,
-        company=company,
-        after={
-            "reminders": [{"pack": pack.pack_id, "days_before": days} for pack, days in due],
-            "recipients": [user.email for user in recipients],
-        },
-    )
-    return len(due), mails, False
+    return mails
 
 
 def reminders_queue(

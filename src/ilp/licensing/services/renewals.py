@@ -16,18 +16,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
-from ilp.core.authz import Role
-from ilp.core.errors import Conflict, Invalid, NotFound
-from ilp.notifications.services import mail_enqueue
+from ilp.core.errors import Conflict, Invalid
 
 from .. import events
+from ..errors import OrderError, RenewalError
 from ..models import Order, Product, ProductPack, Renewal, SubscriptionKey
+from ..selectors import product_find, renewal_pending_exists
+from .mail import company_mail
 from .pack_ops import packs_lock
 from .packs import add_months, pack_create
 
@@ -46,19 +46,21 @@ def _items_by_product(items: Iterable) -> list[_Item]:
         get = item.get if isinstance(item, dict) else lambda name, i=item: getattr(i, name)
         product = get("product")
         if not isinstance(product, Product):
-            product = Product.objects.filter(sku=str(product)).first()
+            product = product_find(sku=str(product))
             if product is None:
-                raise Invalid(code="unknown_product", message=_("Unknown product %s.") % product)
+                raise Invalid(
+                    code=RenewalError.UNKNOWN_PRODUCT, message=_("Unknown product %s.") % product
+                )
         seats, term = int(get("seats")), int(get("term_months"))
         if product.is_perpetual:
             raise Invalid(
-                code="renewal_perpetual_product",
+                code=RenewalError.RENEWAL_PERPETUAL_PRODUCT,
                 message=_("%s is perpetual and cannot be renewed.") % product.sku,
             )
         if product.pk in merged:
             if merged[product.pk].term_months != term:
                 raise Invalid(
-                    code="renewal_terms_differ",
+                    code=RenewalError.RENEWAL_TERMS_DIFFER,
                     message=_("Items of %s name different terms.") % product.sku,
                 )
             merged[product.pk].seats += seats
@@ -80,27 +82,6 @@ def renewable_packs(*, subscription_key, product, locked: bool = False) -> list[
     return [p for p in live if latest is not None and p.expires_on == latest]
 
 
-def _recipients(company) -> list:
-    from ilp.accounts.models import Membership
-
-    return list(
-        Membership.objects.select_related("user")
-        .filter(company=company, user__is_active=True)
-        .filter(Q(role=Role.ADMINISTRATOR) | Q(notify=True))
-        .order_by("pk")
-    )
-
-
-def _mail(*, company, template: str, context: dict) -> None:
-    for membership in _recipients(company):
-        mail_enqueue(
-            to=membership.user.email,
-            template=template,
-            context={**context, "company": company, "user": membership.user},
-            language=membership.user.language or "en",
-        )
-
-
 def _renewal_figures(renewal: Renewal) -> dict:
     return {
         "order_number": renewal.order.order_number,
@@ -118,6 +99,9 @@ def _key_extend(key: SubscriptionKey, expires_on: datetime.date) -> None:
         key.save(update_fields=["expires_on"])
 
 
+# --- applying a renewal order ----------------------------------------------------------------
+
+
 @transaction.atomic
 def renewal_order_apply(*, actor: Actor, order: Order, subscription_key, items):
     """Apply a renewal order's items to its subscription key, per product (rules 6–8).
@@ -126,119 +110,146 @@ def renewal_order_apply(*, actor: Actor, order: Order, subscription_key, items):
     Returns `(status, packs)`: status "fulfilled" or "awaiting_redemption", and the packs the
     order created or extended (API.md `product_packs`).
     """
-    key = SubscriptionKey.objects.select_for_update().get(pk=subscription_key.pk)
-    if key.company_id != order.company_id:
-        raise Invalid(
-            code="subscription_key_not_found",
-            message=_("Subscription key %s does not belong to this customer.") % key.key,
-        )
+    key = _renewal_key_lock(subscription_key, order)
     plan = _items_by_product(items)
     if not plan:
-        raise Invalid(code="no_items", message=_("A renewal order needs at least one item."))
+        raise Invalid(
+            code=RenewalError.NO_ITEMS, message=_("A renewal order needs at least one item.")
+        )
     touched: list[ProductPack] = []
     applied: list[Renewal] = []
     waiting: list[Renewal] = []
     for item in plan:
-        if Renewal.objects.filter(
-            subscription_key=key,
-            product=item.product,
-            status=Renewal.Status.AWAITING_REDEMPTION,
-        ).exists():
-            raise Conflict(
-                code="renewal_pending",
-                message=_(
-                    "A renewal of %(product)s under %(key)s still waits for redemption; "
-                    "it must be redeemed before the next one."
-                )
-                % {"product": item.product.sku, "key": key.key},
-            )
-        packs = renewable_packs(subscription_key=key, product=item.product, locked=True)
-        if not packs:
-            raise Invalid(
-                code="product_not_on_key",
-                message=_("Subscription key %(key)s holds no %(product)s packs to renew.")
-                % {"key": key.key, "product": item.product.sku},
-            )
-        active_seats = sum(p.seats for p in packs)
-        old_expiry = packs[0].expires_on
-        new_expiry = add_months(old_expiry, item.term_months)
-        renewal = Renewal(
-            order=order,
-            subscription_key=key,
-            company_id=key.company_id,
-            product=item.product,
-            seats=item.seats,
-            term_months=item.term_months,
-            old_expires_on=old_expiry,
-            expires_on=new_expiry,
-        )
-        if item.seats < active_seats:
-            renewal.status = Renewal.Status.AWAITING_REDEMPTION
-            renewal.save()
-            waiting.append(renewal)
-        else:
-            renewal.status = Renewal.Status.APPLIED
-            renewal.save()
+        _renewal_pending_refuse(key, item.product)
+        packs = _renewal_packs_lock(key, item.product)
+        renewal = _renewal_record(order=order, key=key, item=item, packs=packs)
+        if renewal.status == Renewal.Status.APPLIED:
             applied.append(renewal)
-            for p in packs:
-                p.expires_on = new_expiry
-                p.save(update_fields=["expires_on"])
-            touched.extend(packs)
-            if item.seats > active_seats:
-                extra = pack_create(
-                    key=key,
-                    product=item.product,
-                    seats=item.seats - active_seats,
-                    # The renewed packs' start, so that the customer can merge it later
-                    # (rule 10 asks for equal dates); it is active from now on anyway.
-                    starts_on=min(p.starts_on for p in packs),
-                    ends=new_expiry,
-                    order=order,
-                )
-                events.packs_created.send(sender=ProductPack, actor=actor, packs=[extra])
-                touched.append(extra)
-            _key_extend(key, new_expiry)
-        event_record(
-            actor=actor,
-            company=key.company,
-            action=f"renewal.{renewal.status}",
-            obj_type="renewal",
-            obj_id=f"{order.order_number}/{item.product.sku}",
-            before={"seats": active_seats, "expires_on": old_expiry.isoformat()},
-            after=_renewal_figures(renewal),
-        )
+            touched.extend(_renewal_extend(actor=actor, renewal=renewal, packs=packs))
+        else:
+            waiting.append(renewal)
+        _renewal_audit(actor=actor, renewal=renewal, packs=packs)
 
     if touched:
         events.packs_extended.send(sender=ProductPack, actor=actor, packs=touched)
-    if applied:
-        _mail(
-            company=key.company,
-            template="renewal_applied",
-            context={"key": key, "order": order, "renewals": applied},
-        )
-    if waiting:
-        _mail(
-            company=key.company,
-            template="renewal_awaiting",
-            context={"key": key, "order": order, "renewals": waiting},
-        )
+    _renewal_mails(key=key, order=order, applied=applied, waiting=waiting)
     status = "awaiting_redemption" if waiting else "fulfilled"
     return status, touched
 
 
-def renewal_candidates(*, renewal: Renewal) -> list[ProductPack]:
-    """The packs a redemption may pick from: live, same key and product, old expiry."""
-    return list(
-        ProductPack.objects.filter(
-            subscription_key_id=renewal.subscription_key_id,
-            product_id=renewal.product_id,
-            state=ProductPack.State.LIVE,
-            expires_on=renewal.old_expires_on,
+def _renewal_key_lock(subscription_key: SubscriptionKey, order: Order) -> SubscriptionKey:
+    """Lock the key (first in every renewal's lock order); it must be the order's company's."""
+    key = SubscriptionKey.objects.select_for_update().get(pk=subscription_key.pk)
+    if key.company_id != order.company_id:
+        raise Invalid(
+            code=OrderError.SUBSCRIPTION_KEY_MISMATCH,
+            message=_("Subscription key %s does not belong to this customer.") % key.key,
         )
-        .select_related("product", "subscription_key", "merged_into", "assignment__ums")
-        .with_status()
-        .order_by("created_at", "pk")
+    return key
+
+
+def _renewal_pending_refuse(key: SubscriptionKey, product: Product) -> None:
+    """One decreased renewal per key and product at a time: 409 while one awaits redemption."""
+    if renewal_pending_exists(subscription_key=key, product=product):
+        raise Conflict(
+            code=RenewalError.RENEWAL_PENDING,
+            message=_(
+                "A renewal of %(product)s under %(key)s still waits for redemption; "
+                "it must be redeemed before the next one."
+            )
+            % {"product": product.sku, "key": key.key},
+        )
+
+
+def _renewal_packs_lock(key: SubscriptionKey, product: Product) -> list[ProductPack]:
+    """The packs this renewal renews, locked; 422 when the key holds none of the product."""
+    packs = renewable_packs(subscription_key=key, product=product, locked=True)
+    if not packs:
+        raise Invalid(
+            code=RenewalError.PRODUCT_NOT_ON_KEY,
+            message=_("Subscription key %(key)s holds no %(product)s packs to renew.")
+            % {"key": key.key, "product": product.sku},
+        )
+    return packs
+
+
+def _renewal_record(
+    *, order: Order, key: SubscriptionKey, item: _Item, packs: list[ProductPack]
+) -> Renewal:
+    """Save the product's Renewal: applied at once, unless it renews fewer seats than the
+    packs hold — then the customer picks the packs to keep (rule 8)."""
+    old_expiry = packs[0].expires_on
+    decreased = item.seats < sum(p.seats for p in packs)
+    return Renewal.objects.create(
+        order=order,
+        subscription_key=key,
+        company_id=key.company_id,
+        product=item.product,
+        seats=item.seats,
+        term_months=item.term_months,
+        old_expires_on=old_expiry,
+        expires_on=add_months(old_expiry, item.term_months),
+        status=Renewal.Status.AWAITING_REDEMPTION if decreased else Renewal.Status.APPLIED,
     )
+
+
+def _renewal_extend(
+    *, actor: Actor, renewal: Renewal, packs: list[ProductPack]
+) -> list[ProductPack]:
+    """An applied renewal: the packs get the new expiry, extra seats a new pack (rule 7).
+    Returns the packs extended or created."""
+    key = renewal.subscription_key
+    for p in packs:
+        p.expires_on = renewal.expires_on
+        p.save(update_fields=["expires_on"])
+    touched = list(packs)
+    extra_seats = renewal.seats - sum(p.seats for p in packs)
+    if extra_seats > 0:
+        extra = pack_create(
+            key=key,
+            product=renewal.product,
+            seats=extra_seats,
+            # The renewed packs' start, so that the customer can merge it later
+            # (rule 10 asks for equal dates); it is active from now on anyway.
+            starts_on=min(p.starts_on for p in packs),
+            ends=renewal.expires_on,
+            order=renewal.order,
+        )
+        events.packs_created.send(sender=ProductPack, actor=actor, packs=[extra])
+        touched.append(extra)
+    _key_extend(key, renewal.expires_on)
+    return touched
+
+
+def _renewal_audit(*, actor: Actor, renewal: Renewal, packs: list[ProductPack]) -> None:
+    event_record(
+        actor=actor,
+        company=renewal.subscription_key.company,
+        action=f"renewal.{renewal.status}",
+        obj_type="renewal",
+        obj_id=f"{renewal.order.order_number}/{renewal.product.sku}",
+        before={
+            "seats": sum(p.seats for p in packs),
+            "expires_on": renewal.old_expires_on.isoformat(),
+        },
+        after=_renewal_figures(renewal),
+    )
+
+
+def _renewal_mails(
+    *, key: SubscriptionKey, order: Order, applied: list[Renewal], waiting: list[Renewal]
+) -> None:
+    """One mail for what was applied, one asking to redeem what waits."""
+    for template, renewals in (("renewal_applied", applied), ("renewal_awaiting", waiting)):
+        if renewals:
+            company_mail(
+                company=key.company,
+                template=template,
+                context={"key": key, "order": order, "renewals": renewals},
+            )
+
+
+# --- redeeming a decreased renewal ---------------------------------------------------------
 
 
 @transaction.atomic
@@ -248,58 +259,8 @@ def renewal_redeem(*, actor: Actor, renewal: Renewal, packs: Sequence[ProductPac
     Their seats must add up exactly to the renewed seats; the packs not picked keep the old
     expiry and run out. Returns the picked packs.
     """
-    SubscriptionKey.objects.select_for_update().filter(pk=renewal.subscription_key_id).first()
-    renewal = (
-        Renewal.objects.select_for_update()
-        .select_related("order", "product", "subscription_key", "company")
-        .get(pk=renewal.pk)
-    )
-    if renewal.status == Renewal.Status.REDEEMED:
-        raise Conflict(
-            code="renewal_already_redeemed",
-            message=_("The renewal %(order)s of %(product)s was already redeemed.")
-            % {"order": renewal.order.order_number, "product": renewal.product.sku},
-        )
-    if renewal.status != Renewal.Status.AWAITING_REDEMPTION:
-        raise Conflict(
-            code="renewal_not_awaiting",
-            message=_("The renewal %(order)s of %(product)s was applied and needs no redemption.")
-            % {"order": renewal.order.order_number, "product": renewal.product.sku},
-        )
-    pks = list(dict.fromkeys(p.pk for p in packs))
-    if not pks:
-        raise Invalid(code="no_packs_picked", message=_("Pick the packs to keep for this renewal."))
-    picked = packs_lock(pks)
-    for p in picked:
-        if (
-            p.subscription_key_id != renewal.subscription_key_id
-            or p.product_id != renewal.product_id
-            or p.state != ProductPack.State.LIVE
-            or p.expires_on != renewal.old_expires_on
-        ):
-            raise Invalid(
-                code="pack_not_renewable",
-                message=_(
-                    "Pack %(pack)s is not one of the %(product)s packs of %(key)s that expire "
-                    "on %(date)s, so this renewal cannot keep it."
-                )
-                % {
-                    "pack": p.pack_id,
-                    "product": renewal.product.sku,
-                    "key": renewal.subscription_key.key,
-                    "date": renewal.old_expires_on.isoformat(),
-                },
-            )
-    total = sum(p.seats for p in picked)
-    if total != renewal.seats:
-        raise Invalid(
-            code="seats_not_conserved",
-            message=_(
-                "The picked packs hold %(total)s seats; the renewal is for exactly "
-                "%(seats)s. Pick other packs, or split one to fit."
-            )
-            % {"total": total, "seats": renewal.seats},
-        )
+    renewal = _redeem_renewal_lock(renewal)
+    picked = _redeem_packs_lock(renewal, packs)
     for p in picked:
         p.expires_on = renewal.expires_on
         p.save(update_fields=["expires_on"])
@@ -317,7 +278,7 @@ def renewal_redeem(*, actor: Actor, renewal: Renewal, packs: Sequence[ProductPac
         before={"status": Renewal.Status.AWAITING_REDEMPTION},
         after={**_renewal_figures(renewal), "product_packs": [p.pack_id for p in picked]},
     )
-    _mail(
+    company_mail(
         company=renewal.company,
         template="renewal_applied",
         context={"key": renewal.subscription_key, "order": renewal.order, "renewals": [renewal]},
@@ -325,39 +286,66 @@ def renewal_redeem(*, actor: Actor, renewal: Renewal, packs: Sequence[ProductPac
     return picked
 
 
-def renewal_get_for_redeem(*, membership, order_number: str, product: str | None, packs) -> Renewal:
-    """Which renewal of an order a redemption addresses.
-
-    An order renewing several products has one renewal per product under one order number:
-    the request's `product`, else the picked packs' product, else the order's only renewal
-    waiting for redemption.
-    """
-    renewals = list(
-        Renewal.objects.filter(company_id=membership.company_id, order__order_number=order_number)
-        .select_related("product", "order")
-        .order_by("pk")
+def _redeem_renewal_lock(renewal: Renewal) -> Renewal:
+    """Lock the key, then the renewal (the module's lock order); 409 unless it still waits."""
+    SubscriptionKey.objects.select_for_update().filter(pk=renewal.subscription_key_id).first()
+    renewal = (
+        Renewal.objects.select_for_update()
+        .select_related("order", "product", "subscription_key", "company")
+        .get(pk=renewal.pk)
     )
-    if not renewals:
-        raise NotFound(
-            code="renewal_not_found", message=_("No renewal with order number %s.") % order_number
+    if renewal.status == Renewal.Status.REDEEMED:
+        raise Conflict(
+            code=RenewalError.RENEWAL_ALREADY_REDEEMED,
+            message=_("The renewal %(order)s of %(product)s was already redeemed.")
+            % {"order": renewal.order.order_number, "product": renewal.product.sku},
         )
-    sku = product
-    if sku is None and packs:
-        skus = {p.product.sku for p in packs}
-        if len(skus) > 1:
-            raise Invalid(
-                code="packs_mixed_products",
-                message=_("Pick packs of one product per redemption."),
-            )
-        sku = skus.pop()
-    if sku is not None:
-        for r in renewals:
-            if r.product.sku == sku.upper():
-                return r
+    if renewal.status != Renewal.Status.AWAITING_REDEMPTION:
+        raise Conflict(
+            code=RenewalError.RENEWAL_NOT_AWAITING,
+            message=_("The renewal %(order)s of %(product)s was applied and needs no redemption.")
+            % {"order": renewal.order.order_number, "product": renewal.product.sku},
+        )
+    return renewal
+
+
+def _redeem_packs_lock(renewal: Renewal, packs: Sequence[ProductPack]) -> list[ProductPack]:
+    """Lock the picked packs; each must be a candidate, and their seats the renewed seats."""
+    pks = list(dict.fromkeys(p.pk for p in packs))
+    if not pks:
         raise Invalid(
-            code="pack_not_renewable",
-            message=_("Order %(order)s renews no %(product)s.")
-            % {"order": order_number, "product": sku},
+            code=RenewalError.NO_PACKS_PICKED,
+            message=_("Pick the packs to keep for this renewal."),
         )
-    waiting = [r for r in renewals if r.status == Renewal.Status.AWAITING_REDEMPTION]
-    return (waiting or renewals)[0]
+    picked = packs_lock(pks)
+    for p in picked:
+        if (
+            p.subscription_key_id != renewal.subscription_key_id
+            or p.product_id != renewal.product_id
+            or p.state != ProductPack.State.LIVE
+            or p.expires_on != renewal.old_expires_on
+        ):
+            raise Invalid(
+                code=RenewalError.PACK_NOT_RENEWABLE,
+                message=_(
+                    "Pack %(pack)s is not one of the %(product)s packs of %(key)s that expire "
+                    "on %(date)s, so this renewal cannot keep it."
+                )
+                % {
+                    "pack": p.pack_id,
+                    "product": renewal.product.sku,
+                    "key": renewal.subscription_key.key,
+                    "date": renewal.old_expires_on.isoformat(),
+                },
+            )
+    total = sum(p.seats for p in picked)
+    if total != renewal.seats:
+        raise Invalid(
+            code=RenewalError.SEATS_NOT_CONSERVED,
+            message=_(
+                "The picked packs hold %(total)s seats; the renewal is for exactly "
+                "%(seats)s. Pick other packs, or split one to fit."
+            )
+            % {"total": total, "seats": renewal.seats},
+        )
+    return picked

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from ilp.core.errors import Conflict
 
+from ..errors import PackError
 from ..models import ProductPack
 
 
@@ -19,7 +20,9 @@ def seats_take(*, pack: ProductPack, count: int = 1) -> None:
     if count <= 0:
         return
     if pack.seats_used + count > pack.seats:
-        raise Conflict(code="no_free_seat", message=_("Pack %s has no free seat.") % pack.pack_id)
+        raise Conflict(
+            code=PackError.NO_FREE_SEAT, message=_("Pack %s has no free seat.") % pack.pack_id
+        )
     ProductPack.objects.filter(pk=pack.pk).update(seats_used=F("seats_used") + count)
     pack.seats_used += count
 

@@ -1,6 +1,5 @@
 """The company dashboard: seats per product, quick filters, the packs in use."""
 
-from django.db.models import F
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
@@ -8,8 +7,7 @@ from django.utils import timezone
 from ilp.core.authz import Permission
 from ilp.core.portal import company_page
 
-from ..models import ProductPack
-from ..selectors import dashboard_figures, pack_queryset
+from ..selectors import dashboard_figures, pack_list_live
 
 DASHBOARD_PACKS = 100
 
@@ -18,10 +16,8 @@ DASHBOARD_PACKS = 100
 def dashboard(request, membership):
     today = timezone.localdate()
     figures = dashboard_figures(membership=membership, today=today)
-    live = pack_queryset(membership=membership).filter(state=ProductPack.State.LIVE)
-    packs = list(
-        live.order_by(F("expires_on").asc(nulls_last=True), "pack_id")[: DASHBOARD_PACKS + 1]
-    )
+    # One more than shown, to know whether to offer "more".
+    packs = pack_list_live(membership=membership, limit=DASHBOARD_PACKS + 1)
     return render(
         request,
         "licensing/dashboard.html",

@@ -1,16 +1,14 @@
 """Subscription keys: list and detail."""
 
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import render
 from django.urls import path
 
 from ilp.core.authz import Permission
-from ilp.core.errors import NotFound
 from ilp.core.portal import company_page
 
-from ..models import Order
-from ..selectors import key_detail, key_queryset
+from ..selectors import key_detail, key_queryset, order_list_for_key
+from .common import or_404
 
 PAGE_SIZE = 20
 
@@ -25,14 +23,9 @@ def keys(request, membership):
 
 @company_page(Permission.VIEW)
 def key(request, membership, key: str):
-    try:
-        obj = key_detail(membership=membership, key=key)
-    except NotFound:
-        raise Http404 from None
-    orders = Order.objects.filter(company_id=membership.company_id, subscription_key=obj).order_by(
-        "invoice_date", "id"
-    )
-    return render(request, "licensing/key.html", {"key": obj, "orders": list(orders)})
+    obj = or_404(key_detail, membership=membership, key=key)
+    orders = order_list_for_key(membership=membership, key=obj)
+    return render(request, "licensing/key.html", {"key": obj, "orders": orders})
 
 
 urlpatterns = [

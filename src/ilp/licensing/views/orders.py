@@ -2,18 +2,17 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 
-from ilp.core.actors import Actor
 from ilp.core.authz import Permission
-from ilp.core.errors import AppError, NotFound
+from ilp.core.errors import AppError
 from ilp.core.portal import company_page
 
 from ..selectors import order_get, order_list
 from ..services.delivery_tokens import delivery_token_register
+from .common import or_404
 
 PAGE_SIZE = 25
 
@@ -26,10 +25,7 @@ def orders(request, membership):
 
 @company_page(Permission.VIEW)
 def order(request, membership, order_number: str):
-    try:
-        obj = order_get(membership=membership, order_number=order_number)
-    except NotFound:
-        raise Http404 from None
+    obj = or_404(order_get, membership=membership, order_number=order_number)
     return render(request, "licensing/order.html", {"order": obj})
 
 
@@ -44,7 +40,7 @@ def delivery_token(request, membership):
         else:
             try:
                 key, packs = delivery_token_register(
-                    actor=Actor.for_user(request.user), membership=membership, token=token
+                    actor=request.actor, membership=membership, token=token
                 )
             except AppError as exc:
                 error = exc.message

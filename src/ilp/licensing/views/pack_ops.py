@@ -2,38 +2,22 @@
 lists the pack's licensed devices, is rollout's (rollout/views.py)."""
 
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from ilp.core.actors import Actor
 from ilp.core.authz import Permission
-from ilp.core.errors import AppError, NotFound
+from ilp.core.errors import AppError
 from ilp.core.portal import company_page
 
 from ..models import ProductPack
-from ..selectors import pack_get, pack_queryset
+from ..selectors import pack_selection
 from ..services.pack_ops import merge_problem, pack_merge
-
-
-def _pack_or_404(membership, pack_id: str) -> ProductPack:
-    try:
-        return pack_get(membership=membership, pack_id=pack_id)
-    except NotFound:
-        raise Http404 from None
 
 
 def _pack_url(membership, pack_id: str) -> str:
     return reverse("licensing:pack", args=[membership.company.gaid, pack_id])
-
-
-def _selected(membership, pack_ids: list[str]) -> list[ProductPack]:
-    """The selected packs of the company, in the order they were named (unknown ones drop)."""
-    wanted = [p.strip().upper() for p in pack_ids if p.strip()][:500]
-    found = {p.pack_id: p for p in pack_queryset(membership=membership).filter(pack_id__in=wanted)}
-    return [found[p] for p in dict.fromkeys(wanted) if p in found]
 
 
 def merge_state(packs: list[ProductPack]) -> dict:
@@ -47,7 +31,7 @@ def merge_state(packs: list[ProductPack]) -> dict:
 @company_page(Permission.MANAGE_PACKS)
 def merge_check(request, membership):
     """htmx: the merge button for the current selection, disabled with a reason if needed."""
-    packs = _selected(membership, request.GET.getlist("pack"))
+    packs = pack_selection(membership=membership, pack_ids=request.GET.getlist("pack"))
     return render(request, "licensing/pack_ops_merge_button.html", {"merge": merge_state(packs)})
 
 
@@ -55,9 +39,9 @@ def merge_check(request, membership):
 def merge(request, membership):
     """Confirm a merge (pick the target), then merge."""
     if request.method != "POST":
-        packs = _selected(membership, request.GET.getlist("pack"))
+        packs = pack_selection(membership=membership, pack_ids=request.GET.getlist("pack"))
     else:
-        packs = _selected(membership, request.POST.getlist("pack"))
+        packs = pack_selection(membership=membership, pack_ids=request.POST.getlist("pack"))
     target_id = (request.POST.get("target") or "").upper()
     if target_id:
         packs.sort(key=lambda p: p.pack_id != target_id)  # the target first, others in order
@@ -65,7 +49,7 @@ def merge(request, membership):
     error = None
     if request.method == "POST" and request.POST.get("confirm") and state["can_merge"]:
         try:
-            target, merged = pack_merge(actor=Actor.for_user(request.user), packs=packs)
+            target, merged = pack_merge(actor=request.actor, packs=packs)
         except AppError as exc:
             error = exc.message
         else:

@@ -8,14 +8,14 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
-from ilp.core.actors import Actor
 from ilp.core.authz import Permission
-from ilp.core.errors import AppError, NotFound
+from ilp.core.errors import AppError
 from ilp.core.portal import company_page
 
 from ..models import ProductPack
 from ..selectors import PACK_SORTS, pack_get, pack_list, products_list
 from ..services.packs import pack_update
+from .common import or_404
 
 PAGE_SIZE = 25
 
@@ -80,39 +80,26 @@ def packs(request, membership):
     return render(request, template, context)
 
 
-def _pack_or_404(membership, pack_id):
-    from django.http import Http404
-
-    try:
-        return pack_get(membership=membership, pack_id=pack_id)
-    except NotFound:
-        raise Http404 from None
-
-
 @company_page(Permission.VIEW)
 def pack(request, membership, pack_id: str):
-    obj = _pack_or_404(membership, pack_id)
+    obj = or_404(pack_get, membership=membership, pack_id=pack_id)
     return render(request, "licensing/pack.html", {"pack": obj})
 
 
 @company_page(Permission.MANAGE_PACKS)
 def pack_edit(request, membership, pack_id: str):
     """Comment, archive, unarchive (POST). With htmx only the edit panel is swapped."""
-    obj = _pack_or_404(membership, pack_id)
+    obj = or_404(pack_get, membership=membership, pack_id=pack_id)
     if request.method != "POST":
         return redirect("licensing:pack", gaid=membership.company.gaid, pack_id=obj.pack_id)
     action = request.POST.get("action")
     error = None
     try:
         if action == "comment":
-            pack_update(
-                actor=Actor.for_user(request.user),
-                pack=obj,
-                comment=request.POST.get("comment", ""),
-            )
+            pack_update(actor=request.actor, pack=obj, comment=request.POST.get("comment", ""))
             notice = _("Comment saved.")
         elif action in ("archive", "unarchive"):
-            pack_update(actor=Actor.for_user(request.user), pack=obj, archived=action == "archive")
+            pack_update(actor=request.actor, pack=obj, archived=action == "archive")
             notice = _("Pack archived.") if action == "archive" else _("Pack restored.")
         else:
             notice = None

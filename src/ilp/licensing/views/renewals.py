@@ -2,20 +2,26 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
-from ilp.core.actors import Actor
 from ilp.core.authz import Permission
 from ilp.core.errors import AppError, NotFound
 from ilp.core.portal import company_page
 
 from ..models import Renewal
-from ..selectors import key_get, pack_queryset
+from ..selectors import (
+    key_get,
+    pack_get,
+    pack_list_by_ids,
+    renewal_candidates,
+    renewal_list,
+    renewal_list_awaiting,
+)
 from ..services.pack_ops import pack_split
-from ..services.renewals import renewal_candidates, renewal_redeem
+from ..services.renewals import renewal_redeem
+from .common import or_404
 
 STATUSES = Renewal.Status.choices
 
@@ -24,16 +30,11 @@ STATUSES = Renewal.Status.choices
 def renewals(request, membership):
     """The company's renewals, newest first, filterable by status."""
     status = request.GET.get("status")
-    qs = (
-        Renewal.objects.filter(company_id=membership.company_id)
-        .select_related("order", "subscription_key", "product")
-        .order_by("-created_at", "-pk")
-    )
-    if status in Renewal.Status.values:
-        qs = qs.filter(status=status)
-    else:
+    if status not in Renewal.Status.values:
         status = ""
-    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    page = Paginator(renewal_list(membership=membership, status=status), 25).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "licensing/renewal_list.html",
@@ -42,18 +43,7 @@ def renewals(request, membership):
 
 
 def _key_or_404(membership, key: str):
-    try:
-        return key_get(membership=membership, key=key.strip().upper())
-    except NotFound:
-        raise Http404 from None
-
-
-def _waiting(key) -> list[Renewal]:
-    return list(
-        Renewal.objects.filter(subscription_key=key, status=Renewal.Status.AWAITING_REDEMPTION)
-        .select_related("order", "product")
-        .order_by("created_at", "pk")
-    )
+    return or_404(key_get, membership=membership, key=key.strip().upper())
 
 
 def _pick(waiting: list[Renewal], renewal_id) -> Renewal | None:
@@ -63,8 +53,8 @@ def _pick(waiting: list[Renewal], renewal_id) -> Renewal | None:
     return waiting[0] if waiting else None
 
 
-def _context(key, renewal, *, picked=(), error=None, notice=None) -> dict:
-    candidates = renewal_candidates(renewal=renewal) if renewal else []
+def _context(membership, key, renewal, *, picked=(), error=None, notice=None) -> dict:
+    candidates = renewal_candidates(membership=membership, renewal=renewal) if renewal else []
     return {
         "key": key,
         "renewal": renewal,
@@ -80,16 +70,14 @@ def _context(key, renewal, *, picked=(), error=None, notice=None) -> dict:
 def redeem(request, membership, key: str):
     """Pick the renewal, tick the packs to keep (seats must add up exactly), redeem."""
     key_obj = _key_or_404(membership, key)
-    waiting = _waiting(key_obj)
+    waiting = renewal_list_awaiting(membership=membership, key=key_obj)
     renewal = _pick(waiting, request.POST.get("renewal") or request.GET.get("renewal"))
     picked = request.POST.getlist("pack")
     error = None
     if request.method == "POST" and renewal is not None:
-        packs = list(pack_queryset(membership=membership).filter(pack_id__in=picked))
+        packs = list(pack_list_by_ids(membership=membership, pack_ids=picked))
         try:
-            chosen = renewal_redeem(
-                actor=Actor.for_user(request.user), renewal=renewal, packs=packs
-            )
+            chosen = renewal_redeem(actor=request.actor, renewal=renewal, packs=packs)
         except AppError as exc:
             error = exc.message
         else:
@@ -103,7 +91,10 @@ def redeem(request, membership, key: str):
                 },
             )
             return redirect(reverse("licensing:key", args=[membership.company.gaid, key_obj.key]))
-    context = {"waiting": waiting, **_context(key_obj, renewal, picked=picked, error=error)}
+    context = {
+        "waiting": waiting,
+        **_context(membership, key_obj, renewal, picked=picked, error=error),
+    }
     return render(request, "licensing/renewal_redeem.html", context, status=422 if error else 200)
 
 
@@ -113,7 +104,7 @@ def redeem_split(request, membership, key: str):
     if request.method != "POST":
         return redirect(reverse("licensing:redeem", args=[membership.company.gaid, key]))
     key_obj = _key_or_404(membership, key)
-    waiting = _waiting(key_obj)
+    waiting = renewal_list_awaiting(membership=membership, key=key_obj)
     renewal = _pick(waiting, request.POST.get("renewal"))
     pack_id = request.POST.get("split_pack", "")
     picked = request.POST.getlist("pack")
@@ -123,21 +114,22 @@ def redeem_split(request, membership, key: str):
     except ValueError:
         error = _("Enter the number of seats to split off.")
     else:
-        pack = pack_queryset(membership=membership).filter(pack_id=pack_id.upper()).first()
+        try:
+            pack = pack_get(membership=membership, pack_id=pack_id)
+        except NotFound:
+            pack = None
         if pack is None or pack.subscription_key_id != key_obj.pk:
             error = _("No product pack %s under this key.") % pack_id
         else:
             try:
-                source, created = pack_split(
-                    actor=Actor.for_user(request.user), pack=pack, seats=seats
-                )
+                source, created = pack_split(actor=request.actor, pack=pack, seats=seats)
             except AppError as exc:
                 error = exc.message
             else:
                 notice = _(
                     "%(source)s split: %(created)s holds %(seats)s seats. Tick the packs to keep."
                 ) % {"source": source.pack_id, "created": created.pack_id, "seats": created.seats}
-    context = _context(key_obj, renewal, picked=picked, error=error, notice=notice)
+    context = _context(membership, key_obj, renewal, picked=picked, error=error, notice=notice)
     if not request.htmx:
         if error:
             messages.error(request, error)

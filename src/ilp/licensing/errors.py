@@ -1,0 +1,76 @@
+"""The stable error codes licensing answers with, one `StrEnum` per domain area.
+
+A code is part of the API (`code` and `type` of every problem+json body): it never changes
+its meaning once published. Each member's value is its name in lower case; the comment says
+the HTTP status it is raised with.
+"""
+
+from enum import StrEnum
+
+
+class OrderError(StrEnum):
+    """The ERP feed (`POST /orders`), order items and order look-ups."""
+
+    ORDER_NUMBER_REQUIRED = "order_number_required"  # 422 (was the generic "invalid")
+    INVALID_KIND = "invalid_kind"  # 422
+    INVALID_INVOICE_DATE = "invalid_invoice_date"  # 422
+    INVALID_ITEMS = "invalid_items"  # 422, with `errors` per item
+    UNKNOWN_GAID = "unknown_gaid"  # 422
+    END_CUSTOMER_NAME_REQUIRED = "end_customer_name_required"  # 422
+    INVALID_COUNTRY = "invalid_country"  # 422
+    SUBSCRIPTION_KEY_REQUIRED = "subscription_key_required"  # 422: a renewal names its key
+    SUBSCRIPTION_KEY_NOT_ALLOWED = "subscription_key_not_allowed"  # 422: a new order does not
+    UNKNOWN_SUBSCRIPTION_KEY = "unknown_subscription_key"  # 422
+    SUBSCRIPTION_KEY_MISMATCH = "subscription_key_mismatch"  # 422: key of another customer
+    ORDER_CONFLICT = "order_conflict"  # 409: order number replayed with another body
+    ORDER_IN_PROGRESS = "order_in_progress"  # 409
+    ORDER_NOT_FOUND = "order_not_found"  # 404
+
+
+class PackError(StrEnum):
+    """Product packs and subscription keys: look-ups, edits, split, merge, the seat ledger."""
+
+    PACK_NOT_FOUND = "pack_not_found"  # 404
+    SUBSCRIPTION_KEY_NOT_FOUND = "subscription_key_not_found"  # 404
+    INVALID_STATUS = "invalid_status"  # 422: unknown status filter
+    COMMENT_TOO_LONG = "comment_too_long"  # 422
+    PACK_MERGED = "pack_merged"  # 409: a merged pack cannot be archived
+    PACK_IN_USE = "pack_in_use"  # 409: an active pack with used seats cannot be archived
+    NO_FREE_SEAT = "no_free_seat"  # 409
+    PACK_NOT_SPLITTABLE = "pack_not_splittable"  # 409
+    INVALID_UNIT_ID = "invalid_unit_id"  # 422
+    INVALID_SEATS = "invalid_seats"  # 422
+    SEATS_NOT_MULTIPLE = "seats_not_multiple"  # 422
+    SPLIT_TOO_LARGE = "split_too_large"  # 422
+    SEATS_IN_USE = "seats_in_use"  # 422
+    MERGE_NEEDS_TWO_PACKS = "merge_needs_two_packs"  # 422
+    PACK_NOT_MERGEABLE = "pack_not_mergeable"  # 409
+
+
+class RenewalError(StrEnum):
+    """Applying renewal orders and redeeming decreased renewals (rules 6–8)."""
+
+    RENEWAL_NOT_FOUND = "renewal_not_found"  # 404
+    NO_ITEMS = "no_items"  # 422
+    UNKNOWN_PRODUCT = "unknown_product"  # 422
+    RENEWAL_PERPETUAL_PRODUCT = "renewal_perpetual_product"  # 422
+    RENEWAL_TERMS_DIFFER = "renewal_terms_differ"  # 422
+    PRODUCT_NOT_ON_KEY = "product_not_on_key"  # 422: the key holds no live pack to renew
+    RENEWAL_PENDING = "renewal_pending"  # 409
+    RENEWAL_ALREADY_REDEEMED = "renewal_already_redeemed"  # 409
+    RENEWAL_NOT_AWAITING = "renewal_not_awaiting"  # 409
+    NO_PACKS_PICKED = "no_packs_picked"  # 422
+    PACKS_MIXED_PRODUCTS = "packs_mixed_products"  # 422
+    # A picked pack is not one the renewal may keep: another key or product, not live, or
+    # not expiring on the renewal's old expiry.
+    PACK_NOT_RENEWABLE = "pack_not_renewable"  # 422
+    # The order renews no such product (the request's `product`, or that of the picked packs).
+    PRODUCT_NOT_RENEWED = "product_not_renewed"  # 422
+    SEATS_NOT_CONSERVED = "seats_not_conserved"  # 422
+
+
+class DeliveryTokenError(StrEnum):
+    """Legacy delivery tokens."""
+
+    DELIVERY_TOKEN_NOT_FOUND = "delivery_token_not_found"  # 404
+    DELIVERY_TOKEN_USED = "delivery_token_used"  # 409
