@@ -169,7 +169,8 @@ def pack_unassign(request, membership, ums_id: str, pack_id: str):
 @company_page(Permission.VIEW)
 @require_GET
 def license_file(request, membership, ums_id: str):
-    return files.license_file_response(ums=selectors.ums_get(membership=membership, ums_id=ums_id))
+    ums = selectors.ums_get(membership=membership, ums_id=ums_id)
+    return files.license_file_response(ums=ums, actor=request.actor)
 
 
 @company_page(Permission.MANAGE_ROLLOUT)
