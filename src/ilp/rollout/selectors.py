@@ -7,7 +7,7 @@ write they protect (lock before count).
 import datetime
 from collections.abc import Iterable
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from ilp.core.auth import Principal
@@ -104,6 +104,23 @@ def revoked_license_ids(*, company_id: int, now: datetime.datetime) -> list[str]
         .order_by("license_id")
         .values_list("license_id", flat=True)
     )
+
+
+def ums_lease_figures(*, ums_list, now: datetime.datetime) -> dict[int, dict]:
+    """Per UMS (by pk): its active licenses, the earliest lease end among them, and the
+    last document refresh (pages; one query for all)."""
+    rows = (
+        DeviceLicense.objects.filter(
+            ums__in=[u.pk for u in ums_list], status=DeviceLicense.Status.ACTIVE
+        )
+        .values("ums_id")
+        .annotate(
+            active=Count("id"),
+            earliest=Min("document_expires_at"),
+            last_signed=Max("document_signed_at"),
+        )
+    )
+    return {row["ums_id"]: row for row in rows}
 
 
 def licenses_listed(*, company_id: int, now: datetime.datetime, **filters):
