@@ -11,8 +11,9 @@ For each company route (auth `CompanyAuth(permission)`):
 - every role the permission allows passes the company check and never gets 401, 403 or a
   5xx; a GET of an existing object answers 200 (bodies of writes may be refused with 4xx).
 Staff routes: anonymous 401, a user token 403, a staff token neither. UMS routes: anonymous
-401, a user token 403, a UMS credential and an ALD token neither. Company pages (`companies/<gaid>/…`):
-anonymous → login redirect, another company's member → 404, an administrator no 5xx.
+401, a user token 403, a UMS credential and an ALD token neither. Company pages
+(`companies/<gaid>/…`): anonymous → login redirect, another company's member → 404, an
+administrator no 5xx.
 """
 
 import datetime
@@ -31,9 +32,9 @@ from ilp.api import api
 from ilp.core.actors import Actor
 from ilp.core.auth import AnyAuth, CompanyAuth, StaffAuth, UmsAuth, UserAuth
 from ilp.core.authz import Role, has_permission
+from ilp.rollout.services import ald_token_generate
 from tests.accounts.factories import make_company, make_staff_token, make_user, make_user_token
 from tests.conftest import ApiClient
-from ilp.rollout.services import ald_token_generate
 from tests.rollout.factories import issue, make_ums
 
 # Routes that need no credential at all. Anything under /companies/ may never be here.
