@@ -388,3 +388,53 @@ def test_a_demo_is_once_ever_even_after_it_ran_out(ums, ums_api, clock):
     # Another product is another demo.
     body["product"] = "EMP"
     assert ums_api.post("/ums/licenses", body).json()["results"][0]["status"] == "demo_issued"
+
+
+# --- query counts, the migration ----------------------------------------------------------------
+
+
+def test_refreshing_and_listing_a_fleet_costs_a_constant_number_of_queries(
+    ums, ums_api, pack, clock, django_assert_max_num_queries
+):
+    pack.seats = 40
+    pack.save()
+    issue(ums, "WE", *[f"00E0C5{i:06d}" for i in range(30)])
+    clock.advance(days=16)
+    with django_assert_max_num_queries(14):
+        listed = ums_api.get("/ums/licenses", {"limit": 500}).json()
+    assert listed["count"] == 30
+    with django_assert_max_num_queries(6):
+        assert ums_api.get("/ums/revocations").status_code == 200
+
+
+def test_the_ums_page_costs_a_constant_number_of_queries(
+    company, ums, admin_user, client, django_assert_max_num_queries
+):
+    lic = issue(ums, "WE", "AAAAAA01", "AAAAAA02")[0].license
+    services.license_return(actor=SYSTEM, license=lic)
+    client.force_login(admin_user)
+    with django_assert_max_num_queries(20):
+        page = client.get(f"/companies/{company.gaid}/ums/")
+    assert page.status_code == 200 and lic.license_id.encode() in page.content
+
+
+def test_the_migration_reads_old_documents_exp_into_the_lease_fields(ums):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("ilp.rollout.migrations.0003_license_lifecycle")
+    dated, forever = (r.license for r in issue(ums, "WE", "AAAAAA01", "AAAAAA02"))
+    old_exp = _claims(dated.token)["exp"]
+    DeviceLicense.objects.filter(pk=forever.pk).update(
+        token=signing.jws_sign({"jti": forever.license_id}, pair=signing.signing_key_current())
+    )
+    DeviceLicense.objects.update(
+        document_signed_at=None, document_expires_at=None, listed_until=None
+    )
+    migration.documents_from_tokens(apps, None)
+    dated.refresh_from_db()
+    forever.refresh_from_db()
+    assert dated.document_expires_at.timestamp() == old_exp
+    assert dated.listed_until == dated.document_expires_at + datetime.timedelta(days=28)
+    assert forever.document_expires_at is None and forever.listed_until is None
