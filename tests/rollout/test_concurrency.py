@@ -1,15 +1,20 @@
-"""PostgreSQL: many parallel requests can never issue more licenses than seats."""
+"""PostgreSQL: many parallel requests can never issue more licenses than seats; two exchange
+runs at once move each license once."""
 
+import datetime
 import threading
 
 import pytest
 from django.db import connection
 
+from ilp.audit.models import AuditEvent
+from ilp.core.actors import Actor
 from ilp.licensing.models import ProductPack
 from ilp.rollout.models import DeviceLicense
+from ilp.rollout.services import licenses_exchange, pack_assign
 from tests.conftest import ApiClient
 from tests.licensing.factories import make_key
-from tests.rollout.factories import make_ums
+from tests.rollout.factories import issue, make_ums
 
 pytestmark = [
     pytest.mark.postgres,
@@ -87,13 +92,6 @@ def test_parallel_requests_for_the_same_device_give_one_license(company):
 def test_two_exchanges_at_once_move_each_license_once(company):
     """Rule 22: `ilp exchange-licenses` run twice at the same moment (two workers) moves
     every license exactly once and conserves the seats."""
-    import datetime
-
-    from ilp.audit.models import AuditEvent
-    from ilp.core.actors import Actor
-    from ilp.rollout.services import licenses_exchange, pack_assign
-    from tests.rollout.factories import issue
-
     today = datetime.date.today()
     old = make_key(
         company, packs=[("WE", 6), ("WE", 4)], expires_on=today + datetime.timedelta(days=3)
