@@ -16,6 +16,7 @@ from ilp.core.actors import Actor
 from ilp.licensing.models import ProductPack
 from ilp.rollout import files, services, signing
 from ilp.rollout.models import DemoLicense, DeviceLicense
+from ilp.web.management.commands.worker import Daily
 from tests.conftest import ApiClient
 from tests.licensing.factories import make_key
 from tests.rollout.factories import issue, make_ums
@@ -438,3 +439,11 @@ def test_the_migration_reads_old_documents_exp_into_the_lease_fields(ums):
     assert dated.document_expires_at.timestamp() == old_exp
     assert dated.listed_until == dated.document_expires_at + datetime.timedelta(days=28)
     assert forever.document_expires_at is None and forever.listed_until is None
+
+
+def test_the_worker_runs_the_exchange_once_a_day(expiring, capsys):
+    daily = Daily()
+    assert daily.run_if_due() == 3
+    assert daily.run_if_due() is None  # the same day: not again
+    call_command("worker", "--once")
+    assert "exchanged 0 licenses" in capsys.readouterr().out  # a fresh worker runs it: idempotent
