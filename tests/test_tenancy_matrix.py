@@ -6,13 +6,14 @@ no fixture value below, fails here until it is given one.
 
 For each company route (auth `CompanyAuth(permission)`):
 - anonymous → 401; a member of another company → 404 (never 403: existence must not leak);
-  a UMS credential or a staff token → 403 (wrong kind of credential);
+  a UMS credential, an ALD token or a staff token → 403 (wrong kind of credential);
 - a `user` member → 403 when the permission is not one the `user` role has;
 - every role the permission allows passes the company check and never gets 401, 403 or a
   5xx; a GET of an existing object answers 200 (bodies of writes may be refused with 4xx).
 Staff routes: anonymous 401, a user token 403, a staff token neither. UMS routes: anonymous
-401, a user token 403, a UMS credential neither. Company pages (`companies/<gaid>/…`):
-anonymous → login redirect, another company's member → 404, an administrator no 5xx.
+401, a user token 403, a UMS credential and an ALD token neither. Company pages
+(`companies/<gaid>/…`): anonymous → login redirect, another company's member → 404, an
+administrator no 5xx.
 """
 
 import datetime
@@ -31,6 +32,7 @@ from ilp.api import api
 from ilp.core.actors import Actor
 from ilp.core.auth import AnyAuth, CompanyAuth, StaffAuth, UmsAuth, UserAuth
 from ilp.core.authz import Role, has_permission
+from ilp.rollout.services import ald_token_generate
 from tests.accounts.factories import make_company, make_staff_token, make_user, make_user_token
 from tests.conftest import ApiClient
 from tests.rollout.factories import issue, make_ums
@@ -220,6 +222,7 @@ def build_world() -> SimpleNamespace:
     w.ums, w.ums_token = make_ums(w.company, packs=[pack])
     issue(w.ums, pack.product.sku, UNIT_ID)
     w.license_id = pack.device_licenses.get(unit_id=UNIT_ID).license_id
+    w.ald_token = ald_token_generate(actor=Actor.system(), key=pack.subscription_key)
     w.invitation, w.invitation_token = invitation_create(
         actor=Actor.for_user(w.members[Role.ADMINISTRATOR]),
         company=w.company,
@@ -335,7 +338,11 @@ def test_company_route_denies_outsiders(route, world):
     response = call(route, world, world.outsider_token)
     assert response.status_code == 404, f"{route} another company: {response.status_code}"
     assert response.json()["code"] == "not_found"
-    for label, token in (("staff token", world.staff_token), ("UMS", world.ums_token)):
+    for label, token in (
+        ("staff token", world.staff_token),
+        ("UMS", world.ums_token),
+        ("ALD token", world.ald_token),
+    ):
         response = call(route, world, token)
         assert response.status_code == 403, f"{route} {label}: {response.status_code}"
 
@@ -388,6 +395,7 @@ def test_staff_route(route, world):
     assert call(route, world, None).status_code == 401
     assert call(route, world, world.tokens[Role.ADMINISTRATOR]).status_code == 403
     assert call(route, world, world.ums_token).status_code == 403
+    assert call(route, world, world.ald_token).status_code == 403
     response = call(route, world, world.staff_token)
     assert response.status_code not in (401, 403) and response.status_code < 500, (
         f"{route} as staff: {response.status_code} {response.content[:300]!r}"
@@ -399,10 +407,11 @@ def test_ums_route(route, world):
     assert call(route, world, None).status_code == 401
     assert call(route, world, world.tokens[Role.ADMINISTRATOR]).status_code == 403
     assert call(route, world, world.staff_token).status_code == 403
-    response = call(route, world, world.ums_token)
-    assert response.status_code not in (401, 403) and response.status_code < 500, (
-        f"{route} as the UMS: {response.status_code} {response.content[:300]!r}"
-    )
+    for label, token in (("the UMS", world.ums_token), ("an ALD token", world.ald_token)):
+        response = call(route, world, token)
+        assert response.status_code not in (401, 403) and response.status_code < 500, (
+            f"{route} as {label}: {response.status_code} {response.content[:300]!r}"
+        )
 
 
 @pytest.mark.parametrize("route", SIGNED_IN_ROUTES, ids=_ids(SIGNED_IN_ROUTES))

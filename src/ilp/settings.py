@@ -176,6 +176,16 @@ ILP_THROTTLE_LOGIN = env.str("ILP_THROTTLE_LOGIN", default="20/m")
 # Invitation look-ups and accepts without credentials, per client address.
 ILP_THROTTLE_INVITATION = env.str("ILP_THROTTLE_INVITATION", default="60/m")
 
+# License lifecycle (rules 21–24, README "License lifecycle"): every license document is a
+# lease of this many days (a UMS may be given up to the maximum), licenses of packs expiring
+# within ILP_EXCHANGE_DAYS move to a later pack, demo licenses last ILP_DEMO_DAYS.
+ILP_LICENSE_LEASE_DAYS = env.int("ILP_LICENSE_LEASE_DAYS", default=30)
+ILP_LICENSE_LEASE_MAX_DAYS = max(
+    env.int("ILP_LICENSE_LEASE_MAX_DAYS", default=365), ILP_LICENSE_LEASE_DAYS
+)
+ILP_EXCHANGE_DAYS = env.int("ILP_EXCHANGE_DAYS", default=7)
+ILP_DEMO_DAYS = env.int("ILP_DEMO_DAYS", default=30)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -167,12 +167,14 @@ def test_license_token_verifies_with_pyjwt_and_the_published_jwks(ums_api, compa
     assert claims["product"] == "WE" and claims["pack"] == pack.pack_id
     assert claims["subscription_key"] == pack.subscription_key.key
     assert claims["gaid"] == company.gaid and claims["grace_days"] == 28
-    expected_exp = datetime.datetime.combine(pack.expires_on, datetime.time(), datetime.UTC)
-    assert claims["exp"] == int(expected_exp.timestamp())
+    pack_end = datetime.datetime.combine(pack.expires_on, datetime.time(), datetime.UTC)
+    assert claims["entitled_until"] == int(pack_end.timestamp()) and claims["lease"] is True
+    # The document is a lease (rule 21): 30 days from issue, well before the pack's end.
+    assert claims["exp"] == claims["iat"] + 30 * 86400 < claims["entitled_until"]
     assert abs(claims["iat"] - datetime.datetime.now(datetime.UTC).timestamp()) < 60
 
 
-def test_perpetual_license_has_no_exp(company, api):
+def test_perpetual_license_is_a_lease_entitled_forever(company, api):
     perpetual = make_key(company, packs=[("WE-P", 3)]).product_packs.get()
     assert perpetual.expires_on is None
     ums, _ = make_ums(company, name="P", packs=[perpetual])
@@ -184,7 +186,9 @@ def test_perpetual_license_has_no_exp(company, api):
         algorithms=["EdDSA"],
         options={"verify_iss": False},
     )
-    assert "exp" not in claims and claims["product"] == "WE-P"
+    # Before leases a perpetual pack's document never expired; now it is a 30-day lease.
+    assert claims["exp"] == claims["iat"] + 30 * 86400 and claims["product"] == "WE-P"
+    assert claims["entitled_until"] is None and claims["lease"] is True
 
 
 def test_license_file_download(admin_api, company, ums, pack, api):

@@ -1,15 +1,20 @@
-"""PostgreSQL: many parallel requests can never issue more licenses than seats."""
+"""PostgreSQL: many parallel requests can never issue more licenses than seats; two exchange
+runs at once move each license once."""
 
+import datetime
 import threading
 
 import pytest
 from django.db import connection
 
+from ilp.audit.models import AuditEvent
+from ilp.core.actors import Actor
 from ilp.licensing.models import ProductPack
 from ilp.rollout.models import DeviceLicense
+from ilp.rollout.services import licenses_exchange, pack_assign
 from tests.conftest import ApiClient
 from tests.licensing.factories import make_key
-from tests.rollout.factories import make_ums
+from tests.rollout.factories import issue, make_ums
 
 pytestmark = [
     pytest.mark.postgres,
@@ -82,3 +87,34 @@ def test_parallel_requests_for_the_same_device_give_one_license(company):
         )
     )
     assert used == 1
+
+
+def test_two_exchanges_at_once_move_each_license_once(company):
+    """Rule 22: `ilp exchange-licenses` run twice at the same moment (two workers) moves
+    every license exactly once and conserves the seats."""
+    today = datetime.date.today()
+    old = make_key(
+        company, packs=[("WE", 6), ("WE", 4)], expires_on=today + datetime.timedelta(days=3)
+    )
+    new = make_key(
+        company, packs=[("WE", 5), ("WE", 8)], expires_on=today + datetime.timedelta(days=400)
+    )
+    old_packs = list(old.product_packs.order_by("pk"))
+    ums, _credential = make_ums(company, packs=old_packs)
+    issue(ums, "WE", *[f"00E0C5{i:06d}" for i in range(9)])
+    for pack in new.product_packs.all():
+        pack_assign(actor=Actor.system(), ums=ums, pack=pack)
+    before = set(DeviceLicense.objects.filter(status="active").values_list("license_id", flat=True))
+
+    results = _parallel(2, lambda i: licenses_exchange(actor=Actor.system(), today=today).moved)
+
+    assert sum(results) == 9
+    assert AuditEvent.objects.filter(action="license.exchanged").count() == 9
+    active = DeviceLicense.objects.filter(status="active")
+    assert set(active.values_list("license_id", flat=True)) == before
+    assert set(active.values_list("pack__subscription_key", flat=True)) == {new.pk}
+    used = dict(ProductPack.objects.values_list("pk", "seats_used"))
+    assert sum(used[p.pk] for p in old_packs) == 0
+    assert sum(used[p.pk] for p in new.product_packs.all()) == 9
+    for pack in ProductPack.objects.all():
+        assert pack.seats_used == pack.device_licenses.filter(status="active").count()

@@ -1,6 +1,9 @@
-"""Hypothesis state machine: issue, return, move and unassign in any order never lose or
-double a seat — every pack's `seats_used` equals its active licenses, never above its seats,
-and a device holds at most one active license per product."""
+"""Hypothesis state machine: issue, return, move, unassign, exchange and refresh in any order
+never lose or double a seat — every pack's `seats_used` equals its active licenses, never
+above its seats, a device holds at most one active license per product, an exchange never
+changes which licenses are active, and every stored document names its license's pack."""
+
+import datetime
 
 import pytest
 from django.db.models import Count, Q
@@ -11,7 +14,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from ilp.core.actors import Actor
 from ilp.core.errors import Conflict
 from ilp.licensing.models import ProductPack
-from ilp.rollout import services
+from ilp.rollout import services, signing
 from ilp.rollout.models import DeviceLicense, PackAssignment
 from tests.accounts.factories import make_company
 from tests.licensing.factories import make_key
@@ -25,8 +28,16 @@ class SeatMachine(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         self.company = make_company()
-        key = make_key(self.company, packs=[("WE", 3), ("WE", 4), ("WE", 2)])
-        self.packs = list(key.product_packs.order_by("pk"))
+        # Three packs ending at different times, so that the exchange has somewhere to go.
+        self.today = datetime.date.today()
+        self.packs = [
+            make_key(
+                self.company,
+                packs=[("WE", seats)],
+                expires_on=self.today + datetime.timedelta(days),
+            ).product_packs.get()
+            for seats, days in ((3, 5), (4, 30), (2, 400))
+        ]
         self.ums, _ = make_ums(self.company, packs=self.packs)
 
     @rule(units=st.lists(st.sampled_from(UNITS), min_size=1, max_size=6))
@@ -71,6 +82,32 @@ class SeatMachine(RuleBasedStateMachine):
         ProductPack.objects.filter(pk=dst.pk).update(seats_used=dst.seats_used + 1)
         services.licenses_move(actor=SYSTEM, licenses=[lic], target_pack=dst)
 
+    @rule(days_ahead=st.integers(0, 40))
+    def exchange(self, days_ahead):
+        active = self._active_ids()
+        result = services.licenses_exchange(
+            actor=SYSTEM, today=self.today + datetime.timedelta(days=days_ahead)
+        )
+        assert self._active_ids() == active  # moved, never dropped or added
+        assert result.moved >= 0
+        again = services.licenses_exchange(
+            actor=SYSTEM, today=self.today + datetime.timedelta(days=days_ahead)
+        )
+        assert again.moved == 0  # idempotent
+
+    @rule()
+    def refresh(self):
+        active = self._active_ids()
+        services.leases_refresh(actor=SYSTEM, ums=self.ums)
+        assert self._active_ids() == active
+
+    def _active_ids(self):
+        return set(
+            DeviceLicense.objects.filter(company=self.company, status="active").values_list(
+                "license_id", flat=True
+            )
+        )
+
     def _assigned(self):
         return list(PackAssignment.objects.filter(ums=self.ums).values_list("pack_id", flat=True))
 
@@ -82,6 +119,14 @@ class SeatMachine(RuleBasedStateMachine):
         for pack in packs:
             assert pack.seats_used == pack.live, pack.pack_id
             assert 0 <= pack.seats_used <= pack.seats
+
+    @invariant()
+    def every_document_names_its_pack(self):
+        keyset = signing.jwks()
+        for lic in DeviceLicense.objects.filter(company=self.company).select_related("pack"):
+            _h, claims = signing.jws_verify(lic.token, keyset)
+            assert claims["jti"] == lic.license_id and claims["pack"] == lic.pack.pack_id
+            assert claims["exp"] == int(lic.document_expires_at.timestamp())
 
     @invariant()
     def one_active_license_per_device(self):
@@ -97,8 +142,8 @@ class SeatMachine(RuleBasedStateMachine):
 @pytest.mark.django_db
 def test_seat_machine():
     SeatMachine.TestCase.settings = settings(
-        max_examples=15,
-        stateful_step_count=12,
+        max_examples=20,
+        stateful_step_count=14,
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )

@@ -179,7 +179,7 @@ def test_issuing_again_re_signs_a_stale_license_without_an_audit_event(ums, pack
     lic.refresh_from_db()
     assert lic.expires_on == pack.expires_on and lic.token == again.license.token
     _h, claims = signing.jws_verify(lic.token, signing.jwks())
-    assert claims["exp"] == signing.date_to_epoch(pack.expires_on)
+    assert claims["entitled_until"] == signing.date_to_epoch(pack.expires_on)
     assert not AuditEvent.objects.filter(action="license.resigned").exists()
 
 

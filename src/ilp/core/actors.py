@@ -1,4 +1,5 @@
-"""Who acts: a user, a staff token, a UMS instance or the system. Services take an Actor."""
+"""Who acts: a user, a staff token, a UMS instance, an ALD token or the system. Services take
+an Actor."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -6,10 +7,11 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Actor:
-    kind: str  # "user" | "staff" | "ums" | "system"
+    kind: str  # "user" | "staff" | "ums" | "ald" | "system"
     user: Any = None
     staff_token: Any = None
     ums: Any = None
+    ald_token: Any = None  # rollout's AldToken, with its subscription key loaded
 
     @classmethod
     def for_user(cls, user) -> "Actor":
@@ -35,4 +37,6 @@ class Actor:
             return f"staff:{self.staff_token.name}"
         if self.kind == "ums":
             return f"ums:{self.ums.ums_id}"
+        if self.kind == "ald":
+            return f"ald:{self.ald_token.subscription_key.key}"
         return "system"

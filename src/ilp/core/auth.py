@@ -1,12 +1,14 @@
 """API authentication and company access.
 
 Credentials: `Authorization: Bearer <token>` — a user's API token (`ilpu_…`), a staff token
-(`ilps_…`) or a UMS credential (`ilpm_…`) — or the portal session (CSRF-checked).
+(`ilps_…`), a UMS credential (`ilpm_…`) or an ALD token (`ilpa_…`, a UMS credential limited to
+one subscription key) — or the portal session (CSRF-checked).
 
 Every route names what it needs through its `auth=`:
 - `UserAuth()` — a user (token or session); `request.auth` is a Principal.
 - `StaffAuth()` — a staff token.
-- `UmsAuth()` — a UMS credential; `request.auth.ums` is the UMS instance.
+- `UmsAuth()` — a UMS credential (`request.auth.ums` is the UMS instance) or an ALD token
+  (`request.auth.ald_token`; rollout limits it to its key's packs).
 - `AnyAuth()` — any valid credential.
 - `CompanyAuth(Permission.X)` — a user who is a member of the company in the path's `{gaid}`
   (else 404, never 403, so a non-member cannot tell which companies exist) and whose role
@@ -31,19 +33,27 @@ from .errors import NotFound, PermissionDenied, Unauthorized
 USER_TOKEN_PREFIX = "ilpu"
 STAFF_TOKEN_PREFIX = "ilps"
 UMS_CREDENTIAL_PREFIX = "ilpm"
+ALD_TOKEN_PREFIX = "ilpa"
 
 
 @dataclass
 class Principal:
-    kind: str  # "user" | "staff" | "ums"
+    kind: str  # "user" | "staff" | "ums" | "ald"
     user: Any = None
     staff_token: Any = None
     ums: Any = None
     api_token: Any = None
+    ald_token: Any = None
 
     @property
     def actor(self) -> Actor:
-        return Actor(kind=self.kind, user=self.user, staff_token=self.staff_token, ums=self.ums)
+        return Actor(
+            kind=self.kind,
+            user=self.user,
+            staff_token=self.staff_token,
+            ums=self.ums,
+            ald_token=self.ald_token,
+        )
 
 
 @dataclass
@@ -78,7 +88,7 @@ def last_used_touch(obj, field: str = "last_used_at") -> None:
 
 # Credentials and memberships live in the apps above core. Each registers its resolver in
 # its AppConfig.ready() (accounts: user and staff tokens, memberships; rollout: UMS
-# credentials), so core authenticates without importing them.
+# credentials and ALD tokens), so core authenticates without importing them.
 CredentialResolver = Callable[[str], "Principal | None"]
 _credential_resolvers: dict[str, CredentialResolver] = {}
 _membership_lookup: Callable[..., Any] | None = None
@@ -134,7 +144,7 @@ class _Auth:
 
     openapi_type = "http"
     openapi_scheme = "bearer"
-    kinds: tuple[str, ...] = ("user", "staff", "ums")
+    kinds: tuple[str, ...] = ("user", "staff", "ums", "ald")
 
     def __init__(self) -> None:
         self.openapi_security_schema = {"type": "http", "scheme": "bearer"}
@@ -154,7 +164,7 @@ class _Auth:
 
 
 class AnyAuth(_Auth):
-    kinds = ("user", "staff", "ums")
+    kinds = ("user", "staff", "ums", "ald")
 
 
 class UserAuth(_Auth):
@@ -166,7 +176,7 @@ class StaffAuth(_Auth):
 
 
 class UmsAuth(_Auth):
-    kinds = ("ums",)
+    kinds = ("ums", "ald")
 
 
 class CompanyAuth(_Auth):

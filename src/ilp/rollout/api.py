@@ -1,5 +1,8 @@
 """Rollout API: UMS instances and pack assignment (company side), device search and
-removal, and the UMS API itself (`/ums/…`, authenticated by the UMS credential)."""
+removal, ALD tokens, and the UMS API itself (`/ums/…`, authenticated by a UMS credential or
+an ALD token)."""
+
+import datetime
 
 from ninja import Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -8,15 +11,18 @@ from ilp.core.auth import CompanyAuth, UmsAuth
 from ilp.core.authz import Permission
 from ilp.core.problems import problems
 from ilp.licensing.schemas import PackOut
-from ilp.licensing.selectors import pack_get
+from ilp.licensing.selectors import key_get, pack_get
 
 from . import files, selectors, services
+from .licensee import Licensee
 from .schemas import (
+    AldTokenOut,
     CredentialOut,
     DeviceOut,
     IssueIn,
     IssueOut,
     LicenseOut,
+    RevocationsOut,
     UmsCreatedOut,
     UmsIn,
     UmsOut,
@@ -32,6 +38,15 @@ MANAGE = CompanyAuth(Permission.MANAGE_ROLLOUT)
 
 def _ums(request, ums_id: str):
     return selectors.ums_get(membership=request.auth.membership, ums_id=ums_id)
+
+
+def _licensee(request) -> Licensee:
+    """The caller of a UMS route: its UMS, or its ALD token (limited to one key's packs)."""
+    principal = request.auth
+    licensee = Licensee(ums=principal.ums, ald=principal.ald_token)
+    if licensee.ald is not None:
+        licensee.touch()
+    return licensee
 
 
 # --- company side -------------------------------------------------------------------------
@@ -80,10 +95,16 @@ def ums_detail(request, gaid: str, ums_id: str):
     auth=MANAGE,
 )
 def ums_patch(request, gaid: str, ums_id: str, payload: UmsPatch):
-    """Rename a UMS or switch auto-assign (only one UMS per company auto-assigns)."""
+    """Rename a UMS, switch auto-assign (one UMS per company) or automatic exchange, or give
+    it a longer lease (`lease_days`, at most ILP_LICENSE_LEASE_MAX_DAYS)."""
     ums = _ums(request, ums_id)
     services.ums_update(
-        actor=request.auth.actor, ums=ums, name=payload.name, auto_assign=payload.auto_assign
+        actor=request.auth.actor,
+        ums=ums,
+        name=payload.name,
+        auto_assign=payload.auto_assign,
+        lease_days=payload.lease_days,
+        auto_exchange=payload.auto_exchange,
     )
     return _ums(request, ums_id)
 
@@ -117,8 +138,9 @@ def ums_rotate(request, gaid: str, ums_id: str):
     auth=VIEW,
 )
 def ums_license_file(request, gaid: str, ums_id: str):
-    """The signed license file of an air-gapped UMS (one JWS over its packs and licenses)."""
-    return files.license_file_response(ums=_ums(request, ums_id))
+    """The signed license file of an air-gapped UMS (one JWS over its packs, licenses and
+    the revocation list); due documents are refreshed first."""
+    return files.license_file_response(ums=_ums(request, ums_id), actor=request.auth.actor)
 
 
 @router.put(
@@ -175,6 +197,30 @@ def device_license_remove(request, gaid: str, unit_id: str, license_id: str):
     return Status(204, None)
 
 
+@router.post(
+    "/companies/{gaid}/subscription-keys/{key}/ald-token",
+    response={201: AldTokenOut, **problems(401, 403, 404)},
+    auth=MANAGE,
+)
+def ald_token_create(request, gaid: str, key: str):
+    """Generate the key's ALD token (shown only here); a new one replaces the old at once."""
+    subscription_key = key_get(membership=request.auth.membership, key=key)
+    token = services.ald_token_generate(actor=request.auth.actor, key=subscription_key)
+    return Status(201, {"ald_token": token})
+
+
+@router.delete(
+    "/companies/{gaid}/subscription-keys/{key}/ald-token",
+    response={204: None, **problems(401, 403, 404)},
+    auth=MANAGE,
+)
+def ald_token_delete(request, gaid: str, key: str):
+    """Revoke the key's ALD token: it stops working at once (204 also when there is none)."""
+    subscription_key = key_get(membership=request.auth.membership, key=key)
+    services.ald_token_revoke(actor=request.auth.actor, key=subscription_key)
+    return Status(204, None)
+
+
 # --- the UMS API --------------------------------------------------------------------------
 
 
@@ -185,20 +231,23 @@ def device_license_remove(request, gaid: str, unit_id: str, license_id: str):
 )
 @paginate(LimitOffsetPagination)
 def ums_product_packs(request):
-    """The product packs assigned to this UMS."""
-    return selectors.ums_packs(ums=request.auth.ums)
+    """The product packs assigned to this UMS (for an ALD token: its key's live packs)."""
+    return selectors.ums_packs(ums=_licensee(request))
 
 
 @ums_router.post(
     "/ums/licenses", response={200: IssueOut, **problems(400, 401, 403, 422)}, auth=UmsAuth()
 )
 def ums_licenses_issue(request, payload: IssueIn):
-    """Issue device licenses for up to 1000 unit IDs; results in the order asked."""
+    """Issue device licenses for up to 1000 unit IDs; results in the order asked. A licensed
+    device gets its license (`existing`), with a fresh document once half its lease is gone;
+    with `"demo": true` unlicensed devices get a demo license (once per device and product)."""
     results = services.licenses_issue(
         actor=request.auth.actor,
-        ums=request.auth.ums,
+        ums=_licensee(request),
         product=payload.product,
         unit_ids=payload.unit_ids,
+        demo=payload.demo,
     )
     return {"results": results}
 
@@ -209,9 +258,24 @@ def ums_licenses_issue(request, payload: IssueIn):
     auth=UmsAuth(),
 )
 @paginate(LimitOffsetPagination)
-def ums_licenses(request, unit_id: str | None = None):
-    """This UMS's active licenses, optionally of one unit ID."""
-    return selectors.ums_license_list(ums=request.auth.ums, unit_id=unit_id)
+def ums_licenses(
+    request, unit_id: str | None = None, changed_since: datetime.datetime | None = None
+):
+    """This UMS's active licenses, optionally of one unit ID, or those whose document changed
+    since a time (refreshed, renewed, exchanged, moved). Due documents are refreshed first,
+    so polling `changed_since` keeps a fleet's leases current."""
+    licensee = _licensee(request)
+    services.leases_refresh(actor=request.auth.actor, ums=licensee)
+    return selectors.ums_license_list(
+        ums=licensee, unit_id=unit_id, changed_since=_aware(changed_since)
+    )
+
+
+def _aware(moment: datetime.datetime | None) -> datetime.datetime | None:
+    """A time without a zone is UTC (API.md: times are UTC)."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=datetime.UTC)
+    return moment
 
 
 @ums_router.delete(
@@ -221,15 +285,25 @@ def ums_licenses(request, unit_id: str | None = None):
 )
 def ums_license_return(request, license_id: str):
     """Return a license (the device was removed); its seat is free again."""
-    lic = selectors.ums_license_get(ums=request.auth.ums, license_id=license_id)
+    lic = selectors.ums_license_get(ums=_licensee(request), license_id=license_id)
     services.license_return(actor=request.auth.actor, license=lic)
     return Status(204, None)
 
 
 @ums_router.get("/ums/license-file", response={200: None, **problems(401, 403)}, auth=UmsAuth())
 def ums_own_license_file(request):
-    """This UMS's signed license file (its packs and active licenses in one JWS)."""
-    return files.license_file_response(ums=request.auth.ums)
+    """This UMS's signed license file (its packs, active licenses and the revocation list in
+    one JWS); due documents are refreshed first."""
+    return files.license_file_response(ums=_licensee(request), actor=request.auth.actor)
+
+
+@ums_router.get(
+    "/ums/revocations", response={200: RevocationsOut, **problems(401, 403)}, auth=UmsAuth()
+)
+def ums_revocations(request):
+    """The company's signed revocation list: every returned, removed or revoked license one
+    of whose documents may still verify."""
+    return {"token": files.revocation_list_sign(company=_licensee(request).company)}
 
 
 router.add_router("", ums_router)

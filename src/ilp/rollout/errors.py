@@ -40,5 +40,9 @@ class RolloutError(StrEnum):
     UPLOAD_EMPTY = "upload_empty"
     UPLOAD_TOO_MANY_UNIT_IDS = "upload_too_many_unit_ids"
 
+    # license lifecycle (rules 21, 22)
+    INVALID_LEASE_DAYS = "invalid_lease_days"
+    INVALID_CHANGED_SINCE = "invalid_changed_since"
+
     # signing keys
     SIGNING_KEY_FROM_ENVIRONMENT = "signing_key_from_environment"

@@ -18,6 +18,11 @@ class UmsInstance(models.Model):
     credential_rotated_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(null=True, blank=True)
+    # License lifecycle (rules 21, 22). A longer lease than ILP_LICENSE_LEASE_DAYS is for a
+    # site that is rarely online; null: the default.
+    lease_days = models.PositiveIntegerField(null=True, blank=True)
+    auto_exchange = models.BooleanField(default=True)
+    last_refresh_at = models.DateTimeField(null=True, blank=True)  # fresh documents handed out
 
     class Meta:
         ordering = ["name", "id"]
@@ -70,10 +75,30 @@ class DeviceLicense(models.Model):
     expires_on = models.DateField(null=True, blank=True)
     token = models.TextField()  # the signed license document (JWS compact)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # Issued through the ALD token of this subscription key (then `ums` is null).
+    ald_key = models.ForeignKey(
+        "licensing.SubscriptionKey",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # The current document (rule 21): when it was signed (null: before leases, so the next
+    # refresh replaces it) and when it expires (`exp`; null: never, a perpetual pack before
+    # leases). `listed_until`: the last moment any document of this license still verifies
+    # (latest `exp` + grace days; null: never) — an ended license stays on the revocation
+    # list until then.
+    document_signed_at = models.DateTimeField(null=True, blank=True)
+    document_expires_at = models.DateTimeField(null=True, blank=True)
+    listed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["issued_at", "id"]
-        indexes = [models.Index(fields=["company", "unit_id"])]
+        indexes = [
+            models.Index(fields=["company", "unit_id"]),
+            models.Index(fields=["company", "status", "listed_until"]),
+            models.Index(fields=["ums", "document_signed_at"]),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["company", "product", "unit_id"],
@@ -102,3 +127,57 @@ class SigningKey(models.Model):
 
     def __str__(self):
         return self.kid
+
+
+class AldToken(models.Model):
+    """The ALD token of one subscription key (rule 23): a UMS credential limited to that
+    key's live packs, for a service provider's UMS serving several client companies.
+
+    Stored hashed; regenerating replaces the hash (the old token stops working at once),
+    revoking deletes the row.
+    """
+
+    subscription_key = models.OneToOneField(
+        "licensing.SubscriptionKey", on_delete=models.CASCADE, related_name="ald_token"
+    )
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"ALD token of {self.subscription_key_id}"
+
+
+class DemoLicense(models.Model):
+    """A demo license (rule 24): no pack, no seat, ILP_DEMO_DAYS long, once per company,
+    product and unit ID ever."""
+
+    license_id = models.CharField(max_length=40, unique=True)
+    company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey("licensing.Product", on_delete=models.PROTECT, related_name="+")
+    unit_id = models.CharField(max_length=64)
+    ums = models.ForeignKey(
+        UmsInstance, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ald_key = models.ForeignKey(
+        "licensing.SubscriptionKey",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    token = models.TextField()
+
+    class Meta:
+        ordering = ["issued_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "product", "unit_id"], name="one_demo_per_device_product"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.license_id} {self.unit_id} (demo)"

@@ -4,19 +4,29 @@ import datetime
 
 from ninja import Field, Schema
 
+from .licensee import lease_days_of
+
 
 class LicenseOut(Schema):
-    """A device license. Lists select_related("product", "pack", "ums")."""
+    """A device license (or a demo license: `demo` true, no pack). Lists
+    select_related("product", "pack", "ums").
+
+    `expires_on` is the entitlement (the pack's end); `lease_expires_at` is when the current
+    document (`token`) expires, `signed_at` when it was signed (null: before leases).
+    """
 
     id: str
     unit_id: str
     product: str
-    pack_id: str
+    pack_id: str | None
     expires_on: datetime.date | None
     token: str
     status: str
     ums_id: str | None
     issued_at: datetime.datetime
+    lease_expires_at: datetime.datetime | None
+    signed_at: datetime.datetime | None
+    demo: bool = False
 
     @staticmethod
     def resolve_id(obj) -> str:
@@ -27,12 +37,37 @@ class LicenseOut(Schema):
         return obj.product.sku
 
     @staticmethod
-    def resolve_pack_id(obj) -> str:
-        return obj.pack.pack_id
+    def resolve_pack_id(obj) -> str | None:
+        pack = getattr(obj, "pack", None)
+        return pack.pack_id if pack is not None else None
+
+    @staticmethod
+    def resolve_expires_on(obj) -> datetime.date | None:
+        if hasattr(obj, "expires_on"):
+            return obj.expires_on
+        return obj.expires_at.date()
+
+    @staticmethod
+    def resolve_status(obj) -> str:
+        return getattr(obj, "status", "demo")
 
     @staticmethod
     def resolve_ums_id(obj) -> str | None:
         return obj.ums.ums_id if obj.ums_id else None
+
+    @staticmethod
+    def resolve_lease_expires_at(obj) -> datetime.datetime | None:
+        return getattr(obj, "document_expires_at", None) or getattr(obj, "expires_at", None)
+
+    @staticmethod
+    def resolve_signed_at(obj) -> datetime.datetime | None:
+        if hasattr(obj, "document_signed_at"):
+            return obj.document_signed_at
+        return obj.issued_at
+
+    @staticmethod
+    def resolve_demo(obj) -> bool:
+        return not hasattr(obj, "pack_id")
 
 
 class UmsIn(Schema):
@@ -43,6 +78,9 @@ class UmsIn(Schema):
 class UmsPatch(Schema):
     name: str | None = Field(None, max_length=200)
     auto_assign: bool | None = None
+    # 1 to ILP_LICENSE_LEASE_MAX_DAYS (checked by the service: 422 `invalid_lease_days`)
+    lease_days: int | None = None
+    auto_exchange: bool | None = None
 
 
 class UmsOut(Schema):
@@ -55,10 +93,17 @@ class UmsOut(Schema):
     credential_rotated_at: datetime.datetime
     last_seen_at: datetime.datetime | None
     product_packs: list[str]
+    lease_days: int
+    auto_exchange: bool
+    last_refresh_at: datetime.datetime | None
 
     @staticmethod
     def resolve_product_packs(obj) -> list[str]:
         return [a.pack.pack_id for a in obj.assignments.all()]
+
+    @staticmethod
+    def resolve_lease_days(obj) -> int:
+        return lease_days_of(obj)
 
 
 class UmsCreatedOut(UmsOut):
@@ -74,6 +119,15 @@ class IssueIn(Schema):
     product: str
     # The 1000 limit is checked by the service (422 `too_many_unit_ids`).
     unit_ids: list[str]
+    demo: bool = False
+
+
+class RevocationsOut(Schema):
+    token: str
+
+
+class AldTokenOut(Schema):
+    ald_token: str
 
 
 class IssueResultOut(Schema):

@@ -4,9 +4,10 @@ Services read through these too, except where a read takes row locks: those stay
 write they protect (lock before count).
 """
 
+import datetime
 from collections.abc import Iterable
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from ilp.core.auth import Principal
@@ -17,7 +18,8 @@ from ilp.licensing.models import Product, ProductPack
 from ilp.licensing.selectors import PACK_RELATED
 
 from .errors import RolloutError
-from .models import DeviceLicense, PackAssignment, UmsInstance
+from .licensee import Licensee
+from .models import AldToken, DemoLicense, DeviceLicense, PackAssignment, UmsInstance
 
 LICENSE_RELATED = ("product", "pack", "ums")
 
@@ -43,23 +45,93 @@ def ums_get(*, membership, ums_id: str) -> UmsInstance:
 
 
 def ums_packs(*, ums) -> QuerySet[ProductPack]:
-    """The packs assigned to this UMS (what `GET /ums/product-packs` shows)."""
-    return (
-        ProductPack.objects.filter(assignment__ums=ums)
-        .select_related(*PACK_RELATED)
-        .with_status()
-        .order_by("created_at", "id")
-    )
+    """The packs of this caller (what `GET /ums/product-packs` shows): a UMS's assigned
+    packs, or an ALD token's key's live packs."""
+    licensee = Licensee.of(ums)
+    qs = ProductPack.objects.filter(licensee.packs_q())
+    if licensee.ald is not None:
+        qs = qs.filter(state=ProductPack.State.LIVE)
+    return qs.select_related(*PACK_RELATED).with_status().order_by("created_at", "id")
 
 
-def ums_license_list(*, ums, unit_id: str | None = None) -> QuerySet[DeviceLicense]:
-    """This UMS's active licenses, optionally of one device."""
-    qs = DeviceLicense.objects.filter(ums=ums, status=DeviceLicense.Status.ACTIVE).select_related(
-        *LICENSE_RELATED
-    )
+def ums_license_list(
+    *, ums, unit_id: str | None = None, changed_since: datetime.datetime | None = None
+) -> QuerySet[DeviceLicense]:
+    """This caller's active licenses, optionally of one device, or only those whose document
+    was signed at or after `changed_since` (a refresh, a renewal, an exchange, a move)."""
+    qs = DeviceLicense.objects.filter(
+        Licensee.of(ums).licenses_q(), status=DeviceLicense.Status.ACTIVE
+    ).select_related(*LICENSE_RELATED)
     if unit_id:
         qs = qs.filter(unit_id=unit_id_search_normalize(unit_id) or unit_id.upper())
+    if changed_since is not None:
+        qs = qs.filter(document_signed_at__gte=changed_since)
     return qs.order_by("issued_at", "id")
+
+
+def licenses_due_candidates(
+    *, licensee: Licensee, now: datetime.datetime, lease_days: int
+) -> list[DeviceLicense]:
+    """This caller's active licenses that may need a fresh document (the services decide
+    exactly with `document_due`), locked in primary-key order, loaded for signing."""
+    half = now + datetime.timedelta(days=lease_days) / 2
+    pack_end_moved = (
+        Q(expires_on__isnull=True, pack__expires_on__isnull=False)
+        | Q(expires_on__isnull=False, pack__expires_on__isnull=True)
+        | (~Q(expires_on=F("pack__expires_on")) & Q(pack__expires_on__isnull=False))
+    )
+    return list(
+        DeviceLicense.objects.select_for_update(of=("self",))
+        .select_related("pack__product", "pack__subscription_key", "company", "ums")
+        .filter(licensee.licenses_q(), status=DeviceLicense.Status.ACTIVE)
+        .filter(
+            Q(document_signed_at__isnull=True)
+            | Q(document_expires_at__isnull=True)
+            | Q(document_expires_at__lt=half)
+            | pack_end_moved
+        )
+        .order_by("pk")
+    )
+
+
+def revoked_license_ids(*, company_id: int, now: datetime.datetime) -> list[str]:
+    """Every license of the company that was returned, removed or revoked and one of whose
+    documents may still verify (rule 21): the content of the revocation list."""
+    return list(
+        DeviceLicense.objects.filter(company_id=company_id)
+        .exclude(status=DeviceLicense.Status.ACTIVE)
+        .filter(Q(listed_until__isnull=True) | Q(listed_until__gt=now))
+        .order_by("license_id")
+        .values_list("license_id", flat=True)
+    )
+
+
+def ums_lease_figures(*, ums_list, now: datetime.datetime) -> dict[int, dict]:
+    """Per UMS (by pk): its active licenses, the earliest lease end among them, and the
+    last document refresh (pages; one query for all)."""
+    rows = (
+        DeviceLicense.objects.filter(
+            ums__in=[u.pk for u in ums_list], status=DeviceLicense.Status.ACTIVE
+        )
+        .values("ums_id")
+        .annotate(
+            active=Count("id"),
+            earliest=Min("document_expires_at"),
+            last_signed=Max("document_signed_at"),
+        )
+    )
+    return {row["ums_id"]: row for row in rows}
+
+
+def licenses_listed(*, company_id: int, now: datetime.datetime, **filters):
+    """The ended licenses still on the revocation list (pages), newest first."""
+    return (
+        DeviceLicense.objects.filter(company_id=company_id, **filters)
+        .exclude(status=DeviceLicense.Status.ACTIVE)
+        .filter(Q(listed_until__isnull=True) | Q(listed_until__gt=now))
+        .select_related(*LICENSE_RELATED)
+        .order_by("-ended_at", "-id")
+    )
 
 
 def _license_in(scope: QuerySet[DeviceLicense], license_id: str) -> DeviceLicense:
@@ -73,9 +145,12 @@ def _license_in(scope: QuerySet[DeviceLicense], license_id: str) -> DeviceLicens
 
 
 def ums_license_get(*, ums, license_id: str) -> DeviceLicense:
-    """One of this UMS's licenses, also an ended one (a repeated DELETE answers 204)."""
+    """One of this caller's licenses, also an ended one (a repeated DELETE answers 204)."""
     return _license_in(
-        DeviceLicense.objects.filter(ums=ums).select_related(*LICENSE_RELATED), license_id
+        DeviceLicense.objects.filter(Licensee.of(ums).licenses_q()).select_related(
+            *LICENSE_RELATED
+        ),
+        license_id,
     )
 
 
@@ -120,6 +195,30 @@ def principal_for_ums_credential(token: str) -> Principal | None:
     return Principal(kind="ums", ums=ums) if ums is not None else None
 
 
+def principal_for_ald_token(token: str) -> Principal | None:
+    """The ALD token behind a bearer token (`ilpa_…`): a UMS credential of one key."""
+    ald = (
+        AldToken.objects.select_related("company", "subscription_key")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+    return Principal(kind="ald", ald_token=ald) if ald is not None else None
+
+
+def ald_token_of(*, key) -> AldToken | None:
+    """The ALD token of a subscription key the caller looked up in scope, if it has one."""
+    return AldToken.objects.filter(subscription_key=key).first()
+
+
+def device_demo_licenses(*, membership, unit_id: str) -> QuerySet[DemoLicense]:
+    """The company's demo licenses of one device (search hardware), newest first."""
+    return (
+        DemoLicense.objects.filter(company_id=membership.company_id, unit_id=unit_id)
+        .select_related("product", "ums")
+        .order_by("-issued_at", "-id")
+    )
+
+
 def ums_products(*, ums) -> QuerySet[Product]:
     """The products of the packs assigned to this UMS (`ums` from `ums_get`: prefetched)."""
     return Product.objects.filter(pk__in=[a.pack.product_id for a in ums.assignments.all()])
@@ -146,17 +245,18 @@ def product_find(*, sku: str) -> Product | None:
 
 
 def device_licenses_active_by_unit(
-    *, ums, product: Product, unit_ids: Iterable[str]
+    *, company_id: int, product: Product, unit_ids: Iterable[str]
 ) -> dict[str, DeviceLicense]:
-    """The active licenses of `product` for these (normalised) unit IDs in the UMS's company,
-    by unit ID: whichever of the company's UMS instances they were issued to, a device holds
-    one license per product. Loaded with what signing them again needs."""
+    """The active licenses of `product` for these (normalised) unit IDs in the caller's
+    company, by unit ID: whichever of the company's UMS instances (or ALD tokens) they were
+    issued to, a device holds one license per product. Loaded with what signing them again
+    needs."""
     return {
         lic.unit_id: lic
         for lic in DeviceLicense.objects.select_related(
             "pack__product", "pack__subscription_key", "product", "ums", "company"
         ).filter(
-            company_id=ums.company_id,
+            company_id=company_id,
             product=product,
             unit_id__in=list(unit_ids),
             status=DeviceLicense.Status.ACTIVE,

@@ -40,6 +40,7 @@ from .models import SigningKey
 
 LICENSE_TYP = "ilp-license+jwt"
 LICENSE_FILE_TYP = "ilp-license-file+jwt"
+REVOCATIONS_TYP = "ilp-revocations+jwt"
 GRACE_DAYS = 28
 
 
@@ -239,6 +240,22 @@ def jws_verify(token: str, keyset: dict) -> tuple[dict, dict]:
     except InvalidSignature as exc:
         raise VerificationError("bad signature") from exc
     return header, claims
+
+
+def revocations_verify(token: str, keyset: dict) -> dict:
+    """Check a signed revocation list (or a license file carrying one) against a JWKS;
+    returns the revocation list's claims or raises."""
+    header, claims = jws_verify(token, keyset)
+    if header.get("typ") == LICENSE_FILE_TYP:
+        inner = claims.get("revocations")
+        if not isinstance(inner, str):
+            raise VerificationError("the license file carries no revocation list")
+        header, claims = jws_verify(inner, keyset)
+    if header.get("typ") != REVOCATIONS_TYP:
+        raise VerificationError(f"not an ILP revocation list (typ {header.get('typ')!r})")
+    if not isinstance(claims.get("revoked"), list):
+        raise VerificationError("malformed revocation list")
+    return claims
 
 
 def license_time_state(claims: dict, now: datetime.datetime) -> tuple[bool, str]:

@@ -1,10 +1,15 @@
-"""Rollout portal pages ("UMS IDs", "Search hardware", bulk upload) and the public JWKS."""
+"""Rollout portal pages ("UMS IDs", "Search hardware", bulk upload, a pack's licenses, the
+ALD token of a key) and the public JWKS."""
 
+import datetime
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import cache_control
@@ -14,10 +19,11 @@ from ilp.core.authz import Permission, has_permission
 from ilp.core.errors import AppError, NotFound
 from ilp.core.portal import company_page
 from ilp.licensing.models import ProductPack
-from ilp.licensing.selectors import pack_get
+from ilp.licensing.selectors import key_get, pack_get
 from ilp.licensing.services import pack_ops
 
 from . import files, selectors, services, signing
+from .licensee import lease_days_of
 
 
 @require_GET
@@ -33,11 +39,28 @@ def _back(membership, anchor: str = ""):
 
 
 def _ums_page(request, membership, *, credential=None, credential_ums=None, status=200):
+    now = timezone.now()
+    instances = list(selectors.ums_list(membership=membership))
+    leases = selectors.ums_lease_figures(ums_list=instances, now=now)
+    for ums in instances:
+        ums.lease = lease_days_of(ums)
+        ums.figures = leases.get(ums.pk, {})
+        # An air-gapped UMS fetches its next license file once half its lease is gone.
+        last = ums.last_refresh_at
+        ums.next_file_by = last + datetime.timedelta(days=ums.lease) / 2 if last else None
     context = {
-        "instances": list(selectors.ums_list(membership=membership)),
+        "instances": instances,
         "assignable": list(selectors.packs_assignable(membership=membership)),
         "credential": credential,
         "credential_ums": credential_ums,
+        "lease_default": settings.ILP_LICENSE_LEASE_DAYS,
+        "lease_max": settings.ILP_LICENSE_LEASE_MAX_DAYS,
+        "grace_days": signing.GRACE_DAYS,
+        "revoked": list(selectors.licenses_listed(company_id=membership.company_id, now=now)[:50]),
+        "revoked_count": selectors.licenses_listed(
+            company_id=membership.company_id, now=now
+        ).count(),
+        "now": now,
     }
     return render(request, "rollout/ums_list.html", context, status=status)
 
@@ -75,18 +98,33 @@ def ums_edit(request, membership, ums_id: str):
     ums = selectors.ums_get(membership=membership, ums_id=ums_id)
     name = request.POST.get("name")
     auto = request.POST.get("auto_assign")
+    exchange = request.POST.get("auto_exchange")
+    lease = request.POST.get("lease_days")
     try:
         services.ums_update(
             actor=request.actor,
             ums=ums,
             name=name if name is not None else None,
             auto_assign=None if auto is None else auto == "on",
+            auto_exchange=None if exchange is None else exchange == "on",
+            lease_days=_lease_value(lease),
         )
     except AppError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("UMS %(ums)s saved.") % {"ums": ums.ums_id})
     return _back(membership, ums.ums_id)
+
+
+def _lease_value(value) -> int | None:
+    """A lease typed into the form: empty means unchanged; anything else goes to the
+    service, which refuses what is not 1 to the maximum (422 with its message)."""
+    if value is None or not str(value).strip():
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return 0
 
 
 @company_page(Permission.MANAGE_ROLLOUT)
@@ -169,7 +207,8 @@ def pack_unassign(request, membership, ums_id: str, pack_id: str):
 @company_page(Permission.VIEW)
 @require_GET
 def license_file(request, membership, ums_id: str):
-    return files.license_file_response(ums=selectors.ums_get(membership=membership, ums_id=ums_id))
+    ums = selectors.ums_get(membership=membership, ums_id=ums_id)
+    return files.license_file_response(ums=ums, actor=request.actor)
 
 
 @company_page(Permission.MANAGE_ROLLOUT)
@@ -215,6 +254,10 @@ def hardware(request, membership):
             context["unit_id"] = unit_id
             context["licenses"] = [lic for lic in found if lic.status == "active"]
             context["ended"] = [lic for lic in found if lic.status != "active"]
+            context["demos"] = list(
+                selectors.device_demo_licenses(membership=membership, unit_id=unit_id)
+            )
+            context["now"] = timezone.now()
     return render(request, "rollout/hardware.html", context)
 
 
@@ -292,7 +335,64 @@ def pack_split(request, membership, pack_id: str):
     return render(request, "rollout/pack_split.html", context, status=422 if error else 200)
 
 
+@company_page(Permission.VIEW)
+@require_GET
+def pack_licenses(request, membership, pack_id: str):
+    """The device licenses of a pack with their leases, and its ended licenses still on the
+    revocation list: a fragment the licensing pack page loads (htmx), or a page of its own."""
+    pack = _pack_or_404(membership, pack_id)
+    now = timezone.now()
+    context = {
+        "pack": pack,
+        "licenses": list(
+            selectors.pack_licenses_active(packs=[pack])
+            .order_by("unit_id")
+            .select_related("product", "pack")[:200]
+        ),
+        "active_count": selectors.pack_licenses_active_count(packs=[pack]),
+        "revoked": list(
+            selectors.licenses_listed(company_id=membership.company_id, now=now, pack=pack)[:50]
+        ),
+        "now": now,
+    }
+    template = "rollout/_pack_licenses.html" if request.htmx else "rollout/pack_licenses.html"
+    return render(request, template, context)
+
+
+@company_page(Permission.VIEW)
+def ald_token(request, membership, key: str):
+    """The ALD token of a subscription key (rule 23): whether one exists, when it was last
+    used; generate, regenerate, revoke (administrator, service provider). A fragment of the
+    licensing key page (htmx), or a page of its own without JavaScript."""
+    try:
+        subscription_key = key_get(membership=membership, key=key)
+    except NotFound:
+        raise Http404 from None
+    context = {"key": subscription_key, "ald_token": None}
+    if request.method == "POST":
+        if not has_permission(membership.role, Permission.MANAGE_ROLLOUT):
+            raise DjangoPermissionDenied
+        if request.POST.get("action") == "revoke":
+            services.ald_token_revoke(actor=request.actor, key=subscription_key)
+            if not request.htmx:
+                messages.success(request, _("The ALD token was revoked. It no longer works."))
+        else:
+            # Shown on this response only; it is stored hashed.
+            context["ald_token"] = services.ald_token_generate(
+                actor=request.actor, key=subscription_key
+            )
+    context["token"] = selectors.ald_token_of(key=subscription_key)
+    template = "rollout/_ald_token.html" if request.htmx else "rollout/ald_token.html"
+    return render(request, template, context)
+
+
 page_urlpatterns = [
+    path(
+        "companies/<str:gaid>/subscription-keys/<str:key>/ald-token/",
+        ald_token,
+        name="ald_token",
+    ),
+    path("companies/<str:gaid>/packs/<str:pack_id>/licenses/", pack_licenses, name="pack_licenses"),
     path("companies/<str:gaid>/packs/<str:pack_id>/split/", pack_split, name="pack_split"),
     path("companies/<str:gaid>/ums/", ums_list, name="ums_list"),
     path("companies/<str:gaid>/ums/<str:ums_id>/edit/", ums_edit, name="ums_edit"),

@@ -9,6 +9,7 @@ order licensing uses for split and merge, so the two never deadlock.
 from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.core.unit_ids import unit_id_normalize, unit_id_search_normalize
 
+from .ald import ald_token_generate, ald_token_revoke
 from .assignment import (
     pack_assign,
     pack_split_follow,
@@ -16,9 +17,11 @@ from .assignment import (
     packs_auto_assign,
     packs_merge_follow,
 )
-from .common import MAX_BATCH, license_claims, unit_ids_parse
+from .common import MAX_BATCH, document_due, document_expiry, license_claims, unit_ids_parse
+from .exchange import ExchangeResult, licenses_exchange, pack_licenses_exchange
 from .licenses import (
     IssueResult,
+    leases_refresh,
     license_return,
     licenses_issue,
     licenses_move,
@@ -30,11 +33,19 @@ from .upload import UploadResult, licenses_upload
 __all__ = [
     "MAX_BATCH",
     "Conflict",
+    "ExchangeResult",
     "Invalid",
     "IssueResult",
     "NotFound",
     "UploadResult",
+    "ald_token_generate",
+    "ald_token_revoke",
+    "document_due",
+    "document_expiry",
+    "leases_refresh",
     "license_claims",
+    "licenses_exchange",
+    "pack_licenses_exchange",
     "license_return",
     "licenses_issue",
     "licenses_move",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Iterable, Sequence
 
@@ -14,6 +15,7 @@ from ilp.licensing.models import ProductPack
 from ilp.licensing.services.pack_ops import packs_lock
 
 from .. import signing
+from ..licensee import lease_days_of
 from ..models import DeviceLicense, UmsInstance
 
 MAX_BATCH = 1000
@@ -58,8 +60,38 @@ def _new_ums_id() -> str:
     raise RuntimeError("could not find a free UMS ID")
 
 
-def license_claims(*, license: DeviceLicense, pack: ProductPack, gaid: str, now) -> dict:
-    """The claims of a license document (API.md "Public")."""
+# The stored fields of a license's current document (bulk_update them together).
+DOCUMENT_FIELDS = [
+    "token",
+    "expires_on",
+    "document_signed_at",
+    "document_expires_at",
+    "listed_until",
+]
+
+
+def _epoch(moment: datetime.datetime) -> int:
+    return int(moment.timestamp())
+
+
+def document_expiry(
+    *, pack: ProductPack, now: datetime.datetime, lease_days: int
+) -> datetime.datetime:
+    """When a document signed `now` expires (rule 21): the earlier of the pack's end and the
+    end of the lease. Whole seconds, as in the `exp` claim."""
+    lease_end = datetime.datetime.fromtimestamp(_epoch(now) + lease_days * 86400, tz=datetime.UTC)
+    if pack.expires_on is None:
+        return lease_end
+    pack_end = datetime.datetime.fromtimestamp(
+        signing.date_to_epoch(pack.expires_on), tz=datetime.UTC
+    )
+    return min(pack_end, lease_end)
+
+
+def license_claims(
+    *, license: DeviceLicense, pack: ProductPack, gaid: str, now, lease_days: int
+) -> dict:
+    """The claims of a license document (API.md "Public", "Rollout: license lifecycle")."""
     claims = {
         "jti": license.license_id,
         "sub": license.unit_id,
@@ -67,23 +99,64 @@ def license_claims(*, license: DeviceLicense, pack: ProductPack, gaid: str, now)
         "pack": pack.pack_id,
         "subscription_key": pack.subscription_key.key,
         "gaid": gaid,
-        "iat": int(now.timestamp()),
+        "iat": _epoch(now),
+        "exp": _epoch(document_expiry(pack=pack, now=now, lease_days=lease_days)),
+        "entitled_until": (
+            signing.date_to_epoch(pack.expires_on) if pack.expires_on is not None else None
+        ),
+        "lease": True,
+        "grace_days": signing.GRACE_DAYS,
+        "iss": settings.ILP_BASE_URL,
     }
-    if pack.expires_on is not None:
-        claims["exp"] = signing.date_to_epoch(pack.expires_on)
-    claims["grace_days"] = signing.GRACE_DAYS
-    claims["iss"] = settings.ILP_BASE_URL
     return claims
 
 
 def license_sign(
-    license: DeviceLicense, *, pack: ProductPack, gaid: str, pair: signing.SigningKeyPair, now
+    license: DeviceLicense,
+    *,
+    pack: ProductPack,
+    gaid: str,
+    pair: signing.SigningKeyPair,
+    now,
+    lease_days: int | None = None,
 ) -> None:
-    """Sign `license` as a license of `pack` (in memory: the caller stores it, or not)."""
-    license.token = signing.jws_sign(
-        license_claims(license=license, pack=pack, gaid=gaid, now=now), pair=pair
-    )
+    """Sign `license` as a lease of `pack` (in memory: the caller stores DOCUMENT_FIELDS).
+
+    The lease is the one of the license's UMS (load `ums` with it) unless given. The
+    license stays on the revocation list, once it ends, until the latest of its documents
+    has expired past its grace days (`listed_until`; null: a document from before leases
+    that never expires).
+    """
+    if lease_days is None:
+        lease_days = lease_days_of(license.ums if license.ums_id else None)
+    never_expiring_before = bool(license.token) and license.document_expires_at is None
+    claims = license_claims(license=license, pack=pack, gaid=gaid, now=now, lease_days=lease_days)
+    license.token = signing.jws_sign(claims, pair=pair)
     license.expires_on = pack.expires_on
+    license.document_signed_at = now  # exact, not `iat`: `changed_since` compares with it
+    license.document_expires_at = datetime.datetime.fromtimestamp(claims["exp"], tz=datetime.UTC)
+    if not never_expiring_before:
+        until = license.document_expires_at + datetime.timedelta(days=signing.GRACE_DAYS)
+        if license.listed_until is None or until > license.listed_until:
+            license.listed_until = until
+
+
+def document_due(
+    license: DeviceLicense, *, pack: ProductPack, now: datetime.datetime, lease_days: int
+) -> bool:
+    """Whether a UMS asking for this license gets a fresh document (rule 21): one from before
+    leases, one naming an old pack end (a renewal), or once less than half the lease remains
+    — unless a new one would expire no later (the pack ends first)."""
+    if license.document_signed_at is None or license.document_expires_at is None:
+        return True
+    if license.expires_on != pack.expires_on:
+        return True
+    remaining = license.document_expires_at - now
+    if remaining >= datetime.timedelta(days=lease_days) / 2:
+        return False
+    return document_expiry(pack=pack, now=now, lease_days=lease_days) > (
+        license.document_expires_at
+    )
 
 
 def _lock_packs(pack_ids: Iterable[int]) -> dict[int, ProductPack]:
@@ -91,4 +164,9 @@ def _lock_packs(pack_ids: Iterable[int]) -> dict[int, ProductPack]:
 
 
 def _ums_snapshot(ums: UmsInstance) -> dict:
-    return {"name": ums.name, "auto_assign": ums.auto_assign}
+    return {
+        "name": ums.name,
+        "auto_assign": ums.auto_assign,
+        "lease_days": lease_days_of(ums),
+        "auto_exchange": ums.auto_exchange,
+    }

@@ -1,4 +1,4 @@
-"""Device licenses (rules 12–14): issue, return, move, re-sign."""
+"""Device licenses (rules 12–14, 21): issue, return, move, re-sign, refresh leases."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
-from ilp.core.auth import last_used_touch
 from ilp.core.errors import Conflict, Invalid
 from ilp.core.unit_ids import unit_id_normalize
 from ilp.licensing.models import Product, ProductPack
@@ -22,35 +21,45 @@ from ilp.licensing.services.seats import seats_release, seats_take
 
 from .. import selectors, signing
 from ..errors import RolloutError
-from ..models import DeviceLicense, UmsInstance
+from ..licensee import Licensee, lease_days_of
+from ..models import AldToken, DeviceLicense, UmsInstance
 from .common import (
+    DOCUMENT_FIELDS,
     MAX_BATCH,
     _audit_many,
     _lock_packs,
     _new_license_id,
+    document_due,
     license_sign,
 )
+from .demos import demo_licenses_issue
 
 # --- device licenses -----------------------------------------------------------------------
 
 
 ISSUE_STATUSES = ("issued", "existing", "no_free_seat", "invalid_unit_id")
+DEMO_STATUSES = ("demo_issued", "demo_used")  # only with "demo": true
 
 
 @dataclass
 class IssueResult:
     unit_id: str
     status: str  # one of ISSUE_STATUSES
-    license: DeviceLicense | None = None
+    license: object | None = None  # a DeviceLicense, or a DemoLicense for demo statuses
 
 
-def _issuable_packs(*, ums: UmsInstance, product: Product, today: datetime.date):
-    """Packs that may issue (rule 12), locked in primary-key order before anything counts."""
+def _issuable_packs(*, licensee: Licensee, product: Product, today: datetime.date):
+    """Packs that may issue (rule 12), locked in primary-key order before anything counts.
+
+    The one place that says which packs serve a request: the caller's packs (assigned to
+    the UMS, or the ALD token's key), live, started, not expired. Every further condition
+    on a pack (such as an accepted EULA) belongs here.
+    """
     return list(
         ProductPack.objects.select_for_update(of=("self",))
         .select_related("product", "subscription_key")
         .filter(
-            assignment__ums=ums,
+            licensee.packs_q(),
             product=product,
             state=ProductPack.State.LIVE,
             starts_on__lte=today,
@@ -65,34 +74,60 @@ Outcome = dict[str, tuple[str, DeviceLicense | None]]  # unit ID → (status, li
 
 @transaction.atomic
 def licenses_issue(
-    *, actor: Actor, ums: UmsInstance, product: str, unit_ids: Sequence[str]
+    *,
+    actor: Actor,
+    ums: UmsInstance | AldToken | Licensee,
+    product: str,
+    unit_ids: Sequence[str],
+    demo: bool = False,
 ) -> list[IssueResult]:
     """Issue device licenses for up to 1000 unit IDs (rule 12); results in the order asked.
 
-    A licensed device gets its license again (`existing`), also when named twice in one
-    request. Pack choice: packs assigned to this UMS, live, started, not expired, with a free
-    seat; most seats used first, ties to the earliest created. Seats are counted under row
-    locks; the partial unique index on active (company, product, unit_id) is the last line
-    of defence against a concurrent request of another UMS of the same company.
+    `ums` is the UMS asking, or an ALD token (rule 23). A licensed device gets its license
+    again (`existing`), also when named twice in one request, with a fresh document once
+    less than half its lease remains (rule 21). Pack choice: the caller's packs, live,
+    started, not expired, with a free seat; most seats used first, ties to the earliest
+    created. Seats are counted under row locks; the partial unique index on active
+    (company, product, unit_id) is the last line of defence against a concurrent request of
+    another UMS of the same company. With `demo`, devices without a license get a demo
+    license instead (rule 24, services/demos.py).
     """
+    licensee = Licensee.of(ums)
     prod = _issue_request_check(product=product, unit_ids=unit_ids)
     normalised = [unit_id_normalize(u) for u in unit_ids]
     wanted = list(dict.fromkeys(n for n in normalised if n))
     now = timezone.now()
 
-    packs = _issuable_packs(ums=ums, product=prod, today=timezone.localdate())
+    packs = (
+        [] if demo else _issuable_packs(licensee=licensee, product=prod, today=timezone.localdate())
+    )
     # After the pack locks: ums_delete locks packs, then the UMS row; keep that order.
-    last_used_touch(ums, field="last_seen_at")
+    licensee.touch(refreshed=True)
 
-    existing = selectors.device_licenses_active_by_unit(ums=ums, product=prod, unit_ids=wanted)
-    pair = signing.signing_key_current() if existing else None
-    # A device asking again gets a document with its pack's current expiry; not audited
-    # (licenses_refresh, which licensing's renewal triggers, audits its re-signing).
-    _licenses_resign_stale(existing.values(), pair=pair, now=now)
+    existing = selectors.device_licenses_active_by_unit(
+        company_id=licensee.company_id, product=prod, unit_ids=wanted
+    )
+    pair = signing.signing_key_current()
+    # A device asking again gets a fresh document when one is due; the lease refresh itself
+    # is not audited per license (licenses_refresh, which a renewal triggers, is).
+    _documents_refresh(existing.values(), pair=pair, now=now)
     outcome: Outcome = {unit_id: ("existing", lic) for unit_id, lic in existing.items()}
 
+    if demo:
+        outcome.update(
+            demo_licenses_issue(
+                actor=actor,
+                licensee=licensee,
+                product=prod,
+                unit_ids=[u for u in wanted if u not in existing],
+                pair=pair,
+                now=now,
+            )
+        )
+        return _issue_results(unit_ids=unit_ids, normalised=normalised, outcome=outcome)
+
     planned = _licenses_plan(
-        ums=ums,
+        licensee=licensee,
         product=prod,
         packs=packs,
         unit_ids=[u for u in wanted if u not in existing],
@@ -104,11 +139,11 @@ def licenses_issue(
     if new:
         _licenses_create(
             actor=actor,
-            ums=ums,
+            licensee=licensee,
             packs=packs,
             new=new,
             outcome=outcome,
-            pair=pair or signing.signing_key_current(),
+            pair=pair,
             now=now,
         )
     return _issue_results(unit_ids=unit_ids, normalised=normalised, outcome=outcome)
@@ -134,7 +169,7 @@ def _issue_request_check(*, product: str, unit_ids: Sequence[str]) -> Product:
 
 def _licenses_plan(
     *,
-    ums: UmsInstance,
+    licensee: Licensee,
     product: Product,
     packs: list[ProductPack],
     unit_ids: list[str],
@@ -165,12 +200,12 @@ def _licenses_plan(
         handed_out[pack.pk] += 1
         planned[unit_id] = DeviceLicense(
             license_id=_new_license_id(),
-            company=ums.company,
+            company=licensee.company,
             product=product,
             pack=pack,
-            ums=ums,
             unit_id=unit_id,
             issued_at=now,
+            **licensee.license_fields(),
         )
     return planned
 
@@ -178,7 +213,7 @@ def _licenses_plan(
 def _licenses_create(
     *,
     actor: Actor,
-    ums: UmsInstance,
+    licensee: Licensee,
     packs: list[ProductPack],
     new: list[DeviceLicense],
     outcome: Outcome,
@@ -187,21 +222,25 @@ def _licenses_create(
 ) -> None:
     """Sign and insert the planned licenses, take their seats in licensing's ledger and audit
     each; a device a concurrent request licensed first gets that license in `outcome`."""
+    gaid = licensee.company.gaid
     for lic in new:
-        license_sign(lic, pack=lic.pack, gaid=ums.company.gaid, pair=pair, now=now)
+        license_sign(
+            lic, pack=lic.pack, gaid=gaid, pair=pair, now=now, lease_days=licensee.lease_days
+        )
     created = _insert_licenses(new, outcome=outcome)
     for pack in packs:
         seats_take(pack=pack, count=sum(1 for lic in created if lic.pack_id == pack.pk))
+    by = {"ums_id": licensee.ums_id} if licensee.ums else {"ald": licensee.label}
     _audit_many(
         actor=actor,
-        company_id=ums.company_id,
+        company_id=licensee.company_id,
         action="license.issued",
         rows=[
             (
                 "device_license",
                 lic.license_id,
                 None,
-                {"unit_id": lic.unit_id, "pack": lic.pack.pack_id, "ums_id": ums.ums_id},
+                {"unit_id": lic.unit_id, "pack": lic.pack.pack_id, **by},
             )
             for lic in created
         ],
@@ -244,28 +283,40 @@ def _insert_licenses(new: list[DeviceLicense], *, outcome: Outcome) -> list[Devi
             created.append(lic)
         except IntegrityError:
             theirs = selectors.device_licenses_active_by_unit(
-                ums=lic.ums, product=lic.product, unit_ids=[lic.unit_id]
+                company_id=lic.company_id, product=lic.product, unit_ids=[lic.unit_id]
             ).get(lic.unit_id)
             outcome[lic.unit_id] = ("existing", theirs) if theirs else ("no_free_seat", None)
     return created
 
 
-def _licenses_resign_stale(
+def _documents_refresh(
     licenses: Iterable[DeviceLicense],
     *,
     pair: signing.SigningKeyPair | None = None,
     now: datetime.datetime,
+    stale_only: bool = False,
 ) -> list[DeviceLicense]:
-    """Sign again, and store, those `licenses` whose pack's expiry moved since they were
-    signed (a renewal); returns them. Their pack (product, key) and company are loaded."""
-    stale = [lic for lic in licenses if lic.expires_on != lic.pack.expires_on]
-    if not stale:
+    """Sign again, and store, those `licenses` whose document is due (`document_due`), or
+    with `stale_only` those naming an old pack end (a renewal); returns them. Their pack
+    (product, key), UMS and company are loaded."""
+
+    def due(lic: DeviceLicense) -> bool:
+        if stale_only:
+            return lic.expires_on != lic.pack.expires_on
+        return document_due(lic, pack=lic.pack, now=now, lease_days=_lease(lic))
+
+    refreshed = [lic for lic in licenses if due(lic)]
+    if not refreshed:
         return []
     pair = pair or signing.signing_key_current()
-    for lic in stale:
+    for lic in refreshed:
         license_sign(lic, pack=lic.pack, gaid=lic.company.gaid, pair=pair, now=now)
-    DeviceLicense.objects.bulk_update(stale, ["token", "expires_on"], batch_size=500)
-    return stale
+    DeviceLicense.objects.bulk_update(refreshed, DOCUMENT_FIELDS, batch_size=500)
+    return refreshed
+
+
+def _lease(lic: DeviceLicense) -> int:
+    return lease_days_of(lic.ums if lic.ums_id else None)
 
 
 @transaction.atomic
@@ -276,7 +327,7 @@ def licenses_refresh(*, actor: Actor, packs: Sequence[ProductPack]) -> int:
     file also refresh stale licenses on their own. Returns how many were re-signed.
     """
     licenses = selectors.pack_licenses_active(packs=packs)
-    stale = _licenses_resign_stale(licenses, now=timezone.now())
+    stale = _documents_refresh(licenses, now=timezone.now(), stale_only=True)
     if not stale:
         return 0
     _audit_many(
@@ -289,6 +340,35 @@ def licenses_refresh(*, actor: Actor, packs: Sequence[ProductPack]) -> int:
         ],
     )
     return len(stale)
+
+
+@transaction.atomic
+def leases_refresh(*, actor: Actor, ums: UmsInstance | AldToken | Licensee) -> int:
+    """Give every active license of this caller whose document is due a fresh one (rule 21).
+
+    What `GET /ums/licenses` and the license file do before they answer, so a UMS that only
+    polls `changed_since` (or an air-gapped one that downloads its file) stays licensed.
+    The licenses are locked (primary-key order) so a concurrent move or return is not
+    overwritten with an old pack; one audit event counts the batch (a lease refresh changes
+    no entitlement, and one event per device every few weeks would drown the log).
+    """
+    licensee = Licensee.of(ums)
+    now = timezone.now()
+    candidates = selectors.licenses_due_candidates(
+        licensee=licensee, now=now, lease_days=licensee.lease_days
+    )
+    refreshed = _documents_refresh(candidates, now=now)
+    licensee.touch(refreshed=True)
+    if refreshed:
+        event_record(
+            actor=actor,
+            action="license.leases_refreshed",
+            obj_type="ums" if licensee.ums else "ald_token",
+            obj_id=licensee.ums_id or licensee.ald.subscription_key.key,
+            company=licensee.company,
+            after={"count": len(refreshed)},
+        )
+    return len(refreshed)
 
 
 @transaction.atomic
@@ -350,13 +430,17 @@ def licenses_move(*, actor: Actor, licenses, target_pack: ProductPack) -> None:
         .filter(pk=target_pack.pk)
         .get()
     )
-    rows = list(DeviceLicense.objects.filter(pk__in=[lic.pk for lic in licenses]).order_by("pk"))
+    rows = list(
+        DeviceLicense.objects.select_related("ums")
+        .filter(pk__in=[lic.pk for lic in licenses])
+        .order_by("pk")
+    )
     pair = signing.signing_key_current()
     now = timezone.now()
     for lic in rows:
         lic.pack = target
         license_sign(lic, pack=target, gaid=target.company.gaid, pair=pair, now=now)
-    DeviceLicense.objects.bulk_update(rows, ["pack", "token", "expires_on"], batch_size=500)
+    DeviceLicense.objects.bulk_update(rows, ["pack", *DOCUMENT_FIELDS], batch_size=500)
     _audit_many(
         actor=actor,
         company_id=target.company_id,

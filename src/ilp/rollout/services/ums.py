@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -86,11 +87,34 @@ def ums_register(
     return ums, credential
 
 
+def _clean_lease_days(days: int) -> int:
+    maximum = settings.ILP_LICENSE_LEASE_MAX_DAYS
+    if not 1 <= days <= maximum:
+        raise Invalid(
+            _("A lease lasts 1 to %(max)d days.") % {"max": maximum},
+            code=RolloutError.INVALID_LEASE_DAYS,
+            errors=[{"loc": ["body", "lease_days"], "msg": _("1 to %(max)d") % {"max": maximum}}],
+        )
+    return days
+
+
 @transaction.atomic
 def ums_update(
-    *, actor: Actor, ums: UmsInstance, name: str | None = None, auto_assign: bool | None = None
+    *,
+    actor: Actor,
+    ums: UmsInstance,
+    name: str | None = None,
+    auto_assign: bool | None = None,
+    lease_days: int | None = None,
+    auto_exchange: bool | None = None,
 ) -> UmsInstance:
-    """Rename a UMS or switch auto-assign (on for one turns it off for the others)."""
+    """Rename a UMS, switch auto-assign (on for one turns it off for the others) or the
+    automatic exchange, or give it another lease (rule 21: 1 to ILP_LICENSE_LEASE_MAX_DAYS
+    days; the default lease stores as "none", so a later change of the default applies).
+
+    A longer lease takes effect as documents are refreshed; documents already handed out
+    keep their expiry.
+    """
     before = _ums_snapshot(ums)
     if name is not None:
         ums.name = _clean_name(name)
@@ -98,9 +122,14 @@ def ums_update(
         if auto_assign and not ums.auto_assign:
             _clear_auto_assign(actor=actor, company_id=ums.company_id, keep_pk=ums.pk)
         ums.auto_assign = auto_assign
+    if lease_days is not None:
+        days = _clean_lease_days(lease_days)
+        ums.lease_days = None if days == settings.ILP_LICENSE_LEASE_DAYS else days
+    if auto_exchange is not None:
+        ums.auto_exchange = auto_exchange
     after = _ums_snapshot(ums)
     if after != before:
-        ums.save(update_fields=["name", "auto_assign"])
+        ums.save(update_fields=["name", "auto_assign", "lease_days", "auto_exchange"])
         event_record(
             actor=actor,
             action="ums.updated",

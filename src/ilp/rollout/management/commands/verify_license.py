@@ -1,7 +1,11 @@
-"""`ilp verify-license TOKEN-or-FILE [--jwks URL-or-FILE]`: check a license offline.
+"""`ilp verify-license TOKEN-or-FILE [--jwks URL-or-FILE] [--revocations FILE-or-URL]`:
+check a license offline.
 
-Exit 0 when the signature is good and the license is not expired beyond its grace days;
-1 otherwise. Also accepts a UMS license file (every license inside is checked too).
+Exit 0 when the signature is good and the license is not expired beyond its grace days (and,
+with `--revocations`, not on the signed revocation list); 1 otherwise. Also accepts a UMS
+license file (every license inside is checked too, against `--revocations` if given, else
+against the revocation list the file carries). The revocation list may be the JWS itself,
+the JSON answer of `GET /ums/revocations` (`{"token": …}`) or a license file.
 """
 
 import datetime
@@ -24,6 +28,18 @@ def _read_jwks(source: str | None) -> dict:
     return json.loads(Path(source).read_text())
 
 
+def _read_revocations(source: str) -> str:
+    if source.startswith(("http://", "https://")):
+        with urllib.request.urlopen(source, timeout=10) as response:  # noqa: S310
+            text = response.read().decode()
+    else:
+        text = _read_token(source)
+    text = text.strip()
+    if text.startswith("{"):
+        text = str(json.loads(text).get("token", ""))
+    return text
+
+
 def _read_token(arg: str) -> str:
     if arg == "-":
         return sys.stdin.read().strip()
@@ -42,6 +58,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("token", help="the JWS itself, a file holding it, or - for stdin")
         parser.add_argument("--jwks", help="JWKS URL or file (default: this portal's keys)")
+        parser.add_argument(
+            "--revocations",
+            help="signed revocation list (JWS, GET /ums/revocations JSON or a license file): "
+            "a license listed there fails",
+        )
 
     def _fail(self, message: str) -> None:
         self.stderr.write(f"INVALID: {message}")
@@ -58,8 +79,11 @@ class Command(BaseCommand):
             header, claims = signing.jws_verify(token, keyset)
         except signing.VerificationError as exc:
             self._fail(str(exc))
+        revoked = self._revoked(options.get("revocations"), keyset)
         if header.get("typ") == signing.LICENSE_FILE_TYP:
-            self._license_file(claims, keyset, now)
+            if revoked is None and claims.get("revocations"):
+                revoked = self._revoked_from(claims["revocations"], keyset)
+            self._license_file(claims, keyset, now, revoked or {})
             return
         if header.get("typ") != signing.LICENSE_TYP:
             self._fail(f"not an ILP license (typ {header.get('typ')!r})")
@@ -67,9 +91,41 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(claims, indent=2, sort_keys=True))
         if not valid:
             self._fail(reason)
+        if revoked is not None:
+            listed = self._listed(claims, revoked)
+            if listed:
+                self._fail(listed)
         self.stdout.write(f"VALID ({reason}), key {header['kid']}")
 
-    def _license_file(self, claims: dict, keyset: dict, now) -> None:
+    def _revoked(self, source: str | None, keyset: dict) -> dict | None:
+        """The revocation list's claims (`gaid`, `revoked` as a set), or None without one."""
+        if not source:
+            return None
+        try:
+            token = _read_revocations(source)
+        except (OSError, ValueError) as exc:
+            self._fail(f"cannot read the revocation list: {exc}")
+        return self._revoked_from(token, keyset)
+
+    def _revoked_from(self, token: str, keyset: dict) -> dict:
+        try:
+            claims = signing.revocations_verify(token, keyset)
+        except signing.VerificationError as exc:
+            self._fail(f"revocation list: {exc}")
+        return {"gaid": claims.get("gaid"), "revoked": set(claims["revoked"])}
+
+    @staticmethod
+    def _listed(claims: dict, revoked: dict) -> str | None:
+        """Why a license fails against the revocation list, or None when it passes."""
+        if not revoked:
+            return None
+        if revoked["gaid"] != claims.get("gaid"):
+            return f"the revocation list is of company {revoked['gaid']}, not {claims.get('gaid')}"
+        if claims.get("jti") in revoked["revoked"]:
+            return "revoked: the license was returned or revoked"
+        return None
+
+    def _license_file(self, claims: dict, keyset: dict, now, revoked: dict) -> None:
         bad = 0
         self.stdout.write(
             f"license file of {claims.get('ums_id')} ({claims.get('gaid')}): "
@@ -80,6 +136,9 @@ class Command(BaseCommand):
             try:
                 _header, inner = signing.jws_verify(item.get("token", ""), keyset)
                 valid, reason = signing.license_time_state(inner, now)
+                listed = self._listed(inner, revoked)
+                if valid and listed:
+                    valid, reason = False, listed
             except signing.VerificationError as exc:
                 valid, reason = False, str(exc)
             bad += not valid

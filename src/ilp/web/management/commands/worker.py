@@ -3,6 +3,8 @@
 Several workers may run at once: tasks are claimed with row locks and each mail is sent by
 the worker that locked it. The sweeper re-delivers mails whose earlier attempt failed (mail
 server down) once their back-off has passed, so a lost enqueue or an outage loses no mail.
+Once a day (at start and whenever the date changes) the sweeper also runs the automatic
+license exchange (`ilp exchange-licenses`), which is idempotent and safe in several workers.
 """
 
 import logging
@@ -10,11 +12,14 @@ import threading
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
+from ilp.core.actors import Actor
 from ilp.core.idempotency import idempotency_purge
 from ilp.notifications.services import outbox_deliver_due
+from ilp.rollout.services import licenses_exchange
 
 logger = logging.getLogger("ilp.worker")
 
@@ -27,6 +32,27 @@ def sweep_once() -> int:
         return sent
     finally:
         close_old_connections()
+
+
+class Daily:
+    """Runs the daily jobs once per local date in this process (the jobs are idempotent, so
+    several workers each running them is harmless)."""
+
+    def __init__(self) -> None:
+        self.last_day = None
+
+    def run_if_due(self) -> int | None:
+        today = timezone.localdate()
+        if self.last_day == today:
+            return None
+        close_old_connections()
+        try:
+            result = licenses_exchange(actor=Actor.system(), today=today)
+        finally:
+            close_old_connections()
+        self.last_day = today
+        logger.info("exchanged %s licenses", result.moved)
+        return result.moved
 
 
 class Command(BaseCommand):
@@ -50,16 +76,26 @@ class Command(BaseCommand):
             worker_id=get_random_string(32),
             excluded_queue_names=[],
         )
+        daily = Daily()
         if once:
             worker.run()
             sent = sweep_once()
-            self.stdout.write(f"worker: done, {sent} mail(s) sent by the sweeper")
+            exchanged = daily.run_if_due()
+            self.stdout.write(
+                f"worker: done, {sent} mail(s) sent by the sweeper, exchanged {exchanged} licenses"
+            )
             return
 
         stop = threading.Event()
 
         def sweeper():
-            while not stop.wait(sweep):
+            while True:
+                try:
+                    daily.run_if_due()
+                except Exception:  # the next round tries again
+                    logger.exception("daily license exchange failed")
+                if stop.wait(sweep):
+                    return
                 try:
                     sweep_once()
                 except Exception:  # keep sweeping; the next round retries

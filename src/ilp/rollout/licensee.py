@@ -1,0 +1,91 @@
+"""Who asks on the UMS API: a UMS with its own credential, or an ALD token (rule 23).
+
+A UMS draws licenses from the packs assigned to it and sees the licenses it was issued; an
+ALD token draws from its subscription key's live packs (no assignment needed) and sees the
+licenses issued through it. Everything else — pack choice, leases, revocation — is the same,
+so the services take a `Licensee` and ask it for its two filters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Q
+
+from ilp.core.auth import last_used_touch
+
+from .models import AldToken, UmsInstance
+
+
+@dataclass(frozen=True)
+class Licensee:
+    ums: UmsInstance | None = None
+    ald: AldToken | None = None
+
+    @classmethod
+    def of(cls, who: Licensee | UmsInstance | AldToken) -> Licensee:
+        if isinstance(who, Licensee):
+            return who
+        if isinstance(who, AldToken):
+            return cls(ald=who)
+        return cls(ums=who)
+
+    @property
+    def company(self):
+        return self.ums.company if self.ums is not None else self.ald.company
+
+    @property
+    def company_id(self) -> int:
+        return self.ums.company_id if self.ums is not None else self.ald.company_id
+
+    @property
+    def label(self) -> str:
+        """How audit rows and license files name the caller: the UMS ID or `ALD <key>`."""
+        if self.ums is not None:
+            return self.ums.ums_id
+        return f"ALD {self.ald.subscription_key.key}"
+
+    @property
+    def ums_id(self) -> str | None:
+        return self.ums.ums_id if self.ums is not None else None
+
+    @property
+    def lease_days(self) -> int:
+        return lease_days_of(self.ums)
+
+    def packs_q(self, prefix: str = "") -> Q:
+        """The ProductPack filter of the packs this caller may draw from."""
+        if self.ums is not None:
+            return Q(**{f"{prefix}assignment__ums": self.ums})
+        return Q(**{f"{prefix}subscription_key_id": self.ald.subscription_key_id})
+
+    def licenses_q(self) -> Q:
+        """The DeviceLicense / DemoLicense filter of the licenses this caller holds."""
+        if self.ums is not None:
+            return Q(ums=self.ums)
+        return Q(ald_key_id=self.ald.subscription_key_id, ums__isnull=True)
+
+    def license_fields(self) -> dict:
+        """The fields a license issued to this caller carries."""
+        if self.ums is not None:
+            return {"ums": self.ums, "ald_key": None}
+        return {"ums": None, "ald_key_id": self.ald.subscription_key_id}
+
+    def touch(self, *, refreshed: bool = False) -> None:
+        """Record that the caller was here (and, with `refreshed`, got fresh documents);
+        at most one write a minute each."""
+        if self.ums is not None:
+            last_used_touch(self.ums, field="last_seen_at")
+            if refreshed:
+                last_used_touch(self.ums, field="last_refresh_at")
+        else:
+            last_used_touch(self.ald, field="last_used_at")
+
+
+def lease_days_of(ums: UmsInstance | None) -> int:
+    """The lease of documents for this UMS (its own, capped at the maximum) or the default."""
+    days = ums.lease_days if ums is not None and ums.lease_days else None
+    if days is None:
+        return settings.ILP_LICENSE_LEASE_DAYS
+    return min(days, settings.ILP_LICENSE_LEASE_MAX_DAYS)
