@@ -441,7 +441,10 @@ def test_the_migration_reads_old_documents_exp_into_the_lease_fields(ums):
     assert forever.document_expires_at is None and forever.listed_until is None
 
 
+@pytest.mark.django_db(transaction=True)
 def test_the_worker_runs_the_exchange_once_a_day(expiring, capsys):
+    # Transactional: the worker closes stale connections between runs, which would close the
+    # connection a plain (atomic-wrapped) test is still using on PostgreSQL.
     daily = Daily()
     assert daily.run_if_due() == 3
     assert daily.run_if_due() is None  # the same day: not again
