@@ -34,18 +34,23 @@ SAMPLE END USER LICENSE AGREEMENT — replace this text in the admin (EULAs → 
 """
 
 
-def catalogue_seed_if_empty(sender=None, using="default", **kwargs) -> None:
+def catalogue_seed_if_empty(sender=None, using="default", apps=None, **kwargs) -> None:
     """post_migrate: an empty catalogue gets the starting products and the sample EULA.
 
     The data migrations seed a new database; this also covers a database whose tables were
     flushed (Django's `flush`, transactional tests). A catalogue with any product (an EULA
-    table with any EULA) in it is the staff's and is left alone.
+    table with any EULA) in it is the staff's and is left alone. After `migrate` back to
+    before a table existed (`apps`, the migrated state, lacks its model), it is skipped.
     """
+    if apps is not None and not _in_state(apps, "Product"):
+        return
     if not Product.objects.using(using).exists():
         Product.objects.using(using).bulk_create(
             Product(sku=sku, name=name, pack_prefix=prefix, seat_multiple=multiple, term=term)
             for sku, name, prefix, multiple, term in STARTING_CATALOGUE
         )
+    if apps is not None and not _in_state(apps, "EulaVersion"):
+        return
     if not Eula.objects.using(using).exists():
         eula = Eula.objects.using(using).create(
             slug=SAMPLE_EULA_SLUG, title=SAMPLE_EULA_TITLE, kind=Eula.Kind.VENDOR
@@ -57,3 +62,11 @@ def catalogue_seed_if_empty(sender=None, using="default", **kwargs) -> None:
             # In force from long ago: orders of any invoice date are accepted under it.
             published_on=datetime.date(2000, 1, 1),
         )
+
+
+def _in_state(apps, model: str) -> bool:
+    try:
+        apps.get_model("licensing", model)
+    except LookupError:
+        return False
+    return True
