@@ -216,8 +216,15 @@ def build_world() -> SimpleNamespace:
     assert renewal.status_code == 201, f"world: renewal failed: {renewal.content[:500]!r}"
     w.order_number = "MATRIX-2"
 
-    from ilp.licensing.models import ProductPack
+    from ilp.licensing.models import Order, ProductPack
+    from ilp.licensing.services.eula import order_eula_accept
 
+    # MATRIX-1's EULA is accepted, so its pack issues; MATRIX-2 (the renewal) still waits,
+    # which is what the EULA routes are called on.
+    order_eula_accept(
+        actor=Actor.for_user(w.members[Role.ADMINISTRATOR]),
+        order=Order.objects.get(order_number="MATRIX-1"),
+    )
     pack = ProductPack.objects.get(pack_id=w.pack_id)
     w.ums, w.ums_token = make_ums(w.company, packs=[pack])
     issue(w.ums, pack.product.sku, UNIT_ID)

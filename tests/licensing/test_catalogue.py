@@ -32,3 +32,19 @@ def test_a_catalogue_with_products_is_left_to_the_staff():
 def test_flush_keeps_the_catalogue():
     call_command("flush", interactive=False, verbosity=0)
     assert Product.objects.filter(sku="WE").exists()
+
+
+def test_a_fresh_database_has_the_sample_vendor_eula():
+    from ilp.licensing.models import Eula
+
+    vendor = Eula.objects.get(kind="vendor")
+    assert vendor.version_current().version == "sample-1"
+    assert "SAMPLE END USER LICENSE AGREEMENT" in vendor.version_current().text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_flush_keeps_the_sample_eula():
+    from ilp.licensing.models import Eula
+
+    call_command("flush", interactive=False, verbosity=0)
+    assert Eula.objects.filter(kind="vendor").exists()

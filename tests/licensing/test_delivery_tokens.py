@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from ilp.audit.models import AuditEvent
 from ilp.core.ids import token_hash
 from ilp.licensing.models import DeliveryToken, ProductPack, SubscriptionKey
 from ilp.licensing.services.delivery_tokens import token_normalize
@@ -49,7 +50,8 @@ def test_register_lands_packs_in_the_company(staff_api, sp_api, company, admin_u
     token = issue(staff_api)
     # Typed sloppily: lower case, spaces instead of dashes, O for 0 and l for 1.
     typed = token.lower().replace("-", " ").replace("0", "o").replace("1", "l")
-    response = sp_api.post(f"/companies/{company.gaid}/delivery-tokens", {"token": typed})
+    url = f"/companies/{company.gaid}/delivery-tokens"
+    response = sp_api.post(url, {"token": typed, "accept_eula": True})
     assert response.status_code == 201, response.content
     body = response.json()
     key = SubscriptionKey.objects.get(key=body["subscription_key"])
@@ -67,8 +69,8 @@ def test_register_lands_packs_in_the_company(staff_api, sp_api, company, admin_u
 def test_used_token_is_409_unknown_404(staff_api, admin_api, company):
     token = issue(staff_api)
     url = f"/companies/{company.gaid}/delivery-tokens"
-    assert admin_api.post(url, {"token": token}).status_code == 201
-    response = admin_api.post(url, {"token": token})
+    assert admin_api.post(url, {"token": token, "accept_eula": True}).status_code == 201
+    response = admin_api.post(url, {"token": token, "accept_eula": True})
     assert response.status_code == 409 and response.json()["code"] == "delivery_token_used"
     other = make_company(name="Other")
     other_api_token = make_user_token(
@@ -77,10 +79,12 @@ def test_used_token_is_409_unknown_404(staff_api, admin_api, company):
     from tests.conftest import ApiClient
 
     response = ApiClient(other_api_token).post(
-        f"/companies/{other.gaid}/delivery-tokens", {"token": token}
+        f"/companies/{other.gaid}/delivery-tokens", {"token": token, "accept_eula": True}
     )
     assert response.status_code == 409
-    response = admin_api.post(url, {"token": "DT-00000-00000-00000-00000-00000"})
+    response = admin_api.post(
+        url, {"token": "DT-00000-00000-00000-00000-00000", "accept_eula": True}
+    )
     assert response.status_code == 404 and response.json()["code"] == "delivery_token_not_found"
     assert SubscriptionKey.objects.count() == 1
 
@@ -92,3 +96,27 @@ def test_user_role_cannot_register(staff_api, user_api, company):
         == 403
     )
     assert DeliveryToken.objects.get().registered_at is None
+
+
+def test_registering_without_accepting_the_eula_is_422_and_changes_nothing(
+    staff_api, admin_api, company
+):
+    token = issue(staff_api)
+    url = f"/companies/{company.gaid}/delivery-tokens"
+    for body in ({"token": token}, {"token": token, "accept_eula": False}):
+        response = admin_api.post(url, body)
+        assert response.status_code == 422, response.content
+        assert response.json()["code"] == "eula_not_accepted"
+        assert response.json()["errors"][0]["loc"] == ["body", "accept_eula"]
+    assert DeliveryToken.objects.get().registered_at is None
+    assert not SubscriptionKey.objects.exists()
+
+    response = admin_api.post(url, {"token": token, "accept_eula": True})
+    assert response.status_code == 201, response.content
+    # Its packs have no order and accepted the vendor EULA with the tick: they issue at once.
+    assert all(p["eula_accepted"] for p in response.json()["product_packs"])
+    row = DeliveryToken.objects.get()
+    assert row.eula_version.version == "sample-1" and row.eula_accepted_by == "admin@acme.test"
+    event = AuditEvent.objects.get(action="eula.accepted")
+    assert (event.object_type, event.object_id) == ("delivery_token", row.order_number)
+    assert event.after["eula_version"] == "sample-1" and event.actor_label == "admin@acme.test"

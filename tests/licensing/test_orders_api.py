@@ -48,7 +48,14 @@ def test_new_order_creates_company_key_and_packs(staff_api):
         "status",
         "product_packs",
         "contact_outcome",
+        "eula_accepted",
+        "eula_version",
+        "eula_accepted_at",
+        "eula_accepted_by",
     }
+    # Every delivered order carries the vendor EULA, which waits for the customer (rule 20).
+    assert body["eula_accepted"] is False and body["eula_version"] is None
+    assert all(p["eula_accepted"] is False for p in body["product_packs"])
     assert body["company_created"] is True
     assert body["status"] == "fulfilled" and body["kind"] == "new"
     assert body["contact_outcome"] is None
@@ -232,8 +239,10 @@ def test_malformed_orders(staff_api, db):
     assert response.status_code == 422 and response.json()["code"] == "invalid_kind"
     response = staff_api.post("/orders", order_body(end_customer={"name": " "}))
     assert response.status_code == 422
+    # A new order may name a key (an add-on, tests/licensing/test_add_on_orders.py); an
+    # unknown one is a 422.
     response = staff_api.post("/orders", order_body(subscription_key="SK-AAAA-BBBB-CCCC"))
-    assert response.status_code == 422 and response.json()["code"] == "subscription_key_not_allowed"
+    assert response.status_code == 422 and response.json()["code"] == "unknown_subscription_key"
 
 
 def test_order_endpoints_need_a_staff_token(api, admin_api, db):

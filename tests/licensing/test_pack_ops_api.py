@@ -21,6 +21,7 @@ PACK_FIELDS = {
     "comment",
     "ums_id",
     "merged_into",
+    "eula_accepted",
 }
 
 

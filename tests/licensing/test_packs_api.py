@@ -96,6 +96,7 @@ def test_pack_object_matches_api_md(admin_api, company, packs):
         "comment": "",
         "ums_id": None,
         "merged_into": packs["target"].pack_id,
+        "eula_accepted": True,  # no order, no third-party EULA: nothing to accept
     }
 
 

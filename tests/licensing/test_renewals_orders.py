@@ -52,9 +52,14 @@ def test_more_seats_renewal_adds_a_pack_with_the_extra_seats(staff_api, admin_ap
     assert sorted(p["seats"] for p in packs) == [2, 10]
     assert len({p["expires_on"] for p in packs}) == 1
     ids = [p["id"] for p in packs]
-    merged = admin_api.post(
-        f"/companies/{company.gaid}/product-packs/merge", {"product_packs": ids}
-    )
+    # The extra pack was created by the renewal order, whose EULA waits: it merges once
+    # accepted (a waiting pack must not lend its seats to an accepted one).
+    merge_url = f"/companies/{company.gaid}/product-packs/merge"
+    refused = admin_api.post(merge_url, {"product_packs": ids})
+    assert refused.status_code == 409 and "EULA" in refused.json()["detail"]
+    accepted = admin_api.post(f"/companies/{company.gaid}/orders/R-MORE/eula", {})
+    assert accepted.status_code == 200, accepted.content
+    merged = admin_api.post(merge_url, {"product_packs": ids})
     assert merged.status_code == 200 and merged.json()["target"]["seats"] == 12
 
 

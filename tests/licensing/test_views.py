@@ -118,17 +118,18 @@ def test_pages_run_constant_queries(admin_client, company, django_assert_max_num
     key = company.subscription_keys.first()
     pack = key.product_packs.first()
     order = Order.objects.filter(company=company).first()
-    # The same budget for 5 and 50 packs: session, user, membership, nav, page queries.
+    # The same budget for 5 and 50 packs: session, user, membership, nav, page queries
+    # (the dashboard counts orders waiting for EULA acceptance; order pages read renewals).
     pages = {
-        f"/companies/{company.gaid}/": 7,
+        f"/companies/{company.gaid}/": 8,
         f"/companies/{company.gaid}/packs/": 7,
         f"/companies/{company.gaid}/packs/?sort=-expires&status=active": 7,
         f"/companies/{company.gaid}/packs/{pack.pack_id}/": 6,
         f"/companies/{company.gaid}/subscription-keys/": 8,
         f"/companies/{company.gaid}/subscription-keys/{key.key}/": 8,
-        f"/companies/{company.gaid}/orders/": 8,
-        f"/companies/{company.gaid}/orders/{order.order_number}/": 7,
-        f"/companies/{company.gaid}/delivery-token/": 4,
+        f"/companies/{company.gaid}/orders/": 9,
+        f"/companies/{company.gaid}/orders/{order.order_number}/": 8,
+        f"/companies/{company.gaid}/delivery-token/": 6,  # + the EULA to read
     }
     for url, budget in pages.items():
         with django_assert_max_num_queries(budget):
@@ -194,17 +195,22 @@ def test_register_delivery_token_page(admin_client, company):
         items=[{"product": "WE", "seats": 5, "term_months": 120}],
     )
     url = f"/companies/{company.gaid}/delivery-token/"
-    response = admin_client.post(url, {"token": "DT-NOPE"})
+    response = admin_client.post(url, {"token": "DT-NOPE", "accept_eula": "1"})
     assert response.status_code == 422
     assert "unknown" in response.content.decode()
-    response = admin_client.post(url, {"token": token}, follow=True)
+    # Without the tick: the page asks for it at the tick, and nothing is registered.
+    response = admin_client.post(url, {"token": token})
+    assert response.status_code == 422
+    assert 'id="eula-error"' in response.content.decode()
+    assert not company.subscription_keys.exists()
+    response = admin_client.post(url, {"token": token, "accept_eula": "1"}, follow=True)
     assert response.status_code == 200
     key = company.subscription_keys.get()
     assert (
         response.redirect_chain[-1][0] == f"/companies/{company.gaid}/subscription-keys/{key.key}/"
     )
     assert "Delivery token registered" in response.content.decode()
-    response = admin_client.post(url, {"token": token})
+    response = admin_client.post(url, {"token": token, "accept_eula": "1"})
     assert response.status_code == 422 and "already registered" in response.content.decode()
 
 

@@ -26,7 +26,13 @@ def test_a_file_wins_over_pasted_text_and_counts_each_status(ums):
     result = _upload(ums, text="AAAAAA99", file=SimpleUploadedFile("u.csv", data))
     assert result.error is None
     assert [r.unit_id for r in result.results] == ["00E0C5000001", "00E0C5000002", "bad"]
-    assert result.counts == {"issued": 2, "existing": 0, "no_free_seat": 0, "invalid_unit_id": 1}
+    assert result.counts == {
+        "issued": 2,
+        "existing": 0,
+        "no_free_seat": 0,
+        "invalid_unit_id": 1,
+        "eula_not_accepted": 0,
+    }
     assert not DeviceLicense.objects.filter(unit_id="AAAAAA99").exists()
 
 

@@ -23,6 +23,7 @@ class Permission(StrEnum):
     REGISTER_DELIVERY_TOKEN = "register_delivery_token"
     REDEEM_RENEWAL = "redeem_renewal"
     MANAGE_PACKS = "manage_packs"  # split, merge, comment, archive
+    ACCEPT_EULA = "accept_eula"  # accept an order's EULA or a pack's third-party EULA
     MANAGE_ROLLOUT = "manage_rollout"  # UMS instances, pack assignment, remove hardware
     READ_AUDIT = "read_audit"
 

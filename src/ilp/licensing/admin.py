@@ -1,6 +1,7 @@
 """Back office for licensing. Orders, keys and packs are read-only here: they change only
 through the services (the ERP feed, the customer's portal), which keep the audit log.
-Staff maintain the product catalogue and issue delivery tokens."""
+Staff maintain the product catalogue and the EULAs (new versions are added, saved ones never
+change), see each order's EULA state, and issue delivery tokens."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -11,7 +12,10 @@ from ilp.core.actors import Actor
 from ilp.core.errors import AppError
 
 from .models import (
+    EULA_ACCEPTED,
     DeliveryToken,
+    Eula,
+    EulaVersion,
     ExpiryReminder,
     Order,
     OrderItem,
@@ -35,10 +39,41 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class EulaVersionInline(admin.StackedInline):
+    """Versions are added, never changed: what a customer accepted stays what they read."""
+
+    model = EulaVersion
+    extra = 0
+    fields = ["version", "published_on", "text", "created_at"]
+    readonly_fields = ["created_at"]
+    can_delete = False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # saved versions show read-only; "Add another EULA version" adds one
+
+
+@admin.register(Eula)
+class EulaAdmin(admin.ModelAdmin):
+    list_display = ["title", "kind", "slug", "version_in_force"]
+    list_filter = ["kind"]
+    search_fields = ["title", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [EulaVersionInline]
+
+    @admin.display(description=_("version in force"))
+    def version_in_force(self, obj):
+        version = obj.version_current()
+        return version.version if version else "—"
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # orders and packs refer to EULAs
+
+
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["sku", "name", "pack_prefix", "seat_multiple", "term"]
+    list_display = ["sku", "name", "pack_prefix", "seat_multiple", "term", "third_party_eula"]
     search_fields = ["sku", "name"]
+    list_select_related = ["third_party_eula"]
 
     def has_delete_permission(self, request, obj=None):
         return False  # orders and packs refer to products
@@ -68,6 +103,27 @@ class PackInline(admin.TabularInline):
         return False
 
 
+class OrderEulaFilter(admin.SimpleListFilter):
+    title = _("EULA")
+    parameter_name = "eula"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("pending", _("waits for acceptance")),
+            ("accepted", _("accepted")),
+            ("none", _("none to accept")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "pending":
+            return queryset.filter(eula__isnull=False, eula_accepted_at__isnull=True)
+        if self.value() == "accepted":
+            return queryset.filter(eula_accepted_at__isnull=False)
+        if self.value() == "none":
+            return queryset.filter(eula__isnull=True, eula_accepted_at__isnull=True)
+        return queryset
+
+
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
     list_display = [
@@ -77,13 +133,26 @@ class OrderAdmin(ReadOnlyAdmin):
         "company",
         "subscription_key",
         "status",
+        "eula_state",
         "contact_outcome",
     ]
-    list_filter = ["kind", "status", "contact_outcome"]
+    list_filter = ["kind", "status", OrderEulaFilter, "contact_outcome"]
     search_fields = ["order_number", "company__gaid", "company__name", "subscription_key__key"]
-    list_select_related = ["company", "subscription_key"]
+    list_select_related = ["company", "subscription_key", "eula_version"]
     inlines = [OrderItemInline]
     date_hierarchy = "invoice_date"
+
+    @admin.display(description=_("EULA"), ordering="eula_accepted_at")
+    def eula_state(self, obj):
+        if obj.eula_pending:
+            return _("waits for acceptance")
+        if obj.eula_accepted_at:
+            return _("accepted: version %(version)s, %(who)s, %(when)s") % {
+                "version": obj.eula_version.version if obj.eula_version_id else "?",
+                "who": obj.eula_accepted_by,
+                "when": obj.eula_accepted_at.date().isoformat(),
+            }
+        return _("none to accept")
 
 
 @admin.register(SubscriptionKey)
@@ -92,6 +161,21 @@ class SubscriptionKeyAdmin(ReadOnlyAdmin):
     search_fields = ["key", "company__gaid", "company__name", "product_packs__pack_id"]
     list_select_related = ["company"]
     inlines = [PackInline]
+
+
+class PackEulaFilter(admin.SimpleListFilter):
+    title = _("EULA")
+    parameter_name = "eula"
+
+    def lookups(self, request, model_admin):
+        return [("accepted", _("accepted")), ("pending", _("waits for acceptance"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "accepted":
+            return queryset.filter(EULA_ACCEPTED)
+        if self.value() == "pending":
+            return queryset.exclude(EULA_ACCEPTED)
+        return queryset
 
 
 @admin.register(ProductPack)
@@ -106,8 +190,9 @@ class ProductPackAdmin(ReadOnlyAdmin):
         "starts_on",
         "expires_on",
         "state",
+        "eula_ok",
     ]
-    list_filter = ["product", "state"]
+    list_filter = ["product", "state", PackEulaFilter]
     search_fields = [
         "pack_id",
         "company__gaid",
@@ -116,6 +201,13 @@ class ProductPackAdmin(ReadOnlyAdmin):
         "order__order_number",
     ]
     list_select_related = ["company", "product", "subscription_key"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_eula()
+
+    @admin.display(description=_("EULA accepted"), boolean=True, ordering="eula_ok")
+    def eula_ok(self, obj):
+        return obj.eula_accepted
 
 
 class DeliveryTokenIssueForm(forms.ModelForm):
@@ -190,6 +282,8 @@ class DeliveryTokenAdmin(admin.ModelAdmin):
             "registered_at",
             "company",
             "subscription_key",
+            "eula_version",
+            "eula_accepted_by",
         ]
 
     def get_readonly_fields(self, request, obj=None):

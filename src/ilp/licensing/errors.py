@@ -19,7 +19,9 @@ class OrderError(StrEnum):
     END_CUSTOMER_NAME_REQUIRED = "end_customer_name_required"  # 422
     INVALID_COUNTRY = "invalid_country"  # 422
     SUBSCRIPTION_KEY_REQUIRED = "subscription_key_required"  # 422: a renewal names its key
-    SUBSCRIPTION_KEY_NOT_ALLOWED = "subscription_key_not_allowed"  # 422: a new order does not
+    # 422: no longer raised since add-on orders (a new order may name a key of its company).
+    SUBSCRIPTION_KEY_NOT_ALLOWED = "subscription_key_not_allowed"
+    SUBSCRIPTION_KEY_NOT_ON_COMPANY = "subscription_key_not_on_company"  # 422: add-on, another's
     UNKNOWN_SUBSCRIPTION_KEY = "unknown_subscription_key"  # 422
     SUBSCRIPTION_KEY_MISMATCH = "subscription_key_mismatch"  # 422: key of another customer
     ORDER_CONFLICT = "order_conflict"  # 409: order number replayed with another body
@@ -74,3 +76,13 @@ class DeliveryTokenError(StrEnum):
 
     DELIVERY_TOKEN_NOT_FOUND = "delivery_token_not_found"  # 404
     DELIVERY_TOKEN_USED = "delivery_token_used"  # 409
+
+
+class EulaError(StrEnum):
+    """Accepting EULAs (rule 20)."""
+
+    # 422: registering a delivery token without `accept_eula: true` (the portal's tick).
+    EULA_NOT_ACCEPTED = "eula_not_accepted"
+    EULA_UNAVAILABLE = "eula_unavailable"  # 409: no version of the EULA is in force
+    # 409: the request named the version it accepts, and another one is in force by now.
+    EULA_VERSION_OUTDATED = "eula_version_outdated"

@@ -3,9 +3,66 @@
 import datetime
 
 from django.db import models
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+class Eula(models.Model):
+    """A license agreement customers accept (rule 20): the vendor's EULA, which every delivered
+    order carries, or a third party's, which a product may carry and each of its packs needs.
+    Staff maintain both in the admin; the text lives in its versions."""
+
+    class Kind(models.TextChoices):
+        VENDOR = "vendor", _("Vendor EULA (every order)")
+        THIRD_PARTY = "third_party", _("Third-party EULA (per pack of a product)")
+
+    slug = models.SlugField(max_length=64, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+
+    class Meta:
+        ordering = ["kind", "title"]
+        verbose_name = _("EULA")
+        verbose_name_plural = _("EULAs")
+        constraints = [
+            # Orders carry "the" vendor EULA: there is at most one.
+            models.UniqueConstraint(
+                fields=["kind"], condition=Q(kind="vendor"), name="eula_one_vendor"
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def version_current(self, today: datetime.date | None = None) -> "EulaVersion | None":
+        """The version in force: the latest one published on or before today."""
+        today = today or timezone.localdate()
+        return (
+            self.versions.filter(published_on__lte=today).order_by("-published_on", "-id").first()
+        )
+
+
+class EulaVersion(models.Model):
+    """One version of an EULA's text. Never changed once saved (the admin shows saved versions
+    read-only): what a customer accepted stays what they read. A new text is a new version."""
+
+    eula = models.ForeignKey(Eula, on_delete=models.PROTECT, related_name="versions")
+    version = models.CharField(_("version"), max_length=32)
+    text = models.TextField(_("text"))
+    published_on = models.DateField(_("in force from"), default=timezone.localdate)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-published_on", "-id"]
+        verbose_name = _("EULA version")
+        verbose_name_plural = _("EULA versions")
+        constraints = [
+            models.UniqueConstraint(fields=["eula", "version"], name="eula_version_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.eula.title} {self.version}"
 
 
 class Product(models.Model):
@@ -20,6 +77,17 @@ class Product(models.Model):
     pack_prefix = models.CharField(max_length=8)
     seat_multiple = models.PositiveIntegerField(default=1)
     term = models.CharField(max_length=16, choices=Term.choices, default=Term.SUBSCRIPTION)
+    # A third party's EULA that each pack of this product must accept (rule 20); packs
+    # created while it is set carry it, packs created before do not.
+    third_party_eula = models.ForeignKey(
+        Eula,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="products",
+        limit_choices_to={"kind": "third_party"},
+        verbose_name=_("third-party EULA"),
+    )
 
     class Meta:
         ordering = ["sku"]
@@ -61,12 +129,33 @@ class Order(models.Model):
     # The response body as first returned: an identical replay returns exactly this.
     result = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The vendor EULA this order was delivered with (rule 20); null for orders delivered
+    # before EULAs were tracked, which need no acceptance. Accepted once per order.
+    eula = models.ForeignKey(
+        Eula, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    eula_version = models.ForeignKey(
+        EulaVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    eula_accepted_at = models.DateTimeField(null=True, blank=True)
+    eula_accepted_by = models.CharField(max_length=254, blank=True)
 
     class Meta:
         ordering = ["-invoice_date", "-id"]
 
     def __str__(self):
         return self.order_number
+
+    @property
+    def eula_pending(self) -> bool:
+        """The order's vendor EULA still waits for acceptance."""
+        return self.eula_id is not None and self.eula_accepted_at is None
+
+    @property
+    def eula_waiting(self) -> bool:
+        """Something of this order waits for acceptance: its vendor EULA, or a third-party
+        EULA of a pack it created (`third_party_waiting`, annotated by the order selectors)."""
+        return self.eula_pending or bool(getattr(self, "third_party_waiting", False))
 
 
 class OrderItem(models.Model):
@@ -117,6 +206,26 @@ class ProductPackQuerySet(models.QuerySet):
     def with_status_filter(self, status: str, today: datetime.date | None = None):
         return self.with_status(today).filter(current_status=status)
 
+    def with_eula(self):
+        """Annotate `eula_ok`: whether the pack may issue device licenses as far as EULAs go
+        (rule 20). Rollout's issuance reads it; see `EULA_ACCEPTED`."""
+        return self.annotate(eula_ok=ExpressionWrapper(EULA_ACCEPTED, output_field=BooleanField()))
+
+    def eula_accepted(self):
+        return self.filter(EULA_ACCEPTED)
+
+    def eula_pending(self):
+        return self.exclude(EULA_ACCEPTED)
+
+
+# A pack's EULAs are accepted when the order that created it has no pending vendor EULA (no
+# order: a delivery token, whose registration accepted it; an order from before EULAs were
+# tracked: none to accept) and its own third-party EULA, if it carries one, is accepted.
+# Packs a renewal extended keep the order that created them, so they keep working.
+EULA_ACCEPTED = (
+    Q(order__isnull=True) | Q(order__eula__isnull=True) | Q(order__eula_accepted_at__isnull=False)
+) & (Q(third_party_eula__isnull=True) | Q(third_party_eula_accepted_at__isnull=False))
+
 
 class ProductPack(models.Model):
     """A set of seats of one product under exactly one subscription key."""
@@ -159,6 +268,16 @@ class ProductPack(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # The product's third-party EULA when the pack was created, accepted per pack (rule 20).
+    # A split-off pack copies all four from its source.
+    third_party_eula = models.ForeignKey(
+        Eula, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    third_party_eula_version = models.ForeignKey(
+        EulaVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    third_party_eula_accepted_at = models.DateTimeField(null=True, blank=True)
+    third_party_eula_accepted_by = models.CharField(max_length=254, blank=True)
 
     objects = ProductPackQuerySet.as_manager()
 
@@ -202,6 +321,22 @@ class ProductPack(models.Model):
     def seats_free(self) -> int:
         return self.seats - self.seats_used
 
+    @property
+    def order_eula_pending(self) -> bool:
+        """The vendor EULA of the order that created this pack waits (lists select `order`)."""
+        return self.order_id is not None and self.order.eula_pending
+
+    @property
+    def third_party_eula_pending(self) -> bool:
+        return self.third_party_eula_id is not None and self.third_party_eula_accepted_at is None
+
+    @property
+    def eula_accepted(self) -> bool:
+        """API.md `eula_accepted`: the pack may issue device licenses as far as EULAs go."""
+        if hasattr(self, "eula_ok"):
+            return bool(self.eula_ok)
+        return not (self.order_eula_pending or self.third_party_eula_pending)
+
 
 class Renewal(models.Model):
     """One product's part of a renewal order (rules 6–8)."""
@@ -224,6 +359,9 @@ class Renewal(models.Model):
     status = models.CharField(max_length=24, choices=Status.choices)
     created_at = models.DateTimeField(default=timezone.now)
     redeemed_at = models.DateTimeField(null=True, blank=True)
+    # The pack IDs a redemption kept (rule 8): with the packs the order's applied renewals
+    # extended, they are the order's `product_packs`.
+    redeemed_packs = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -251,6 +389,12 @@ class DeliveryToken(models.Model):
     subscription_key = models.ForeignKey(
         SubscriptionKey, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Registering accepts the order's vendor EULA (`accept_eula`); when and by whom is
+    # `registered_at` and `eula_accepted_by`.
+    eula_version = models.ForeignKey(
+        EulaVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    eula_accepted_by = models.CharField(max_length=254, blank=True)
 
     def __str__(self):
         return f"delivery token for {self.order_number}"

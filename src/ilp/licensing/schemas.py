@@ -20,6 +20,9 @@ class PackOut(Schema):
     comment: str
     ums_id: str | None
     merged_into: str | None
+    eula_accepted: bool = Field(
+        ..., description="False while the pack's order or third-party EULA waits (rule 20)."
+    )
 
     @staticmethod
     def resolve_id(obj) -> str:
@@ -64,6 +67,8 @@ class PackData(Schema):
     comment: str
     ums_id: str | None
     merged_into: str | None
+    # Results stored before EULAs were tracked lack it: their packs needed no acceptance.
+    eula_accepted: bool = True
 
 
 class ProductOut(Schema):
@@ -123,6 +128,12 @@ class OrderOut(Schema):
     status: str
     product_packs: list[PackData]
     contact_outcome: str | None
+    # The order's vendor EULA (rule 20); `eula_accepted` is true when nothing waits (also
+    # for orders from before EULAs were tracked). Stored results lack them: defaults.
+    eula_accepted: bool = True
+    eula_version: str | None = None
+    eula_accepted_at: datetime.datetime | None = None
+    eula_accepted_by: str | None = None
 
 
 class OrderItemOut(Schema):
@@ -141,10 +152,26 @@ class CompanyOrderOut(Schema):
     status: str
     items: list[OrderItemOut]
     product_packs: list[PackOut]
+    eula_accepted: bool
+    eula_version: str | None
+    eula_accepted_at: datetime.datetime | None
+    eula_accepted_by: str | None
 
     @staticmethod
     def resolve_subscription_key(obj) -> str | None:
         return obj.subscription_key.key if obj.subscription_key_id else None
+
+    @staticmethod
+    def resolve_eula_accepted(obj) -> bool:
+        return not obj.eula_pending
+
+    @staticmethod
+    def resolve_eula_version(obj) -> str | None:
+        return obj.eula_version.version if obj.eula_version_id else None
+
+    @staticmethod
+    def resolve_eula_accepted_by(obj) -> str | None:
+        return obj.eula_accepted_by or None
 
     @staticmethod
     def resolve_items(obj) -> list[dict]:
@@ -190,8 +217,60 @@ class DeliveryTokenIssued(Schema):
 
 class DeliveryTokenRegisterIn(Schema):
     token: str = Field(..., max_length=200)
+    accept_eula: bool = Field(
+        False, description="Must be true: registering accepts the order's EULA (rule 20)."
+    )
 
 
 class DeliveryTokenRegistered(Schema):
     subscription_key: str
     product_packs: list[PackOut]
+
+
+class EulaAcceptIn(Schema):
+    """Optional: the version the person read; another one in force by now is a 409."""
+
+    eula_version: str | None = Field(None, max_length=32)
+
+
+class PackEulaAcceptIn(EulaAcceptIn):
+    third_party_eula_version: str | None = Field(None, max_length=32)
+
+
+class OrderEulaOut(Schema):
+    """An order's accepted vendor EULA (API.md): the same record when accepted again."""
+
+    order_number: str
+    eula_version: str
+    accepted_at: datetime.datetime
+    accepted_by: str
+
+    @staticmethod
+    def resolve_eula_version(obj) -> str:
+        return obj.eula_version.version
+
+    @staticmethod
+    def resolve_accepted_at(obj) -> datetime.datetime:
+        return obj.eula_accepted_at
+
+    @staticmethod
+    def resolve_accepted_by(obj) -> str:
+        return obj.eula_accepted_by
+
+
+class ThirdPartyEulaOut(Schema):
+    """A pack's accepted third-party EULA."""
+
+    eula: str
+    eula_version: str
+    accepted_at: datetime.datetime
+    accepted_by: str
+
+
+class PackEulaOut(Schema):
+    """What accepting a pack's EULAs accepted: its order's (covering the whole order; null
+    when the pack came from no order) and its own third-party EULA (null when none)."""
+
+    product_pack: PackOut
+    order: OrderEulaOut | None
+    third_party: ThirdPartyEulaOut | None

@@ -1,11 +1,12 @@
 """Portal pages of licensing. Each views module contributes its own `urlpatterns`."""
 
-from .views import dashboard, keys, orders, pack_ops, packs, renewals
+from .views import dashboard, eula, keys, orders, pack_ops, packs, renewals
 
 app_name = "licensing"
 
 urlpatterns = [
     *dashboard.urlpatterns,
+    *eula.urlpatterns,
     *pack_ops.urlpatterns,
     *renewals.urlpatterns,
     *packs.urlpatterns,

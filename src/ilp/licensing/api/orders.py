@@ -1,6 +1,8 @@
 """Orders, products and delivery tokens: the staff feed, and the company's order reads."""
 
-from ninja import Router, Status
+from typing import Literal
+
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from ilp.core.auth import AnyAuth, CompanyAuth, StaffAuth
@@ -14,14 +16,21 @@ from ..schemas import (
     DeliveryTokenIssueIn,
     DeliveryTokenRegistered,
     DeliveryTokenRegisterIn,
+    EulaAcceptIn,
+    OrderEulaOut,
     OrderIn,
     OrderOut,
     ProductList,
 )
 from ..services.delivery_tokens import delivery_token_issue, delivery_token_register
-from ..services.orders import order_receive
+from ..services.eula import order_eula_accept
+from ..services.orders import order_receive, pack_data
 
 router = Router(tags=["licensing"])
+
+
+class OrderFilters(Schema):
+    eula: Literal["pending", "accepted"] | None = None
 
 
 @router.get("/products", response={200: ProductList, **problems(401)}, auth=AnyAuth())
@@ -58,8 +67,8 @@ def post_order(request, body: OrderIn):
 )
 def get_order(request, order_number: str):
     """An order as `POST /orders` answered it, with its current status."""
-    order = selectors.order_get_staff(order_number=order_number)
-    return {**order.result, "status": order.status}
+    view = selectors.order_staff_view(order=selectors.order_get_staff(order_number=order_number))
+    return {**view, "product_packs": [pack_data(p) for p in view["product_packs"]]}
 
 
 @router.post(
@@ -87,7 +96,10 @@ def register_delivery_token(request, gaid: str, body: DeliveryTokenRegisterIn):
     """Register a delivery token: its packs land in this company under a new key."""
     membership = request.auth.membership
     key, packs = delivery_token_register(
-        actor=request.auth.actor, membership=membership, token=body.token
+        actor=request.auth.actor,
+        membership=membership,
+        token=body.token,
+        accept_eula=body.accept_eula,
     )
     fresh = selectors.pack_reload_many(
         membership=membership, packs=sorted(packs, key=lambda p: p.pk)
@@ -101,9 +113,10 @@ def register_delivery_token(request, gaid: str, body: DeliveryTokenRegisterIn):
     auth=CompanyAuth(),
 )
 @paginate(LimitOffsetPagination)
-def list_company_orders(request, gaid: str):
-    """The company's orders, newest invoice first."""
-    return selectors.order_list(membership=request.auth.membership)
+def list_company_orders(request, gaid: str, filters: Query[OrderFilters]):
+    """The company's orders, newest invoice first; `eula=pending` those waiting for an EULA
+    acceptance (the order's, or a third-party EULA of one of its packs)."""
+    return selectors.order_list(membership=request.auth.membership, eula=filters.eula)
 
 
 @router.get(
@@ -114,3 +127,16 @@ def list_company_orders(request, gaid: str):
 def get_company_order(request, gaid: str, order_number: str):
     """One of the company's orders with its items and packs."""
     return selectors.order_get(membership=request.auth.membership, order_number=order_number)
+
+
+@router.post(
+    "/companies/{gaid}/orders/{order_number}/eula",
+    response={200: OrderEulaOut, **problems(401, 403, 404, 409, 422)},
+    auth=CompanyAuth(Permission.ACCEPT_EULA),
+)
+def accept_order_eula(request, gaid: str, order_number: str, body: EulaAcceptIn | None = None):
+    """Accept the order's EULA for the whole order; accepting again answers the same record."""
+    order = selectors.order_get(membership=request.auth.membership, order_number=order_number)
+    return order_eula_accept(
+        actor=request.auth.actor, order=order, version=body.eula_version if body else None
+    )

@@ -10,7 +10,8 @@ from ilp.core.authz import Permission
 from ilp.core.problems import problems
 
 from .. import selectors
-from ..schemas import KeyOut, PackOut, PackPatchIn
+from ..schemas import KeyOut, PackEulaAcceptIn, PackEulaOut, PackOut, PackPatchIn
+from ..services.eula import pack_eula_accept
 from ..services.packs import pack_update
 
 router = Router(tags=["licensing"])
@@ -21,6 +22,7 @@ class PackFilters(Schema):
     status: str | None = None
     subscription_key: str | None = None
     expires_before: datetime.date | None = None
+    eula_accepted: bool | None = None
     sort: str | None = None
 
 
@@ -53,7 +55,8 @@ def get_key(request, gaid: str, key: str):
 @paginate(LimitOffsetPagination)
 def list_packs(request, gaid: str, filters: Query[PackFilters]):
     """The company's product packs; filter by product, status, subscription_key,
-    expires_before; sort by id, product, key, seats, used, starts, expires, status (-desc)."""
+    expires_before, eula_accepted; sort by id, product, key, seats, used, starts, expires,
+    status (-desc)."""
     return selectors.pack_list(membership=request.auth.membership, **filters.model_dump())
 
 
@@ -78,3 +81,32 @@ def patch_pack(request, gaid: str, pack_id: str, body: PackPatchIn):
     pack = selectors.pack_get(membership=membership, pack_id=pack_id)
     pack_update(actor=request.auth.actor, pack=pack, comment=body.comment, archived=body.archived)
     return selectors.pack_get(membership=membership, pack_id=pack_id)
+
+
+@router.post(
+    "/companies/{gaid}/product-packs/{pack_id}/eula",
+    response={200: PackEulaOut, **problems(401, 403, 404, 409, 422)},
+    auth=CompanyAuth(Permission.ACCEPT_EULA),
+)
+def accept_pack_eula(request, gaid: str, pack_id: str, body: PackEulaAcceptIn | None = None):
+    """Accept what the pack waits for: its order's EULA (for the whole order) and its own
+    third-party EULA."""
+    membership = request.auth.membership
+    pack = selectors.pack_get(membership=membership, pack_id=pack_id)
+    order, _pack = pack_eula_accept(
+        actor=request.auth.actor,
+        pack=pack,
+        version=body.eula_version if body else None,
+        third_party_version=body.third_party_eula_version if body else None,
+    )
+    pack = selectors.pack_get(membership=membership, pack_id=pack_id)
+    third_party = None
+    if pack.third_party_eula_id is not None and pack.third_party_eula_accepted_at is not None:
+        third_party = {
+            "eula": pack.third_party_eula.title,
+            "eula_version": pack.third_party_eula_version.version,
+            "accepted_at": pack.third_party_eula_accepted_at,
+            "accepted_by": pack.third_party_eula_accepted_by,
+        }
+    accepted_order = order if order is not None and order.eula_accepted_at else None
+    return {"product_pack": pack, "order": accepted_order, "third_party": third_party}

@@ -3,15 +3,15 @@ look-ups (staff, in any company)."""
 
 from collections.abc import Iterable
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from ilp.accounts.models import Company
 from ilp.core.errors import NotFound
 
 from ..errors import OrderError
-from ..models import Order, OrderItem, Product, SubscriptionKey
-from .packs import pack_queryset
+from ..models import Order, OrderItem, Product, ProductPack, SubscriptionKey
+from .packs import PACK_RELATED, pack_queryset
 
 
 def products_list() -> QuerySet[Product]:
@@ -64,32 +64,93 @@ class OrderPage:
         return orders
 
 
+def order_pack_ids(order: Order) -> list[str]:
+    """The IDs of the packs an order created or extended (API.md `product_packs`): those of
+    its first answer, then those its redeemed renewals kept (renewals must be prefetched
+    where many orders are read)."""
+    ids = [p["id"] for p in ((order.result or {}).get("product_packs") or [])]
+    for renewal in order.renewals.all():
+        ids += [i for i in renewal.redeemed_packs or [] if i not in ids]
+    return ids
+
+
 def orders_attach_packs(orders: list[Order], *, membership) -> list[Order]:
-    ids = {p["id"] for o in orders for p in ((o.result or {}).get("product_packs") or [])}
+    ids = {i for o in orders for i in order_pack_ids(o)}
     packs = (
         {p.pack_id: p for p in pack_queryset(membership=membership).filter(pack_id__in=ids)}
         if ids
         else {}
     )
     for o in orders:
-        names = [p["id"] for p in ((o.result or {}).get("product_packs") or [])]
-        o.packs_now = [packs[n] for n in names if n in packs]
+        o.packs_now = [packs[n] for n in order_pack_ids(o) if n in packs]
     return orders
 
 
+# An order waits for EULA acceptance while its vendor EULA does, or a pack it created waits
+# for its third-party EULA (`third_party_waiting`, annotated by `order_queryset`).
+ORDER_EULA_WAITING = Q(eula__isnull=False, eula_accepted_at__isnull=True) | Q(
+    third_party_waiting=True
+)
+
+
+def _third_party_waiting() -> Exists:
+    return Exists(
+        ProductPack.objects.filter(
+            order=OuterRef("pk"),
+            third_party_eula__isnull=False,
+            third_party_eula_accepted_at__isnull=True,
+        )
+    )
+
+
 def order_queryset(*, membership) -> QuerySet[Order]:
+    """The company's orders with what the order object and pages show: key, items, the
+    renewals (their redeemed packs), the accepted EULA version, `third_party_waiting`."""
     return (
         Order.objects.filter(company_id=membership.company_id)
-        .select_related("subscription_key")
+        .select_related("subscription_key", "eula_version")
+        .defer("eula_version__text")
+        .annotate(third_party_waiting=_third_party_waiting())
         .prefetch_related(
-            Prefetch("items", queryset=OrderItem.objects.select_related("product").order_by("id"))
+            Prefetch("items", queryset=OrderItem.objects.select_related("product").order_by("id")),
+            "renewals",
         )
         .order_by("-invoice_date", "-id")
     )
 
 
-def order_list(*, membership) -> OrderPage:
-    return OrderPage(order_queryset(membership=membership), membership)
+def order_list(*, membership, eula: str | None = None) -> OrderPage:
+    """The company's orders, newest invoice first; `eula` "pending" keeps those waiting for
+    an EULA acceptance, "accepted" the others."""
+    qs = order_queryset(membership=membership)
+    if eula == "pending":
+        qs = qs.filter(ORDER_EULA_WAITING)
+    elif eula == "accepted":
+        qs = qs.exclude(ORDER_EULA_WAITING)
+    return OrderPage(qs, membership)
+
+
+def orders_waiting_for_eula_count(*, membership) -> int:
+    """How many of the company's orders wait for an EULA acceptance (the dashboard)."""
+    return (
+        Order.objects.filter(company_id=membership.company_id)
+        .annotate(third_party_waiting=_third_party_waiting())
+        .filter(ORDER_EULA_WAITING)
+        .count()
+    )
+
+
+def order_eula_data(order: Order) -> dict:
+    """The EULA fields of the order object: accepted (true too when nothing waits), which
+    version, when and by whom."""
+    return {
+        "eula_accepted": not order.eula_pending,
+        "eula_version": order.eula_version.version if order.eula_version_id else None,
+        "eula_accepted_at": order.eula_accepted_at.isoformat().replace("+00:00", "Z")
+        if order.eula_accepted_at
+        else None,
+        "eula_accepted_by": order.eula_accepted_by or None,
+    }
 
 
 def order_get(*, membership, order_number: str) -> Order:
@@ -125,8 +186,27 @@ def order_get_staff(*, order_number: str) -> Order:
     return order
 
 
+def order_staff_view(*, order: Order) -> dict:
+    """`GET /orders/{n}`: the first answer's fields with the order's current status and EULA
+    state, and the packs it created or extended as they are now (including those a
+    redemption kept since)."""
+    ids = order_pack_ids(order)
+    found = {
+        p.pack_id: p
+        for p in ProductPack.objects.filter(company_id=order.company_id, pack_id__in=ids)
+        .select_related(*PACK_RELATED)
+        .with_status()
+    }
+    return {
+        **(order.result or {}),
+        "status": order.status,
+        **order_eula_data(order),
+        "product_packs": [found[i] for i in ids if i in found],
+    }
+
+
 def order_find(*, order_number: str) -> Order | None:
-    return Order.objects.filter(order_number=order_number).first()
+    return Order.objects.select_related("eula_version").filter(order_number=order_number).first()
 
 
 def company_find_by_gaid(*, gaid: str) -> Company | None:

@@ -12,7 +12,8 @@ from ilp.core.errors import Invalid, NotFound
 from ..errors import PackError
 from ..models import ExpiryReminder, ProductPack, Renewal, SubscriptionKey
 
-PACK_RELATED = ("product", "subscription_key", "merged_into", "assignment__ums")
+# Everything PackOut reads; `order` for `eula_accepted` (the order's vendor EULA).
+PACK_RELATED = ("product", "subscription_key", "merged_into", "assignment__ums", "order")
 SELECTION_MAX = 500  # packs one portal selection may name
 
 PACK_SORTS = {
@@ -84,6 +85,7 @@ def pack_list(
     status: str | None = None,
     subscription_key: str | None = None,
     expires_before: datetime.date | None = None,
+    eula_accepted: bool | None = None,
     sort: str | None = None,
 ) -> QuerySet[ProductPack]:
     """The company's packs, filtered (API.md filters) and sorted by a PACK_SORTS key
@@ -108,6 +110,8 @@ def pack_list(
         qs = qs.filter(subscription_key__key=subscription_key.strip().upper())
     if expires_before:
         qs = qs.filter(expires_on__lt=expires_before)
+    if eula_accepted is not None:
+        qs = qs.eula_accepted() if eula_accepted else qs.eula_pending()
     field = PACK_SORTS.get((sort or "").lstrip("-"))
     if field:
         desc = (sort or "").startswith("-")

@@ -15,8 +15,9 @@ from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.core.ids import crockford, token_hash
 
 from .. import events
-from ..errors import DeliveryTokenError, OrderError
+from ..errors import DeliveryTokenError, EulaError, OrderError
 from ..models import DeliveryToken, ProductPack
+from ..selectors import vendor_eula_in_force
 from .mail import new_key_mail
 from .packs import invoice_date_check, items_validate, subscription_key_create
 
@@ -78,10 +79,21 @@ def delivery_token_issue(
 
 
 @transaction.atomic
-def delivery_token_register(*, actor: Actor, membership, token: str):
+def delivery_token_register(*, actor: Actor, membership, token: str, accept_eula: bool = False):
     """Register a delivery token into the membership's company: a new subscription key with
     one pack per item, starting on the token's invoice date. Single use: unknown → 404,
-    already registered (here or elsewhere) → 409. Returns `(key, packs)`."""
+    already registered (here or elsewhere) → 409. Returns `(key, packs)`.
+
+    Registering accepts the order's vendor EULA (rule 20), so the person must say so
+    (`accept_eula`, the portal's tick; else 422 `eula_not_accepted`). Its packs have no
+    order row and issue licenses at once (third-party EULAs of their products still wait).
+    """
+    if not accept_eula:
+        raise Invalid(
+            _("Accept the End User License Agreement to register the delivery token."),
+            code=EulaError.EULA_NOT_ACCEPTED,
+            errors=[{"loc": ["body", "accept_eula"], "msg": _("Must be true.")}],
+        )
     digest = token_hash(token_normalize(token))
     row = DeliveryToken.objects.select_for_update().filter(token_hash=digest).first()
     if row is None:
@@ -98,10 +110,21 @@ def delivery_token_register(*, actor: Actor, membership, token: str):
     company = membership.company
     specs = items_validate(row.items)
     key, packs = subscription_key_create(company=company, starts_on=row.invoice_date, items=specs)
+    eula = vendor_eula_in_force()
     row.registered_at = timezone.now()
     row.company = company
     row.subscription_key = key
-    row.save(update_fields=["registered_at", "company", "subscription_key"])
+    row.eula_version = eula
+    row.eula_accepted_by = actor.label
+    row.save(
+        update_fields=[
+            "registered_at",
+            "company",
+            "subscription_key",
+            "eula_version",
+            "eula_accepted_by",
+        ]
+    )
 
     events.packs_created.send(sender=ProductPack, actor=actor, packs=packs)
     new_key_mail(company=company, key=key, packs=packs)
@@ -116,4 +139,20 @@ def delivery_token_register(*, actor: Actor, membership, token: str):
             "product_packs": [{"id": p.pack_id, "seats": p.seats} for p in packs],
         },
     )
+    if eula is not None:
+        event_record(
+            actor=actor,
+            company=company,
+            action="eula.accepted",
+            obj_type="delivery_token",
+            obj_id=row.order_number,
+            before={"eula_accepted": False},
+            after={
+                "eula": eula.eula.slug,
+                "eula_title": eula.eula.title,
+                "eula_version": eula.version,
+                "accepted_at": row.registered_at.isoformat(),
+                "subscription_key": key.key,
+            },
+        )
     return key, packs

@@ -22,18 +22,27 @@ from ilp.core.errors import Conflict, Invalid
 
 from .. import events
 from ..errors import OrderError
-from ..models import Order, OrderItem, ProductPack, SubscriptionKey
+from ..models import Eula, Order, OrderItem, ProductPack, SubscriptionKey
 from ..schemas import PackOut
 from ..selectors import (
     company_find_by_customer_number,
     company_find_by_gaid,
+    eula_version_in_force,
+    order_eula_data,
     order_find,
     pack_list_of_company,
     subscription_key_find,
+    vendor_eula,
 )
 from . import renewals
-from .mail import new_key_mail
-from .packs import ItemSpec, invoice_date_check, items_validate, subscription_key_create
+from .mail import new_key_mail, packs_added_mail
+from .packs import (
+    ItemSpec,
+    invoice_date_check,
+    items_validate,
+    packs_add,
+    subscription_key_create,
+)
 
 
 def canonical_hash(body: dict) -> str:
@@ -97,9 +106,12 @@ def order_create(
     if kind == Order.Kind.RENEWAL:
         key = _renewal_key(subscription_key)
         company, company_created = _renewal_company(actor=actor, end_customer=end_customer, key=key)
+    elif subscription_key:
+        key = _named_key(subscription_key)
+        company, company_created = _add_on_company(actor=actor, end_customer=end_customer, key=key)
     else:
-        company, company_created = _new_order_company(
-            actor=actor, end_customer=end_customer, subscription_key=subscription_key
+        company, company_created = _company_match(
+            actor=actor, end_customer=end_customer, create=True
         )
     order = _order_insert(
         order_number=order_number,
@@ -110,10 +122,13 @@ def order_create(
         contact=contact or None,
         company_created=company_created,
         request_hash=request_hash,
+        eula=_eula_to_carry(),
     )
     order_items = _order_items_create(order, specs)
     if kind == Order.Kind.RENEWAL:
         status, packs = _renewal_fulfil(actor=actor, order=order, key=key, items=order_items)
+    elif key is not None:
+        status, packs = _add_on_fulfil(actor=actor, order=order, key=key, specs=specs)
     else:
         key, status, packs = _new_key_fulfil(actor=actor, order=order, company=company, specs=specs)
     order.contact_outcome = _contact_handle(
@@ -121,7 +136,14 @@ def order_create(
     )
     order.status = status
     packs = _order_result_save(order=order, company=company, key=key, packs=packs)
-    _order_audit(actor=actor, order=order, company=company, key=key, packs=packs)
+    _order_audit(
+        actor=actor,
+        order=order,
+        company=company,
+        key=key,
+        packs=packs,
+        add_on=kind == Order.Kind.NEW and bool(subscription_key),
+    )
     return order, True
 
 
@@ -136,6 +158,11 @@ def _renewal_key(subscription_key: str | None) -> SubscriptionKey:
             _("A renewal order must name the subscription key it renews."),
             OrderError.SUBSCRIPTION_KEY_REQUIRED,
         )
+    return _named_key(subscription_key)
+
+
+def _named_key(subscription_key: str) -> SubscriptionKey:
+    """The key an order names (422 `unknown_subscription_key` when there is none)."""
     key = subscription_key_find(key=subscription_key.strip().upper())
     if key is None:
         raise _invalid(
@@ -160,15 +187,21 @@ def _renewal_company(*, actor: Actor, end_customer: dict, key: SubscriptionKey):
     return company, False
 
 
-def _new_order_company(*, actor: Actor, end_customer: dict, subscription_key: str | None):
-    """A new order's company, found or created (it makes its own key: naming one is a 422)."""
-    if subscription_key:
+def _add_on_company(*, actor: Actor, end_customer: dict, key: SubscriptionKey):
+    """An add-on order's company (rule 19) is its key's, like a renewal's; an end customer
+    the order identifies (GAID, known customer number) must be it, else 422
+    `subscription_key_not_on_company`. An add-on never creates a company."""
+    company, _created = _company_match(actor=actor, end_customer=end_customer, create=False)
+    if company is None:
+        return key.company, False
+    if company.pk != key.company_id:
         raise _invalid(
             ["body", "subscription_key"],
-            _("A new order creates its own subscription key; name one only for renewals."),
-            OrderError.SUBSCRIPTION_KEY_NOT_ALLOWED,
+            _("Subscription key %(key)s is not one of %(company)s's keys.")
+            % {"key": key.key, "company": company.name},
+            OrderError.SUBSCRIPTION_KEY_NOT_ON_COMPANY,
         )
-    return _company_match(actor=actor, end_customer=end_customer, create=True)
+    return company, False
 
 
 def _company_match(
@@ -278,8 +311,32 @@ def _new_key_fulfil(
     )
     order.subscription_key = key
     events.packs_created.send(sender=ProductPack, actor=actor, packs=packs)
-    new_key_mail(company=company, key=key, packs=packs, recipients=recipients)
+    new_key_mail(company=company, key=key, packs=packs, recipients=recipients, order=order)
     return key, "fulfilled", packs
+
+
+def _add_on_fulfil(
+    *, actor: Actor, order: Order, key: SubscriptionKey, specs: list[ItemSpec]
+) -> tuple[str, list[ProductPack]]:
+    """An add-on order (rule 19, FAQ Q4): one pack per item under the existing key (rollout
+    may auto-assign them), and the "packs added" mail. Returns `(status, packs)`."""
+    recipients = mail_recipients(company=order.company)  # as for a new key: before the contact
+    # The key's row lock serialises add-ons with renewals of the same key (renewals lock it
+    # first too), so a renewal never counts seats while packs are being added.
+    key = SubscriptionKey.objects.select_for_update().get(pk=key.pk)
+    packs = packs_add(key=key, starts_on=order.invoice_date, items=specs, order=order)
+    events.packs_created.send(sender=ProductPack, actor=actor, packs=packs)
+    packs_added_mail(
+        company=order.company, key=key, packs=packs, order=order, recipients=recipients
+    )
+    return "fulfilled", packs
+
+
+def _eula_to_carry() -> Eula | None:
+    """The vendor EULA a new order carries (rule 20): the vendor's, when a version of it is in
+    force; with none in force there is nothing to accept and the order needs no acceptance."""
+    eula = vendor_eula()
+    return eula if eula_version_in_force(eula=eula) is not None else None
 
 
 def _renewal_fulfil(
@@ -315,13 +372,20 @@ def _order_result_save(
         "status": order.status,
         "product_packs": [pack_data(p) for p in packs],
         "contact_outcome": order.contact_outcome,
+        **order_eula_data(order),
     }
     order.save(update_fields=["subscription_key", "contact_outcome", "status", "result"])
     return packs
 
 
 def _order_audit(
-    *, actor: Actor, order: Order, company: Company, key: SubscriptionKey, packs: list
+    *,
+    actor: Actor,
+    order: Order,
+    company: Company,
+    key: SubscriptionKey,
+    packs: list,
+    add_on: bool,
 ) -> None:
     event_record(
         actor=actor,
@@ -331,6 +395,8 @@ def _order_audit(
         obj_id=order.order_number,
         after={
             "kind": order.kind,
+            "add_on": add_on,
+            "eula_pending": order.eula_pending,
             "subscription_key": key.key,
             "status": order.status,
             "company_created": order.company_created,

@@ -192,6 +192,13 @@ def merge_problem(packs: Sequence[ProductPack]) -> str | None:
                 "pack": p.pack_id,
                 "status": ProductPack.Status(status).label.lower(),
             }
+    for p in packs:
+        # The merged seats would join the target's EULA state: a pack still waiting would
+        # issue licenses through an accepted target (rule 20). Accept first, then merge.
+        if not p.eula_accepted:
+            return _(
+                "Pack %(pack)s waits for its EULA to be accepted; accept it before merging."
+            ) % {"pack": p.pack_id}
     target = packs[0]
     for p in packs[1:]:
         if p.subscription_key_id != target.subscription_key_id:

@@ -153,18 +153,31 @@ def subscription_key_create(
         ),
         "subscription key",
     )
+    return key, packs_add(key=key, starts_on=starts_on, items=items, order=order)
+
+
+def packs_add(
+    *, key: SubscriptionKey, starts_on: datetime.date, items: Sequence[ItemSpec], order=None
+) -> list[ProductPack]:
+    """One pack per item under `key` (rule 2: from `starts_on`, `term_months` later); the
+    key's expiry becomes the latest of its dated packs. For a new key and for an add-on
+    order (rule 19, the caller holds the key's row lock)."""
     packs = [
         pack_create(
             key=key,
             product=spec.product,
             seats=spec.seats,
             starts_on=starts_on,
-            ends=end,
+            ends=None if spec.product.is_perpetual else add_months(starts_on, spec.term_months),
             order=order,
         )
-        for spec, end in zip(items, ends, strict=True)
+        for spec in items
     ]
-    return key, packs
+    latest = max((p.expires_on for p in packs if p.expires_on), default=None)
+    if latest is not None and (key.expires_on is None or key.expires_on < latest):
+        key.expires_on = latest
+        key.save(update_fields=["expires_on"])
+    return packs
 
 
 def pack_create(
@@ -177,7 +190,15 @@ def pack_create(
     order=None,
     split_from: ProductPack | None = None,
 ) -> ProductPack:
-    """One new pack under `key` with a fresh, unique pack ID (retried on collision)."""
+    """One new pack under `key` with a fresh, unique pack ID (retried on collision).
+
+    It carries the product's third-party EULA, to be accepted per pack (rule 20); a pack
+    split off another carries the source's, accepted or not, as the source's seats were.
+    """
+    if split_from is not None:
+        eula = {f: getattr(split_from, f) for f in THIRD_PARTY_EULA_FIELDS}
+    else:
+        eula = {"third_party_eula_id": product.third_party_eula_id}
     return _create_with_fresh_id(
         lambda: ProductPack.objects.create(
             pack_id=_new_pack_id(product.pack_prefix),
@@ -189,9 +210,18 @@ def pack_create(
             expires_on=ends,
             order=order,
             split_from=split_from,
+            **eula,
         ),
         "pack ID",
     )
+
+
+THIRD_PARTY_EULA_FIELDS = (
+    "third_party_eula_id",
+    "third_party_eula_version_id",
+    "third_party_eula_accepted_at",
+    "third_party_eula_accepted_by",
+)
 
 
 def _pack_figures(pack: ProductPack) -> dict:

@@ -267,8 +267,10 @@ def renewal_redeem(*, actor: Actor, renewal: Renewal, packs: Sequence[ProductPac
     events.packs_extended.send(sender=ProductPack, actor=actor, packs=picked)
     renewal.status = Renewal.Status.REDEEMED
     renewal.redeemed_at = timezone.now()
-    renewal.save(update_fields=["status", "redeemed_at"])
+    renewal.redeemed_packs = [p.pack_id for p in picked]
+    renewal.save(update_fields=["status", "redeemed_at", "redeemed_packs"])
     _key_extend(renewal.subscription_key, renewal.expires_on)
+    order_status = _order_status_settle(renewal.order)
     event_record(
         actor=actor,
         company=renewal.company,
@@ -276,7 +278,11 @@ def renewal_redeem(*, actor: Actor, renewal: Renewal, packs: Sequence[ProductPac
         obj_type="renewal",
         obj_id=f"{renewal.order.order_number}/{renewal.product.sku}",
         before={"status": Renewal.Status.AWAITING_REDEMPTION},
-        after={**_renewal_figures(renewal), "product_packs": [p.pack_id for p in picked]},
+        after={
+            **_renewal_figures(renewal),
+            "product_packs": renewal.redeemed_packs,
+            "order_status": order_status,
+        },
     )
     company_mail(
         company=renewal.company,
@@ -284,6 +290,18 @@ def renewal_redeem(*, actor: Actor, renewal: Renewal, packs: Sequence[ProductPac
         context={"key": renewal.subscription_key, "order": renewal.order, "renewals": [renewal]},
     )
     return picked
+
+
+def _order_status_settle(order: Order) -> str:
+    """The order is `fulfilled` once none of its renewals waits for redemption any more.
+
+    Redemptions of one order's renewals all lock its key first, so two of them cannot both
+    see the other still waiting.
+    """
+    if not Renewal.objects.filter(order=order, status=Renewal.Status.AWAITING_REDEMPTION).exists():
+        order.status = "fulfilled"
+        Order.objects.filter(pk=order.pk).update(status=order.status)
+    return order.status
 
 
 def _redeem_renewal_lock(renewal: Renewal) -> Renewal:

@@ -7,7 +7,7 @@ from django.utils import timezone
 from ilp.core.authz import Permission
 from ilp.core.portal import company_page
 
-from ..selectors import dashboard_figures, pack_list_live
+from ..selectors import dashboard_figures, orders_waiting_for_eula_count, pack_list_live
 
 DASHBOARD_PACKS = 100
 
@@ -26,6 +26,7 @@ def dashboard(request, membership):
             "today": today,
             "packs": packs[:DASHBOARD_PACKS],
             "more_packs": len(packs) > DASHBOARD_PACKS,
+            "eula_waiting": orders_waiting_for_eula_count(membership=membership),
         },
     )
 

@@ -10,40 +10,51 @@ from ilp.core.authz import Permission
 from ilp.core.errors import AppError
 from ilp.core.portal import company_page
 
-from ..selectors import order_get, order_list
+from ..errors import EulaError
+from ..selectors import order_get, order_list, vendor_eula_in_force
 from ..services.delivery_tokens import delivery_token_register
 from .common import or_404
+from .eula import order_eula_context
 
 PAGE_SIZE = 25
 
 
 @company_page(Permission.VIEW)
 def orders(request, membership):
-    page = Paginator(order_list(membership=membership), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "licensing/orders.html", {"page": page})
+    eula = request.GET.get("eula") if request.GET.get("eula") in ("pending", "accepted") else ""
+    page = Paginator(order_list(membership=membership, eula=eula or None), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "licensing/orders.html", {"page": page, "eula": eula})
 
 
 @company_page(Permission.VIEW)
 def order(request, membership, order_number: str):
     obj = or_404(order_get, membership=membership, order_number=order_number)
-    return render(request, "licensing/order.html", {"order": obj})
+    context = {"order": obj}
+    if obj.eula_waiting:
+        context.update(order_eula_context(membership=membership, order=obj))
+    return render(request, "licensing/order.html", context)
 
 
 @company_page(Permission.REGISTER_DELIVERY_TOKEN)
 def delivery_token(request, membership):
     error = None
     token = ""
+    accepted = eula_error = False
     if request.method == "POST":
         token = request.POST.get("token", "").strip()
+        accepted = bool(request.POST.get("accept_eula"))
         if not token:
             error = _("Enter the delivery token.")
         else:
             try:
                 key, packs = delivery_token_register(
-                    actor=request.actor, membership=membership, token=token
+                    actor=request.actor, membership=membership, token=token, accept_eula=accepted
                 )
             except AppError as exc:
                 error = exc.message
+                eula_error = exc.code == EulaError.EULA_NOT_ACCEPTED
             else:
                 messages.success(
                     request,
@@ -54,7 +65,13 @@ def delivery_token(request, membership):
     return render(
         request,
         "licensing/delivery_token.html",
-        {"error": error, "token": token},
+        {
+            "error": error,
+            "token": token,
+            "accepted": accepted,
+            "eula_error": eula_error,
+            "eula_version": vendor_eula_in_force(),
+        },
         status=422 if error else 200,
     )
 

@@ -13,7 +13,7 @@ from ilp.core.errors import AppError
 from ilp.core.portal import company_page
 
 from ..models import ProductPack
-from ..selectors import PACK_SORTS, pack_get, pack_list, products_list
+from ..selectors import PACK_SORTS, pack_eulas_to_accept, pack_get, pack_list, products_list
 from ..services.packs import pack_update
 from .common import or_404
 
@@ -83,7 +83,10 @@ def packs(request, membership):
 @company_page(Permission.VIEW)
 def pack(request, membership, pack_id: str):
     obj = or_404(pack_get, membership=membership, pack_id=pack_id)
-    return render(request, "licensing/pack.html", {"pack": obj})
+    context = {"pack": obj}
+    if not obj.eula_accepted:
+        context.update(pack_eulas_to_accept(pack=obj))
+    return render(request, "licensing/pack.html", context)
 
 
 @company_page(Permission.MANAGE_PACKS)

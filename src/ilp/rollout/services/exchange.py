@@ -113,8 +113,10 @@ def pack_licenses_exchange(*, actor: Actor, pack_pk: int, today: datetime.date) 
         return 0, 0
     # Every pack that could take its licenses, whoever holds them; locked together with the
     # source in primary-key order before anything is counted.
+    # Only packs that may issue (rule 20: a pack whose EULA waits issues no license).
     candidates = list(
-        ProductPack.objects.filter(
+        ProductPack.objects.eula_accepted()
+        .filter(
             company_id=source_row["company_id"],
             product_id=source_row["product_id"],
             state=ProductPack.State.LIVE,

@@ -37,7 +37,7 @@ from .demos import demo_licenses_issue
 # --- device licenses -----------------------------------------------------------------------
 
 
-ISSUE_STATUSES = ("issued", "existing", "no_free_seat", "invalid_unit_id")
+ISSUE_STATUSES = ("issued", "existing", "no_free_seat", "invalid_unit_id", "eula_not_accepted")
 DEMO_STATUSES = ("demo_issued", "demo_used")  # only with "demo": true
 
 
@@ -58,6 +58,7 @@ def _issuable_packs(*, licensee: Licensee, product: Product, today: datetime.dat
     return list(
         ProductPack.objects.select_for_update(of=("self",))
         .select_related("product", "subscription_key")
+        .with_eula()  # licensing's rule 20: `eula_ok` packs issue, the others only explain
         .filter(
             licensee.packs_q(),
             product=product,
@@ -133,8 +134,10 @@ def licenses_issue(
         unit_ids=[u for u in wanted if u not in existing],
         now=now,
     )
+    pending = any(not p.eula_ok and p.seats_free for p in packs)  # a seat only an EULA holds
+    refusal = "eula_not_accepted" if pending else "no_free_seat"
     for unit_id, lic in planned.items():
-        outcome[unit_id] = ("issued", lic) if lic is not None else ("no_free_seat", None)
+        outcome[unit_id] = ("issued", lic) if lic is not None else (refusal, None)
     new = [lic for lic in planned.values() if lic is not None]
     if new:
         _licenses_create(
@@ -185,7 +188,7 @@ def _licenses_plan(
         return pack.seats - pack.seats_used - handed_out[pack.pk]
 
     order = sorted(
-        (p for p in packs if free(p) > 0),
+        (p for p in packs if p.eula_ok and free(p) > 0),
         key=lambda p: (-p.seats_used, p.created_at, p.pk),
     )
     planned: dict[str, DeviceLicense | None] = {}

@@ -1,0 +1,71 @@
+"""Reads of EULAs (rule 20): the vendor's EULA and the version in force."""
+
+import datetime
+
+from ..models import Eula, EulaVersion, ProductPack
+from .packs import PACK_RELATED
+
+
+def vendor_eula() -> Eula | None:
+    """The vendor's EULA, which every delivered order carries (None if staff have none)."""
+    return Eula.objects.filter(kind=Eula.Kind.VENDOR).first()
+
+
+def eula_version_in_force(
+    *, eula: Eula | None, today: datetime.date | None = None
+) -> EulaVersion | None:
+    """The version of `eula` in force today: the latest published on or before today."""
+    return eula.version_current(today) if eula is not None else None
+
+
+def vendor_eula_in_force() -> EulaVersion | None:
+    """The vendor EULA's version in force, with its EULA (what the portal shows to accept)."""
+    eula = vendor_eula()
+    version = eula_version_in_force(eula=eula)
+    if version is not None:
+        version.eula = eula
+    return version
+
+
+def eula_versions_in_force(*, eula_ids) -> dict[int, EulaVersion]:
+    """The version in force of each of these EULAs (with its EULA), by EULA id; EULAs with
+    none in force are absent."""
+    found = {}
+    for eula in Eula.objects.filter(pk__in=set(eula_ids)):
+        version = eula.version_current()
+        if version is not None:
+            version.eula = eula
+            found[eula.pk] = version
+    return found
+
+
+def packs_waiting_for_third_party_eula(*, membership, order) -> list[ProductPack]:
+    """The company's packs created by `order` (split-off ones too) whose third-party EULA
+    waits for acceptance."""
+    return list(
+        ProductPack.objects.filter(
+            company_id=membership.company_id,
+            order=order,
+            third_party_eula__isnull=False,
+            third_party_eula_accepted_at__isnull=True,
+        )
+        .select_related(*PACK_RELATED)
+        .order_by("pk")
+    )
+
+
+def pack_eulas_to_accept(*, pack: ProductPack) -> dict:
+    """What a pack waits for, with the text to read: `order_version` (the vendor EULA of the
+    order that created it, covering the whole order) and `third_party_version`."""
+    wanted = []
+    if pack.order_eula_pending:
+        wanted.append(pack.order.eula_id)
+    if pack.third_party_eula_pending:
+        wanted.append(pack.third_party_eula_id)
+    versions = eula_versions_in_force(eula_ids=wanted) if wanted else {}
+    return {
+        "order_version": versions.get(pack.order.eula_id) if pack.order_eula_pending else None,
+        "third_party_version": versions.get(pack.third_party_eula_id)
+        if pack.third_party_eula_pending
+        else None,
+    }
