@@ -4,6 +4,7 @@ keeps the same rules (last administrator, audit events) as the portal and the AP
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -11,7 +12,16 @@ from ilp.core.actors import Actor
 from ilp.core.errors import AppError
 
 from . import services
-from .models import AccessRequest, ApiToken, Company, Invitation, Membership, StaffToken, User
+from .models import (
+    AccessRequest,
+    ApiToken,
+    Company,
+    Invitation,
+    Membership,
+    StaffToken,
+    User,
+    normalize_email,
+)
 
 
 def _actor(request) -> Actor:
@@ -30,8 +40,23 @@ class MembershipInline(admin.TabularInline):
         return False
 
 
+class UserAddForm(AdminUserCreationForm):
+    """Staff add a person by e-mail, in the canonical form (rule 18), checked exactly."""
+
+    class Meta:
+        model = User
+        fields = ["email"]
+
+    def clean_email(self):
+        email = normalize_email(self.cleaned_data.get("email"))
+        if User.objects.filter(email=email).exists():
+            raise ValidationError(_("A person with this e-mail exists already."))
+        return email
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    add_form = UserAddForm
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_active", "is_staff", "date_joined"]
     list_filter = ["is_active", "is_staff", "is_superuser", "language"]

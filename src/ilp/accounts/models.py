@@ -1,9 +1,10 @@
 """People and their access: users, companies, memberships, invitations, tokens."""
 
+import unicodedata
+
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
-from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -14,7 +15,9 @@ class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def get_by_natural_key(self, email):
-        return self.get(email__iexact=email)
+        # Exact comparison of the canonical form, never `iexact`: on PostgreSQL that is
+        # UPPER(a) = UPPER(b), and UPPER('ı') is 'I' (docs/decisions.md, "one canonical e-mail").
+        return self.get(email=normalize_email(email))
 
     def create_user(self, email, password=None, **extra):
         user = self.model(email=normalize_email(email), **extra)
@@ -28,13 +31,15 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **extra)
 
 
-def normalize_email(email: str) -> str:
-    """E-mail addresses are case-insensitive keys: stored trimmed and lower-cased."""
-    return (email or "").strip().lower()
+def normalize_email(email: str | None) -> str:
+    """The one canonical form of an e-mail address (DESIGN.md rule 18): trimmed, Unicode NFKC,
+    then lower case. Stored so and compared exactly, everywhere: two addresses that differ in
+    any other way (a dotless ı for an i, say) are different people."""
+    return unicodedata.normalize("NFKC", email or "").strip().lower()
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    """One person, keyed by e-mail (case-insensitive, immutable once registered)."""
+    """One person, keyed by e-mail (canonical form, immutable once registered)."""
 
     email = models.EmailField(_("e-mail"), max_length=254, unique=True)
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
@@ -53,9 +58,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
-
-    class Meta:
-        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
 
     def __str__(self):
         return self.email
@@ -156,7 +158,7 @@ class Invitation(models.Model):
 
     def is_for(self, user) -> bool:
         """Whether the invitation names this person's e-mail (the key of their account)."""
-        return normalize_email(user.email) == normalize_email(self.email)
+        return user.email == self.email  # both stored in the canonical form
 
     @property
     def is_pending(self) -> bool:

@@ -25,7 +25,7 @@ from .models import (
 
 def user_find(*, email: str) -> User | None:
     """The person with this e-mail (any letter case), registered or not; None if nobody."""
-    return User.objects.filter(email__iexact=normalize_email(email)).first()
+    return User.objects.filter(email=normalize_email(email)).first()
 
 
 def account_exists(*, email: str) -> bool:
@@ -83,7 +83,7 @@ def member_find(*, company: Company, email: str) -> Membership | None:
     they are not a member."""
     return (
         Membership.objects.select_related("user")
-        .filter(company=company, user__email__iexact=normalize_email(email))
+        .filter(company=company, user__email=normalize_email(email))
         .first()
     )
 
@@ -132,7 +132,7 @@ def access_request_list_pending(*, membership: Membership):
 def access_request_pending_find(*, company: Company, email: str) -> AccessRequest | None:
     """The company's unresolved access request of this e-mail, if there is one."""
     return AccessRequest.objects.filter(
-        company=company, email__iexact=normalize_email(email), resolved_at__isnull=True
+        company=company, email=normalize_email(email), resolved_at__isnull=True
     ).first()
 
 

@@ -23,6 +23,7 @@ from ilp.core.throttle import client_address, throttle_hit
 
 from . import selectors, services
 from .forms import CompanyForm, InviteForm, ProfileForm, RegistrationForm, RoleForm, TokenForm
+from .models import normalize_email
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -238,7 +239,7 @@ def member_remove(request, membership, email: str):
         services.member_remove(actor=request.actor, company=membership.company, email=email)
     except AppError as exc:
         return _people_response(request, membership, error=exc.message)
-    if email.lower() == request.user.email.lower():
+    if normalize_email(email) == request.user.email:
         response = redirect("web:home")
         if request.htmx:
             response = HttpResponse(status=204)

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from ilp.accounts.models import normalize_email
 from ilp.accounts.selectors import membership_get, memberships_of
 from ilp.audit.selectors import event_list
 from ilp.core.authz import Permission
@@ -59,8 +60,8 @@ def audit(request, membership):
 
 
 class LoginForm(AuthenticationForm):
-    """Django's login form with a message that fits e-mail logins (the e-mail is not
-    case-sensitive) and a throttle per client address and e-mail."""
+    """Django's login form with a message that fits e-mail logins (the e-mail is compared in
+    its canonical form) and a throttle per client address and canonical e-mail."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
@@ -71,7 +72,7 @@ class LoginForm(AuthenticationForm):
     }
 
     def clean(self):
-        email = (self.data.get("username") or "").strip().lower()
+        email = normalize_email(self.data.get("username"))
         try:
             throttle_hit(scope="login", ident=f"{client_address(self.request)}:{email}")
         except Throttled as exc:

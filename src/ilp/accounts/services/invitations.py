@@ -47,7 +47,7 @@ def invitation_issue(
         Invitation.objects.select_for_update()
         .filter(
             company=company,
-            email__iexact=email,
+            email=email,
             accepted_at__isnull=True,
             withdrawn_at__isnull=True,
         )
@@ -285,7 +285,7 @@ def invitation_accept(
     invitation.save(update_fields=["accepted_at", "accepted_by"])
     # The person's access request to this company (rule 4) is answered.
     AccessRequest.objects.filter(
-        company=invitation.company, email__iexact=invitation.email, resolved_at__isnull=True
+        company=invitation.company, email=invitation.email, resolved_at__isnull=True
     ).update(resolved_at=now)
     event_record(
         actor=Actor.for_user(person),
