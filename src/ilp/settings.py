@@ -185,6 +185,9 @@ ILP_THROTTLE_OTP = env.str("ILP_THROTTLE_OTP", default="10/m")
 # Changing one's password (guesses of the current one), per person.
 ILP_THROTTLE_PASSWORD_CHANGE = env.str("ILP_THROTTLE_PASSWORD_CHANGE", default="10/m")
 
+# A password-reset request takes at least this long, whether or not the address has an account
+# (the answer's time must not tell).
+ILP_PASSWORD_RESET_MIN_SECONDS = env.float("ILP_PASSWORD_RESET_MIN_SECONDS", default=0.15)
 # Two-factor sign-in: the issuer name authenticator apps show next to the account.
 ILP_TOTP_ISSUER = env.str("ILP_TOTP_ISSUER", default="ILP")
 # A token made by logging in through the API (POST /auth/tokens) without `expires_in_days`

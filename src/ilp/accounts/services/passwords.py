@@ -5,8 +5,10 @@ session to a hash of the password, so every other session is logged out at its n
 (a view that changes the password keeps its own with `update_session_auth_hash`). API tokens
 stay: they are listed, named and revocable on the profile page (docs/decisions.md)."""
 
+import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -28,15 +30,26 @@ PASSWORD_RESET_TOKEN_PREFIX = "ilpr"
 PASSWORD_RESET_PATH = "password-reset"
 
 
-@transaction.atomic
 def password_reset_request(*, email: str) -> None:
     """Mail a password-reset link (single use, 1 hour) to the person with this e-mail.
 
-    Returns nothing either way, and an unknown or deactivated address costs about the same
-    work (a token, its hash, the mail rendered), so neither the answer nor its time tells
-    whether an account exists. A person whose account waits for registration (an order's
-    contact, rule 4) may use it too: the link proves the mailbox as the invitation would.
+    Returns nothing either way, and takes about the same time either way, so neither the
+    answer nor its time tells whether an account exists: an unknown or deactivated address
+    costs the same work but the writes (a token, its hash, the mail rendered), and both take
+    at least settings.ILP_PASSWORD_RESET_MIN_SECONDS, padded after the transaction (a sleep
+    inside it would hold SQLite's write lock). A person whose account waits for registration
+    (an order's contact, rule 4) may use it too: the link proves the mailbox as the
+    invitation would.
     """
+    started = time.monotonic()
+    try:
+        _password_reset_request(email=email)
+    finally:
+        time.sleep(max(0.0, settings.ILP_PASSWORD_RESET_MIN_SECONDS - (time.monotonic() - started)))
+
+
+@transaction.atomic
+def _password_reset_request(*, email: str) -> None:
     email = normalize_email(email)
     user = selectors.user_find(email=email) if email else None
     if user is None or not user.is_active:
