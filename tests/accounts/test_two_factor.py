@@ -184,7 +184,9 @@ def test_company_pages_lead_a_member_without_two_factor_to_the_set_up(company):
         == f"{reverse('accounts:two_factor')}?next=%2Fcompanies%2F{company.gaid}%2Fmanage%2F"
     )
     setup = browser.get(response["Location"])
-    assert "Acme GmbH requires two-factor sign-in" in setup.content.decode()
+    assert f"Acme GmbH ({company.gaid}) requires two-factor sign-in of its members" in (
+        setup.content.decode()
+    )
     enable(member)
     assert browser.get(page).status_code == 200
 

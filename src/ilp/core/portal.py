@@ -7,7 +7,6 @@ membership look-up comes from accounts through `core.auth.membership_for`.
 from functools import wraps
 from urllib.parse import urlencode
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpResponse
@@ -39,8 +38,8 @@ def company_page(permission: Permission = Permission.VIEW):
                 raise Http404 from None
             try:
                 two_factor_check(membership)
-            except PermissionDenied as exc:
-                return _two_factor_setup_redirect(request, exc.message)
+            except PermissionDenied:
+                return _two_factor_setup_redirect(request)
             if not has_permission(membership.role, permission):
                 raise DjangoPermissionDenied
             request.membership = membership
@@ -53,9 +52,9 @@ def company_page(permission: Permission = Permission.VIEW):
     return decorator
 
 
-def _two_factor_setup_redirect(request, message: str):
-    """Lead a member whose company requires two-factor sign-in to its set-up, and back."""
-    messages.warning(request, message)
+def _two_factor_setup_redirect(request):
+    """Lead a member whose company requires two-factor sign-in to its set-up (which says
+    which of their companies require it), and back."""
     url = reverse(two_factor_setup_url_name())
     if request.method == "GET":
         url = f"{url}?{urlencode({'next': request.get_full_path()})}"
