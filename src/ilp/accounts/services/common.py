@@ -103,8 +103,10 @@ def account_link_use(*, token: str, purpose: str, user: User | None = None) -> A
     """Lock the link behind a token and check it can still be used: 404 `link_not_found` for
     an unknown one (or one of another person than `user`), 409 `link_used` or `link_expired`.
     The caller marks it used in the same transaction."""
+    # Only the link's row is locked: its person may be gone (a nullable join cannot be locked
+    # on PostgreSQL), and the services lock the person themselves.
     link = (
-        AccountLink.objects.select_for_update()
+        AccountLink.objects.select_for_update(of=("self",))
         .select_related("user")
         .filter(token_hash=token_hash(token), purpose=purpose)
         .first()
