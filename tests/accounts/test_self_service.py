@@ -80,6 +80,7 @@ def test_reset_for_an_unknown_address_answers_the_same_and_mails_nobody(api):
     assert AccountLink.objects.count() == 1
 
 
+@pytest.mark.django_db(transaction=True)  # the padding waits for the commit
 def test_reset_takes_about_as_long_for_an_unknown_address(api, settings):
     settings.ILP_THROTTLE_MAIL_PER_ADDRESS = settings.ILP_THROTTLE_PASSWORD_RESET = ""
     make_user("anna@acme.test")
@@ -450,3 +451,31 @@ def test_token_list_queries_do_not_grow(api, django_assert_max_num_queries):
 def test_unknown_account_cannot_be_probed_by_a_client_that_is_not_json():
     response = ApiClient().post("/auth/password-reset", b"\xff\xfe")
     assert response.status_code == 400
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reset_with_an_idempotency_key_replays_and_mails_once(api):
+    make_user("anna@acme.test")
+    headers = {"Idempotency-Key": "reset-1"}
+    first = api().post("/auth/password-reset", {"email": "anna@acme.test"}, headers=headers)
+    again = api().post("/auth/password-reset", {"email": "anna@acme.test"}, headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert again["Idempotent-Replayed"] == "true"
+    assert OutboxMail.objects.filter(template="password_reset").count() == 1
+
+
+def test_claim_answered_409_is_replayed_with_its_access_request_kept(api, staff_api):
+    order = _order(staff_api, contact={"email": "boss@harbour.test", "first_name": "B"})
+    headers = {"Idempotency-Key": "claim-1"}
+    body = {
+        "email": "hanna@harbour.test",
+        "first_name": "Hanna",
+        "last_name": "Hafen",
+        "gaid": order["gaid"],
+        "subscription_key": order["subscription_key"],
+    }
+    first = api().post("/registrations", body, headers=headers)
+    again = api().post("/registrations", body, headers=headers)
+    assert first.status_code == again.status_code == 409
+    assert again["Idempotent-Replayed"] == "true"
+    assert AccessRequest.objects.filter(email="hanna@harbour.test").count() == 1

@@ -36,16 +36,23 @@ def password_reset_request(*, email: str) -> None:
     Returns nothing either way, and takes about the same time either way, so neither the
     answer nor its time tells whether an account exists: an unknown or deactivated address
     costs the same work but the writes (a token, its hash, the mail rendered), and both take
-    at least settings.ILP_PASSWORD_RESET_MIN_SECONDS, padded after the transaction (a sleep
-    inside it would hold SQLite's write lock). A person whose account waits for registration
+    at least settings.ILP_PASSWORD_RESET_MIN_SECONDS, padded after the commit (a sleep inside
+    the transaction would hold SQLite's write lock). A person whose account waits for registration
     (an order's contact, rule 4) may use it too: the link proves the mailbox as the
     invitation would.
     """
     started = time.monotonic()
+
+    def pad() -> None:
+        elapsed = time.monotonic() - started
+        time.sleep(max(0.0, settings.ILP_PASSWORD_RESET_MIN_SECONDS - elapsed))
+
     try:
         _password_reset_request(email=email)
     finally:
-        time.sleep(max(0.0, settings.ILP_PASSWORD_RESET_MIN_SECONDS - (time.monotonic() - started)))
+        # Inside a caller's transaction (a request with an Idempotency-Key is one) the pad
+        # waits for its commit, so that no lock is held while sleeping.
+        transaction.on_commit(pad)
 
 
 @transaction.atomic
