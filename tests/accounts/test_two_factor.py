@@ -57,6 +57,7 @@ def test_set_up_confirm_and_log_in_through_the_api(api):
     uri = urlsplit(body["otpauth_uri"])
     assert (uri.scheme, uri.netloc) == ("otpauth", "totp")
     assert parse_qs(uri.query)["secret"] == [secret] and parse_qs(uri.query)["issuer"] == ["ILP"]
+    assert client.get("/me").json()["two_factor"] is False
     # Not active yet: logging in needs no code.
     login = {"email": user.email, "password": PASSWORD}
     assert api().post("/auth/tokens", login).status_code == 201
@@ -69,6 +70,7 @@ def test_set_up_confirm_and_log_in_through_the_api(api):
     assert len(codes) == 10 and len(set(codes)) == 10
     assert all(re.fullmatch(r"[0-9A-Z]{5}-[0-9A-Z]{5}", c) for c in codes)
     assert RecoveryCode.objects.filter(user=user).count() == 10
+    assert client.get("/me").json()["two_factor"] is True
     assert not RecoveryCode.objects.filter(code_hash__in=codes).exists()  # stored hashed
 
     _problem(api().post("/auth/tokens", login), 401, "otp_required")

@@ -233,6 +233,7 @@ def me(request):
         "last_name": user.last_name,
         "language": user.language,
         "default_company": user.default_company.gaid if user.default_company_id else None,
+        "two_factor": selectors.two_factor_active(user=user),
         "companies": [
             {"gaid": m.company.gaid, "name": m.company.name, "role": m.role}
             for m in selectors.memberships_of(user=user)

@@ -74,6 +74,7 @@ class MeOut(Schema):
     last_name: str
     language: str
     default_company: str | None
+    two_factor: bool
     companies: list[MyCompanyOut]
 
 

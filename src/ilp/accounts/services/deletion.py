@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
+from ilp.core.authz import Role
 from ilp.core.errors import Conflict
 from ilp.notifications.services import mail_enqueue
 
@@ -26,7 +27,7 @@ def _last_administrator_check(user: User) -> None:
     The administrators of each of their companies are locked first (companies in primary-key
     order, then memberships), so a concurrent demotion cannot slip between count and delete."""
     for company_id in (
-        Membership.objects.filter(user=user, role="administrator")
+        Membership.objects.filter(user=user, role=Role.ADMINISTRATOR)
         .order_by("company_id")
         .values_list("company_id", flat=True)
     ):
