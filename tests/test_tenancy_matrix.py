@@ -26,7 +26,7 @@ from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from ilp.accounts.models import AccessRequest
+from ilp.accounts.models import AccessRequest, ApiToken
 from ilp.accounts.services import invitation_create
 from ilp.api import api
 from ilp.core.actors import Actor
@@ -42,6 +42,10 @@ PUBLIC = {
     ("POST", "/auth/tokens"),
     ("GET", "/invitations/{token}"),
     ("POST", "/invitations/{token}/accept"),
+    # Self-service without an account (rule 16); throttled per client address and e-mail.
+    ("POST", "/auth/password-reset"),
+    ("POST", "/auth/password-reset/{token}"),
+    ("POST", "/registrations"),
 }
 
 UNIT_ID = "00E0C5A1B2C3"
@@ -179,6 +183,7 @@ def build_world() -> SimpleNamespace:
         role: make_user(f"{role}@acme.test", company=w.company, role=role) for role in ALL_ROLES
     }
     w.tokens = {role: make_user_token(user) for role, user in w.members.items()}
+    w.api_token_id = ApiToken.objects.filter(user=w.members[Role.ADMINISTRATOR]).first().pk
     w.extra = make_user("colleague@acme.test", company=w.company, role="user")
     w.outsider_token = make_user_token(
         make_user("boss@other.test", company=w.other, role="administrator")
@@ -255,6 +260,7 @@ VALUES = {
     "unit_id": lambda w: UNIT_ID,
     "license_id": lambda w: w.license_id,
     "token": lambda w: w.invitation_token,
+    "token_id": lambda w: w.api_token_id,
 }
 
 

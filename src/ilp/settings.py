@@ -175,6 +175,24 @@ NINJA_PAGINATION_MAX_LIMIT = 500
 ILP_THROTTLE_LOGIN = env.str("ILP_THROTTLE_LOGIN", default="20/m")
 # Invitation look-ups and accepts without credentials, per client address.
 ILP_THROTTLE_INVITATION = env.str("ILP_THROTTLE_INVITATION", default="60/m")
+# Self-service without credentials (password reset, registrations), per client address; and
+# how many reset or claim mails one e-mail address gets at most (against mail bombing).
+ILP_THROTTLE_PASSWORD_RESET = env.str("ILP_THROTTLE_PASSWORD_RESET", default="20/m")
+ILP_THROTTLE_REGISTRATION = env.str("ILP_THROTTLE_REGISTRATION", default="20/m")
+ILP_THROTTLE_MAIL_PER_ADDRESS = env.str("ILP_THROTTLE_MAIL_PER_ADDRESS", default="5/h")
+# Codes of the second sign-in step and of two-factor changes, per person.
+ILP_THROTTLE_OTP = env.str("ILP_THROTTLE_OTP", default="10/m")
+# Changing one's password (guesses of the current one), per person.
+ILP_THROTTLE_PASSWORD_CHANGE = env.str("ILP_THROTTLE_PASSWORD_CHANGE", default="10/m")
+
+# A password-reset request takes at least this long, whether or not the address has an account
+# (the answer's time must not tell).
+ILP_PASSWORD_RESET_MIN_SECONDS = env.float("ILP_PASSWORD_RESET_MIN_SECONDS", default=0.15)
+# Two-factor sign-in: the issuer name authenticator apps show next to the account.
+ILP_TOTP_ISSUER = env.str("ILP_TOTP_ISSUER", default="ILP")
+# A token made by logging in through the API (POST /auth/tokens) without `expires_in_days`
+# expires after this many days.
+ILP_LOGIN_TOKEN_DAYS = env.int("ILP_LOGIN_TOKEN_DAYS", default=30)
 
 # License lifecycle (rules 21–24, README "License lifecycle"): every license document is a
 # lease of this many days (a UMS may be given up to the maximum), licenses of packs expiring

@@ -9,6 +9,7 @@ from ilp.accounts import services
 from ilp.accounts.models import Membership
 from ilp.core.actors import Actor
 from ilp.core.errors import Conflict
+from ilp.notifications.models import OutboxMail
 from tests.accounts.factories import make_company, make_user
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -68,4 +69,37 @@ def test_concurrent_removals_leave_one_administrator():
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["last_administrator", "ok"]
+    assert Membership.objects.filter(company=company, role="administrator").count() == 1
+
+
+def test_the_last_two_administrators_deleting_their_accounts_at_once_leave_one():
+    company = make_company()
+    people = [make_user(f"{name}@x.test", company=company, role="administrator") for name in "ab"]
+    links = []
+    for person in people:
+        services.account_deletion_request(actor=Actor.for_user(person), user=person)
+        body = OutboxMail.objects.filter(to=person.email).latest("pk").body_text
+        links.append(body.split("/account/delete/", 1)[1].split()[0])
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def delete(person, token):
+        try:
+            barrier.wait()
+            services.account_deletion_confirm(
+                actor=Actor.for_user(person), user=person, token=token
+            )
+            outcomes.append("deleted")
+        except Conflict as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    pairs = zip(people, links, strict=True)
+    threads = [threading.Thread(target=delete, args=pair) for pair in pairs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["deleted", "last_administrator"]
     assert Membership.objects.filter(company=company, role="administrator").count() == 1

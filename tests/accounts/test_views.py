@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from ilp.accounts import services
 from ilp.accounts.models import AccessRequest, ApiToken, Invitation, Membership, User
+from ilp.accounts.selectors import MailTopic, mail_recipients
 from ilp.core.actors import Actor
 from ilp.notifications.models import OutboxMail
 from tests.accounts.factories import PASSWORD, make_company, make_user
@@ -266,7 +267,7 @@ def test_company_details_edit(admin_user, company):
 # --- profile -------------------------------------------------------------------------------
 
 
-def test_profile_update_and_notify_opt_in(company):
+def test_profile_update_and_the_two_opt_ins(company):
     other = make_company(name="Beta")
     person = make_user("p@acme.test", company=company, role="user")
     Membership.objects.create(user=person, company=other, role="service_provider")
@@ -279,14 +280,24 @@ def test_profile_update_and_notify_opt_in(company):
             "last_name": "P",
             "language": "de",
             "default_company": other.gaid,
-            f"notify-{company.gaid}": "on",
+            f"notify-expiry-{company.gaid}": "on",
+            f"notify-new_key-{other.gaid}": "on",
         },
     )
     assert r.status_code == 302 and r.cookies["django_language"].value == "de"
     person.refresh_from_db()
     assert (person.first_name, person.language, person.default_company) == ("Paula", "de", other)
-    assert Membership.objects.get(user=person, company=company).notify is True
-    assert Membership.objects.get(user=person, company=other).notify is False
+    opt_ins = dict(
+        (gaid, (expiry, new_key))
+        for gaid, expiry, new_key in Membership.objects.filter(user=person).values_list(
+            "company__gaid", "notify", "notify_new_key"
+        )
+    )
+    assert opt_ins == {company.gaid: (True, False), other.gaid: (False, True)}
+    assert mail_recipients(company=company, topic=MailTopic.EXPIRY) == [person]
+    assert mail_recipients(company=company, topic=MailTopic.NEW_KEY) == []
+    assert mail_recipients(company=other, topic=MailTopic.NEW_KEY) == [person]
+    assert mail_recipients(company=other) == []  # no topic: the expiry opt-in, as before
     r = client.post(
         reverse("accounts:profile"),
         {"first_name": "", "last_name": "P", "language": "fr", "default_company": "GAXX"},
@@ -298,9 +309,11 @@ def test_profile_shows_administrators_always_get_the_mails(admin_user, company):
     other = make_company(name="Beta")
     Membership.objects.create(user=admin_user, company=other, role="user", notify=False)
     page = _client(admin_user).get(reverse("accounts:profile")).content.decode()
-    boxes = dict(re.findall(r'<input type="checkbox" name="notify-(\w+)"([^>]*)>', page))
-    assert "checked" in boxes[company.gaid] and "disabled" in boxes[company.gaid]
-    assert "checked" not in boxes[other.gaid] and "disabled" not in boxes[other.gaid]
+    boxes = dict(re.findall(r'<input type="checkbox" name="notify-(\w+-\w+)"([^>]*)>', page))
+    for topic in ("expiry", "new_key"):
+        mine, theirs = boxes[f"{topic}-{company.gaid}"], boxes[f"{topic}-{other.gaid}"]
+        assert "checked" in mine and "disabled" in mine
+        assert "checked" not in theirs and "disabled" not in theirs
     assert page.count("administrators always get them") == 1
 
 

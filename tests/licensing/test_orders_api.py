@@ -374,7 +374,9 @@ def test_contact_already_member_changes_nothing(staff_api, company, admin_user):
 def test_new_key_mail_goes_to_administrators_and_opted_in_members(staff_api, company, admin_user):
     make_user("quiet@acme.test", company=company, role="user")
     keen = make_user("keen@acme.test", company=company, role="user")
-    Membership.objects.filter(user=keen).update(notify=True)
+    Membership.objects.filter(user=keen).update(
+        notify_new_key=True
+    )  # the "new subscription key" opt-in
     make_user("sp@acme.test", company=company, role="service_provider")
     body = staff_api.post("/orders", order_body(end_customer={"gaid": company.gaid})).json()
     mails = OutboxMail.objects.filter(template="new_subscription_key")

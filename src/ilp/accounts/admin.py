@@ -3,25 +3,56 @@ keeps the same rules (last administrator, audit events) as the portal and the AP
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from ilp.core.actors import Actor
 from ilp.core.errors import AppError
 
-from . import services
-from .models import AccessRequest, ApiToken, Company, Invitation, Membership, StaffToken, User
+from . import selectors, services
+from .models import (
+    AccessRequest,
+    ApiToken,
+    Company,
+    Invitation,
+    Membership,
+    StaffToken,
+    User,
+    normalize_email,
+)
 
 
 def _actor(request) -> Actor:
     return Actor.for_user(request.user)
 
 
+class AdminLoginForm(AdminAuthenticationForm):
+    """The back office's own login asks for no second factor, so a person who has one logs
+    in on the portal's login page (password, then code) and opens the back office from there;
+    the session is the same (rule 17: no way around the second step)."""
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if selectors.two_factor_active(user=user):
+            raise ValidationError(
+                _(
+                    "Your account signs in with two-factor: log in on the portal's login page "
+                    "(/login/), then open the back office."
+                ),
+                code="two_factor",
+            )
+
+
+admin.site.login_form = AdminLoginForm
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
-    fields = ["user", "company", "role", "notify", "created_at"]
+    fields = ["user", "company", "role", "notify", "notify_new_key", "created_at"]
     readonly_fields = fields
     can_delete = False
     show_change_link = True
@@ -30,14 +61,30 @@ class MembershipInline(admin.TabularInline):
         return False
 
 
+class UserAddForm(AdminUserCreationForm):
+    """Staff add a person by e-mail, in the canonical form (rule 18), checked exactly."""
+
+    class Meta:
+        model = User
+        fields = ["email"]
+
+    def clean_email(self):
+        email = normalize_email(self.cleaned_data.get("email"))
+        if User.objects.filter(email=email).exists():
+            raise ValidationError(_("A person with this e-mail exists already."))
+        return email
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    add_form = UserAddForm
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_active", "is_staff", "date_joined"]
     list_filter = ["is_active", "is_staff", "is_superuser", "language"]
     search_fields = ["email", "first_name", "last_name"]
     readonly_fields = ["date_joined", "last_login"]
     inlines = [MembershipInline]
+    actions = ["two_factor_reset"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         (_("Person"), {"fields": ["first_name", "last_name", "language", "default_company"]}),
@@ -58,6 +105,15 @@ class UserAdmin(DjangoUserAdmin):
     def get_readonly_fields(self, request, obj=None):
         # The e-mail is the person's key: immutable once registered.
         return [*self.readonly_fields, "email"] if obj else self.readonly_fields
+
+    @admin.action(description=_("Turn off two-factor sign-in (lost phone and recovery codes)"))
+    def two_factor_reset(self, request, queryset):
+        for user in queryset:
+            services.two_factor_reset(actor=_actor(request), user=user)
+            messages.success(
+                request,
+                _("Two-factor sign-in of %(email)s is off.") % {"email": user.email},
+            )
 
 
 @admin.register(Company)
@@ -85,6 +141,11 @@ class CompanyAdmin(admin.ModelAdmin):
                 company=obj,
                 customer_number=form.cleaned_data.get("customer_number"),
             )
+            services.company_two_factor_require(
+                actor=_actor(request),
+                company=obj,
+                required=bool(form.cleaned_data.get("require_2fa")),
+            )
         except AppError as exc:
             messages.error(request, exc.message)
 
@@ -92,7 +153,7 @@ class CompanyAdmin(admin.ModelAdmin):
 class MembershipForm(forms.ModelForm):
     class Meta:
         model = Membership
-        fields = ["user", "company", "role", "notify"]
+        fields = ["user", "company", "role", "notify", "notify_new_key"]
 
     def clean(self):
         data = super().clean()
@@ -106,7 +167,7 @@ class MembershipForm(forms.ModelForm):
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
     form = MembershipForm
-    list_display = ["user", "company", "role", "notify", "created_at"]
+    list_display = ["user", "company", "role", "notify", "notify_new_key", "created_at"]
     list_filter = ["role"]
     search_fields = ["user__email", "company__gaid", "company__name"]
     list_select_related = ["user", "company"]
@@ -139,7 +200,9 @@ class MembershipAdmin(admin.ModelAdmin):
                 services.member_role_change(
                     actor=_actor(request), company=obj.company, email=obj.user.email, role=obj.role
                 )
-                Membership.objects.filter(pk=obj.pk).update(notify=obj.notify)
+                Membership.objects.filter(pk=obj.pk).update(
+                    notify=obj.notify, notify_new_key=obj.notify_new_key
+                )
             else:
                 created = services.member_add(
                     actor=_actor(request), company=obj.company, user=obj.user, role=obj.role
@@ -203,7 +266,7 @@ class AccessRequestAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["user", "name", "created_at", "last_used_at", "revoked_at"]
+    list_display = ["user", "name", "created_at", "last_used_at", "expires_at", "revoked_at"]
     search_fields = ["user__email", "name"]
     list_select_related = ["user"]
     readonly_fields = [f.name for f in ApiToken._meta.fields]

@@ -1,5 +1,6 @@
 """Accounts API: authentication, self, company, members, invitations, access requests."""
 
+from django.contrib.auth import update_session_auth_hash
 from django.db import transaction
 from django.utils.translation import gettext as _
 from ninja import Router, Status
@@ -7,7 +8,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from ilp.core.auth import CompanyAuth, UserAuth, authenticate
 from ilp.core.authz import Permission
-from ilp.core.errors import AppError, PermissionDenied, Unauthorized
+from ilp.core.errors import AppError, Conflict, PermissionDenied, Unauthorized
 from ilp.core.problems import problems
 from ilp.core.throttle import client_address, throttle_hit
 
@@ -18,6 +19,7 @@ from .schemas import (
     AcceptIn,
     AcceptOut,
     AccessRequestOut,
+    ApiTokenOut,
     CompanyOut,
     CompanyPatch,
     InvitationIn,
@@ -25,9 +27,16 @@ from .schemas import (
     InvitationPublicOut,
     MemberOut,
     MeOut,
+    OtpIn,
+    PasswordChangeIn,
+    PasswordIn,
+    PasswordResetIn,
+    RecoveryCodesOut,
+    RegistrationIn,
     RoleIn,
     TokenIn,
     TokenOut,
+    TwoFactorSetupOut,
 )
 
 router = Router(tags=["accounts"])
@@ -40,9 +49,162 @@ def create_token(request, payload: TokenIn):
     """Log in with e-mail and password for a new API token (shown only here)."""
     throttle_hit(scope="login", ident=f"{client_address(request)}:{normalize_email(payload.email)}")
     _token, raw = services.auth_token_issue(
-        email=payload.email, password=payload.password, name=payload.name
+        email=payload.email,
+        password=payload.password,
+        otp=payload.otp,
+        name=payload.name,
+        expires_in_days=payload.expires_in_days,
     )
     return Status(201, {"token": raw})
+
+
+@router.get(
+    "/me/tokens", response={200: list[ApiTokenOut], **problems(401, 403, 422)}, auth=UserAuth()
+)
+@paginate(LimitOffsetPagination)
+def my_token_list(request):
+    """The caller's working API tokens (neither revoked nor expired), newest first."""
+    return selectors.api_token_list(user=request.auth.user)
+
+
+@router.delete(
+    "/me/tokens/{token_id}", response={204: None, **problems(401, 403, 404)}, auth=UserAuth()
+)
+def my_token_revoke(request, token_id: int):
+    """Revoke one of the caller's API tokens; it stops working at once."""
+    services.api_token_revoke(actor=request.auth.actor, user=request.auth.user, token_id=token_id)
+    return Status(204, None)
+
+
+# --- self-service: passwords, deletion, registrations (rule 16) ----------------------------
+
+
+@router.post("/auth/password-reset", response={202: None, **problems(422, 429)}, auth=None)
+def password_reset_request(request, payload: PasswordResetIn):
+    """Mail a password-reset link to this address if it has an account; the same 202 (in
+    about the same time) whether or not it has one."""
+    throttle_hit(scope="password_reset", ident=client_address(request))
+    throttle_hit(
+        scope="mail_per_address",
+        ident=f"password_reset:{normalize_email(payload.email)}",
+    )
+    services.password_reset_request(email=payload.email)
+    return Status(202, None)
+
+
+@router.post(
+    "/auth/password-reset/{token}",
+    response={204: None, **problems(404, 409, 422, 429)},
+    auth=None,
+)
+def password_reset_complete(request, token: str, payload: PasswordIn):
+    """Set a new password with the mailed link: the old one stops working and every session
+    ends. A used or expired link → 409, an unknown one → 404, a weak password → 422."""
+    throttle_hit(scope="password_reset", ident=client_address(request))
+    services.password_reset_complete(token=token, password=payload.password)
+    return Status(204, None)
+
+
+@router.post("/me/password", response={204: None, **problems(401, 403, 422, 429)}, auth=UserAuth())
+def password_change(request, payload: PasswordChangeIn):
+    """Change one's password; a wrong current password → 422 `wrong_password`. The caller's
+    other sessions end (this one, if it is a session, stays)."""
+    user = request.auth.user
+    throttle_hit(scope="password_change", ident=str(user.pk))
+    user = services.password_change(
+        actor=request.auth.actor,
+        user=user,
+        current_password=payload.current_password,
+        new_password=payload.new_password,
+    )
+    if request.auth.api_token is None and hasattr(request, "session"):
+        update_session_auth_hash(request, user)
+    return Status(204, None)
+
+
+@router.post("/me/deletion", response={202: None, **problems(401, 403, 409, 429)}, auth=UserAuth())
+def deletion_request(request):
+    """Mail a link that confirms the deletion of the caller's account; 409
+    `last_administrator` while they are a company's last administrator (named in `detail`)."""
+    user = request.auth.user
+    throttle_hit(scope="mail_per_address", ident=f"account_deletion:{user.email}")
+    services.account_deletion_request(actor=request.auth.actor, user=user)
+    return Status(202, None)
+
+
+@router.post(
+    "/me/deletion/{token}",
+    response={204: None, **problems(401, 403, 404, 409, 429)},
+    auth=UserAuth(),
+)
+def deletion_confirm(request, token: str):
+    """Delete the caller's account with the mailed link: memberships and tokens go with it;
+    audit events keep the e-mail address as text."""
+    throttle_hit(scope="password_change", ident=str(request.auth.user.pk))
+    services.account_deletion_confirm(actor=request.auth.actor, user=request.auth.user, token=token)
+    return Status(204, None)
+
+
+@router.post("/registrations", response={202: None, **problems(409, 422, 429)}, auth=None)
+def registration_create(request, payload: RegistrationIn):
+    """Claim a company that has no administrator with its GAID and one of its subscription
+    keys (FAQ Q5): the person is mailed the usual invitation link, as administrator. A pair
+    that does not match → 422 `registration_not_matched`; a company that has administrators
+    → 409 `company_has_administrator`, and they are asked to invite the person."""
+    throttle_hit(scope="registration", ident=client_address(request))
+    throttle_hit(scope="mail_per_address", ident=f"registration:{normalize_email(payload.email)}")
+    outcome, company = services.registration_create(
+        email=payload.email,
+        first_name=payload.first_name,
+        last_name=payload.last_name,
+        gaid=payload.gaid,
+        subscription_key=payload.subscription_key,
+    )
+    if outcome == services.RegistrationOutcome.ACCESS_REQUESTED:
+        # The access request is committed; the answer still says that nobody was invited.
+        raise Conflict(
+            _("%(company)s already has an administrator. They have been asked to invite you.")
+            % {"company": company.name},
+            code=AccountError.COMPANY_HAS_ADMINISTRATOR,
+        )
+    return Status(202, None)
+
+
+# --- two-factor sign-in (rule 17) ----------------------------------------------------------
+
+
+@router.post("/me/2fa", response={201: TwoFactorSetupOut, **problems(401, 403)}, auth=UserAuth())
+def two_factor_begin(request):
+    """Start setting up an authenticator app: its secret and `otpauth://` URI. Not active
+    until a code is confirmed; an active one keeps working until then."""
+    secret, uri = services.two_factor_begin(actor=request.auth.actor, user=request.auth.user)
+    return Status(201, {"secret": secret, "otpauth_uri": uri})
+
+
+@router.post(
+    "/me/2fa/confirm",
+    response={200: RecoveryCodesOut, **problems(401, 403, 409, 422, 429)},
+    auth=UserAuth(),
+)
+def two_factor_confirm(request, payload: OtpIn):
+    """Turn two-factor sign-in on with a code of the new authenticator; returns ten recovery
+    codes, shown only here."""
+    throttle_hit(scope="otp", ident=str(request.auth.user.pk))
+    codes = services.two_factor_confirm(
+        actor=request.auth.actor, user=request.auth.user, code=payload.otp
+    )
+    return Status(200, {"recovery_codes": codes})
+
+
+@router.delete(
+    "/me/2fa", response={204: None, **problems(401, 403, 409, 422, 429)}, auth=UserAuth()
+)
+def two_factor_disable(request, payload: OtpIn):
+    """Turn two-factor sign-in off with a current code or a recovery code; refused (409)
+    while a company of the caller requires it."""
+    throttle_hit(scope="otp", ident=str(request.auth.user.pk))
+    services.two_factor_disable(actor=request.auth.actor, user=request.auth.user, code=payload.otp)
+    return Status(204, None)
 
 
 @router.delete(
@@ -71,6 +233,7 @@ def me(request):
         "last_name": user.last_name,
         "language": user.language,
         "default_company": user.default_company.gaid if user.default_company_id else None,
+        "two_factor": selectors.two_factor_active(user=user),
         "companies": [
             {"gaid": m.company.gaid, "name": m.company.name, "role": m.role}
             for m in selectors.memberships_of(user=user)
@@ -91,16 +254,23 @@ def company_get(request, gaid: str):
 
 @router.patch(
     "/companies/{gaid}",
-    response={200: CompanyOut, **problems(401, 403, 404, 422)},
+    response={200: CompanyOut, **problems(401, 403, 404, 409, 422)},
     auth=CompanyAuth(Permission.MANAGE_MEMBERS),
 )
 def company_patch(request, gaid: str, payload: CompanyPatch):
-    """Change the company's name or address (administrator); the GAID never changes."""
-    return services.company_update(
-        actor=request.auth.actor,
-        company=request.auth.membership.company,
-        **payload.dict(exclude_unset=True, exclude_none=True),
-    )
+    """Change the company's name or address, or require two-factor sign-in of its members
+    (administrator); the GAID never changes."""
+    fields = payload.dict(exclude_unset=True, exclude_none=True)
+    require_2fa = fields.pop("require_2fa", None)
+    with transaction.atomic():
+        company = services.company_update(
+            actor=request.auth.actor, company=request.auth.membership.company, **fields
+        )
+        if require_2fa is not None:
+            company = services.company_two_factor_require(
+                actor=request.auth.actor, company=company, required=require_2fa
+            )
+    return company
 
 
 @router.get(

@@ -13,10 +13,19 @@ class AccountsConfig(AppConfig):
             USER_TOKEN_PREFIX,
             credential_kind_register,
             membership_lookup_register,
+            two_factor_gate_register,
         )
 
-        from .selectors import membership_get, principal_for_staff_token, principal_for_user_token
+        from .selectors import (
+            membership_get,
+            membership_two_factor_ok,
+            principal_for_staff_token,
+            principal_for_user_token,
+        )
 
         credential_kind_register(prefix=USER_TOKEN_PREFIX, resolve=principal_for_user_token)
         credential_kind_register(prefix=STAFF_TOKEN_PREFIX, resolve=principal_for_staff_token)
         membership_lookup_register(membership_get)
+        two_factor_gate_register(
+            satisfied=membership_two_factor_ok, setup_url_name="accounts:two_factor"
+        )

@@ -13,6 +13,24 @@ class AccountError(StrEnum):
     NOT_TOKEN_AUTH = "not_token_auth"  # a session revoking "the current token"
     WRONG_CREDENTIAL_KIND = "wrong_credential_kind"  # a staff or UMS token accepting
     TOKEN_NOT_FOUND = "token_not_found"
+    OTP_REQUIRED = "otp_required"  # two-factor is on: send `otp` (401)
+    OTP_INVALID = "otp_invalid"  # a wrong, used or stale code (401 logging in, 422 else)
+
+    # Self-service (rule 16): mailed links, passwords, deletion
+    LINK_NOT_FOUND = "link_not_found"
+    LINK_USED = "link_used"  # used, or replaced by a newer link
+    LINK_EXPIRED = "link_expired"
+    WEAK_PASSWORD = "weak_password"
+    WRONG_PASSWORD = "wrong_password"
+
+    # Two-factor sign-in (rule 17)
+    TWO_FACTOR_NOT_STARTED = "two_factor_not_started"  # confirm without a set-up
+    TWO_FACTOR_NOT_ACTIVE = "two_factor_not_active"
+    TWO_FACTOR_REQUIRED = "two_factor_required"  # a company requires it (403 / 409)
+
+    # Claiming a company without administrator (rule 16, FAQ Q5)
+    REGISTRATION_NOT_MATCHED = "registration_not_matched"
+    COMPANY_HAS_ADMINISTRATOR = "company_has_administrator"
 
     # Companies and members
     CUSTOMER_NUMBER_TAKEN = "customer_number_taken"

@@ -63,5 +63,98 @@ class ProfileForm(forms.Form):
         ]
 
 
+TOKEN_EXPIRY_CHOICES = [
+    ("30", _("30 days")),
+    ("90", _("90 days")),
+    ("365", _("1 year")),
+    ("", _("Never")),
+]
+
+
 class TokenForm(forms.Form):
     name = forms.CharField(label=_("Token name"), max_length=100, required=False)
+    expires_in_days = forms.ChoiceField(
+        label=_("Expires after"), choices=TOKEN_EXPIRY_CHOICES, required=False, initial="90"
+    )
+
+
+class _NewPasswordForm(forms.Form):
+    """A new password typed twice; the service checks its strength."""
+
+    password1 = forms.CharField(
+        label=_("New password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("New password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", _("The two passwords differ."))
+        return data
+
+
+class SetPasswordForm(_NewPasswordForm):
+    pass
+
+
+class PasswordChangeForm(_NewPasswordForm):
+    current_password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    field_order = ["current_password", "password1", "password2"]
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+
+
+class ClaimForm(forms.Form):
+    """Claim a company without administrator (FAQ Q5): who you are and the proof."""
+
+    email = forms.EmailField(
+        label=_("Your e-mail"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    first_name = forms.CharField(
+        label=_("First name"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    last_name = forms.CharField(
+        label=_("Last name"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    gaid = forms.CharField(
+        label=_("Global Account ID (GAID)"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"placeholder": "GA…", "autocapitalize": "characters"}),
+    )
+    subscription_key = forms.CharField(
+        label=_("One of the company's subscription keys"),
+        max_length=64,
+        widget=forms.TextInput(attrs={"placeholder": "SK-…", "autocapitalize": "characters"}),
+    )
+
+
+class OtpForm(forms.Form):
+    otp = forms.CharField(
+        label=_("Code"),
+        max_length=64,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}
+        ),
+    )

@@ -1,9 +1,10 @@
 """People and their access: users, companies, memberships, invitations, tokens."""
 
+import unicodedata
+
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
-from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -14,7 +15,9 @@ class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def get_by_natural_key(self, email):
-        return self.get(email__iexact=email)
+        # Exact comparison of the canonical form, never `iexact`: on PostgreSQL that is
+        # UPPER(a) = UPPER(b), and UPPER('ı') is 'I' (docs/decisions.md, "one canonical e-mail").
+        return self.get(email=normalize_email(email))
 
     def create_user(self, email, password=None, **extra):
         user = self.model(email=normalize_email(email), **extra)
@@ -28,13 +31,15 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **extra)
 
 
-def normalize_email(email: str) -> str:
-    """E-mail addresses are case-insensitive keys: stored trimmed and lower-cased."""
-    return (email or "").strip().lower()
+def normalize_email(email: str | None) -> str:
+    """The one canonical form of an e-mail address (DESIGN.md rule 18): trimmed, Unicode NFKC,
+    then lower case. Stored so and compared exactly, everywhere: two addresses that differ in
+    any other way (a dotless ı for an i, say) are different people."""
+    return unicodedata.normalize("NFKC", email or "").strip().lower()
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    """One person, keyed by e-mail (case-insensitive, immutable once registered)."""
+    """One person, keyed by e-mail (canonical form, immutable once registered)."""
 
     email = models.EmailField(_("e-mail"), max_length=254, unique=True)
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
@@ -53,9 +58,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
-
-    class Meta:
-        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
 
     def __str__(self):
         return self.email
@@ -83,6 +85,8 @@ class Company(models.Model):
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
     country = models.CharField(_("country"), max_length=2, blank=True)
+    # Rule 17: an administrator can require two-factor sign-in of every member.
+    require_2fa = models.BooleanField(_("members need two-factor sign-in"), default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -99,8 +103,14 @@ class Membership(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
-    # Opt-in for customer users: expiry reminders and new-key mails (administrators get them).
-    notify = models.BooleanField(default=False)
+    # The person's opt-ins for the company's license mails (administrators always get them):
+    # `notify` "a pack is about to expire" (expiry reminders, applied renewals) — the name is
+    # kept from when it was the only opt-in — and `notify_new_key` "a new subscription key
+    # arrived". Read them through `mailed(topic)` / accounts.selectors.mail_recipients.
+    notify = models.BooleanField(_("mail when a pack is about to expire"), default=False)
+    notify_new_key = models.BooleanField(
+        _("mail when a new subscription key arrives"), default=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -112,9 +122,11 @@ class Membership(models.Model):
         ]
 
     # Administrators always get the company's license mails (new keys, renewals, expiry
-    # reminders); the other members when they opted in (`notify`). Asked of one membership by
-    # `mailed_always`, of many in SQL by `mailed()`.
+    # reminders); the other members those they opted in to. Asked of one membership by
+    # `mailed_always`, of many in SQL by `mailed(topic)`.
     MAILED_ALWAYS_ROLES = (Role.ADMINISTRATOR,)
+    # Which opt-in answers which topic (MailTopic).
+    TOPIC_FIELDS = {"expiry": "notify", "new_key": "notify_new_key"}
 
     def __str__(self):
         return f"{self.user} @ {self.company.gaid}: {self.role}"
@@ -125,9 +137,16 @@ class Membership(models.Model):
         return self.role in self.MAILED_ALWAYS_ROLES
 
     @classmethod
-    def mailed(cls) -> models.Q:
-        """The filter for memberships whose person gets the company's license mails."""
-        return models.Q(role__in=cls.MAILED_ALWAYS_ROLES) | models.Q(notify=True)
+    def mailed(cls, topic: str | None = None) -> models.Q:
+        """The filter for memberships whose person gets the company's license mails about
+        `topic` (a MailTopic); without one, those who opted in to the expiry mails (the one
+        opt-in there was before `notify_new_key`)."""
+        field = cls.TOPIC_FIELDS[topic or "expiry"]
+        return models.Q(role__in=cls.MAILED_ALWAYS_ROLES) | models.Q(**{field: True})
+
+    def opted_in(self, topic: str) -> bool:
+        """Whether this member gets mails about `topic` (a MailTopic)."""
+        return self.mailed_always or bool(getattr(self, self.TOPIC_FIELDS[topic]))
 
 
 class Invitation(models.Model):
@@ -156,7 +175,7 @@ class Invitation(models.Model):
 
     def is_for(self, user) -> bool:
         """Whether the invitation names this person's e-mail (the key of their account)."""
-        return normalize_email(user.email) == normalize_email(self.email)
+        return user.email == self.email  # both stored in the canonical form
 
     @property
     def is_pending(self) -> bool:
@@ -186,17 +205,88 @@ class AccessRequest(models.Model):
 
 
 class ApiToken(models.Model):
-    """A user's API token (acts with that user's roles); stored hashed, revocable."""
+    """A user's API token (acts with that user's roles); stored hashed, named, revocable, and
+    expiring when `expires_at` is set."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, blank=True)
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return f"token {self.pk} of {self.user}"
+
+    @classmethod
+    def live(cls) -> models.Q:
+        """The filter for tokens that still work: not revoked, not expired."""
+        return models.Q(revoked_at__isnull=True) & (
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=timezone.now())
+        )
+
+
+class AccountLink(models.Model):
+    """A mailed single-use link that acts on one person's account (rule 16): a password reset
+    or the confirmation of an account's deletion. The token is stored hashed; the address is
+    kept as text, so a used deletion link still answers "used" once the account is gone."""
+
+    class Purpose(models.TextChoices):
+        PASSWORD_RESET = "password_reset"
+        ACCOUNT_DELETION = "account_deletion"
+
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="account_links"
+    )
+    email = models.EmailField(max_length=254)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "purpose"])]
+
+    def __str__(self):
+        return f"{self.purpose} of {self.email}"
+
+
+class TwoFactor(models.Model):
+    """A person's TOTP second factor (RFC 6238: SHA-1, 6 digits, 30 s), rule 17.
+
+    `secret` is the confirmed one ("" while two-factor is off); `pending_secret` one being set
+    up, not active until a code from it is confirmed. `last_step` is the time step of the last
+    accepted code: a code is accepted once (RFC 6238 section 5.2)."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="two_factor")
+    secret = models.CharField(max_length=64, blank=True)
+    pending_secret = models.CharField(max_length=64, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_step = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"two-factor of {self.user}"
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.secret)
+
+
+class RecoveryCode(models.Model):
+    """One of the ten one-time codes that stand in for the authenticator; stored hashed."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "code_hash"])]
+
+    def __str__(self):
+        return f"recovery code {self.pk} of {self.user}"
 
 
 class StaffToken(models.Model):

@@ -11,8 +11,51 @@ RoleName = Literal["administrator", "service_provider", "user"]
 class TokenIn(Schema):
     email: str = Field(max_length=254)
     password: str = Field(max_length=4096)
-    otp: str | None = None  # accepted and ignored: no second factor yet
+    otp: str | None = Field(None, max_length=64)  # a TOTP code or a recovery code
     name: str = Field("", max_length=100)
+    expires_in_days: int | None = Field(None, ge=1, le=3650)
+
+
+class ApiTokenOut(Schema):
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+
+
+class PasswordResetIn(Schema):
+    email: str = Field(max_length=254)
+
+
+class PasswordIn(Schema):
+    password: str = Field(max_length=4096)
+
+
+class PasswordChangeIn(Schema):
+    current_password: str = Field(max_length=4096)
+    new_password: str = Field(max_length=4096)
+
+
+class RegistrationIn(Schema):
+    email: str = Field(max_length=254)
+    first_name: str = Field(max_length=150)
+    last_name: str = Field(max_length=150)
+    gaid: str = Field(max_length=32)
+    subscription_key: str = Field(max_length=64)
+
+
+class TwoFactorSetupOut(Schema):
+    secret: str
+    otpauth_uri: str
+
+
+class OtpIn(Schema):
+    otp: str = Field(max_length=64)
+
+
+class RecoveryCodesOut(Schema):
+    recovery_codes: list[str]
 
 
 class TokenOut(Schema):
@@ -31,6 +74,7 @@ class MeOut(Schema):
     last_name: str
     language: str
     default_company: str | None
+    two_factor: bool
     companies: list[MyCompanyOut]
 
 
@@ -42,6 +86,7 @@ class CompanyOut(Schema):
     postal_code: str
     city: str
     country: str
+    require_2fa: bool
 
 
 class CompanyPatch(Schema):
@@ -50,6 +95,7 @@ class CompanyPatch(Schema):
     postal_code: str | None = Field(None, max_length=20)
     city: str | None = Field(None, max_length=100)
     country: str | None = Field(None, max_length=2)
+    require_2fa: bool | None = None
 
 
 class MemberOut(Schema):

@@ -7,11 +7,12 @@ AppError becomes a message on the page. Company pages act as `request.actor` (se
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,8 +22,23 @@ from ilp.core.errors import AppError
 from ilp.core.portal import company_page, company_start_url
 from ilp.core.throttle import client_address, throttle_hit
 
-from . import selectors, services
-from .forms import CompanyForm, InviteForm, ProfileForm, RegistrationForm, RoleForm, TokenForm
+from . import otp, selectors, services
+from .errors import AccountError
+from .forms import (
+    ClaimForm,
+    CompanyForm,
+    InviteForm,
+    OtpForm,
+    PasswordChangeForm,
+    PasswordResetRequestForm,
+    ProfileForm,
+    RegistrationForm,
+    RoleForm,
+    SetPasswordForm,
+    TokenForm,
+)
+from .models import normalize_email
+from .selectors import MailTopic
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -238,7 +254,7 @@ def member_remove(request, membership, email: str):
         services.member_remove(actor=request.actor, company=membership.company, email=email)
     except AppError as exc:
         return _people_response(request, membership, error=exc.message)
-    if email.lower() == request.user.email.lower():
+    if normalize_email(email) == request.user.email:
         response = redirect("web:home")
         if request.htmx:
             response = HttpResponse(status=204)
@@ -336,6 +352,9 @@ def access_request_dismiss(request, membership, access_request_id: int):
 
 def _profile_context(request, form=None, **extra) -> dict:
     memberships = list(selectors.memberships_of(user=request.user))
+    for m in memberships:
+        m.gets_expiry = m.opted_in(MailTopic.EXPIRY)
+        m.gets_new_key = m.opted_in(MailTopic.NEW_KEY)
     user = request.user
     if form is None:
         form = ProfileForm(
@@ -352,6 +371,9 @@ def _profile_context(request, form=None, **extra) -> dict:
         "memberships": memberships,
         "tokens": list(selectors.api_token_list(user=user)),
         "token_form": TokenForm(),
+        "password_form": PasswordChangeForm(),
+        "two_factor_on": selectors.two_factor_active(user=user),
+        "sole_administrations": selectors.companies_solely_administered(user=user),
         **extra,
     }
 
@@ -371,10 +393,13 @@ def profile(request):
                     last_name=form.cleaned_data["last_name"],
                     language=form.cleaned_data["language"],
                     default_company_gaid=form.cleaned_data["default_company"] or None,
-                    notify={
-                        m.company.gaid: f"notify-{m.company.gaid}" in request.POST
+                    opt_ins={
+                        m.company.gaid: {
+                            topic: f"notify-{topic}-{m.company.gaid}" in request.POST
+                            for topic in MailTopic
+                        }
                         for m in memberships
-                        # Some roles always get these mails (their box is disabled).
+                        # Some roles always get these mails (their boxes are disabled).
                         if not m.mailed_always
                     },
                 )
@@ -393,10 +418,12 @@ def token_create(request):
     form = TokenForm(request.POST)
     new_token = None
     if form.is_valid():
+        days = form.cleaned_data["expires_in_days"]
         _token, new_token = services.api_token_create(
             actor=Actor.for_user(request.user),
             user=request.user,
             name=form.cleaned_data["name"] or _("Portal"),
+            expires_in_days=int(days) if days else None,
         )
     ctx = _profile_context(request, new_token=new_token)
     template = "accounts/_tokens.html" if request.htmx else "accounts/profile.html"
@@ -417,3 +444,280 @@ def token_revoke(request, token_id: int):
         return render(request, "accounts/_tokens.html", _profile_context(request))
     messages.success(request, _("The token was revoked."))
     return redirect("accounts:profile")
+
+
+@require_POST
+@login_required
+def password_change(request):
+    """Change one's password on the profile page; this session stays, the others end."""
+    form = PasswordChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            throttle_hit(scope="password_change", ident=str(request.user.pk))
+            user = services.password_change(
+                actor=Actor.for_user(request.user),
+                user=request.user,
+                current_password=form.cleaned_data["current_password"],
+                new_password=form.cleaned_data["password1"],
+            )
+        except AppError as exc:
+            form_errors_from(form, exc, {"new_password": "password1"})
+        else:
+            update_session_auth_hash(request, user)
+            messages.success(
+                request, _("Your password is changed. Your other sessions were logged out.")
+            )
+            return redirect("accounts:profile")
+    return render(
+        request, "accounts/profile.html", _profile_context(request, password_form=form), status=422
+    )
+
+
+# --- two-factor sign-in --------------------------------------------------------------------
+
+
+def _safe_next(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
+
+
+@login_required
+def two_factor(request):
+    """Set up, replace or turn off the authenticator app; recovery codes are shown once."""
+    user = request.user
+    next_url = _safe_next(request)
+    form = OtpForm(request.POST or None)
+    action = request.POST.get("action") if request.method == "POST" else None
+    status = 200
+    if action == "begin":
+        services.two_factor_begin(actor=Actor.for_user(user), user=user)
+        url = reverse("accounts:two_factor")
+        return redirect(f"{url}?next={next_url}" if next_url else url)
+    if action in ("confirm", "disable") and form.is_valid():
+        try:
+            throttle_hit(scope="otp", ident=str(user.pk))
+            if action == "confirm":
+                codes = services.two_factor_confirm(
+                    actor=Actor.for_user(user), user=user, code=form.cleaned_data["otp"]
+                )
+                # The codes are in this response only; they are stored hashed.
+                return render(
+                    request,
+                    "accounts/two_factor.html",
+                    {"recovery_codes": codes, "next": next_url or reverse("accounts:profile")},
+                )
+            services.two_factor_disable(
+                actor=Actor.for_user(user), user=user, code=form.cleaned_data["otp"]
+            )
+        except AppError as exc:
+            form_errors_from(form, exc)
+            status = exc.status
+        else:
+            messages.success(request, _("Two-factor sign-in is off."))
+            return redirect("accounts:profile")
+    elif action in ("confirm", "disable"):
+        status = 422
+    two_factor_row = selectors.two_factor_get(user=user)
+    pending = two_factor_row.pending_secret if two_factor_row else ""
+    ctx = {
+        "form": form,
+        "action": action,
+        "active": bool(two_factor_row and two_factor_row.is_active),
+        "confirmed_at": two_factor_row.confirmed_at if two_factor_row else None,
+        "pending_secret": pending,
+        "requiring": selectors.companies_requiring_two_factor(user=user),
+        "next": next_url,
+    }
+    if pending:
+        uri = otp.provisioning_uri(secret=pending, email=user.email)
+        ctx["qr_svg"] = otp.qr_svg(uri)
+        # Grouped in fours, as authenticator apps show typed keys.
+        ctx["secret_groups"] = " ".join(pending[i : i + 4] for i in range(0, len(pending), 4))
+    return render(request, "accounts/two_factor.html", ctx, status=status)
+
+
+# --- deleting one's account ----------------------------------------------------------------
+
+
+@require_POST
+@login_required
+def deletion_request(request):
+    """Mail the link that confirms the deletion of one's account."""
+    try:
+        throttle_hit(scope="mail_per_address", ident=f"account_deletion:{request.user.email}")
+        services.account_deletion_request(actor=Actor.for_user(request.user), user=request.user)
+    except AppError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _(
+                "We sent a mail to %(email)s. Open the link in it within 24 hours to delete "
+                "your account."
+            )
+            % {"email": request.user.email},
+        )
+    return redirect(f"{reverse('accounts:profile')}#delete-title")
+
+
+def _link_gone(request, exc: AppError, *, retry_url: str, retry_label: str):
+    """A mailed link that cannot be used: what happened and what to do now."""
+    return render(
+        request,
+        "accounts/link_gone.html",
+        {"message": exc.message, "retry_url": retry_url, "retry_label": retry_label},
+        status=exc.status,
+    )
+
+
+@login_required
+def deletion_confirm(request, token: str):
+    """The page behind the mailed deletion link: confirm, and the account is gone."""
+    retry = {"retry_url": reverse("accounts:profile"), "retry_label": _("Back to your profile")}
+    try:
+        services.account_deletion_check(user=request.user, token=token)
+    except AppError as exc:
+        return _link_gone(request, exc, **retry)
+    if request.method == "POST":
+        email = request.user.email
+        try:
+            services.account_deletion_confirm(
+                actor=Actor.for_user(request.user), user=request.user, token=token
+            )
+        except AppError as exc:
+            return _link_gone(request, exc, **retry)
+        logout(request)
+        return render(request, "accounts/account_deleted.html", {"email": email})
+    return render(
+        request,
+        "accounts/account_delete.html",
+        {"memberships": list(selectors.memberships_of(user=request.user))},
+    )
+
+
+# --- password reset (no login) -------------------------------------------------------------
+
+
+def password_reset_request(request):
+    """The "forgot your password?" page: one answer whether or not the address has an account."""
+    form = PasswordResetRequestForm(request.POST or None)
+    sent_to = None
+    if request.method == "POST" and form.is_valid():
+        email = normalize_email(form.cleaned_data["email"])
+        try:
+            throttle_hit(scope="password_reset", ident=client_address(request))
+            throttle_hit(scope="mail_per_address", ident=f"password_reset:{email}")
+        except AppError as exc:
+            form.add_error(None, exc.message)
+        else:
+            services.password_reset_request(email=email)
+            sent_to = email
+    return render(
+        request,
+        "accounts/password_reset_request.html",
+        {"form": form, "sent_to": sent_to},
+        status=422 if request.method == "POST" and sent_to is None else 200,
+    )
+
+
+def password_reset(request, token: str):
+    """The page behind the mailed reset link: choose a new password, then log in with it."""
+    retry = {
+        "retry_url": reverse("accounts:password_reset_request"),
+        "retry_label": _("Ask for a new link"),
+    }
+    throttle_hit(scope="password_reset", ident=client_address(request))
+    try:
+        link = services.password_reset_check(token=token)
+    except AppError as exc:
+        return _link_gone(request, exc, **retry)
+    form = SetPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_reset_complete(token=token, password=form.cleaned_data["password1"])
+        except AppError as exc:
+            if exc.code in (AccountError.LINK_USED, AccountError.LINK_EXPIRED):
+                return _link_gone(request, exc, **retry)
+            form_errors_from(form, exc, {"password": "password1"})
+        else:
+            if request.user.is_authenticated:
+                logout(request)
+            messages.success(request, _("Your new password is set. Log in with it."))
+            return redirect("web:login")
+    return render(
+        request,
+        "accounts/password_reset.html",
+        {"form": form, "email": link.email},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+# --- claiming a company without administrator (FAQ Q5) -------------------------------------
+
+
+def register(request):
+    """Claim a company account that has no administrator with its GAID and a subscription
+    key; the usual invitation link is mailed (or its administrators are asked)."""
+    form = ClaimForm(request.POST or None)
+    outcome = company = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                throttle_hit(scope="registration", ident=client_address(request))
+                throttle_hit(
+                    scope="mail_per_address",
+                    ident=f"registration:{normalize_email(data['email'])}",
+                )
+                outcome, company = services.registration_create(
+                    email=data["email"],
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    gaid=data["gaid"],
+                    subscription_key=data["subscription_key"],
+                )
+            except AppError as exc:
+                form_errors_from(form, exc)
+                status = exc.status
+            else:
+                status = 409 if outcome == services.RegistrationOutcome.ACCESS_REQUESTED else 202
+        else:
+            status = 422
+    return render(
+        request,
+        "accounts/register.html",
+        {
+            "form": form,
+            "outcome": outcome,
+            "company": company,
+            "email": normalize_email(form.cleaned_data.get("email")) if outcome else "",
+        },
+        status=status,
+    )
+
+
+@require_POST
+@company_page(Permission.MANAGE_MEMBERS)
+def company_security(request, membership):
+    """Require (or stop requiring) two-factor sign-in of every member."""
+    required = request.POST.get("require_2fa") == "on"
+    try:
+        services.company_two_factor_require(
+            actor=request.actor, company=membership.company, required=required
+        )
+    except AppError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Every member now needs two-factor sign-in.")
+            if required
+            else _("Two-factor sign-in is now each member's choice."),
+        )
+    url = reverse("accounts:manage_company", kwargs={"gaid": membership.company.gaid})
+    return redirect(f"{url}#security-title")

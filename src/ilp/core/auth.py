@@ -11,7 +11,8 @@ Every route names what it needs through its `auth=`:
   (`request.auth.ald_token`; rollout limits it to its key's packs).
 - `AnyAuth()` — any valid credential.
 - `CompanyAuth(Permission.X)` — a user who is a member of the company in the path's `{gaid}`
-  (else 404, never 403, so a non-member cannot tell which companies exist) and whose role
+  (else 404, never 403, so a non-member cannot tell which companies exist), who has two-factor
+  sign-in on when the company requires it (else 403 `two_factor_required`), and whose role
   grants X (else 403); `request.auth` is an Access with `.membership`.
 
 The role is checked before the body is validated, so a too-low role gets 403 whatever it
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja.utils import check_csrf
 
 from .actors import Actor
@@ -92,6 +94,8 @@ def last_used_touch(obj, field: str = "last_used_at") -> None:
 CredentialResolver = Callable[[str], "Principal | None"]
 _credential_resolvers: dict[str, CredentialResolver] = {}
 _membership_lookup: Callable[..., Any] | None = None
+_two_factor_gate: Callable[[Any], bool] | None = None
+_two_factor_setup_url_name = ""
 
 
 def credential_kind_register(*, prefix: str, resolve: CredentialResolver) -> None:
@@ -110,6 +114,29 @@ def membership_for(*, user, gaid: str):
     if _membership_lookup is None:  # pragma: no cover - accounts registers it at start-up
         raise RuntimeError("no membership look-up registered (is ilp.accounts installed?)")
     return _membership_lookup(user=user, gaid=gaid)
+
+
+def two_factor_gate_register(*, satisfied: Callable[[Any], bool], setup_url_name: str) -> None:
+    """Set `satisfied(membership)`: False when the company requires two-factor sign-in and the
+    member has none (DESIGN.md rule 17). Pages send such a member to `setup_url_name`."""
+    global _two_factor_gate, _two_factor_setup_url_name
+    _two_factor_gate = satisfied
+    _two_factor_setup_url_name = setup_url_name
+
+
+def two_factor_setup_url_name() -> str:
+    return _two_factor_setup_url_name
+
+
+def two_factor_check(membership) -> None:
+    """403 `two_factor_required` when the membership's company requires two-factor sign-in
+    and its member has not turned it on."""
+    if _two_factor_gate is not None and not _two_factor_gate(membership):
+        raise PermissionDenied(
+            _("%(company)s requires two-factor sign-in. Turn it on in your profile first.")
+            % {"company": membership.company.name},
+            code="two_factor_required",
+        )
 
 
 def principal_from_token(token: str) -> Principal | None:
@@ -191,5 +218,6 @@ class CompanyAuth(_Auth):
         if not gaid:
             raise NotFound()
         membership = membership_for(user=principal.user, gaid=gaid)
+        two_factor_check(membership)
         require(membership, self.permission)
         return Access(principal=principal, membership=membership)

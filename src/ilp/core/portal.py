@@ -5,24 +5,27 @@ membership look-up comes from accounts through `core.auth.membership_for`.
 """
 
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 
 from .actors import Actor
-from .auth import membership_for
+from .auth import membership_for, two_factor_check, two_factor_setup_url_name
 from .authz import Permission, has_permission
-from .errors import NotFound
+from .errors import NotFound, PermissionDenied
 
 
 def company_page(permission: Permission = Permission.VIEW):
     """Decorate a portal view `view(request, membership, ...)` taking `<gaid>` from the URL.
 
-    Not a member → 404 page; role lacks the permission → 403 page. The membership is put on
-    `request.membership` (for the templates) and the acting user on `request.actor` (for the
-    services the view calls).
+    Not a member → 404 page; the company requires two-factor sign-in and the member has none
+    → to the set-up page (with a message saying why); role lacks the permission → 403 page.
+    The membership is put on `request.membership` (for the templates) and the acting user on
+    `request.actor` (for the services the view calls).
     """
 
     def decorator(view):
@@ -33,6 +36,10 @@ def company_page(permission: Permission = Permission.VIEW):
                 membership = membership_for(user=request.user, gaid=gaid)
             except NotFound:
                 raise Http404 from None
+            try:
+                two_factor_check(membership)
+            except PermissionDenied:
+                return _two_factor_setup_redirect(request)
             if not has_permission(membership.role, permission):
                 raise DjangoPermissionDenied
             request.membership = membership
@@ -43,6 +50,19 @@ def company_page(permission: Permission = Permission.VIEW):
         return wrapper
 
     return decorator
+
+
+def _two_factor_setup_redirect(request):
+    """Lead a member whose company requires two-factor sign-in to its set-up (which says
+    which of their companies require it), and back."""
+    url = reverse(two_factor_setup_url_name())
+    if request.method == "GET":
+        url = f"{url}?{urlencode({'next': request.get_full_path()})}"
+    if getattr(request, "htmx", False):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
 
 
 def company_start_url(gaid: str) -> str:

@@ -1,4 +1,8 @@
+import time
+
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
@@ -8,7 +12,15 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from ilp.accounts.selectors import membership_get, memberships_of
+from ilp.accounts.forms import OtpForm
+from ilp.accounts.models import normalize_email
+from ilp.accounts.selectors import (
+    membership_get,
+    memberships_of,
+    two_factor_active,
+    user_active_get,
+)
+from ilp.accounts.services import otp_verify
 from ilp.audit.selectors import event_list
 from ilp.core.authz import Permission
 from ilp.core.errors import NotFound, Throttled
@@ -59,8 +71,8 @@ def audit(request, membership):
 
 
 class LoginForm(AuthenticationForm):
-    """Django's login form with a message that fits e-mail logins (the e-mail is not
-    case-sensitive) and a throttle per client address and e-mail."""
+    """Django's login form with a message that fits e-mail logins (the e-mail is compared in
+    its canonical form) and a throttle per client address and canonical e-mail."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
@@ -71,7 +83,7 @@ class LoginForm(AuthenticationForm):
     }
 
     def clean(self):
-        email = (self.data.get("username") or "").strip().lower()
+        email = normalize_email(self.data.get("username"))
         try:
             throttle_hit(scope="login", ident=f"{client_address(self.request)}:{email}")
         except Throttled as exc:
@@ -79,17 +91,69 @@ class LoginForm(AuthenticationForm):
         return super().clean()
 
 
+# Between the password and the code of the second step, the session holds who passed the
+# first, for a few minutes; nobody is logged in until the code is right.
+TWO_FACTOR_PENDING = "ilp_two_factor_pending"
+TWO_FACTOR_STEP_SECONDS = 300
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _language_cookie(response, user):
+    # The person's chosen language (profile) applies from the moment they log in.
+    language = getattr(user, "language", "")
+    if language:
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
+    return response
+
+
 class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
     authentication_form = LoginForm
 
     def form_valid(self, form):
-        response = super().form_valid(form)
-        # The person's chosen language (profile) applies from the moment they log in.
-        language = getattr(form.get_user(), "language", "")
-        if language:
-            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
-        return response
+        user = form.get_user()
+        if two_factor_active(user=user):
+            # Rule 17: the password alone does not log in; the second step asks for the code.
+            self.request.session[TWO_FACTOR_PENDING] = {
+                "user": user.pk,
+                "at": time.time(),
+                "next": self.get_success_url(),
+            }
+            return redirect("web:login_otp")
+        return _language_cookie(super().form_valid(form), user)
+
+
+def login_otp(request):
+    """The second step of logging in with two-factor on: a code of the authenticator app or
+    one of the recovery codes."""
+    pending = request.session.get(TWO_FACTOR_PENDING) or {}
+    user = user_active_get(pk=pending.get("user"))
+    if user is None or time.time() - pending.get("at", 0) > TWO_FACTOR_STEP_SECONDS:
+        request.session.pop(TWO_FACTOR_PENDING, None)
+        if request.method == "POST" or pending:
+            messages.info(request, _("Log in again: the second step took too long."))
+        return redirect("web:login")
+    form = OtpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            throttle_hit(scope="otp", ident=str(user.pk))
+        except Throttled as exc:
+            form.add_error(None, exc.message)
+        else:
+            if otp_verify(user=user, code=form.cleaned_data["otp"]):
+                request.session.pop(TWO_FACTOR_PENDING, None)
+                auth_login(request, user, backend=MODEL_BACKEND)
+                return _language_cookie(redirect(pending.get("next") or "web:home"), user)
+            form.add_error(
+                "otp",
+                _("The code is wrong or was used already. Enter the current code of your app."),
+            )
+    return render(
+        request,
+        "registration/login_otp.html",
+        {"form": form},
+        status=422 if request.method == "POST" else 200,
+    )
 
 
 def error_page(request, status: int, title: str, message: str):

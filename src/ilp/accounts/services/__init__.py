@@ -7,9 +7,11 @@ from .companies import (
     COMPANY_EDITABLE,
     company_create,
     company_customer_number_set,
+    company_two_factor_require,
     company_update,
 )
 from .contact_person import contact_person_handle
+from .deletion import account_deletion_check, account_deletion_confirm, account_deletion_request
 from .invitations import (
     invitation_accept,
     invitation_check,
@@ -17,7 +19,14 @@ from .invitations import (
     invitation_withdraw,
 )
 from .members import member_add, member_remove, member_role_change
+from .passwords import (
+    password_change,
+    password_reset_check,
+    password_reset_complete,
+    password_reset_request,
+)
 from .profile import profile_update
+from .registrations import RegistrationOutcome, registration_create
 from .tokens import (
     api_token_create,
     api_token_revoke,
@@ -25,9 +34,31 @@ from .tokens import (
     staff_token_create,
     staff_token_revoke,
 )
+from .two_factor import (
+    otp_verify,
+    two_factor_begin,
+    two_factor_confirm,
+    two_factor_disable,
+    two_factor_reset,
+)
 
 __all__ = [
     "COMPANY_EDITABLE",
+    "RegistrationOutcome",
+    "account_deletion_check",
+    "account_deletion_confirm",
+    "account_deletion_request",
+    "company_two_factor_require",
+    "otp_verify",
+    "password_change",
+    "password_reset_check",
+    "password_reset_complete",
+    "password_reset_request",
+    "registration_create",
+    "two_factor_begin",
+    "two_factor_confirm",
+    "two_factor_disable",
+    "two_factor_reset",
     "access_request_dismiss",
     "access_request_invite",
     "api_token_create",

@@ -1,15 +1,22 @@
 """Pieces several account services share: the role check, the administrators' lock, making
-someone a member."""
+someone a member, the password rules, the mailed single-use links."""
 
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.authz import Role
-from ilp.core.errors import Invalid
+from ilp.core.errors import Conflict, Invalid, NotFound
+from ilp.core.ids import new_token, token_hash
 
 from ..errors import AccountError
-from ..models import Company, Membership, User
+from ..models import AccountLink, Company, Membership, User
 
 
 def role_check(role: str) -> None:
@@ -55,3 +62,71 @@ def _default_company_fill(user: User, company: Company) -> None:
     if user.default_company_id is None:
         user.default_company = company
         user.save(update_fields=["default_company"])
+
+
+def password_check(password: str, user: User, *, field: str = "password") -> None:
+    """422 `weak_password` with the validators' messages unless the password is good enough
+    (settings.AUTH_PASSWORD_VALIDATORS) for this person."""
+    messages = [] if password else [_("Enter a password.")]
+    if password:
+        try:
+            validate_password(password, user=user)
+        except DjangoValidationError as exc:
+            messages = [str(m) for m in exc.messages]
+    if messages:
+        raise Invalid(
+            " ".join(messages),
+            code=AccountError.WEAK_PASSWORD,
+            errors=[{"loc": ["body", field], "msg": m} for m in messages],
+        )
+
+
+def account_link_issue(*, user: User, purpose: str, ttl: timedelta, prefix: str) -> str:
+    """A new single-use link of `purpose` for the person; earlier unused ones of the same
+    purpose stop working (only the newest mail counts). Returns the raw token (stored hashed).
+    The caller holds the transaction and mails the link."""
+    now = timezone.now()
+    AccountLink.objects.filter(user=user, purpose=purpose, used_at__isnull=True).update(used_at=now)
+    token = new_token(prefix)
+    AccountLink.objects.create(
+        purpose=purpose,
+        user=user,
+        email=user.email,
+        token_hash=token_hash(token),
+        created_at=now,
+        expires_at=now + ttl,
+    )
+    return token
+
+
+def account_link_use(*, token: str, purpose: str, user: User | None = None) -> AccountLink:
+    """Lock the link behind a token and check it can still be used: 404 `link_not_found` for
+    an unknown one (or one of another person than `user`), 409 `link_used` or `link_expired`.
+    The caller marks it used in the same transaction."""
+    # Only the link's row is locked: its person may be gone (a nullable join cannot be locked
+    # on PostgreSQL), and the services lock the person themselves.
+    link = (
+        AccountLink.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(token_hash=token_hash(token), purpose=purpose)
+        .first()
+    )
+    if link is None or (user is not None and link.user_id not in (None, user.pk)):
+        raise NotFound(_("This link is not valid."), code=AccountError.LINK_NOT_FOUND)
+    link_check(link)
+    return link
+
+
+def link_check(link: AccountLink) -> None:
+    """409 unless the link can still be used."""
+    if link.used_at is not None or link.user_id is None:
+        raise Conflict(
+            _("This link has been used already, or a newer one was sent."),
+            code=AccountError.LINK_USED,
+        )
+    if link.expires_at <= timezone.now():
+        raise Conflict(_("This link has expired."), code=AccountError.LINK_EXPIRED)
+
+
+def link_url(path: str, token: str) -> str:
+    return f"{settings.ILP_BASE_URL}/{path}/{token}"

@@ -139,3 +139,36 @@ def company_customer_number_set(
         after={"customer_number": value},
     )
     return company
+
+
+@transaction.atomic
+def company_two_factor_require(*, actor: Actor, company: Company, required: bool) -> Company:
+    """Require (or stop requiring) two-factor sign-in of every member (rule 17). Members
+    without it then get 403 `two_factor_required` on the company's routes, and its pages lead
+    them to the set-up. An administrator who has not turned it on for themselves cannot
+    require it (409 `two_factor_not_active`): they would lock themselves out."""
+    company = Company.objects.select_for_update().get(pk=company.pk)
+    if company.require_2fa == required:
+        return company
+    if (
+        required
+        and actor.kind == "user"
+        and selectors.member_find(company=company, email=actor.user.email) is not None
+        and not selectors.two_factor_active(user=actor.user)
+    ):
+        raise Conflict(
+            _("Turn on two-factor sign-in for yourself first, then require it of everyone."),
+            code=AccountError.TWO_FACTOR_NOT_ACTIVE,
+        )
+    company.require_2fa = required
+    company.save(update_fields=["require_2fa"])
+    event_record(
+        actor=actor,
+        company=company,
+        action="company.two_factor_required" if required else "company.two_factor_optional",
+        obj_type="company",
+        obj_id=company.gaid,
+        before={"require_2fa": not required},
+        after={"require_2fa": required},
+    )
+    return company

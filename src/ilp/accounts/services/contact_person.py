@@ -8,7 +8,6 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.authz import Role
 from ilp.core.errors import Invalid
@@ -16,7 +15,8 @@ from ilp.notifications.services import mail_enqueue
 
 from .. import selectors
 from ..errors import AccountError
-from ..models import AccessRequest, Company, Membership, User, normalize_email
+from ..models import Company, User, normalize_email
+from .access_requests import access_request_open
 from .common import administrators_locked, membership_create
 from .invitations import invitation_issue
 
@@ -55,11 +55,13 @@ def contact_person_handle(
             return "already_member"
         admins = list(administrators_locked(company).select_related("user"))
         if admins:
-            _administrators_ask(
+            access_request_open(
                 actor=actor,
                 company=company,
                 admins=admins,
-                person=person,
+                email=person.email,
+                first_name=person.first_name,
+                last_name=person.last_name,
                 order_number=order_number,
             )
             return "administrators_notified"
@@ -143,47 +145,4 @@ def _pending_administrator_create(
         role=Role.ADMINISTRATOR,
         template="registration_finalise",
         context={"first_name": person.first_name, "order_number": order_number},
-    )
-
-
-def _administrators_ask(
-    *,
-    actor: Actor,
-    company: Company,
-    admins: list[Membership],
-    person: _Contact,
-    order_number: str,
-) -> None:
-    """A company with administrators: record the contact's access request (one pending per
-    e-mail, however many orders name them) and mail every administrator."""
-    access_request = selectors.access_request_pending_find(company=company, email=person.email)
-    if access_request is None:
-        access_request = AccessRequest.objects.create(
-            company=company,
-            email=person.email,
-            first_name=person.first_name,
-            last_name=person.last_name,
-            order_number=order_number,
-        )
-    for admin in admins:
-        mail_enqueue(
-            to=admin.user.email,
-            template="access_requested",
-            language=admin.user.language or "en",
-            context={
-                "company_name": company.name,
-                "gaid": company.gaid,
-                "order_number": order_number,
-                "contact_email": person.email,
-                "contact_name": f"{person.first_name} {person.last_name}".strip(),
-                "link": f"{settings.ILP_BASE_URL}/companies/{company.gaid}/manage/",
-            },
-        )
-    event_record(
-        actor=actor,
-        company=company,
-        action="access_request.created",
-        obj_type="access_request",
-        obj_id=access_request.pk,
-        after={"email": person.email, "order_number": order_number},
     )

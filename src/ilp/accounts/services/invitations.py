@@ -47,7 +47,7 @@ def invitation_issue(
         Invitation.objects.select_for_update()
         .filter(
             company=company,
-            email__iexact=email,
+            email=email,
             accepted_at__isnull=True,
             withdrawn_at__isnull=True,
         )
@@ -241,9 +241,26 @@ def _new_person_register(
 
 def _membership_grant(invitation: Invitation, person: User) -> Membership:
     """The person's membership in the inviting company: the one they hold (a pending
-    administrator of rule 4 keeps it), else a new one with the invitation's role."""
+    administrator of rule 4 keeps it), else a new one with the invitation's role. A member
+    accepting an invitation as administrator (a claim of a company without one, rule 16)
+    becomes one."""
     company = invitation.company
     membership = Membership.objects.select_for_update().filter(user=person, company=company).first()
+    if membership is not None and (
+        invitation.role == Role.ADMINISTRATOR and membership.role != Role.ADMINISTRATOR
+    ):
+        before = membership.role
+        membership.role = Role.ADMINISTRATOR
+        membership.save(update_fields=["role"])
+        event_record(
+            actor=Actor.for_user(person),
+            company=company,
+            action="member.role_changed",
+            obj_type="membership",
+            obj_id=person.email,
+            before={"role": before},
+            after={"role": membership.role, "invitation": invitation.pk},
+        )
     if membership is None:
         membership = membership_create(
             actor=Actor.for_user(person),
@@ -285,7 +302,7 @@ def invitation_accept(
     invitation.save(update_fields=["accepted_at", "accepted_by"])
     # The person's access request to this company (rule 4) is answered.
     AccessRequest.objects.filter(
-        company=invitation.company, email__iexact=invitation.email, resolved_at__isnull=True
+        company=invitation.company, email=invitation.email, resolved_at__isnull=True
     ).update(resolved_at=now)
     event_record(
         actor=Actor.for_user(person),

@@ -19,7 +19,7 @@ def _member_locked(company: Company, email: str) -> Membership:
     membership = (
         Membership.objects.select_for_update()
         .select_related("user")
-        .filter(company=company, user__email__iexact=normalize_email(email))
+        .filter(company=company, user__email=normalize_email(email))
         .first()
     )
     if membership is None:
@@ -76,7 +76,7 @@ def member_remove(*, actor: Actor, company: Company, email: str) -> None:
     # must not bring them back.
     Invitation.objects.filter(
         company=company,
-        email__iexact=user.email,
+        email=user.email,
         accepted_at__isnull=True,
         withdrawn_at__isnull=True,
     ).update(withdrawn_at=timezone.now())

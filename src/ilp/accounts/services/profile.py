@@ -21,10 +21,11 @@ def profile_update(
     last_name: str,
     language: str,
     default_company_gaid: str | None = None,
-    notify: dict[str, bool] | None = None,
+    opt_ins: dict[str, dict[str, bool]] | None = None,
 ) -> User:
-    """Change the user's own name, language, default company and per-company mail opt-ins.
-    The e-mail never changes (it is the key of the account)."""
+    """Change the user's own name, language, default company and per-company mail opt-ins
+    (`opt_ins[gaid][topic]`, topics of MailTopic: "expiry", "new_key"). The e-mail never
+    changes (it is the key of the account)."""
     errors = []
     first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
     if not first_name:
@@ -58,13 +59,20 @@ def profile_update(
     user.first_name, user.last_name, user.language = first_name[:150], last_name[:150], language
     user.default_company = default
     user.save(update_fields=["first_name", "last_name", "language", "default_company"])
-    changed_notify = {}
-    for gaid, wanted in (notify or {}).items():
+    changed_notify: dict[str, dict[str, bool]] = {}
+    for gaid, topics in (opt_ins or {}).items():
         membership = memberships.get(gaid)
-        if membership is not None and membership.notify != bool(wanted):
-            membership.notify = bool(wanted)
-            membership.save(update_fields=["notify"])
-            changed_notify[gaid] = bool(wanted)
+        if membership is None:
+            continue
+        changed = {}
+        for topic, wanted in topics.items():
+            field = Membership.TOPIC_FIELDS.get(topic)
+            if field and getattr(membership, field) != bool(wanted):
+                setattr(membership, field, bool(wanted))
+                changed[topic] = bool(wanted)
+        if changed:
+            membership.save(update_fields=[Membership.TOPIC_FIELDS[t] for t in changed])
+            changed_notify[gaid] = changed
     event_record(
         actor=actor,
         action="user.profile_updated",

@@ -1,5 +1,8 @@
 """API tokens of users and staff tokens of the vendor's back office; stored hashed."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
@@ -8,37 +11,96 @@ from django.utils.translation import gettext as _
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.auth import STAFF_TOKEN_PREFIX, USER_TOKEN_PREFIX
-from ilp.core.errors import NotFound, Unauthorized
+from ilp.core.errors import Invalid, NotFound, Unauthorized
 from ilp.core.ids import new_token, token_hash
 
+from .. import selectors
 from ..errors import AccountError
 from ..models import ApiToken, StaffToken, User, normalize_email
+from .two_factor import otp_verify
+
+LOGIN_TOKEN_NAME = "API login"
+TOKEN_MAX_DAYS = 3650
+
+
+def _expiry(expires_in_days: int | None):
+    if expires_in_days is None:
+        return None
+    if not 1 <= expires_in_days <= TOKEN_MAX_DAYS:
+        message = _("Choose between 1 and %(max)s days.") % {"max": TOKEN_MAX_DAYS}
+        raise Invalid(
+            message,
+            code=AccountError.VALIDATION_ERROR,
+            errors=[{"loc": ["body", "expires_in_days"], "msg": message}],
+        )
+    return timezone.now() + timedelta(days=expires_in_days)
 
 
 @transaction.atomic
-def api_token_create(*, actor: Actor, user: User, name: str = "") -> tuple[ApiToken, str]:
-    """A new API token for the user; the raw token is returned once and stored hashed."""
+def api_token_create(
+    *, actor: Actor, user: User, name: str = "", expires_in_days: int | None = None
+) -> tuple[ApiToken, str]:
+    """A new API token for the user, named, expiring after `expires_in_days` (never without);
+    the raw token is returned once and stored hashed."""
     token = new_token(USER_TOKEN_PREFIX)
     api_token = ApiToken.objects.create(
-        user=user, name=(name or "").strip()[:100], token_hash=token_hash(token)
+        user=user,
+        name=(name or "").strip()[:100],
+        token_hash=token_hash(token),
+        expires_at=_expiry(expires_in_days),
     )
     event_record(
         actor=actor,
         action="api_token.created",
         obj_type="api_token",
         obj_id=api_token.pk,
-        after={"user": user.email, "name": api_token.name},
+        after={
+            "user": user.email,
+            "name": api_token.name,
+            "expires_at": api_token.expires_at.isoformat() if api_token.expires_at else None,
+        },
     )
     return api_token, token
 
 
-def auth_token_issue(*, email: str, password: str, name: str = "") -> tuple[ApiToken, str]:
-    """Log in with e-mail and password for an API token; 401 alike for an unknown e-mail and a
-    wrong password (Django's backend also spends the hashing time for unknown e-mails)."""
+@transaction.atomic
+def auth_token_issue(
+    *,
+    email: str,
+    password: str,
+    otp: str | None = None,
+    name: str = "",
+    expires_in_days: int | None = None,
+) -> tuple[ApiToken, str]:
+    """Log in with e-mail and password (and, with two-factor on, a code or recovery code in
+    `otp`) for an API token.
+
+    401 alike for an unknown e-mail and a wrong password (Django's backend spends the hashing
+    time for unknown e-mails too); then, only for the right password, 401 `otp_required` or
+    `otp_invalid`. A token made here is named ("API login" unless given) and expires after
+    `expires_in_days`, by default settings.ILP_LOGIN_TOKEN_DAYS: logging in again and again
+    does not pile up permanent tokens."""
     user = authenticate(username=normalize_email(email), password=password or "")
     if user is None:
         raise Unauthorized(_("E-mail or password is wrong."), code=AccountError.INVALID_CREDENTIALS)
-    return api_token_create(actor=Actor.for_user(user), user=user, name=name or "API")
+    if selectors.two_factor_active(user=user):
+        if not (otp or "").strip():
+            raise Unauthorized(
+                _("Two-factor sign-in is on: send the code of your authenticator app in `otp`."),
+                code=AccountError.OTP_REQUIRED,
+            )
+        if not otp_verify(user=user, code=otp):
+            raise Unauthorized(
+                _("The code is wrong or was used already."), code=AccountError.OTP_INVALID
+            )
+    return api_token_create(
+        actor=Actor.for_user(user),
+        user=user,
+        name=(name or "").strip() or LOGIN_TOKEN_NAME,
+        expires_in_days=(
+            settings.ILP_LOGIN_TOKEN_DAYS if expires_in_days is None else expires_in_days
+        ),
+    )
 
 
 @transaction.atomic

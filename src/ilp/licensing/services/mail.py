@@ -6,15 +6,25 @@ opted in); this queues one mail per person in their language, through the outbox
 
 from collections.abc import Sequence
 
-from ilp.accounts.selectors import mail_recipients
+from ilp.accounts.selectors import MailTopic, mail_recipients
 from ilp.notifications.services import mail_enqueue
 
 from ..models import ProductPack, SubscriptionKey
 
 
-def company_mail(*, company, template: str, context: dict, recipients: Sequence | None = None):
-    """Queue `template` to each recipient (default: the company's mail recipients now)."""
-    for user in mail_recipients(company=company) if recipients is None else recipients:
+def company_mail(
+    *,
+    company,
+    template: str,
+    context: dict,
+    topic: MailTopic = MailTopic.EXPIRY,
+    recipients: Sequence | None = None,
+):
+    """Queue `template` to each recipient (default: the company's mail recipients for
+    `topic` now: administrators and the members who opted in to it)."""
+    if recipients is None:
+        recipients = mail_recipients(company=company, topic=topic)
+    for user in recipients:
         mail_enqueue(
             to=user.email,
             template=template,
@@ -36,6 +46,7 @@ def new_key_mail(
     company_mail(
         company=company,
         template="new_subscription_key",
+        topic=MailTopic.NEW_KEY,
         recipients=recipients,
         context={
             "key": key,
@@ -58,6 +69,7 @@ def packs_added_mail(
     company_mail(
         company=company,
         template="packs_added",
+        topic=MailTopic.NEW_KEY,
         recipients=recipients,
         context={
             "key": key,

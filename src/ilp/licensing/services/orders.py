@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from ilp.accounts.models import Company
-from ilp.accounts.selectors import mail_recipients
+from ilp.accounts.selectors import MailTopic, mail_recipients
 from ilp.accounts.services import company_create, contact_person_handle
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
@@ -305,7 +305,7 @@ def _new_key_fulfil(
     # Who is told is settled before this order touches the company's people: the contact
     # person it makes administrator afterwards gets their own invitation mail, and must not
     # get this one as well.
-    recipients = mail_recipients(company=company)
+    recipients = mail_recipients(company=company, topic=MailTopic.NEW_KEY)
     key, packs = subscription_key_create(
         company=company, starts_on=order.invoice_date, items=specs, order=order
     )
@@ -320,7 +320,8 @@ def _add_on_fulfil(
 ) -> tuple[str, list[ProductPack]]:
     """An add-on order (rule 19, FAQ Q4): one pack per item under the existing key (rollout
     may auto-assign them), and the "packs added" mail. Returns `(status, packs)`."""
-    recipients = mail_recipients(company=order.company)  # as for a new key: before the contact
+    # As for a new key: settled before the contact person is handled.
+    recipients = mail_recipients(company=order.company, topic=MailTopic.NEW_KEY)
     # The key's row lock serialises add-ons with renewals of the same key (renewals lock it
     # first too), so a renewal never counts seats while packs are being added.
     key = SubscriptionKey.objects.select_for_update().get(pk=key.pk)

@@ -16,7 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from ilp.accounts.models import Company
-from ilp.accounts.selectors import mail_recipients
+from ilp.accounts.selectors import MailTopic, mail_recipients
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.notifications.services import mail_enqueue
@@ -80,7 +80,7 @@ def _company_reminders_queue(
     due = _reminders_due(pack_pks=pack_pks, today=today)
     if not due:
         return 0, 0, False
-    recipients = mail_recipients(company=company)
+    recipients = mail_recipients(company=company, topic=MailTopic.EXPIRY)
     if not recipients:
         # Nobody to tell yet: record nothing, so the then-due reminder goes out once the
         # company has an administrator or an opted-in member.
