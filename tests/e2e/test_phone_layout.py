@@ -1,0 +1,81 @@
+"""Phone width (390 px): no page scrolls sideways, the navigation is a menu, a skip link."""
+
+import pytest
+
+from ilp.web import demo
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WIDE_PAGES = ("renewals", "ums", "manage", "audit", "packs", "orders")
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def _login(page, email):
+    page.goto("/login/")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(demo.PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/login/" not in url)
+
+
+def _overflow(page) -> tuple[int, int]:
+    return page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+
+
+@pytest.mark.parametrize("email", ["admin@acme.example", "partner@itservice.example"])
+def test_no_page_scrolls_sideways_at_390(phone, email):
+    demo.load()
+    _login(phone, email)
+    # The navigation is hidden behind the menu button until opened.
+    nav = phone.locator("nav.sidenav")
+    assert not nav.is_visible()
+    toggle = phone.get_by_role("button", name="Menu")
+    toggle.click()
+    assert nav.is_visible()
+    assert toggle.get_attribute("aria-expanded") == "true"
+    hrefs = [a.get_attribute("href") for a in nav.locator("a").all()]
+    assert len(hrefs) >= 5
+    # Every navigation entry, plus the detail pages linked from the first rows.
+    extra = []
+    for href in hrefs:
+        response = phone.goto(href)
+        assert response is not None and response.status == 200, href
+        scroll_width, inner_width = _overflow(phone)
+        assert scroll_width <= inner_width, f"{href}: {scroll_width}px wide at {inner_width}"
+        extra += [
+            a.get_attribute("href")
+            for a in phone.locator("main table a[href^='/companies/']").all()[:2]
+        ]
+    for href in dict.fromkeys(extra):
+        if "sort=" in href or "download" in href or "file" in href:
+            continue
+        response = phone.goto(href)
+        assert response is not None and response.status == 200, href
+        scroll_width, inner_width = _overflow(phone)
+        assert scroll_width <= inner_width, f"{href}: {scroll_width}px wide at {inner_width}"
+
+
+def test_skip_link_moves_focus_to_main(phone):
+    demo.load()
+    _login(phone, "admin@acme.example")
+    phone.keyboard.press("Tab")
+    skip = phone.get_by_role("link", name="Skip to content")
+    assert skip.evaluate("el => el === document.activeElement")
+    assert skip.is_visible()
+    phone.keyboard.press("Enter")
+    assert phone.evaluate("document.activeElement.id") == "main"
+
+
+def test_desktop_shows_navigation_without_menu(page):
+    demo.load()
+    _login(page, "admin@acme.example")
+    assert page.locator("nav.sidenav").is_visible()
+    assert not page.get_by_role("button", name="Menu").is_visible()
