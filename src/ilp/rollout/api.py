@@ -4,11 +4,12 @@ an ALD token)."""
 
 import datetime
 
-from ninja import Router, Status
+from ninja import Query, Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from ilp.core.auth import CompanyAuth, UmsAuth
 from ilp.core.authz import Permission
+from ilp.core.csv_export import csv_response
 from ilp.core.problems import problems
 from ilp.licensing.schemas import PackOut
 from ilp.licensing.selectors import key_get, pack_get
@@ -18,7 +19,9 @@ from .licensee import Licensee
 from .schemas import (
     AldTokenOut,
     CredentialOut,
+    DeviceFilters,
     DeviceOut,
+    DevicesPage,
     IssueIn,
     IssueOut,
     LicenseOut,
@@ -169,6 +172,32 @@ def pack_unassign(request, gaid: str, ums_id: str, pack_id: str, force: bool = F
     pack = pack_get(membership=membership, pack_id=pack_id)
     services.pack_unassign(actor=request.auth.actor, ums=ums, pack=pack, force=force)
     return Status(204, None)
+
+
+@router.get(
+    "/companies/{gaid}/devices",
+    response={200: DevicesPage, **problems(401, 403, 404, 422)},
+    auth=VIEW,
+)
+def device_list(request, gaid: str, filters: Query[DeviceFilters]):
+    """The company's licensed devices, each with its active licenses (without documents);
+    filter by product, pack_id, ums_id, q (unit-ID prefix); `format=csv` exports every row."""
+    scope = selectors.device_scope(
+        membership=request.auth.membership,
+        product=filters.product,
+        pack_id=filters.pack_id,
+        ums_id=filters.ums_id,
+        q=filters.q,
+    )
+    if filters.format == "csv":
+        return csv_response(
+            f"devices-{gaid}.csv",
+            selectors.DEVICE_EXPORT_HEADER,
+            selectors.device_export_rows(scope=scope),
+        )
+    unit_ids = selectors.device_unit_ids(scope=scope)
+    page = list(unit_ids[filters.offset : filters.offset + filters.limit])
+    return {"items": selectors.devices_of(scope=scope, unit_ids=page), "count": unit_ids.count()}
 
 
 @router.get(

@@ -1,10 +1,32 @@
 """API shapes of rollout objects (API.md "Objects", "Rollout", "UMS")."""
 
 import datetime
+from typing import Literal
 
 from ninja import Field, Schema
 
 from .licensee import lease_days_of
+
+
+class LicenseSummaryOut(Schema):
+    """A device license without its signed document (the fleet view). Lists
+    select_related("product", "pack", "ums")."""
+
+    id: str
+    unit_id: str
+    product: str
+    pack_id: str | None
+    expires_on: datetime.date | None
+    status: str
+    ums_id: str | None
+    issued_at: datetime.datetime
+    lease_expires_at: datetime.datetime | None
+
+    resolve_id = staticmethod(lambda obj: obj.license_id)
+    resolve_product = staticmethod(lambda obj: obj.product.sku)
+    resolve_pack_id = staticmethod(lambda obj: obj.pack.pack_id if obj.pack_id else None)
+    resolve_ums_id = staticmethod(lambda obj: obj.ums.ums_id if obj.ums_id else None)
+    resolve_lease_expires_at = staticmethod(lambda obj: obj.document_expires_at)
 
 
 class LicenseOut(Schema):
@@ -143,3 +165,25 @@ class IssueOut(Schema):
 class DeviceOut(Schema):
     unit_id: str
     licenses: list[LicenseOut]
+
+
+class FleetDeviceOut(Schema):
+    unit_id: str
+    licenses: list[LicenseSummaryOut]
+
+
+class DevicesPage(Schema):
+    """A page of the devices list, shaped like every paged list (`items`, `count`)."""
+
+    items: list[FleetDeviceOut]
+    count: int
+
+
+class DeviceFilters(Schema):
+    product: str | None = None
+    pack_id: str | None = None
+    ums_id: str | None = None
+    q: str | None = None
+    format: Literal["json", "csv"] = "json"
+    limit: int = Field(100, ge=1, le=1000)
+    offset: int = Field(0, ge=0)

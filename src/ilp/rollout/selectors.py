@@ -5,6 +5,7 @@ write they protect (lock before count).
 """
 
 import datetime
+import re
 from collections.abc import Iterable
 
 from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet
@@ -277,3 +278,97 @@ def pack_licenses_active_count(*, packs: Iterable[ProductPack]) -> int:
     return DeviceLicense.objects.filter(
         pack__in=[p.pk for p in packs], status=DeviceLicense.Status.ACTIVE
     ).count()
+
+
+def device_scope(
+    *,
+    membership,
+    product: str | None = None,
+    pack_id: str | None = None,
+    ums_id: str | None = None,
+    q: str | None = None,
+) -> QuerySet[DeviceLicense]:
+    """The company's active device licenses matching the fleet filters (API.md "Fleet views"):
+    product SKU, pack ID, UMS ID, and `q` a unit-ID prefix (any separator, any case)."""
+    qs = DeviceLicense.objects.filter(
+        company_id=membership.company_id, status=DeviceLicense.Status.ACTIVE
+    )
+    if product:
+        qs = qs.filter(product__sku=product.strip().upper())
+    if pack_id:
+        qs = qs.filter(pack__pack_id=pack_id.strip().upper())
+    if ums_id:
+        qs = qs.filter(ums__ums_id=ums_id.strip().upper())
+    prefix = re.sub(r"[^0-9A-Za-z]", "", q or "").upper()
+    if prefix:
+        qs = qs.filter(unit_id__startswith=prefix)
+    return qs
+
+
+def device_unit_ids(*, scope: QuerySet[DeviceLicense]) -> QuerySet:
+    """The distinct unit IDs of a device scope, in order: what the devices list pages over."""
+    return scope.order_by("unit_id").values_list("unit_id", flat=True).distinct()
+
+
+def devices_of(*, scope: QuerySet[DeviceLicense], unit_ids: Iterable[str]) -> list[dict]:
+    """`{"unit_id", "licenses"}` for one page of unit IDs: one query whatever the page size."""
+    unit_ids = list(unit_ids)
+    by_unit: dict[str, list[DeviceLicense]] = {u: [] for u in unit_ids}
+    for lic in (
+        scope.filter(unit_id__in=unit_ids)
+        .select_related(*LICENSE_RELATED)
+        .order_by("unit_id", "product__sku", "issued_at", "id")
+    ):
+        by_unit[lic.unit_id].append(lic)
+    return [{"unit_id": u, "licenses": by_unit[u]} for u in unit_ids]
+
+
+def device_export_rows(*, scope: QuerySet[DeviceLicense]) -> Iterable[tuple]:
+    """Every license of a device scope as a CSV row (streamed, one query)."""
+    return (
+        scope.order_by("unit_id", "product__sku", "id")
+        .values_list(
+            "unit_id",
+            "product__sku",
+            "pack__pack_id",
+            "ums__ums_id",
+            "license_id",
+            "issued_at",
+            "expires_on",
+            "document_expires_at",
+        )
+        .iterator(chunk_size=2000)
+    )
+
+
+DEVICE_EXPORT_HEADER = (
+    "unit_id",
+    "product",
+    "pack_id",
+    "ums_id",
+    "license_id",
+    "issued_at",
+    "expires_on",
+    "lease_expires_at",
+)
+
+
+def fleet_products(*, membership) -> list[str]:
+    """The SKUs the company holds device licenses of (the devices page's product filter)."""
+    return list(
+        DeviceLicense.objects.filter(
+            company_id=membership.company_id, status=DeviceLicense.Status.ACTIVE
+        )
+        .order_by("product__sku")
+        .values_list("product__sku", flat=True)
+        .distinct()
+    )
+
+
+def ums_choices(*, membership) -> list[tuple[str, str]]:
+    """(UMS ID, name) of the company's UMS instances, for filters."""
+    return list(
+        UmsInstance.objects.filter(company_id=membership.company_id)
+        .order_by("name", "ums_id")
+        .values_list("ums_id", "name")
+    )

@@ -6,6 +6,7 @@ import datetime
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -16,6 +17,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
 from ilp.core.authz import Permission, has_permission
+from ilp.core.csv_export import csv_response
 from ilp.core.errors import AppError, NotFound
 from ilp.core.portal import company_page
 from ilp.licensing.models import ProductPack
@@ -261,6 +263,31 @@ def hardware(request, membership):
     return render(request, "rollout/hardware.html", context)
 
 
+@company_page(Permission.VIEW)
+@require_GET
+def devices(request, membership):
+    """The fleet: every licensed device with its licenses, filtered and paged, or as CSV."""
+    names = ("product", "pack_id", "ums_id", "q")
+    filters = {name: (request.GET.get(name) or "").strip() for name in names}
+    scope = selectors.device_scope(membership=membership, **filters)
+    if request.GET.get("format") == "csv":
+        return csv_response(
+            f"devices-{membership.company.gaid}.csv",
+            selectors.DEVICE_EXPORT_HEADER,
+            selectors.device_export_rows(scope=scope),
+        )
+    page = Paginator(selectors.device_unit_ids(scope=scope), 50).get_page(request.GET.get("page"))
+    context = {
+        "filters": filters,
+        "filtered": any(filters.values()),
+        "page": page,
+        "devices": selectors.devices_of(scope=scope, unit_ids=page.object_list),
+        "products": selectors.fleet_products(membership=membership),
+        "ums_choices": selectors.ums_choices(membership=membership),
+    }
+    return render(request, "rollout/devices.html", context)
+
+
 @company_page(Permission.MANAGE_ROLLOUT)
 @require_POST
 def hardware_remove(request, membership, unit_id: str, license_id: str):
@@ -407,6 +434,7 @@ page_urlpatterns = [
     path("companies/<str:gaid>/ums/<str:ums_id>/license-file/", license_file, name="license_file"),
     path("companies/<str:gaid>/ums/<str:ums_id>/upload/", upload, name="upload"),
     path("companies/<str:gaid>/hardware/", hardware, name="hardware"),
+    path("companies/<str:gaid>/devices/", devices, name="devices"),
     path(
         "companies/<str:gaid>/hardware/<str:unit_id>/licenses/<str:license_id>/remove/",
         hardware_remove,

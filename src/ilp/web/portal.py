@@ -14,6 +14,7 @@ NAV = [
     (_("Orders"), "licensing:orders", Permission.VIEW),
     (_("Delivery token"), "licensing:delivery_token", Permission.REGISTER_DELIVERY_TOKEN),
     (_("UMS IDs"), "rollout:ums_list", Permission.VIEW),
+    (_("Devices"), "rollout:devices", Permission.VIEW),
     (_("Search hardware"), "rollout:hardware", Permission.VIEW),
     (_("Manage company"), "accounts:manage_company", Permission.VIEW),
     (_("Audit log"), "web:audit", Permission.READ_AUDIT),
