@@ -10,3 +10,13 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["object_id", "actor_label", "company__gaid"]
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
     list_select_related = ["company"]
+
+    # The audit log is evidence: nobody adds, edits or deletes an event, not even staff.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,3 +1,7 @@
+"""Reads of the audit log (scoped by the acting membership)."""
+
+import datetime
+
 from django.db.models import QuerySet
 
 from ilp.core.authz import Permission, require
@@ -5,9 +9,49 @@ from ilp.core.authz import Permission, require
 from .models import AuditEvent
 
 
-def event_list(*, membership) -> QuerySet[AuditEvent]:
-    """The company's audit log, newest first (administrators and service providers)."""
+def event_list(
+    *,
+    membership,
+    action: str | None = None,
+    actor: str | None = None,
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+) -> QuerySet[AuditEvent]:
+    """The company's audit log, newest first (administrators and service providers).
+
+    `action` is one action (`pack.split`) or, without a dot, a family (`pack` → `pack.*`);
+    `actor` matches the person's name or e-mail (part of it, any case); `since` and `until`
+    are days, both included (UTC).
+    """
     require(membership, Permission.READ_AUDIT)
-    return AuditEvent.objects.filter(company_id=membership.company_id).order_by(
-        "-created_at", "-id"
+    qs = AuditEvent.objects.filter(company_id=membership.company_id)
+    action = (action or "").strip()
+    if action:
+        qs = (
+            qs.filter(action=action)
+            if "." in action
+            else qs.filter(action__startswith=action + ".")
+        )
+    actor = (actor or "").strip()
+    if actor:
+        qs = qs.filter(actor_label__icontains=actor)
+    if since:
+        qs = qs.filter(created_at__gte=_day_start(since))
+    if until:
+        qs = qs.filter(created_at__lt=_day_start(until + datetime.timedelta(days=1)))
+    return qs.order_by("-created_at", "-id")
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
+
+
+def event_actions(*, membership) -> list[str]:
+    """The actions recorded in the company's log (the audit page's action filter)."""
+    require(membership, Permission.READ_AUDIT)
+    return list(
+        AuditEvent.objects.filter(company_id=membership.company_id)
+        .order_by("action")
+        .values_list("action", flat=True)
+        .distinct()
     )

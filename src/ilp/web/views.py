@@ -1,3 +1,4 @@
+import datetime
 import time
 
 from django.conf import settings
@@ -21,8 +22,11 @@ from ilp.accounts.selectors import (
     user_active_get,
 )
 from ilp.accounts.services import otp_verify
-from ilp.audit.selectors import event_list
+from ilp.audit.labels import action_label
+from ilp.audit.schemas import AuditEventOut
+from ilp.audit.selectors import event_actions, event_list
 from ilp.core.authz import Permission
+from ilp.core.csv_export import csv_of_schema
 from ilp.core.errors import NotFound, Throttled
 from ilp.core.portal import company_page, company_start_url
 from ilp.core.throttle import client_address, throttle_hit
@@ -64,10 +68,41 @@ def no_company(request):
     )
 
 
+def _day(value) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+
+
 @company_page(Permission.READ_AUDIT)
 def audit(request, membership):
-    page = Paginator(event_list(membership=membership), 50).get_page(request.GET.get("page"))
-    return render(request, "web/audit.html", {"page": page})
+    """The audit log in words, filtered by action, person and days; or all of it as CSV."""
+    filters = {
+        "action": (request.GET.get("action") or "").strip(),
+        "actor": (request.GET.get("actor") or "").strip(),
+        "since": _day(request.GET.get("since")),
+        "until": _day(request.GET.get("until")),
+    }
+    events = event_list(membership=membership, **filters)
+    if request.GET.get("format") == "csv":
+        return csv_of_schema(
+            f"events-{membership.company.gaid}.csv",
+            AuditEventOut,
+            events.iterator(chunk_size=500),
+        )
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    actions = [(code, action_label(code)) for code in event_actions(membership=membership)]
+    return render(
+        request,
+        "web/audit.html",
+        {
+            "page": page,
+            "filters": filters,
+            "filtered": any(filters.values()),
+            "actions": sorted(actions, key=lambda a: str(a[1]).casefold()),
+        },
+    )
 
 
 class LoginForm(AuthenticationForm):

@@ -1,12 +1,14 @@
 """Subscription keys and product packs of a company: reads, and the comment/archive edit."""
 
 import datetime
+from typing import Literal
 
 from ninja import Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from ilp.core.auth import CompanyAuth
 from ilp.core.authz import Permission
+from ilp.core.csv_export import csv_exportable
 from ilp.core.problems import problems
 
 from .. import selectors
@@ -24,6 +26,7 @@ class PackFilters(Schema):
     expires_before: datetime.date | None = None
     eula_accepted: bool | None = None
     sort: str | None = None
+    format: Literal["json", "csv"] = "json"
 
 
 @router.get(
@@ -52,12 +55,15 @@ def get_key(request, gaid: str, key: str):
     response={200: list[PackOut], **problems(401, 403, 404, 422)},
     auth=CompanyAuth(),
 )
+@csv_exportable(PackOut, "product-packs")
 @paginate(LimitOffsetPagination)
 def list_packs(request, gaid: str, filters: Query[PackFilters]):
     """The company's product packs; filter by product, status, subscription_key,
     expires_before, eula_accepted; sort by id, product, key, seats, used, starts, expires,
-    status (-desc)."""
-    return selectors.pack_list(membership=request.auth.membership, **filters.model_dump())
+    status (-desc); `format=csv` exports every pack."""
+    return selectors.pack_list(
+        membership=request.auth.membership, **filters.model_dump(exclude={"format"})
+    )
 
 
 @router.get(

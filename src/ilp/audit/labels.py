@@ -1,0 +1,100 @@
+"""The audit log in words: a translated label for every recorded action, for field names and
+for yes/no values. An action without a label shows its code (a new action is never hidden)."""
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+ACTION_LABELS = {
+    "access_request.created": pgettext_lazy("audit action", "Access requested"),
+    "access_request.dismissed": pgettext_lazy("audit action", "Access request dismissed"),
+    "ald_token.regenerated": pgettext_lazy("audit action", "ALD token generated"),
+    "ald_token.revoked": pgettext_lazy("audit action", "ALD token revoked"),
+    "api_token.created": pgettext_lazy("audit action", "API token created"),
+    "api_token.revoked": pgettext_lazy("audit action", "API token revoked"),
+    "company.claimed": pgettext_lazy("audit action", "Company claimed"),
+    "company.created": pgettext_lazy("audit action", "Company created"),
+    "company.customer_number_set": pgettext_lazy("audit action", "Customer number set"),
+    "company.two_factor_required": pgettext_lazy(
+        "audit action", "Two-factor sign-in requirement changed"
+    ),
+    "company.updated": pgettext_lazy("audit action", "Company details changed"),
+    "delivery_token.issued": pgettext_lazy("audit action", "Delivery token issued"),
+    "delivery_token.registered": pgettext_lazy("audit action", "Delivery token registered"),
+    "eula.accepted": pgettext_lazy("audit action", "EULA accepted"),
+    "invitation.accepted": pgettext_lazy("audit action", "Invitation accepted"),
+    "invitation.created": pgettext_lazy("audit action", "Person invited"),
+    "invitation.withdrawn": pgettext_lazy("audit action", "Invitation withdrawn"),
+    "license.demo_issued": pgettext_lazy("audit action", "Demo license issued"),
+    "license.exchanged": pgettext_lazy("audit action", "License exchanged"),
+    "license.issued": pgettext_lazy("audit action", "License issued"),
+    "license.leases_refreshed": pgettext_lazy("audit action", "License leases refreshed"),
+    "license.moved": pgettext_lazy("audit action", "License moved"),
+    "license.resigned": pgettext_lazy("audit action", "License signed again"),
+    "license.returned": pgettext_lazy("audit action", "License returned"),
+    "license.revoked": pgettext_lazy("audit action", "License revoked"),
+    "member.added": pgettext_lazy("audit action", "Member added"),
+    "member.removed": pgettext_lazy("audit action", "Member removed"),
+    "member.role_changed": pgettext_lazy("audit action", "Role changed"),
+    "order.received": pgettext_lazy("audit action", "Order received"),
+    "pack.assigned": pgettext_lazy("audit action", "Pack assigned to a UMS"),
+    "pack.expiry_reminder": pgettext_lazy("audit action", "Expiry reminder sent"),
+    "pack.licenses_revoked": pgettext_lazy("audit action", "Pack licenses revoked"),
+    "pack.merge": pgettext_lazy("audit action", "Packs merged"),
+    "pack.split": pgettext_lazy("audit action", "Pack split"),
+    "pack.unassigned": pgettext_lazy("audit action", "Pack unassigned from a UMS"),
+    "renewal.awaiting_redemption": pgettext_lazy("audit action", "Renewal awaiting redemption"),
+    "renewal.redeemed": pgettext_lazy("audit action", "Renewal redeemed"),
+    "staff_token.created": pgettext_lazy("audit action", "Staff token created"),
+    "staff_token.revoked": pgettext_lazy("audit action", "Staff token revoked"),
+    "ums.credential_rotated": pgettext_lazy("audit action", "UMS credential renewed"),
+    "ums.deleted": pgettext_lazy("audit action", "UMS deleted"),
+    "ums.registered": pgettext_lazy("audit action", "UMS registered"),
+    "ums.updated": pgettext_lazy("audit action", "UMS changed"),
+    "user.deleted": pgettext_lazy("audit action", "Account deleted"),
+    "user.deletion_requested": pgettext_lazy("audit action", "Account deletion requested"),
+    "user.password_changed": pgettext_lazy("audit action", "Password changed"),
+    "user.password_reset": pgettext_lazy("audit action", "Password reset"),
+    "user.password_reset_requested": pgettext_lazy("audit action", "Password reset requested"),
+    "user.profile_updated": pgettext_lazy("audit action", "Profile changed"),
+    "user.recovery_code_used": pgettext_lazy("audit action", "Recovery code used"),
+    "user.two_factor_disabled": pgettext_lazy("audit action", "Two-factor sign-in turned off"),
+    "user.two_factor_enabled": pgettext_lazy("audit action", "Two-factor sign-in turned on"),
+    "user.two_factor_reset": pgettext_lazy("audit action", "Two-factor sign-in reset"),
+    "user.two_factor_setup_started": pgettext_lazy("audit action", "Two-factor set-up started"),
+}
+
+FIELD_LABELS = {
+    "seats": pgettext_lazy("audit field", "seats"),
+    "seats_used": pgettext_lazy("audit field", "seats used"),
+    "status": pgettext_lazy("audit field", "status"),
+    "comment": pgettext_lazy("audit field", "comment"),
+    "role": pgettext_lazy("audit field", "role"),
+    "name": pgettext_lazy("audit field", "name"),
+    "email": pgettext_lazy("audit field", "e-mail"),
+    "unit_id": pgettext_lazy("audit field", "unit ID"),
+    "product": pgettext_lazy("audit field", "product"),
+    "pack_id": pgettext_lazy("audit field", "pack ID"),
+    "ums_id": pgettext_lazy("audit field", "UMS ID"),
+    "expires_on": pgettext_lazy("audit field", "expires on"),
+    "starts_on": pgettext_lazy("audit field", "starts on"),
+    "auto_assign": pgettext_lazy("audit field", "automatic assignment"),
+    "require_2fa": pgettext_lazy("audit field", "two-factor sign-in required"),
+    "country": pgettext_lazy("audit field", "country"),
+    "city": pgettext_lazy("audit field", "city"),
+    "street": pgettext_lazy("audit field", "street"),
+    "postal_code": pgettext_lazy("audit field", "postal code"),
+}
+
+YES = _("yes")
+NO = _("no")
+
+
+def action_label(action: str) -> str:
+    """The translated label of an action code, or the code itself."""
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action
+
+
+def field_label(field: str) -> str:
+    label = FIELD_LABELS.get(field)
+    return str(label) if label is not None else field.replace("_", " ")
