@@ -48,3 +48,15 @@ def test_packs_json_still_paged(user_api, company):
     make_key(company, packs=[("WE", 5), ("EMP", 5)])
     body = user_api.get(f"/companies/{company.gaid}/product-packs?limit=1").json()
     assert body["count"] == 2 and len(body["items"]) == 1
+
+
+def test_packs_page_exports_csv(company, admin_user):
+    from django.test import Client
+
+    make_key(company, packs=[("WE", 5), ("EMP", 5)])
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get(f"/companies/{company.gaid}/packs/").content.decode()
+    assert "format=csv" in page
+    rows = _rows(client.get(f"/companies/{company.gaid}/packs/?format=csv&product=WE"))
+    assert len(rows) == 2 and rows[1][1] == "WE"

@@ -9,10 +9,12 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
 from ilp.core.authz import Permission
+from ilp.core.csv_export import csv_of_schema
 from ilp.core.errors import AppError
 from ilp.core.portal import company_page
 
 from ..models import ProductPack
+from ..schemas import PackOut
 from ..selectors import PACK_SORTS, pack_eulas_to_accept, pack_get, pack_list, products_list
 from ..services.packs import pack_update
 from .common import or_404
@@ -41,6 +43,13 @@ def packs(request, membership):
     sort = params.get("sort") or ""
     if sort.lstrip("-") not in PACK_SORTS:
         sort = ""
+    if params.get("format") == "csv":
+        # The same export as the API's ?format=csv: every pack the filters match.
+        return csv_of_schema(
+            f"product-packs-{membership.company.gaid}.csv",
+            PackOut,
+            pack_list(membership=membership, sort=sort or None, **filters).iterator(chunk_size=500),
+        )
     page = Paginator(
         pack_list(membership=membership, sort=sort or None, **filters), PAGE_SIZE
     ).get_page(params.get("page"))
