@@ -34,12 +34,17 @@ def _url(name, company, **kwargs):
 
 def test_register_shows_the_credential_once(admin_client, company):
     response = admin_client.post(_url("ums_list", company), {"name": "HQ", "auto_assign": "on"})
-    assert response.status_code == 200
+    # Post/redirect/get: the credential is not the POST's body, so a reload cannot re-post.
+    assert response.status_code == 302
+    assert response["Location"] == _url("ums_list", company)
+    assert "ilpm_" not in response["Location"]
     ums = UmsInstance.objects.get()
     assert ums.auto_assign
-    body = response.content.decode()
+    body = admin_client.get(response["Location"]).content.decode()
     assert "ilpm_" in body and "shown only this once" in body
+    # Reloading shows the page without the credential and registers nothing.
     assert "ilpm_" not in admin_client.get(_url("ums_list", company)).content.decode()
+    assert UmsInstance.objects.count() == 1
 
 
 def test_register_blank_name_shows_an_error(admin_client, company):
@@ -98,8 +103,8 @@ def test_rename_toggle_rotate_delete(admin_client, company, ums):
     ums.refresh_from_db()
     assert ums.name == "Renamed" and not ums.auto_assign
     old_hash = ums.credential_hash
-    rotated = admin_client.post(_url("ums_rotate", company, ums_id=ums.ums_id))
-    assert "ilpm_" in rotated.content.decode()
+    rotated = admin_client.post(_url("ums_rotate", company, ums_id=ums.ums_id), follow=True)
+    assert rotated.redirect_chain and "ilpm_" in rotated.content.decode()
     ums.refresh_from_db()
     assert ums.credential_hash != old_hash
     admin_client.post(_url("ums_delete", company, ums_id=ums.ums_id), {"force": "1"})

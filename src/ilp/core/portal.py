@@ -73,3 +73,25 @@ def company_start_url(gaid: str) -> str:
         except NoReverseMatch:
             continue
     return reverse("web:no_company")
+
+
+# A secret shown once (a UMS credential, an API or ALD token) must not be the body of a POST
+# response: reloading that page would post again and create a second one. The view stores
+# the secret in the (server-side) session and redirects; the page it redirects to takes it
+# out again, so it is shown on exactly one GET and is never in a URL or a cookie.
+_SECRETS_ONCE = "ilp_secret_once"
+
+
+def secret_once_put(request, *, kind: str, value: str, **about) -> None:
+    """Keep `value` for the next page of this session that asks for `kind`."""
+    request.session[_SECRETS_ONCE] = {"kind": kind, "value": value, **about}
+
+
+def secret_once_take(request, *, kind: str) -> dict | None:
+    """The secret kept for `kind` (with what it was stored with), removed from the session;
+    None when there is none (a reload, another tab)."""
+    kept = request.session.get(_SECRETS_ONCE)
+    if not kept or kept.get("kind") != kind:
+        return None
+    del request.session[_SECRETS_ONCE]
+    return kept

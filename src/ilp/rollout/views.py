@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ilp.core.authz import Permission, has_permission
 from ilp.core.csv_export import csv_response
 from ilp.core.errors import AppError, NotFound
-from ilp.core.portal import company_page
+from ilp.core.portal import company_page, secret_once_put, secret_once_take
 from ilp.licensing.models import ProductPack
 from ilp.licensing.selectors import key_get, pack_get
 from ilp.licensing.services import pack_ops
@@ -73,7 +73,30 @@ def ums_list(request, membership):
         if not has_permission(membership.role, Permission.MANAGE_ROLLOUT):
             raise DjangoPermissionDenied
         return _ums_register(request, membership)
+    kept = secret_once_take(request, kind="ums_credential")
+    if kept and kept.get("gaid") == membership.company.gaid:
+        # Shown on this one GET after the redirect; a reload shows the page without it.
+        credential_ums = next(
+            (u for u in selectors.ums_list(membership=membership) if u.ums_id == kept["ums_id"]),
+            None,
+        )
+        if credential_ums is not None:
+            return _ums_page(
+                request, membership, credential=kept["value"], credential_ums=credential_ums
+            )
     return _ums_page(request, membership)
+
+
+def _show_credential_once(request, membership, ums, credential):
+    """Post/redirect/get: keep the new credential for the next page, then redirect."""
+    secret_once_put(
+        request,
+        kind="ums_credential",
+        value=credential,
+        gaid=membership.company.gaid,
+        ums_id=ums.ums_id,
+    )
+    return redirect(reverse("rollout:ums_list", kwargs={"gaid": membership.company.gaid}))
 
 
 def _ums_register(request, membership):
@@ -90,8 +113,8 @@ def _ums_register(request, membership):
     messages.success(
         request, _("%(name)s registered as %(ums)s.") % {"name": ums.name, "ums": ums.ums_id}
     )
-    # The credential is shown on this response only; it is stored hashed.
-    return _ums_page(request, membership, credential=credential, credential_ums=ums)
+    # The credential is shown once, on the page after the redirect; it is stored hashed.
+    return _show_credential_once(request, membership, ums, credential)
 
 
 @company_page(Permission.MANAGE_ROLLOUT)
@@ -138,7 +161,7 @@ def ums_rotate(request, membership, ums_id: str):
         request,
         _("New credential for %(ums)s. The old one no longer works.") % {"ums": ums.ums_id},
     )
-    return _ums_page(request, membership, credential=credential, credential_ums=ums)
+    return _show_credential_once(request, membership, ums, credential)
 
 
 @company_page(Permission.MANAGE_ROLLOUT)
