@@ -40,7 +40,10 @@ def _live_count(pack):
         ("00-E0-C5-12-34-56", "00E0C5123456"),
         ("abc123", "ABC123"),
         ("abc12", None),  # too short
-        ("00E0 C512", None),  # spaces are not a separator in the API
+        # One parser for upload, API and search (issue 13): spaces and dots separate too.
+        ("00E0 C512", "00E0C512"),
+        ("00e0.c5aa.0003", "00E0C5AA0003"),
+        ("00_E0_C5_12", None),  # other punctuation is not a separator
         ("X" * 65, None),
         ("ÄÖÜ123", None),
     ],

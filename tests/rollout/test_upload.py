@@ -80,3 +80,36 @@ def test_batches_commit_on_their_own_and_a_refused_one_keeps_the_earlier(company
 def test_an_unknown_product_is_the_result_error(ums):
     result = _upload(ums, product="XX", text="AAAAAA01")
     assert result.results == [] and result.error == "Unknown product XX."
+
+
+# --- issue 13: one parser for upload, API and search; text files only ----------------------
+
+
+def test_upload_accepts_the_separators_search_accepts(ums):
+    result = _upload(ums, text="00e0.c5aa.0003\n00 E0 C5 AA 00 04\n00-e0-c5-aa-00-05")
+    assert result.counts["issued"] == 3, [(r.unit_id, r.status) for r in result.results]
+    assert set(DeviceLicense.objects.values_list("unit_id", flat=True)) == {
+        "00E0C5AA0003",
+        "00E0C5AA0004",
+        "00E0C5AA0005",
+    }
+
+
+def test_upload_reads_latin1_csv(ums):
+    data = "unit_id;Raum\n00E0C5AA0006;Büro Köln\n".encode("cp1252")
+    result = _upload(ums, file=SimpleUploadedFile("u.csv", data))
+    assert result.counts["issued"] == 1
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4,
+        b"PK\x03\x04\x14\x00\x06\x00" + b"\x00\x01\x02\x03" * 50,
+    ],
+)
+def test_upload_refuses_binary_files(ums, data):
+    with pytest.raises(Invalid) as refused:
+        _upload(ums, file=SimpleUploadedFile("x.png", data))
+    assert refused.value.code == "upload_not_text"
+    assert not DeviceLicense.objects.exists()

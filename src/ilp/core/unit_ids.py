@@ -1,19 +1,22 @@
 """Unit IDs, the devices' MAC-derived IDs: one normal form for every app (API.md).
 
-Upper case, `:` and `-` removed, then 6 to 64 letters and digits. Search hardware is more
-forgiving and drops any separator.
+Upper case, the separators people type between the groups of a MAC address removed (`:`,
+`-`, `.`, spaces: `00:E0:C5:AA:00:03`, `00e0.c5aa.0003`, `00 E0 C5 AA 00 04`), then 6 to 64
+letters and digits. Upload, the UMS API and Search hardware all use this one normal form;
+search additionally drops any other punctuation.
 """
 
 import re
 
 _UNIT_ID = re.compile(r"[A-Z0-9]{6,64}")
+_SEPARATORS = re.compile(r"[\s:.\-]")
 
 
 def unit_id_normalize(raw) -> str | None:
     """The normal form of a unit ID, or None when it is not a valid one."""
     if not isinstance(raw, str):
         return None
-    value = raw.strip().upper().replace(":", "").replace("-", "")
+    value = _SEPARATORS.sub("", raw).upper()
     return value if _UNIT_ID.fullmatch(value) else None
 
 

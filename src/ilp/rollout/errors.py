@@ -38,6 +38,7 @@ class RolloutError(StrEnum):
     # bulk upload of an air-gapped UMS (portal page; its message is what a person sees)
     UPLOAD_TOO_LARGE = "upload_too_large"
     UPLOAD_EMPTY = "upload_empty"
+    UPLOAD_NOT_TEXT = "upload_not_text"
     UPLOAD_TOO_MANY_UNIT_IDS = "upload_too_many_unit_ids"
 
     # license lifecycle (rules 21, 22)

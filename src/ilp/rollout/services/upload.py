@@ -65,4 +65,22 @@ def _upload_text(*, text: str, file: File | None) -> str:
         return text
     if file.size > MAX_UPLOAD_BYTES:
         raise Invalid(_("The file is larger than 1 MB."), code=RolloutError.UPLOAD_TOO_LARGE)
-    return file.read().decode("utf-8-sig", errors="replace")
+    return upload_decode(file.read())
+
+
+def upload_decode(data: bytes) -> str:
+    """The text of an uploaded unit-ID file: UTF-8 (with or without a byte order mark), else
+    Windows-1252/Latin-1 as spreadsheets on Windows save CSV. A file with NUL bytes or other
+    control characters is not text (an image, a spreadsheet's binary format): refused with
+    422 instead of being read as rows of garbage."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\r\n\t")
+    if "\x00" in text or controls > max(2, len(text) // 100) or "\ufffd" in text:
+        raise Invalid(
+            _("This file is not a text file. Upload a list of unit IDs (one per line) or a CSV."),
+            code=RolloutError.UPLOAD_NOT_TEXT,
+        )
+    return text
