@@ -3,6 +3,7 @@
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 
 class UmsInstance(models.Model):
@@ -56,9 +57,10 @@ class DeviceLicense(models.Model):
     """One seat of one pack bound to one device unit ID, issued to a UMS."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active"
-        RETURNED = "returned"  # remove hardware: the seat is free again
-        REVOKED = "revoked"  # forced unassign of its pack
+        ACTIVE = "active", pgettext_lazy("device license status", "Active")
+        # remove hardware: the seat is free again
+        RETURNED = "returned", pgettext_lazy("device license status", "Returned")
+        REVOKED = "revoked", pgettext_lazy("device license status", "Revoked")  # forced unassign
 
     license_id = models.CharField(max_length=40, unique=True)
     company = models.ForeignKey("accounts.Company", on_delete=models.CASCADE, related_name="+")

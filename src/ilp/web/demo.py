@@ -13,6 +13,7 @@ from ilp.accounts.services import company_create
 from ilp.core.actors import Actor
 
 PASSWORD = "demo-password-1"
+STAFF_EMAIL = "staff@ilp.example"
 
 
 @dataclass
@@ -67,11 +68,16 @@ def load() -> DemoContext:
     _user(
         ctx, "north_admin", "admin@northwind.example", "Nora", "North", [("north", "administrator")]
     )
+    # The vendor's back office (/admin/): staff of the vendor, a member of no company.
+    ctx.users["staff"] = User.objects.create_superuser(
+        STAFF_EMAIL, PASSWORD, first_name="Sven", last_name="Staff"
+    )
     ctx.logins += [
         ("administrator of Acme", "admin@acme.example", PASSWORD),
         ("service provider for Acme and Northwind", "partner@itservice.example", PASSWORD),
         ("user (read-only) of Acme", "user@acme.example", PASSWORD),
         ("administrator of Northwind", "admin@northwind.example", PASSWORD),
+        ("vendor staff, back office at /admin/", STAFF_EMAIL, PASSWORD),
     ]
     for app in ("licensing", "rollout", "notifications"):
         try:
