@@ -191,3 +191,20 @@ def test_merge_from_the_pack_list_posts_the_selection_to_a_confirmation(browser_
     response = client.post(u(company, "packs/merge/"), {"pack": [a.pack_id, b.pack_id]})
     assert response.status_code == 200 and "Merge packs" in response.content.decode()
     assert not ProductPack.objects.filter(state="merged").exists()  # not without confirm
+
+
+def test_merged_pack_shows_where_its_seats_went_and_no_actions(browser_as, company):
+    client = browser_as()
+    key = make_key(company, packs=[("WE", 10), ("WE", 5)])
+    a, b = key.product_packs.order_by("pk")
+    before = client.get(u(company, f"packs/{a.pack_id}/")).content.decode()
+    assert "10 free" in before and 'name="comment"' in before
+    client.post(
+        u(company, "packs/merge/"),
+        {"pack": [a.pack_id, b.pack_id], "target": b.pack_id, "confirm": "1"},
+    )
+    html = client.get(u(company, f"packs/{a.pack_id}/")).content.decode()
+    assert "free)" not in html
+    assert f"moved to {b.pack_id}" in html
+    assert 'name="comment"' not in html
+    assert "/split/" not in html
