@@ -208,3 +208,15 @@ def test_merged_pack_shows_where_its_seats_went_and_no_actions(browser_as, compa
     assert f"moved to {b.pack_id}" in html
     assert 'name="comment"' not in html
     assert "/split/" not in html
+
+
+def test_waiting_renewal_order_links_to_redeem(browser_as, company):
+    key = make_key(company, packs=[("WE", 10)])
+    renewal_order(key, "R-9", "WE", 7)
+    renewal = Renewal.objects.get(order__order_number="R-9")
+    assert renewal.status == "awaiting_redemption"
+    redeem = f"/companies/{company.gaid}/subscription-keys/{key.key}/redeem/?renewal={renewal.pk}"
+    html = browser_as().get(u(company, "orders/R-9/")).content.decode()
+    assert f'href="{redeem}"' in html
+    reader = browser_as("user").get(u(company, "orders/R-9/")).content.decode()
+    assert "redeem/" not in reader and "can redeem it" in reader

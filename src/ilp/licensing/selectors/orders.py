@@ -10,7 +10,7 @@ from ilp.accounts.models import Company
 from ilp.core.errors import NotFound
 
 from ..errors import OrderError
-from ..models import Order, OrderItem, Product, ProductPack, SubscriptionKey
+from ..models import Order, OrderItem, Product, ProductPack, Renewal, SubscriptionKey
 from .packs import PACK_RELATED, pack_queryset
 
 
@@ -220,3 +220,12 @@ def company_find_by_customer_number(*, customer_number: str) -> Company | None:
 def subscription_key_find(*, key: str) -> SubscriptionKey | None:
     """A subscription key by its exact (normalised) text, with its company."""
     return SubscriptionKey.objects.select_related("company").filter(key=key).first()
+
+
+def order_renewals_waiting(*, order: Order) -> list[Renewal]:
+    """The renewals of an order (already looked up in scope) still waiting for redemption."""
+    return list(
+        order.renewals.filter(status=Renewal.Status.AWAITING_REDEMPTION).select_related(
+            "subscription_key", "product"
+        )
+    )

@@ -11,7 +11,7 @@ from ilp.core.errors import AppError
 from ilp.core.portal import company_page
 
 from ..errors import EulaError
-from ..selectors import order_get, order_list, vendor_eula_in_force
+from ..selectors import order_get, order_list, order_renewals_waiting, vendor_eula_in_force
 from ..services.delivery_tokens import delivery_token_register
 from .common import or_404
 from .eula import order_eula_context
@@ -31,7 +31,12 @@ def orders(request, membership):
 @company_page(Permission.VIEW)
 def order(request, membership, order_number: str):
     obj = or_404(order_get, membership=membership, order_number=order_number)
-    context = {"order": obj}
+    # A renewal order waiting for redemption is not a dead end: each waiting renewal links to
+    # the redeem page of its key (rule 7), for those who may redeem.
+    context = {
+        "order": obj,
+        "waiting_renewals": order_renewals_waiting(order=obj),
+    }
     if obj.eula_waiting:
         context.update(order_eula_context(membership=membership, order=obj))
     return render(request, "licensing/order.html", context)
