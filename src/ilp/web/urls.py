@@ -11,6 +11,7 @@ urlpatterns = [
     path("login/verify/", views.login_otp, name="login_otp"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("switch/", views.switch_company, name="switch_company"),
+    path("overview/", views.overview, name="overview"),
     path("no-company/", views.no_company, name="no_company"),
     path("companies/<str:gaid>/audit/", views.audit, name="audit"),
 ]

@@ -30,6 +30,7 @@ from ilp.core.csv_export import csv_of_schema
 from ilp.core.errors import NotFound, Throttled
 from ilp.core.portal import company_page, company_start_url
 from ilp.core.throttle import client_address, throttle_hit
+from ilp.licensing.selectors import companies_overview
 
 
 @login_required
@@ -66,6 +67,13 @@ def no_company(request):
             ),
         },
     )
+
+
+@login_required
+def overview(request):
+    """Start page of a person in several companies: one card per company (GET /me/overview)."""
+    items = companies_overview(memberships=memberships_of(user=request.user))
+    return render(request, "web/overview.html", {"items": items})
 
 
 def _day(value) -> datetime.date | None:

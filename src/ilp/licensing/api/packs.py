@@ -6,7 +6,8 @@ from typing import Literal
 from ninja import Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from ilp.core.auth import CompanyAuth
+from ilp.accounts.selectors import memberships_of
+from ilp.core.auth import CompanyAuth, UserAuth
 from ilp.core.authz import Permission
 from ilp.core.csv_export import csv_exportable
 from ilp.core.problems import problems
@@ -116,3 +117,31 @@ def accept_pack_eula(request, gaid: str, pack_id: str, body: PackEulaAcceptIn | 
         }
     accepted_order = order if order is not None and order.eula_accepted_at else None
     return {"product_pack": pack, "order": accepted_order, "third_party": third_party}
+
+
+class SeatsOut(Schema):
+    seats: int
+    used: int
+
+
+class CompanyOverviewOut(Schema):
+    """One company of the caller on the start page of a person in several companies."""
+
+    gaid: str
+    name: str
+    role: str
+    seats: dict[str, SeatsOut]
+    expiring_30: int
+    eula_pending: int
+    renewals_awaiting: int
+
+
+@router.get(
+    "/me/overview",
+    response={200: list[CompanyOverviewOut], **problems(401, 403)},
+    auth=UserAuth(),
+)
+def me_overview(request):
+    """Every company the caller belongs to: seats and used per product (active packs), packs
+    expiring within 30 days, orders waiting for an EULA, renewals awaiting redemption."""
+    return selectors.companies_overview(memberships=memberships_of(user=request.auth.user))

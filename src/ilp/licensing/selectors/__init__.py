@@ -115,3 +115,7 @@ __all__ = [
     "vendor_eula",
     "vendor_eula_in_force",
 ]
+
+from .overview import companies_overview  # noqa: E402
+
+__all__ += ["companies_overview"]

@@ -1,0 +1,64 @@
+"""The start page of a person in several companies (a service provider): per company the
+seats per product, packs expiring soon, orders waiting for an EULA, renewals waiting."""
+
+import datetime
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from ..models import Order, ProductPack, Renewal
+from .orders import ORDER_EULA_WAITING, _third_party_waiting
+
+
+def companies_overview(*, memberships, today: datetime.date | None = None) -> list[dict]:
+    """One item per membership (API.md `GET /me/overview`). Four grouped queries, whatever
+    the number of companies."""
+    memberships = list(memberships)
+    ids = [m.company_id for m in memberships]
+    today = today or timezone.localdate()
+    d30 = today + datetime.timedelta(days=31)
+    live = (
+        ProductPack.objects.filter(company_id__in=ids)
+        .with_status(today)
+        .filter(current_status=ProductPack.Status.ACTIVE)
+    )
+    seats: dict[int, dict] = {i: {} for i in ids}
+    for row in (
+        live.values("company_id", "product__sku")
+        .annotate(seats=Sum("seats"), used=Sum("seats_used"))
+        .order_by("company_id", "product__sku")
+    ):
+        seats[row["company_id"]][row["product__sku"]] = {"seats": row["seats"], "used": row["used"]}
+    expiring = dict(
+        live.filter(expires_on__lt=d30)
+        .values("company_id")
+        .annotate(n=Count("id"))
+        .values_list("company_id", "n")
+    )
+    eula = dict(
+        Order.objects.filter(company_id__in=ids)
+        .annotate(third_party_waiting=_third_party_waiting())
+        .filter(ORDER_EULA_WAITING)
+        .values("company_id")
+        .annotate(n=Count("id"))
+        .values_list("company_id", "n")
+    )
+    renewals = dict(
+        Renewal.objects.filter(Q(company_id__in=ids) & Q(status=Renewal.Status.AWAITING_REDEMPTION))
+        .values("company_id")
+        .annotate(n=Count("id"))
+        .values_list("company_id", "n")
+    )
+    return [
+        {
+            "gaid": m.company.gaid,
+            "name": m.company.name,
+            "role": m.role,
+            "role_label": m.get_role_display(),
+            "seats": seats[m.company_id],
+            "expiring_30": expiring.get(m.company_id, 0),
+            "eula_pending": eula.get(m.company_id, 0),
+            "renewals_awaiting": renewals.get(m.company_id, 0),
+        }
+        for m in memberships
+    ]
