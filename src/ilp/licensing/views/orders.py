@@ -35,7 +35,7 @@ def order(request, membership, order_number: str):
     # the redeem page of its key (rule 7), for those who may redeem.
     context = {
         "order": obj,
-        "waiting_renewals": order_renewals_waiting(order=obj),
+        "waiting_renewals": order_renewals_waiting(order=obj) if obj.kind == "renewal" else [],
     }
     if obj.eula_waiting:
         context.update(order_eula_context(membership=membership, order=obj))
