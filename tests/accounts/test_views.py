@@ -358,3 +358,16 @@ def test_choosing_as_my_browser_forgets_the_language_cookie(db, company):
     assert response.cookies["django_language"].value == ""  # deleted
     person.refresh_from_db()
     assert person.language == ""
+
+
+def test_country_is_a_select_of_iso_countries(company, admin_user):
+
+    client = Client()
+    client.force_login(admin_user)
+    url = f"/companies/{company.gaid}/manage/"
+    page = client.get(url).content.decode()
+    assert '<select name="country"' in page and '<option value="DE"' in page
+    assert ">Germany<" in page and ">Georgia<" in page
+    refused = client.post(url, {"name": company.name, "country": "GERMANY"})
+    company.refresh_from_db()
+    assert company.country == "DE" and refused.status_code in (200, 422)

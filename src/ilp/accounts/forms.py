@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ilp.core.authz import Role
+from ilp.core.countries import country_choices
 
 
 class RegistrationForm(forms.Form):
@@ -27,13 +28,21 @@ class RegistrationForm(forms.Form):
         return data
 
 
+class CountryField(forms.ChoiceField):
+    """An ISO 3166-1 country by name; the submitted code may be any case ("de")."""
+
+    def to_python(self, value):
+        return super().to_python(value).strip().upper()
+
+
 class CompanyForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     street = forms.CharField(label=_("Street"), max_length=200, required=False)
     postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False)
     city = forms.CharField(label=_("City"), max_length=100, required=False)
-    country = forms.CharField(
-        label=_("Country (two letters)"), max_length=2, min_length=2, required=False
+    # A select of ISO countries by name: a two-letter box saved "GE" (Georgia) for "Germany".
+    country = CountryField(
+        label=_("Country"), choices=lambda: [("", "—"), *country_choices()], required=False
     )
 
 
