@@ -371,3 +371,14 @@ def test_country_is_a_select_of_iso_countries(company, admin_user):
     refused = client.post(url, {"name": company.name, "country": "GERMANY"})
     company.refresh_from_db()
     assert company.country == "DE" and refused.status_code in (200, 422)
+
+
+def test_token_created_without_htmx_uses_post_redirect_get(admin_user):
+    client = _client(admin_user)
+    r = client.post(reverse("accounts:token_create"), {"name": "plain"})
+    assert r.status_code == 302 and r["Location"] == reverse("accounts:profile")
+    shown = client.get(r["Location"]).content.decode()
+    assert re.search(r'id="new-token"[^>]*>ilpu_', shown)
+    again = client.get(reverse("accounts:profile")).content.decode()
+    assert "ilpu_" not in again
+    assert ApiToken.objects.filter(name="plain").count() == 1

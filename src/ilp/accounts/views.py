@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from ilp.core.actors import Actor
 from ilp.core.authz import Permission, Role, has_permission
 from ilp.core.errors import AppError
-from ilp.core.portal import company_page, company_start_url
+from ilp.core.portal import company_page, company_start_url, secret_once_put, secret_once_take
 from ilp.core.throttle import client_address, throttle_hit
 
 from . import otp, selectors, services
@@ -409,7 +409,10 @@ def profile(request):
                 messages.success(request, _("Your profile is saved."))
                 return _set_language_cookie(redirect("accounts:profile"), user.language)
         return render(request, "accounts/profile.html", _profile_context(request, form), status=422)
-    return render(request, "accounts/profile.html", _profile_context(request))
+    # A token created without htmx arrives here after the redirect, shown on this GET only.
+    kept = secret_once_take(request, kind="api_token")
+    extra = {"new_token": kept["value"]} if kept else {}
+    return render(request, "accounts/profile.html", _profile_context(request, **extra))
 
 
 @require_POST
@@ -425,10 +428,13 @@ def token_create(request):
             name=form.cleaned_data["name"] or _("Portal"),
             expires_in_days=int(days) if days else None,
         )
-    ctx = _profile_context(request, new_token=new_token)
-    template = "accounts/_tokens.html" if request.htmx else "accounts/profile.html"
-    # The new token is in this response only; it is never shown again.
-    return render(request, template, ctx)
+    if not request.htmx:
+        # Post/redirect/get: a reload of the page must not create a second token.
+        if new_token:
+            secret_once_put(request, kind="api_token", value=new_token)
+        return redirect("accounts:profile")
+    # The new token is in this fragment only (htmx swaps it in; a reload GETs the profile).
+    return render(request, "accounts/_tokens.html", _profile_context(request, new_token=new_token))
 
 
 @require_POST
