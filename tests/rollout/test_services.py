@@ -44,6 +44,8 @@ def _live_count(pack):
         ("00E0 C512", "00E0C512"),
         ("00e0.c5aa.0003", "00E0C5AA0003"),
         ("00_E0_C5_12", None),  # other punctuation is not a separator
+        ("not valid", None),  # spaces and dots separate hex groups only
+        ("ABC.DEFGHI", None),
         ("X" * 65, None),
         ("ÄÖÜ123", None),
     ],

@@ -187,3 +187,19 @@ def test_license_file_download(user_client, company, ums):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/jwt"
     assert response.content.count(b".") == 2
+
+
+def test_ald_token_without_htmx_uses_post_redirect_get(admin_client, company):
+    from ilp.rollout.models import AldToken
+
+    key = make_key(company, packs=[("WE", 3)])
+    url = reverse("rollout:ald_token", kwargs={"gaid": company.gaid, "key": key.key})
+    posted = admin_client.post(url, {"action": "generate"})
+    assert posted.status_code == 302 and posted["Location"] == url
+    shown = admin_client.get(url).content.decode()
+    assert "ilpa_" in shown
+    assert "ilpa_" not in admin_client.get(url).content.decode()
+    assert AldToken.objects.count() == 1
+    # htmx still gets the fragment with the token in it.
+    fragment = admin_client.post(url, {"action": "generate"}, headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and "ilpa_" in fragment.content.decode()

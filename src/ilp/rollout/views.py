@@ -427,10 +427,21 @@ def ald_token(request, membership, key: str):
             if not request.htmx:
                 messages.success(request, _("The ALD token was revoked. It no longer works."))
         else:
-            # Shown on this response only; it is stored hashed.
+            # Shown once, it is stored hashed. htmx swaps it into the key page (a reload GETs
+            # that page); without htmx, post/redirect/get so a reload cannot generate another.
             context["ald_token"] = services.ald_token_generate(
                 actor=request.actor, key=subscription_key
             )
+            if not request.htmx:
+                secret_once_put(
+                    request, kind="ald_token", value=context["ald_token"], key=subscription_key.key
+                )
+        if not request.htmx:
+            return redirect(request.path)
+    else:
+        kept = secret_once_take(request, kind="ald_token")
+        if kept and kept.get("key") == subscription_key.key:
+            context["ald_token"] = kept["value"]
     context["token"] = selectors.ald_token_of(key=subscription_key)
     template = "rollout/_ald_token.html" if request.htmx else "rollout/ald_token.html"
     return render(request, template, context)
