@@ -7,16 +7,16 @@ from ilp.core.authz import Role
 from ilp.core.countries import country_choices
 
 
-class RegistrationForm(forms.Form):
-    first_name = forms.CharField(label=_("First name"), max_length=150)
-    last_name = forms.CharField(label=_("Last name"), max_length=150)
+class _NewPasswordForm(forms.Form):
+    """A new password typed twice; the service checks its strength."""
+
     password1 = forms.CharField(
-        label=_("Password"),
+        label=_("New password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password2 = forms.CharField(
-        label=_("Password again"),
+        label=_("New password again"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
@@ -26,6 +26,19 @@ class RegistrationForm(forms.Form):
         if data.get("password1") and data.get("password1") != data.get("password2"):
             self.add_error("password2", _("The two passwords differ."))
         return data
+
+
+class RegistrationForm(_NewPasswordForm):
+    """Finalising a registration: the person's name and their first password, typed twice."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    field_order = ["first_name", "last_name", "password1", "password2"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password1"].label = _("Password")
+        self.fields["password2"].label = _("Password again")
 
 
 class CountryField(forms.ChoiceField):
@@ -85,27 +98,6 @@ class TokenForm(forms.Form):
     expires_in_days = forms.ChoiceField(
         label=_("Expires after"), choices=TOKEN_EXPIRY_CHOICES, required=False, initial="90"
     )
-
-
-class _NewPasswordForm(forms.Form):
-    """A new password typed twice; the service checks its strength."""
-
-    password1 = forms.CharField(
-        label=_("New password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-    password2 = forms.CharField(
-        label=_("New password again"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-
-    def clean(self):
-        data = super().clean()
-        if data.get("password1") and data.get("password1") != data.get("password2"):
-            self.add_error("password2", _("The two passwords differ."))
-        return data
 
 
 class SetPasswordForm(_NewPasswordForm):
