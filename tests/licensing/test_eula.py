@@ -14,7 +14,10 @@ from tests.licensing.factories import make_key
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
+
+def today() -> datetime.date:
+    """Today, read when a test runs (a module constant goes stale across midnight)."""
+    return datetime.date.today()
 
 
 def new_order(company, number="SO-1", items=(("WE", 10), ("EMP", 5)), **fields):
@@ -22,7 +25,7 @@ def new_order(company, number="SO-1", items=(("WE", 10), ("EMP", 5)), **fields):
         actor=Actor.system(),
         order_number=number,
         kind=fields.pop("kind", "new"),
-        invoice_date=fields.pop("invoice_date", TODAY - datetime.timedelta(days=5)),
+        invoice_date=fields.pop("invoice_date", today() - datetime.timedelta(days=5)),
         end_customer={"gaid": company.gaid},
         items=[{"product": sku, "seats": seats, "term_months": 12} for sku, seats in items],
         **fields,
@@ -168,7 +171,7 @@ def test_the_version_read_must_still_be_in_force(admin_api, company):
     new_order(company)
     url = f"/companies/{company.gaid}/orders/SO-1/eula"
     vendor = Eula.objects.get(kind="vendor")
-    EulaVersion.objects.create(eula=vendor, version="2026-2", text="New text", published_on=TODAY)
+    EulaVersion.objects.create(eula=vendor, version="2026-2", text="New text", published_on=today())
     outdated = admin_api.post(url, {"eula_version": "sample-1"})
     assert outdated.status_code == 409 and outdated.json()["code"] == "eula_version_outdated"
     response = admin_api.post(url, {"eula_version": "2026-2"})
@@ -176,7 +179,7 @@ def test_the_version_read_must_still_be_in_force(admin_api, company):
 
 
 def test_no_version_in_force_means_nothing_to_accept_and_a_clear_409(admin_api, company):
-    EulaVersion.objects.update(published_on=TODAY + datetime.timedelta(days=30))
+    EulaVersion.objects.update(published_on=today() + datetime.timedelta(days=30))
     order = new_order(company)
     # Delivered while no version was in force: it carries none, its packs issue.
     assert order.eula_id is None and not order.eula_pending
@@ -205,7 +208,7 @@ def test_the_new_key_mail_says_that_the_eula_waits(staff_api, company, admin_use
         {
             "order_number": "SO-MAIL",
             "kind": "new",
-            "invoice_date": TODAY.isoformat(),
+            "invoice_date": today().isoformat(),
             "end_customer": {"gaid": company.gaid},
             "items": [{"product": "WE", "seats": 3, "term_months": 12}],
         },

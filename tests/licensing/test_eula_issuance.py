@@ -16,7 +16,12 @@ from tests.rollout.factories import issue, make_ums
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
+
+def today() -> datetime.date:
+    """Today, read when a test runs (a module constant goes stale across midnight)."""
+    return datetime.date.today()
+
+
 ADMIN = Actor.system()
 
 
@@ -31,7 +36,7 @@ def order(company, number, items, *, kind="new", key=None):
         actor=ADMIN,
         order_number=number,
         kind=kind,
-        invoice_date=TODAY - datetime.timedelta(days=10),
+        invoice_date=today() - datetime.timedelta(days=10),
         end_customer={"gaid": company.gaid},
         subscription_key=key,
         items=[{"product": sku, "seats": seats, "term_months": 12} for sku, seats in items],
@@ -142,18 +147,18 @@ def test_a_third_party_eula_gates_its_pack_only(company):
 
 
 def test_automatic_exchange_moves_no_license_onto_a_pack_whose_eula_waits(company):
-    old = make_key(company, packs=[("WE", 2)], expires_on=TODAY + datetime.timedelta(days=3))
+    old = make_key(company, packs=[("WE", 2)], expires_on=today() + datetime.timedelta(days=3))
     old_pack = old.product_packs.get()
     pending = order(company, "SO-X", [("WE", 5)]).product_packs.get()  # expires much later
     ums, _credential = make_ums(company)
     assign(ums, old_pack, pending)
     assert statuses(issue(ums, "WE", "00E0C5000011", "00E0C5000012")) == ["issued", "issued"]
 
-    assert licenses_exchange(actor=ADMIN, today=TODAY).moved == 0
+    assert licenses_exchange(actor=ADMIN, today=today()).moved == 0
     pending.refresh_from_db()
     assert pending.seats_used == 0
 
     order_eula_accept(actor=ADMIN, order=pending.order)
-    assert licenses_exchange(actor=ADMIN, today=TODAY).moved == 2
+    assert licenses_exchange(actor=ADMIN, today=today()).moved == 2
     pending.refresh_from_db()
     assert pending.seats_used == 2

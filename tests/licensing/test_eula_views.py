@@ -14,7 +14,10 @@ from tests.accounts.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
+
+def today() -> datetime.date:
+    """Today, read when a test runs (a module constant goes stale across midnight)."""
+    return datetime.date.today()
 
 
 def client_for(user):
@@ -38,7 +41,7 @@ def new_order(company, number="SO-1", items=(("WE", 10),)):
         actor=Actor.system(),
         order_number=number,
         kind="new",
-        invoice_date=TODAY - datetime.timedelta(days=3),
+        invoice_date=today() - datetime.timedelta(days=3),
         end_customer={"gaid": company.gaid},
         items=[{"product": sku, "seats": seats, "term_months": 12} for sku, seats in items],
     )
@@ -87,7 +90,7 @@ def test_accepting_on_the_order_page(admin_client, company):
 def test_an_outdated_version_is_a_readable_message(admin_client, company):
     new_order(company)
     EulaVersion.objects.create(
-        eula=Eula.objects.get(kind="vendor"), version="v2", text="New", published_on=TODAY
+        eula=Eula.objects.get(kind="vendor"), version="v2", text="New", published_on=today()
     )
     response = admin_client.post(
         f"/companies/{company.gaid}/orders/SO-1/eula/",
@@ -232,7 +235,7 @@ def test_staff_add_eula_versions_but_never_change_a_saved_one(staff_client):
             "versions-0-eula": str(vendor.pk),
             "versions-1-eula": str(vendor.pk),
             "versions-1-version": "2027-1",
-            "versions-1-published_on": TODAY.isoformat(),
+            "versions-1-published_on": today().isoformat(),
             "versions-1-text": "The real text.",
         },
     )

@@ -14,7 +14,10 @@ from ilp.notifications.models import OutboxMail
 from tests.accounts.factories import make_user
 from tests.licensing.factories import make_key
 
-TODAY = datetime.date.today()
+
+def today() -> datetime.date:
+    """Today, read when a test runs (a module constant goes stale across midnight)."""
+    return datetime.date.today()
 
 
 @pytest.fixture
@@ -38,7 +41,7 @@ def test_a_new_key_mails_the_administrators_and_who_opted_in_to_new_keys(company
         actor=Actor.system(),
         order_number="SO-OPT-1",
         kind="new",
-        invoice_date=TODAY,
+        invoice_date=today(),
         end_customer={"gaid": company.gaid},
         items=[{"product": "WE", "seats": 5, "term_months": 12}],
     )
@@ -46,6 +49,6 @@ def test_a_new_key_mails_the_administrators_and_who_opted_in_to_new_keys(company
 
 
 def test_expiry_reminders_mail_the_administrators_and_who_opted_in_to_expiry(company, people):
-    make_key(company, packs=[("WE", 10)], expires_on=TODAY + datetime.timedelta(days=7))
-    reminders_queue(today=TODAY)
+    make_key(company, packs=[("WE", 10)], expires_on=today() + datetime.timedelta(days=7))
+    reminders_queue(today=today())
     assert _mailed("expiry_reminder") == {"admin@acme.test", "expiry@acme.test"}

@@ -10,11 +10,14 @@ from tests.licensing.factories import make_key, make_pack
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
+
+def today() -> datetime.date:
+    """Today, read when a test runs (a module constant goes stale across midnight)."""
+    return datetime.date.today()
 
 
 def days(n):
-    return TODAY + datetime.timedelta(days=n)
+    return today() + datetime.timedelta(days=n)
 
 
 @pytest.fixture
@@ -150,7 +153,7 @@ def test_keys_list_and_detail_with_pending_renewals(admin_api, company, packs, s
     order = Order.objects.create(
         order_number="R-1",
         kind="renewal",
-        invoice_date=TODAY,
+        invoice_date=today(),
         company=company,
         subscription_key=key,
         request_hash="x",
@@ -210,7 +213,7 @@ def test_lists_run_constant_queries(admin_api, company, django_assert_max_num_qu
         Order.objects.create(
             order_number=f"N-{i}",
             kind="new",
-            invoice_date=TODAY,
+            invoice_date=today(),
             company=company,
             subscription_key=key,
             request_hash="x",

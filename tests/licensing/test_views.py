@@ -13,7 +13,10 @@ from tests.licensing.factories import make_key
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
+
+def today() -> datetime.date:
+    """Today, read when a test runs (a module constant goes stale across midnight)."""
+    return datetime.date.today()
 
 
 def client_for(user):
@@ -41,7 +44,7 @@ def fill(company, n_packs):
         Order.objects.create(
             order_number=f"SO-{i}",
             kind="new",
-            invoice_date=TODAY,
+            invoice_date=today(),
             company=company,
             subscription_key=key,
             request_hash="x",
@@ -56,14 +59,14 @@ def test_dashboard_shows_bars_quick_filters_and_live_packs(admin_client, company
     soon = make_key(
         company,
         packs=[("EMP", 5)],
-        starts_on=TODAY - datetime.timedelta(days=300),
-        expires_on=TODAY + datetime.timedelta(days=20),
+        starts_on=today() - datetime.timedelta(days=300),
+        expires_on=today() + datetime.timedelta(days=20),
     ).product_packs.get()
     gone = make_key(
         company,
         packs=[("EMP", 5)],
-        starts_on=TODAY - datetime.timedelta(days=400),
-        expires_on=TODAY - datetime.timedelta(days=1),
+        starts_on=today() - datetime.timedelta(days=400),
+        expires_on=today() - datetime.timedelta(days=1),
     ).product_packs.get()
     archived = make_key(company, packs=[("WE", 1)]).product_packs.get()
     ProductPack.objects.filter(pk=archived.pk).update(state="archived")

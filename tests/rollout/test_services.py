@@ -18,7 +18,11 @@ from tests.rollout.factories import issue, make_ums
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system()
-TODAY = datetime.date.today()
+
+
+def today() -> datetime.date:
+    """Today, read when a test runs (a module constant goes stale across midnight)."""
+    return datetime.date.today()
 
 
 def _refresh(*objs):
@@ -81,12 +85,12 @@ def test_issue_prefers_most_used_pack_then_earliest(company):
 
 def test_expired_and_not_yet_active_packs_never_issue(company):
     expired = make_key(
-        company, starts_on=TODAY - datetime.timedelta(days=400), expires_on=TODAY
+        company, starts_on=today() - datetime.timedelta(days=400), expires_on=today()
     ).product_packs.get()
     future = make_key(
         company,
-        starts_on=TODAY + datetime.timedelta(days=1),
-        expires_on=TODAY + datetime.timedelta(days=400),
+        starts_on=today() + datetime.timedelta(days=1),
+        expires_on=today() + datetime.timedelta(days=400),
     ).product_packs.get()
     ums, _ = make_ums(company, packs=[expired, future])
     [result] = issue(ums, "WE", "AAAAAA01")
@@ -346,7 +350,7 @@ def test_delete_in_use_needs_force(ums, pack):
 
 
 def test_licenses_move_rebinds_and_resigns_keeping_ids(company, ums, pack):
-    other_key = make_key(company, expires_on=TODAY + datetime.timedelta(days=700))
+    other_key = make_key(company, expires_on=today() + datetime.timedelta(days=700))
     target = make_pack(other_key, "WE", 5)
     lic = issue(ums, "WE", "AAAAAA01")[0].license
     old_token = lic.token
