@@ -1,24 +1,55 @@
 """Django settings for ILP, read from the environment (see README, "Settings")."""
 
+import os
 import secrets
+import stat
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 env = environ.Env()
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env.str("ILP_DATA_DIR", default="var")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _private(path: Path, mode: int) -> None:
+    """Tighten `path` to `mode` when group or others may read it (a data directory made by an
+    older version, 0755 with a 0644 database, issue 12)."""
+    try:
+        if stat.S_IMODE(path.stat().st_mode) & 0o077:
+            path.chmod(mode)
+    except FileNotFoundError:
+        pass
+
+
+def _private_file(path: Path) -> None:
+    """Create `path` empty with mode 0600 unless it exists (no moment at 0644), else tighten."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        _private(path, 0o600)
+
+
+# The data directory holds the database, SECRET_KEY and the signing keys: owner only (0700),
+# its secrets 0600, each created with that mode rather than chmod-ed after the fact.
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+_private(DATA_DIR, 0o700)
 
 
 def _secret_from_file(name: str, length: int = 50) -> str:
     """A secret generated once into the data directory, so restarts keep sessions valid."""
     path = DATA_DIR / name
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(length))
-        path.chmod(0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        _private(path, 0o600)
+    else:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(length))
     return path.read_text().strip()
 
 
@@ -27,8 +58,56 @@ SECRET_KEY = env.str("SECRET_KEY", default="") or _secret_from_file("secret_key"
 ILP_BASE_URL = env.str("ILP_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 ILP_SIGNING_KEY = env.str("ILP_SIGNING_KEY", default="")
 
-ALLOWED_HOSTS = env.list("ILP_ALLOWED_HOSTS", default=["*"])
+# Production settings (issue 12, README "Settings", decisions "Issue 12: production settings
+# and CSP"). Host names: the base URL's host and loopback unless ILP_ALLOWED_HOSTS says.
+_base = urlsplit(ILP_BASE_URL)
+ILP_HTTPS = _base.scheme == "https"
+_LOOPBACK = ["127.0.0.1", "localhost", "[::1]"]
+ALLOWED_HOSTS = env.list(
+    "ILP_ALLOWED_HOSTS",
+    default=list(dict.fromkeys([h for h in [_base.hostname] if h] + _LOOPBACK)),
+)
 CSRF_TRUSTED_ORIGINS = [ILP_BASE_URL]
+
+# Behind a reverse proxy that terminates TLS: trust its X-Forwarded-Proto (only then; a client
+# reaching the app directly could otherwise claim https).
+if env.bool("ILP_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# An https base URL means: redirect http to https, HSTS, cookies only over TLS.
+SECURE_SSL_REDIRECT = env.bool("ILP_SSL_REDIRECT", default=ILP_HTTPS)
+# Health and metrics probes of a load balancer often speak plain http on the inside.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env.int("ILP_HSTS_SECONDS", default=31_536_000 if ILP_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("ILP_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("ILP_HSTS_PRELOAD", default=False)
+# Preload is a promise for the whole domain that anyone may submit to the browsers' lists once
+# the header carries it: the operator opts in (ILP_HSTS_PRELOAD), so its warning is silenced.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (Django's middleware): no inline script, handler or style anywhere;
+# behaviour lives in web/static/ilp/ilp.js (event delegation on data- attributes), looks in
+# CSS files. Pico's icons are data: URIs in CSS, hence img-src data:.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+
+# Request bodies: at most ILP_MAX_BODY_MB, refused with 413 from Content-Length before a byte
+# is read (web/middleware.py BodySizeLimitMiddleware). Django's own limits are the same number,
+# so its RequestDataTooBig cannot fire first; uploads up to it stay in memory.
+ILP_MAX_BODY_MB = env.float("ILP_MAX_BODY_MB", default=2)
+ILP_MAX_BODY_BYTES = int(ILP_MAX_BODY_MB * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = ILP_MAX_BODY_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = ILP_MAX_BODY_BYTES
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -50,6 +129,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -58,6 +138,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Before anything reads the body (CSRF's process_view, idempotency), after the locale and
+    # the user are known (the 413 page is translated and shows the person's header).
+    "ilp.web.middleware.BodySizeLimitMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "ilp.core.idempotency.IdempotencyMiddleware",
     "ilp.web.middleware.PortalErrorMiddleware",
@@ -88,6 +171,12 @@ TEMPLATES = [
 _default_db = f"sqlite:///{DATA_DIR / 'ilp.sqlite3'}"
 DATABASES = {"default": env.db_url("DATABASE_URL", default=_default_db)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Created 0600 before SQLite opens it (SQLite gives its -wal and -shm files the same mode).
+    _sqlite = str(DATABASES["default"]["NAME"])
+    if _sqlite and Path(_sqlite).parent.is_dir() and not _sqlite.startswith(("file:", ":")):
+        _private_file(Path(_sqlite))
+        for _suffix in ("-wal", "-shm"):
+            _private(Path(_sqlite + _suffix), 0o600)
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "transaction_mode": "IMMEDIATE",
@@ -119,8 +208,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = ILP_BASE_URL.startswith("https://")
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SECURE = ILP_HTTPS
+CSRF_COOKIE_SECURE = ILP_HTTPS
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("de", _("German"))]

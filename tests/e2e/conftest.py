@@ -51,6 +51,45 @@ def browser():
         browser.close()
 
 
+# Every page of every browser test runs under the Content-Security-Policy the server sends
+# (issue 12). A violation — an inline script, handler or style, an eval — is reported by the
+# browser as a `securitypolicyviolation` event; this script, added to every context a test
+# opens, logs each one to the console, where `_csp_guard` collects it and fails the test.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline")
+    + " at " + e.documentURI + (e.sample ? " (" + e.sample + ")" : ""));
+}, true);
+"""
+
+
+@pytest.fixture(autouse=True)
+def _csp_guard(request, monkeypatch):
+    """Fail an e2e test whose pages had any Content-Security-Policy violation."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    browser = request.getfixturevalue("browser")
+    violations: list[str] = []
+    real_new_context = browser.new_context
+
+    def on_console(message):
+        text = message.text
+        if "CSP violation" in text or "Content Security Policy" in text:
+            violations.append(text)
+
+    def new_context(*args, **kwargs):
+        context = real_new_context(*args, **kwargs)
+        context.add_init_script(CSP_LISTENER)
+        context.on("console", on_console)
+        return context
+
+    monkeypatch.setattr(browser, "new_context", new_context)
+    yield violations
+    if violations:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(violations))
+
+
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1360, "height": 900})

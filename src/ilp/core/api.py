@@ -5,6 +5,8 @@ The routers of the apps are added by the assembly, `ilp/api.py` (core imports no
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -70,6 +72,15 @@ def _http_error(request, exc: HttpError):
 @api.exception_handler(Http404)
 def _not_found(request, exc):
     return problem_response(404, "not_found", _("Not found."))
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request, exc):
+    # The body limit middleware answers from Content-Length first; this is the second line.
+    limit = f"{settings.ILP_MAX_BODY_MB:g}"
+    return problem_response(
+        413, "body_too_large", _("The request body is larger than %(limit)s MB.") % {"limit": limit}
+    )
 
 
 @api.exception_handler(Exception)

@@ -306,7 +306,7 @@ class DeliveryTokenAdmin(admin.ModelAdmin):
         messages.warning(
             request,
             format_html(
-                "{} <strong style='font-family:monospace;font-size:1.2em'>{}</strong> — {}",
+                "{} <strong><code>{}</code></strong> — {}",
                 _("Delivery token"),
                 token,
                 _("copy it now: it is stored hashed and cannot be shown again."),

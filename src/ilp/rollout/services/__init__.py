@@ -28,7 +28,7 @@ from .licenses import (
     licenses_refresh,
 )
 from .ums import ums_credential_rotate, ums_delete, ums_register, ums_update
-from .upload import UploadResult, licenses_upload
+from .upload import UploadResult, licenses_upload, upload_size_check
 
 __all__ = [
     "MAX_BATCH",
@@ -51,6 +51,7 @@ __all__ = [
     "licenses_move",
     "licenses_refresh",
     "licenses_upload",
+    "upload_size_check",
     "pack_assign",
     "pack_split_follow",
     "pack_unassign",

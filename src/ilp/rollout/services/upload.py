@@ -59,6 +59,17 @@ def licenses_upload(
     return UploadResult(results=results)
 
 
+# What a form with a file at the limit may carry besides it: the other fields and the
+# multipart framing. A request declaring more is refused before its body is read.
+UPLOAD_FORM_ALLOWANCE = 64 * 1024
+
+
+def upload_size_check(*, declared_bytes: int) -> None:
+    """Refuse an upload from its declared Content-Length, before the body is read (422)."""
+    if declared_bytes > MAX_UPLOAD_BYTES + UPLOAD_FORM_ALLOWANCE:
+        raise Invalid(_("The file is larger than 1 MB."), code=RolloutError.UPLOAD_TOO_LARGE)
+
+
 def _upload_text(*, text: str, file: File | None) -> str:
     # The size is checked before the file is read: an oversized upload never lands in memory.
     if file is None:
