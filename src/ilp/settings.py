@@ -117,6 +117,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    # django-ninja's own static Swagger UI for /api/v1/docs (without it the page loads the UI
+    # from a CDN and starts it with an inline script, both refused by the CSP).
+    "ninja",
     "django_tasks_db",
     "ilp.core",
     "ilp.accounts",

@@ -57,8 +57,9 @@ def browser():
 # opens, logs each one to the console, where `_csp_guard` collects it and fails the test.
 CSP_LISTENER = """
 document.addEventListener("securitypolicyviolation", function (e) {
+  var where = e.target && e.target.outerHTML ? " in " + e.target.outerHTML.slice(0, 300) : "";
   console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline")
-    + " at " + e.documentURI + (e.sample ? " (" + e.sample + ")" : ""));
+    + " at " + e.documentURI + (e.sample ? " (" + e.sample + ")" : "") + where);
 }, true);
 """
 

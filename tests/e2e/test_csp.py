@@ -86,3 +86,10 @@ def test_admin_works_under_the_policy(page):
     expect(page.locator("#content-main form")).to_be_visible()
     page.goto("/admin/accounts/company/add/")
     expect(page.locator("#content-main form")).to_be_visible()
+
+
+def test_api_docs_work_under_the_policy(page):
+    # django-ninja's Swagger UI from our static files (not a CDN, no inline script).
+    page.goto("/api/v1/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("ILP API")
+    expect(page.locator(".opblock").first).to_be_visible()
