@@ -76,7 +76,7 @@ if env.bool("ILP_PROXY_SSL_HEADER", default=False):
 # An https base URL means: redirect http to https, HSTS, cookies only over TLS.
 SECURE_SSL_REDIRECT = env.bool("ILP_SSL_REDIRECT", default=ILP_HTTPS)
 # Health and metrics probes of a load balancer often speak plain http on the inside.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+SECURE_REDIRECT_EXEMPT = [r"^(api/v1/)?healthz$", r"^(api/v1/)?metrics$"]
 SECURE_HSTS_SECONDS = env.int("ILP_HSTS_SECONDS", default=31_536_000 if ILP_HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("ILP_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("ILP_HSTS_PRELOAD", default=False)

@@ -129,6 +129,9 @@ def test_https_redirect_and_hsts_behind_a_proxy(db, settings):
     proxied = Client(HTTP_X_FORWARDED_PROTO="https").get("/login/")
     assert proxied.status_code == 200
     assert proxied["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    # A load balancer's plain-http probes are not redirected.
+    for probe in ("/healthz", "/metrics", "/api/v1/healthz"):
+        assert Client().get(probe).status_code != 301, probe
 
 
 POLICY = (
