@@ -18,11 +18,12 @@ DATA_DIR = Path(env.str("ILP_DATA_DIR", default="var")).resolve()
 
 def _private(path: Path, mode: int) -> None:
     """Tighten `path` to `mode` when group or others may read it (a data directory made by an
-    older version, 0755 with a 0644 database, issue 12)."""
+    older version, 0755 with a 0644 database, issue 12). Not ours to change (another owner):
+    left as it is, and `ilp check --deploy` warns (ilp.W001)."""
     try:
         if stat.S_IMODE(path.stat().st_mode) & 0o077:
             path.chmod(mode)
-    except FileNotFoundError:
+    except (FileNotFoundError, PermissionError):
         pass
 
 

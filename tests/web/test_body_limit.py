@@ -57,10 +57,11 @@ def test_django_own_limit_is_a_413_too_never_a_500(admin_api, settings):
     assert response.json()["code"] == "body_too_large"
 
 
-def test_page_body_over_the_limit_is_a_readable_413_page(admin_user, company):
+@pytest.mark.parametrize("size", [LIMIT - 4, int(2.5 * 1024 * 1024)])
+def test_page_body_over_the_limit_is_a_readable_413_page(admin_user, company, size):
     client = Client()
     client.force_login(admin_user)
-    big = {"name": "x" * (LIMIT + 10)}
+    big = {"name": "x" * size}  # "name=" makes LIMIT - 4 one byte too many
     for url in ("/login/", reverse("accounts:company_edit", kwargs={"gaid": company.gaid})):
         response = client.post(url, big)
         assert response.status_code == 413, url

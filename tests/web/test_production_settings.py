@@ -244,3 +244,20 @@ def test_an_older_open_data_directory_is_tightened(tmp_path):
     assert _mode(data) == 0o700
     assert _mode(data / "ilp.sqlite3") == 0o600
     assert _mode(data / "secret_key") == 0o600
+
+
+def test_deploy_check_warns_about_a_data_directory_open_to_others(tmp_path, settings):
+    from ilp.core.checks import data_dir_private
+
+    settings.DATA_DIR = tmp_path
+    (tmp_path / "signing").mkdir(mode=0o700)
+    (tmp_path / "signing" / "current.pem").write_text("k")
+    (tmp_path / "secret_key").write_text("s")
+    for path in (tmp_path, tmp_path / "signing" / "current.pem", tmp_path / "secret_key"):
+        path.chmod(0o600 if path.is_file() else 0o700)
+    assert data_dir_private(None) == []
+    tmp_path.chmod(0o755)
+    (tmp_path / "signing" / "current.pem").chmod(0o644)
+    warned = data_dir_private(None)
+    assert [w.id for w in warned] == ["ilp.W001", "ilp.W001"]
+    assert str(tmp_path / "signing" / "current.pem") in warned[1].msg
