@@ -35,7 +35,8 @@ from ilp.rollout.services import licenses_exchange
 
 logger = logging.getLogger("ilp.worker")
 
-RETRY_AFTER_ERROR = datetime.timedelta(minutes=5)
+# A failed job (a deadlock, the database away) is tried again after this, by any worker.
+RETRY_AFTER_ERROR = datetime.timedelta(minutes=1)
 
 
 def sweep_once() -> int:
