@@ -9,7 +9,7 @@ from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from .metrics import metrics_text
@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     """200 `{"status": "ok"}` when the database answers a query, 503 otherwise."""
     try:
@@ -50,7 +50,7 @@ def metrics_allowed(address: str) -> bool:
 
 
 @never_cache
-@require_GET
+@require_safe
 def metrics(request):
     """Prometheus text of every metric, for addresses in ILP_METRICS_ALLOW only (403 else)."""
     if not metrics_allowed(client_address(request)):
