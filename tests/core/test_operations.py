@@ -199,3 +199,25 @@ def test_json_lines_carry_the_request_id_of_app_records_too(settings):
 def test_log_format_setting_picks_json_or_text():
     assert logging_config(fmt="json")["formatters"]["ilp"] == {"()": "ilp.core.logs.JsonFormatter"}
     assert "%(request_id)s" in logging_config(fmt="text")["formatters"]["ilp"]["format"]
+
+
+# --- ilp serve --------------------------------------------------------------------------------
+
+
+def test_serve_execs_gunicorn_with_a_clean_metrics_directory_per_bind(settings, monkeypatch):
+    from django.core.management import call_command
+
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    stale = settings.DATA_DIR / "prometheus" / "127.0.0.1_8649"
+    stale.mkdir(parents=True)
+    (stale / "counter_4711.db").write_bytes(b"old")
+    calls = []
+    monkeypatch.setattr("os.execve", lambda path, argv, env: calls.append((argv, env)))
+    call_command("serve", "--bind", "127.0.0.1:8649", "--workers", "3")
+    ((argv, env),) = calls
+    assert env["PROMETHEUS_MULTIPROC_DIR"] == str(stale)
+    assert not list(stale.iterdir())  # the previous run's counters are gone
+    assert argv[1:4] == ["-m", "gunicorn", "ilp.wsgi:application"]
+    assert "python:ilp.core.gunicorn_conf" in argv and "--no-control-socket" in argv
+    assert argv[argv.index("--workers") + 1] == "3"
+    assert "--access-logfile" not in argv  # the request middleware logs each request
