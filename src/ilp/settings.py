@@ -1,5 +1,6 @@
 """Django settings for ILP, read from the environment (see README, "Settings")."""
 
+import ipaddress
 import os
 import secrets
 import stat
@@ -9,6 +10,8 @@ from urllib.parse import urlsplit
 import environ
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+
+from ilp.core.logs import logging_config
 
 env = environ.Env()
 
@@ -132,6 +135,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: request id, the request log line and the request metrics (core/observability).
+    "ilp.core.observability.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -297,10 +302,15 @@ ILP_LICENSE_LEASE_MAX_DAYS = max(
 ILP_EXCHANGE_DAYS = env.int("ILP_EXCHANGE_DAYS", default=7)
 ILP_DEMO_DAYS = env.int("ILP_DEMO_DAYS", default=30)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("ILP_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# Operations (issue 14, docs/deploy.md). Logs go to stderr as text or JSON lines, each with the
+# request id; /metrics answers only these addresses or networks (default: loopback).
+ILP_LOG_FORMAT = env.str("ILP_LOG_FORMAT", default="text")
+if ILP_LOG_FORMAT not in ("text", "json"):
+    raise ValueError(f"ILP_LOG_FORMAT must be text or json, not {ILP_LOG_FORMAT!r}")
+LOGGING = logging_config(fmt=ILP_LOG_FORMAT, level=env.str("ILP_LOG_LEVEL", default="INFO"))
+ILP_METRICS_ALLOW = env.list("ILP_METRICS_ALLOW", default=["127.0.0.0/8", "::1"])
+for _net in ILP_METRICS_ALLOW:
+    ipaddress.ip_network(_net, strict=False)  # a typo fails at start, not at the first scrape
+# The worker's daily jobs (send-reminders, exchange-licenses): a worker that claimed today's
+# run holds it this long and renews it while it runs; if it dies, another takes over after.
+ILP_DAILY_LEASE_SECONDS = env.int("ILP_DAILY_LEASE_SECONDS", default=300)

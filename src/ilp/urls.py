@@ -2,11 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from ilp.api import api
+from ilp.core import ops
 
 admin.site.site_header = "ILP back office"
 admin.site.site_title = "ILP back office"
 
 urlpatterns = [
+    path("healthz", ops.healthz, name="healthz"),
+    path("metrics", ops.metrics, name="metrics"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

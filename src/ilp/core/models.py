@@ -20,3 +20,25 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self):
         return f"{self.caller[:12]}… {self.key}"
+
+
+class DailyRun(models.Model):
+    """One daily job (`send-reminders`, `exchange-licenses`) for one date: the row the
+    workers race for, so that the job runs to completion once per date (core/daily.py)."""
+
+    job = models.CharField(max_length=60)
+    day = models.DateField()
+    claimed_by = models.CharField(max_length=64, blank=True)
+    # The claim holds until then; the running worker renews it, a dead one lets it lapse.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(max_length=255, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "day"], name="daily_run_job_day")]
+
+    def __str__(self):
+        return f"{self.job} {self.day}"

@@ -11,6 +11,8 @@ class WebConfig(AppConfig):
         # check, the way accounts hands core its token resolvers.
         from ilp.accounts.proofs import company_key_check_register
 
+        from . import metrics
         from .proofs import company_holds_key
 
         company_key_check_register(company_holds_key)
+        metrics.register()  # tasks waiting and the daily jobs in GET /metrics

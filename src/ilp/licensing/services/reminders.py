@@ -76,7 +76,11 @@ def _company_reminders_queue(
     the second sees the first one's ExpiryReminder rows; the unique constraint on those rows
     is the last line of defence (an IntegrityError rolls the whole company back).
     """
-    company = Company.objects.select_for_update().get(pk=company_id)
+    # FOR NO KEY UPDATE: it still serialises two runs, but does not block the key-share
+    # locks that inserts referencing the company take (an issuance's or the exchange's
+    # licenses and audit events) while they hold pack locks this run's reminder rows wait
+    # for: with a plain FOR UPDATE the two deadlocked (seen with two workers, issue 14).
+    company = Company.objects.select_for_update(no_key=True).get(pk=company_id)
     due = _reminders_due(pack_pks=pack_pks, today=today)
     if not due:
         return 0, 0, False

@@ -18,6 +18,7 @@ from ilp.licensing.models import Product
 
 from .. import signing
 from ..licensee import Licensee
+from ..metrics import licenses_issued_count
 from ..models import DemoLicense
 from .common import _audit_many, _epoch, _new_license_id
 
@@ -88,6 +89,7 @@ def demo_licenses_issue(
             continue
         created.append(demo)
         outcome[unit_id] = ("demo_issued", demo)
+    licenses_issued_count(len(created), kind="demo")
     by = {"ums_id": licensee.ums_id} if licensee.ums else {"ald": licensee.label}
     _audit_many(
         actor=actor,

@@ -22,6 +22,7 @@ from ilp.licensing.services.seats import seats_release, seats_take
 from .. import selectors, signing
 from ..errors import RolloutError
 from ..licensee import Licensee, lease_days_of
+from ..metrics import licenses_issued_count
 from ..models import AldToken, DeviceLicense, UmsInstance
 from .common import (
     DOCUMENT_FIELDS,
@@ -231,6 +232,7 @@ def _licenses_create(
             lic, pack=lic.pack, gaid=gaid, pair=pair, now=now, lease_days=licensee.lease_days
         )
     created = _insert_licenses(new, outcome=outcome)
+    licenses_issued_count(len(created))
     for pack in packs:
         seats_take(pack=pack, count=sum(1 for lic in created if lic.pack_id == pack.pk))
     by = {"ums_id": licensee.ums_id} if licensee.ums else {"ald": licensee.label}

@@ -1,27 +1,42 @@
-"""`ilp worker`: runs background tasks (Django tasks, database backend) and the outbox sweeper.
+"""`ilp worker`: runs background tasks (Django tasks, database backend), the outbox sweeper and
+the daily jobs.
 
 Several workers may run at once: tasks are claimed with row locks and each mail is sent by
 the worker that locked it. The sweeper re-delivers mails whose earlier attempt failed (mail
 server down) once their back-off has passed, so a lost enqueue or an outage loses no mail.
-Once a day (at start and whenever the date changes) the sweeper also runs the automatic
-license exchange (`ilp exchange-licenses`), which is idempotent and safe in several workers.
+
+Daily jobs (`exchange-licenses`, then `send-reminders`): at start and whenever the local date
+changes, each worker tries to claim each job's run for today (core/daily.py); exactly one
+worker wins and runs it, the others skip it. If the winner dies mid-run its lease lapses
+(ILP_DAILY_LEASE_SECONDS) and another worker runs the job again; both jobs are idempotent,
+so the second run only finishes what the first left.
 """
 
+import datetime
 import logging
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
 from ilp.core.actors import Actor
+from ilp.core.daily import daily_claim, daily_done, daily_fail, daily_finish, daily_renew
 from ilp.core.idempotency import idempotency_purge
+from ilp.core.logs import log_context
+from ilp.licensing.services.reminders import reminders_queue
 from ilp.notifications.services import outbox_deliver_due
 from ilp.rollout.services import licenses_exchange
 
 logger = logging.getLogger("ilp.worker")
+
+# A failed job (a deadlock, the database away) is tried again after this, by any worker.
+RETRY_AFTER_ERROR = datetime.timedelta(minutes=1)
 
 
 def sweep_once() -> int:
@@ -34,38 +49,121 @@ def sweep_once() -> int:
         close_old_connections()
 
 
-class Daily:
-    """Runs the daily jobs once per local date in this process (the jobs are idempotent, so
-    several workers each running them is harmless)."""
+def _exchange(day: datetime.date) -> str:
+    result = licenses_exchange(actor=Actor.system(), today=day)
+    left = f", {result.left} found no free seat" if result.left else ""
+    return f"exchanged {result.moved} licenses{left}"
 
-    def __init__(self) -> None:
-        self.last_day = None
 
-    def run_if_due(self) -> int | None:
-        today = timezone.localdate()
-        if self.last_day == today:
-            return None
-        close_old_connections()
+def _reminders(day: datetime.date) -> str:
+    run = reminders_queue(today=day)
+    return f"{run.reminders} reminders, {run.mails} mails queued"
+
+
+@dataclass(frozen=True)
+class DailyJob:
+    name: str
+    run: Callable[[datetime.date], str]  # returns a one-line summary
+
+
+# The exchange first: licenses moved off an expiring pack are not its reminders' business.
+DAILY_JOBS = (DailyJob("exchange-licenses", _exchange), DailyJob("send-reminders", _reminders))
+
+
+class _LeaseRenewer:
+    """Renews a claimed run's lease every third of its length while the job runs (in its
+    own thread and database connection)."""
+
+    def __init__(self, *, job: str, day: datetime.date, worker_id: str, lease: datetime.timedelta):
+        self.args = {"job": job, "day": day, "worker_id": worker_id, "lease": lease}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"lease-{job}", daemon=True)
+
+    def _run(self) -> None:
         try:
-            result = licenses_exchange(actor=Actor.system(), today=today)
+            while not self.stop.wait(self.args["lease"].total_seconds() / 3):
+                if not daily_renew(**self.args):
+                    logger.warning("daily %s: the claim was lost to another worker", self.args)
+        except Exception:
+            logger.exception("daily job: renewing the lease failed")
         finally:
+            connection.close()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+
+class Daily:
+    """Runs each daily job once per local date across all workers (see the module docstring).
+
+    `run_if_due()` returns {job: summary} of the jobs this worker ran now, or None."""
+
+    def __init__(self, *, worker_id: str | None = None, jobs=DAILY_JOBS) -> None:
+        self.worker_id = worker_id or get_random_string(32)
+        self.jobs = jobs
+        self.done: dict[str, datetime.date] = {}  # job → the last date seen finished
+
+    @property
+    def lease(self) -> datetime.timedelta:
+        return datetime.timedelta(seconds=settings.ILP_DAILY_LEASE_SECONDS)
+
+    def run_if_due(self) -> dict[str, str] | None:
+        today = timezone.localdate()
+        ran: dict[str, str] = {}
+        for job in self.jobs:
+            if self.done.get(job.name) == today:
+                continue
             close_old_connections()
-        self.last_day = today
-        logger.info("exchanged %s licenses", result.moved)
-        return result.moved
+            try:
+                summary = self._run_one(job, today)
+            finally:
+                close_old_connections()
+            if summary is not None:
+                ran[job.name] = summary
+        return ran or None
+
+    def _run_one(self, job: DailyJob, today: datetime.date) -> str | None:
+        ids = {"job": job.name, "day": today, "worker_id": self.worker_id}
+        if daily_done(job=job.name, day=today):
+            self.done[job.name] = today
+            return None
+        if not daily_claim(**ids, lease=self.lease):
+            return None  # another worker runs it now (or it failed a moment ago)
+        with log_context(f"daily:{job.name}:{today.isoformat()}"):
+            try:
+                with _LeaseRenewer(**ids, lease=self.lease):
+                    summary = job.run(today)
+            except Exception as exc:
+                logger.exception("daily job %s failed; it is tried again later", job.name)
+                daily_fail(
+                    **ids, error=f"{type(exc).__name__}: {exc}", retry_after=RETRY_AFTER_ERROR
+                )
+                return None
+            daily_finish(**ids, result=summary)
+            self.done[job.name] = today
+            logger.info("daily job %s for %s: %s", job.name, today, summary)
+        return summary
 
 
 class Command(BaseCommand):
-    help = "Deliver outbox mail and run background tasks until stopped."
+    help = "Deliver outbox mail, run background tasks and the daily jobs until stopped."
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=1.0, help="task poll interval (s)")
         parser.add_argument("--sweep", type=float, default=15.0, help="outbox sweep interval (s)")
         parser.add_argument(
-            "--once", action="store_true", help="run every due task and mail once, then exit"
+            "--once",
+            action="store_true",
+            help="run every due task, mail and daily job once, then exit",
         )
 
     def handle(self, *args, interval: float, sweep: float, once: bool, **options):
+        worker_id = get_random_string(32)
         worker = Worker(
             queue_names=["*"],
             interval=interval,
@@ -73,16 +171,18 @@ class Command(BaseCommand):
             backend_name="default",
             startup_delay=not once,
             max_tasks=None,
-            worker_id=get_random_string(32),
+            worker_id=worker_id,
             excluded_queue_names=[],
         )
-        daily = Daily()
+        daily = Daily(worker_id=worker_id)
         if once:
             worker.run()
+            ran = daily.run_if_due()
             sent = sweep_once()
-            exchanged = daily.run_if_due()
+            jobs = "; ".join(f"{name}: {summary}" for name, summary in (ran or {}).items())
             self.stdout.write(
-                f"worker: done, {sent} mail(s) sent by the sweeper, exchanged {exchanged} licenses"
+                f"worker: done, {sent} mail(s) sent by the sweeper, "
+                f"daily jobs: {jobs or 'none due (already run today)'}"
             )
             return
 
@@ -93,7 +193,7 @@ class Command(BaseCommand):
                 try:
                     daily.run_if_due()
                 except Exception:  # the next round tries again
-                    logger.exception("daily license exchange failed")
+                    logger.exception("daily jobs failed")
                 if stop.wait(sweep):
                     return
                 try:
