@@ -10,6 +10,8 @@ from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone, translation
 
+from ilp.core.text import plain_text
+
 from .models import OutboxMail
 
 logger = logging.getLogger(__name__)
@@ -36,7 +38,10 @@ def mail_enqueue(
         return None
     ctx = {"base_url": settings.ILP_BASE_URL, **context}
     with translation.override(language):
-        subject = " ".join(_render_text(f"mail/{template}.subject.txt", ctx).split())
+        # A guard for names stored before they were cleaned (core/text.py): a subject is
+        # one line without control or format characters, whatever its context holds.
+        subject = plain_text(_render_text(f"mail/{template}.subject.txt", ctx))
+        subject = " ".join(subject.split())[:255]
         body = _render_text(f"mail/{template}.txt", ctx)
     mail = OutboxMail.objects.create(
         to=to, subject=subject, body_text=body, template=template, dedup_key=dedup_key

@@ -23,6 +23,7 @@ from ilp.core.errors import (
     Unauthorized,
 )
 from ilp.core.ids import new_token, token_hash
+from ilp.core.text import plain_text
 from ilp.core.throttle import Limit, throttle_hits
 from ilp.notifications.services import mail_enqueue
 
@@ -242,8 +243,8 @@ def _new_person_register(
             code=AccountError.LOGIN_REQUIRED,
         )
     person = invited or User(email=invitation.email)
-    person.first_name = (first_name or "").strip()[:150]
-    person.last_name = (last_name or "").strip()[:150]
+    person.first_name = plain_text(first_name)[:150]
+    person.last_name = plain_text(last_name)[:150]
     errors = []
     if not person.first_name:
         errors.append({"loc": ["body", "first_name"], "msg": _("Enter your first name.")})

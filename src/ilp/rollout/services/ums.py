@@ -13,6 +13,7 @@ from ilp.core.auth import UMS_CREDENTIAL_PREFIX
 from ilp.core.errors import Conflict, Invalid
 from ilp.core.idempotency import credential_forget
 from ilp.core.ids import new_token, token_hash
+from ilp.core.text import plain_text
 
 from .. import selectors
 from ..errors import RolloutError
@@ -24,7 +25,7 @@ from .common import _lock_packs, _new_ums_id, _ums_snapshot
 
 
 def _clean_name(name: str) -> str:
-    name = (name or "").strip()
+    name = plain_text(name)
     if not name or len(name) > 200:
         raise Invalid(
             _("A UMS name needs 1 to 200 characters."),
