@@ -33,6 +33,8 @@ def mail_redact(text: str) -> str:
     return _SECRET_WORD.sub(_("[link removed after delivery]"), text or "")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
 MAX_ATTEMPTS = 60  # with the back-off capped at one hour: more than two days of retries
 BACKOFF_CAP = timedelta(hours=1)
 
@@ -59,7 +61,9 @@ def mail_enqueue(
         # one line without control or format characters, whatever its context holds.
         subject = plain_text(_render_text(f"mail/{template}.subject.txt", ctx))
         subject = " ".join(subject.split())[:255]
-        body = _render_text(f"mail/{template}.txt", ctx)
+        # The body keeps its lines; other control characters (a NUL, which PostgreSQL
+        # refuses in text) go.
+        body = _CONTROL.sub("", _render_text(f"mail/{template}.txt", ctx))
     mail = OutboxMail.objects.create(
         to=to, subject=subject, body_text=body, template=template, dedup_key=dedup_key
     )
