@@ -181,6 +181,8 @@ def login_limits(*, request, email: str) -> tuple[Limit | None, Limit | None]:
     if account is None:
         return None, None
     factor = getattr(settings, "ILP_THROTTLE_LOGIN_ADDRESS_FACTOR", 5)
+    if factor <= 0:  # no limit per address
+        return account, None
     return account, account.times(factor, "login_address", client_address(request))
 
 
