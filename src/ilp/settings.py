@@ -175,7 +175,9 @@ NINJA_PAGINATION_MAX_LIMIT = 500
 # A cache shared by every process (throttles count across app processes and workers): the
 # database (table `ilp_cache`, made by `ilp migrate`) unless CACHE_URL names another, e.g.
 # redis://127.0.0.1:6379/0. core.cache.DatabaseCache is Django's with an atomic incr.
-CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://ilp_cache")}
+CACHES = {
+    "default": env.cache_url_config(env.str("CACHE_URL", default="") or "dbcache://ilp_cache")
+}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
     CACHES["default"]["BACKEND"] = "ilp.core.cache.DatabaseCache"
     # Throttle counters must not be culled while live: cull only far beyond normal use.

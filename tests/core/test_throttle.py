@@ -349,6 +349,7 @@ def _settings_caches(**env) -> dict:
 
 def test_cache_url_selects_the_cache():
     assert _settings_caches()["BACKEND"] == "ilp.core.cache.DatabaseCache"
+    assert _settings_caches(CACHE_URL="")["BACKEND"] == "ilp.core.cache.DatabaseCache"
     redis = _settings_caches(CACHE_URL="redis://127.0.0.1:6379/3")
     assert redis["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     assert redis["LOCATION"] == "redis://127.0.0.1:6379/3"
