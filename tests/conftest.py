@@ -15,15 +15,8 @@ def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_throttle():
-    # Throttle counters (login, invitation look-ups) live in the per-process cache: every
-    # test starts from zero, so many logins across a suite never add up to a 429.
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
+# Throttle counters live in the database cache (table `ilp_cache`, settings.py CACHES): each
+# test's rollback, or the flush after a transactional test, takes them away with the rest.
 
 
 def pytest_collection_modifyitems(config, items):

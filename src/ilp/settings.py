@@ -269,8 +269,28 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
 
-# Throttling (per client address), see core/throttle.py.
+# A cache shared by every process (throttles count across app processes and workers): the
+# database (table `ilp_cache`, made by `ilp migrate`) unless CACHE_URL names another, e.g.
+# redis://127.0.0.1:6379/0. core.cache.DatabaseCache is Django's with an atomic incr.
+CACHES = {
+    "default": env.cache_url_config(env.str("CACHE_URL", default="") or "dbcache://ilp_cache")
+}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
+    CACHES["default"]["BACKEND"] = "ilp.core.cache.DatabaseCache"
+    # Throttle counters must not be culled while live: cull only far beyond normal use.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)
+
+# Throttling (sliding windows on the shared cache), see core/throttle.py.
+# Failed logins per account (canonical e-mail); per client address this times the factor.
 ILP_THROTTLE_LOGIN = env.str("ILP_THROTTLE_LOGIN", default="20/m")
+ILP_THROTTLE_LOGIN_ADDRESS_FACTOR = env.int("ILP_THROTTLE_LOGIN_ADDRESS_FACTOR", default=5)
+# Proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated); the
+# client is the right-most forwarded address that is not one of them.
+ILP_TRUSTED_PROXIES = env.list("ILP_TRUSTED_PROXIES", default=[])
+for _proxy in ILP_TRUSTED_PROXIES:  # a typo fails at start-up, not at the first request
+    ipaddress.ip_network(_proxy.strip(), strict=False)
+# Invitations one company may send in a day (the API answers 429 beyond it).
+ILP_INVITATIONS_PER_COMPANY_PER_DAY = env.int("ILP_INVITATIONS_PER_COMPANY_PER_DAY", default=100)
 # Invitation look-ups and accepts without credentials, per client address.
 ILP_THROTTLE_INVITATION = env.str("ILP_THROTTLE_INVITATION", default="60/m")
 # Self-service without credentials (password reset, registrations), per client address; and

@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from ilp.core.actors import Actor
-from ilp.core.errors import AppError
+from ilp.core.errors import AppError, Throttled
+from ilp.core.throttle import login_limits, retry_after_header, throttle_failures
 
 from . import selectors, services
 from .models import (
@@ -45,8 +46,31 @@ class AdminLoginForm(AdminAuthenticationForm):
                 code="two_factor",
             )
 
+    throttled: Throttled | None = None
 
+    def clean(self):
+        # The same failed-login limits as the portal and the API (per account and address).
+        email = normalize_email(self.data.get("username"))
+        try:
+            with throttle_failures(*login_limits(request=self.request, email=email)):
+                return super().clean()
+        except Throttled as exc:
+            self.throttled = exc
+            raise ValidationError(exc.message, code="throttled") from None
+
+
+def _admin_login(request, extra_context=None):
+    """The admin site's login, answering 429 with Retry-After when throttled."""
+    response = _site_login(request, extra_context)
+    form = (getattr(response, "context_data", None) or {}).get("form")
+    if getattr(form, "throttled", None) is not None:
+        retry_after_header(response, form.throttled)
+    return response
+
+
+_site_login = admin.site.login
 admin.site.login_form = AdminLoginForm
+admin.site.login = _admin_login
 
 
 class MembershipInline(admin.TabularInline):

@@ -10,7 +10,7 @@ from ilp.core.auth import CompanyAuth, UserAuth, authenticate
 from ilp.core.authz import Permission
 from ilp.core.errors import AppError, Conflict, PermissionDenied, Unauthorized
 from ilp.core.problems import problems
-from ilp.core.throttle import client_address, throttle_hit
+from ilp.core.throttle import client_address, login_limits, throttle_failures, throttle_hit
 
 from . import selectors, services
 from .errors import AccountError
@@ -47,14 +47,14 @@ router = Router(tags=["accounts"])
 @router.post("/auth/tokens", response={201: TokenOut, **problems(401, 422, 429)}, auth=None)
 def create_token(request, payload: TokenIn):
     """Log in with e-mail and password for a new API token (shown only here)."""
-    throttle_hit(scope="login", ident=f"{client_address(request)}:{normalize_email(payload.email)}")
-    _token, raw = services.auth_token_issue(
-        email=payload.email,
-        password=payload.password,
-        otp=payload.otp,
-        name=payload.name,
-        expires_in_days=payload.expires_in_days,
-    )
+    with throttle_failures(*login_limits(request=request, email=normalize_email(payload.email))):
+        _token, raw = services.auth_token_issue(
+            email=payload.email,
+            password=payload.password,
+            otp=payload.otp,
+            name=payload.name,
+            expires_in_days=payload.expires_in_days,
+        )
     return Status(201, {"token": raw})
 
 
@@ -317,7 +317,7 @@ def member_delete(request, gaid: str, email: str):
 
 @router.post(
     "/companies/{gaid}/invitations",
-    response={201: InvitationOut, **problems(401, 403, 404, 409, 422)},
+    response={201: InvitationOut, **problems(401, 403, 404, 409, 422, 429)},
     auth=CompanyAuth(Permission.MANAGE_MEMBERS),
 )
 def invitation_post(request, gaid: str, payload: InvitationIn):
@@ -370,7 +370,7 @@ def access_request_list(request, gaid: str):
 
 @router.post(
     "/companies/{gaid}/access-requests/{access_request_id}/invite",
-    response={201: InvitationOut, **problems(401, 403, 404, 409, 422)},
+    response={201: InvitationOut, **problems(401, 403, 404, 409, 422, 429)},
     auth=CompanyAuth(Permission.MANAGE_MEMBERS),
 )
 def access_request_invite(request, gaid: str, access_request_id: int, payload: RoleIn):

@@ -18,9 +18,9 @@ from django.views.decorators.http import require_POST
 
 from ilp.core.actors import Actor
 from ilp.core.authz import Permission, Role, has_permission
-from ilp.core.errors import AppError
+from ilp.core.errors import AppError, Throttled
 from ilp.core.portal import company_page, company_start_url, secret_once_put, secret_once_take
-from ilp.core.throttle import client_address, throttle_hit
+from ilp.core.throttle import client_address, retry_after_header, throttle_hit
 
 from . import otp, selectors, services
 from .errors import AccountError
@@ -611,23 +611,25 @@ def deletion_confirm(request, token: str):
 def password_reset_request(request):
     """The "forgot your password?" page: one answer whether or not the address has an account."""
     form = PasswordResetRequestForm(request.POST or None)
-    sent_to = None
+    sent_to = throttled = None
     if request.method == "POST" and form.is_valid():
         email = normalize_email(form.cleaned_data["email"])
         try:
             throttle_hit(scope="password_reset", ident=client_address(request))
             throttle_hit(scope="mail_per_address", ident=f"password_reset:{email}")
-        except AppError as exc:
+        except Throttled as exc:
             form.add_error(None, exc.message)
+            throttled = exc
         else:
             services.password_reset_request(email=email)
             sent_to = email
-    return render(
+    response = render(
         request,
         "accounts/password_reset_request.html",
         {"form": form, "sent_to": sent_to},
         status=422 if request.method == "POST" and sent_to is None else 200,
     )
+    return retry_after_header(response, throttled) if throttled else response
 
 
 def password_reset(request, token: str):
@@ -669,7 +671,7 @@ def register(request):
     """Claim a company account that has no administrator with its GAID and a subscription
     key; the usual invitation link is mailed (or its administrators are asked)."""
     form = ClaimForm(request.POST or None)
-    outcome = company = None
+    outcome = company = throttled = None
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -690,11 +692,12 @@ def register(request):
             except AppError as exc:
                 form_errors_from(form, exc)
                 status = exc.status
+                throttled = exc if isinstance(exc, Throttled) else None
             else:
                 status = 409 if outcome == services.RegistrationOutcome.ACCESS_REQUESTED else 202
         else:
             status = 422
-    return render(
+    response = render(
         request,
         "accounts/register.html",
         {
@@ -705,6 +708,7 @@ def register(request):
         },
         status=status,
     )
+    return retry_after_header(response, throttled) if throttled else response
 
 
 @require_POST

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from .errors import AppError
+from .errors import AppError, Throttled
 from .problems import problem_response
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,12 @@ def _loc(loc) -> list:
 
 @api.exception_handler(AppError)
 def _app_error(request, exc: AppError):
-    return problem_response(exc.status, exc.code, exc.message, errors=exc.errors or None)
+    headers = {}
+    if isinstance(exc, Throttled):
+        headers["Retry-After"] = str(exc.retry_after)
+    return problem_response(
+        exc.status, exc.code, exc.message, errors=exc.errors or None, headers=headers
+    )
 
 
 @api.exception_handler(ValidationError)
@@ -59,8 +64,8 @@ def _http_error(request, exc: HttpError):
         429: "throttled",
     }
     headers = {}
-    if exc.status_code == 429 and getattr(exc, "wait", None):
-        headers["Retry-After"] = str(int(exc.wait))
+    if exc.status_code == 429:
+        headers["Retry-After"] = str(max(1, int(getattr(exc, "wait", None) or 60)))
     message = str(exc)
     if exc.status_code == 400:
         message = _("The request body is not valid JSON.")

@@ -7,6 +7,7 @@ show `message` to the person. Raise these from services and selectors, never Htt
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 class AppError(Exception):
@@ -55,6 +56,18 @@ class Invalid(AppError):
 
 
 class Throttled(AppError):
+    """429 with `retry_after` seconds (the Retry-After header of API answers and pages)."""
+
     status = 429
     code = "throttled"
     default_message = _("Too many requests. Try again later.")
+
+    def __init__(self, message: Any = None, *, retry_after: int = 60, **kwargs):
+        self.retry_after = max(1, int(retry_after))
+        if message is None:
+            message = ngettext(
+                "Too many attempts. Try again in %(seconds)d second.",
+                "Too many attempts. Try again in %(seconds)d seconds.",
+                self.retry_after,
+            ) % {"seconds": self.retry_after}
+        super().__init__(message, **kwargs)

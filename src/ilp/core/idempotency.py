@@ -6,6 +6,11 @@ work: on PostgreSQL a concurrent retry blocks on the unique index until the firs
 commits and then replays it, so a retried split can never split twice. On SQLite the
 IMMEDIATE transaction serialises writers anyway.
 
+Replays need the caller authenticated first: the rows belong to a working credential (its
+stored hash) or a logged-in session; a revoked, rotated, expired or unknown credential gets
+no replay (the route answers 401), and revoking one drops its rows. Anonymous callers keep
+rows only on the public POSTs (`PUBLIC_POSTS`); 401, 404 and 429 answers are never kept.
+
 Some first responses carry secrets (a new UMS credential, an API token). The stored body is
 therefore encrypted (AES-GCM) with a key derived from SECRET_KEY and what only the caller
 sends — the raw Authorization header or session cookie, and the request body — none of which
@@ -16,6 +21,7 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 from datetime import timedelta
 
 from cryptography.exceptions import InvalidTag
@@ -26,6 +32,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .auth import principal_from_token
 from .ids import token_hash
 from .models import IdempotencyRecord
 from .problems import problem_response
@@ -33,18 +40,58 @@ from .problems import problem_response
 RETENTION = timedelta(hours=24)
 HEADER = "Idempotency-Key"
 # Responses that say nothing about the request itself are not kept: a retry re-runs.
-NOT_KEPT = {401, 429}
+NOT_KEPT = {401, 404, 429}
+# The API's POSTs without credentials (API.md): only these keep replay rows for anonymous
+# callers; any other anonymous POST answers 401 and keeps nothing.
+# tests/core/test_idempotency_auth.py checks this list against the OpenAPI document.
+PUBLIC_POSTS = re.compile(
+    r"^/api/v1/(auth/tokens|auth/password-reset(/[^/]+)?|registrations"
+    r"|invitations/[^/]+/accept)$"
+)
 
 
-def _caller(request) -> str:
-    auth = request.headers.get("Authorization", "")
-    if auth:
-        return "auth:" + token_hash(auth.strip())
+def credential_caller(token_hash_: str) -> str:
+    """The replay namespace of a bearer credential, from the SHA-256 its owner stores
+    (`token_hash`, `credential_hash`): revoking it can drop its rows (`credential_forget`)."""
+    return "cred:" + token_hash_
+
+
+def _caller(request) -> str | None:
+    """Who the replay rows belong to, after authentication: a working bearer credential, a
+    logged-in session, an anonymous caller of a public POST; None when the request must not
+    touch replay rows at all (unknown, revoked or expired credentials; anonymous POSTs to
+    routes that need credentials). Such a request runs and gets its 401 from the route."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _sep, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        token = token.strip()
+        if principal_from_token(token) is None:
+            return None
+        return credential_caller(token_hash(token))
     user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
+    if user is not None and user.is_authenticated and user.is_active:
         return f"user:{user.pk}"
-    # Anonymous callers share a namespace per path; the body hash must still match.
-    return "anon:" + token_hash(request.path)
+    if PUBLIC_POSTS.match(request.path):
+        # Anonymous callers share a namespace per path; the body hash must still match.
+        return "anon:" + token_hash(request.path)
+    return None
+
+
+def credential_forget(*token_hashes: str) -> int:
+    """Drop the replay rows of credentials that are revoked, rotated or deleted (their stored
+    responses may hold secrets, and nobody may replay them any more)."""
+    deleted, _ = IdempotencyRecord.objects.filter(
+        caller__in=[credential_caller(h) for h in token_hashes if h]
+    ).delete()
+    return deleted
+
+
+def user_forget(user_pk) -> int:
+    """Drop the replay rows of a person's sessions (the account is deleted)."""
+    deleted, _ = IdempotencyRecord.objects.filter(caller=f"user:{user_pk}").delete()
+    return deleted
 
 
 def _body_key(request) -> bytes:
@@ -88,6 +135,8 @@ class IdempotencyMiddleware:
                 errors=[{"loc": ["header", HEADER], "msg": _("1 to 255 characters")}],
             )
         caller = _caller(request)
+        if caller is None:
+            return self.get_response(request)
         digest = hashlib.sha256(request.method.encode() + request.path.encode() + b"\n")
         digest.update(request.body)
         request_hash = digest.hexdigest()
@@ -112,10 +161,13 @@ class IdempotencyMiddleware:
             if response.status_code in NOT_KEPT or getattr(response, "streaming", False):
                 record.delete()
                 return response
-            record.status_code = response.status_code
-            record.content_type = response.get("Content-Type", "")
-            record.body = _seal(request, response.content)
-            record.save(update_fields=["status_code", "content_type", "body"])
+            # An update, not a save: the view may have dropped the row (it revoked the very
+            # credential it was called with, or deleted the account).
+            IdempotencyRecord.objects.filter(pk=record.pk).update(
+                status_code=response.status_code,
+                content_type=response.get("Content-Type", ""),
+                body=_seal(request, response.content),
+            )
             return response
 
     def _replay(self, request, caller: str, key: str, request_hash: str):

@@ -42,3 +42,19 @@ class DailyRun(models.Model):
 
     def __str__(self):
         return f"{self.job} {self.day}"
+
+
+class CacheEntry(models.Model):
+    """Django's database cache table (`CACHES` default, settings.py), made by a migration so
+    that `ilp migrate` is all a new installation needs. Throttle counters live here; the
+    columns are those `createcachetable` would make, which `core.cache.DatabaseCache` uses."""
+
+    cache_key = models.CharField(max_length=255, primary_key=True)
+    value = models.TextField()
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "ilp_cache"
+
+    def __str__(self):
+        return self.cache_key

@@ -1,6 +1,7 @@
 """Mail goes through the outbox: written in the caller's transaction, delivered by the worker."""
 
 import logging
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -9,10 +10,30 @@ from django.db import transaction
 from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from ilp.core.text import plain_text
 
 from .models import OutboxMail
 
 logger = logging.getLogger(__name__)
+
+# A word that carries a token (core.ids.new_token: `ilp<kind>_…`), such as the invitation,
+# finalise, password-reset and account-deletion links. Such mails are secrets at rest: their
+# body is kept only until delivered (or given up), then the link is removed.
+_SECRET_WORD = re.compile(r"\S*\bilp[a-z]_[A-Za-z0-9_-]{16,}\S*")
+
+
+def mail_carries_secret(text: str) -> bool:
+    return bool(_SECRET_WORD.search(text or ""))
+
+
+def mail_redact(text: str) -> str:
+    """The text with every link or word that carries a token replaced by a note."""
+    return _SECRET_WORD.sub(_("[link removed after delivery]"), text or "")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 MAX_ATTEMPTS = 60  # with the back-off capped at one hour: more than two days of retries
 BACKOFF_CAP = timedelta(hours=1)
@@ -36,8 +57,13 @@ def mail_enqueue(
         return None
     ctx = {"base_url": settings.ILP_BASE_URL, **context}
     with translation.override(language):
-        subject = " ".join(_render_text(f"mail/{template}.subject.txt", ctx).split())
-        body = _render_text(f"mail/{template}.txt", ctx)
+        # A guard for names stored before they were cleaned (core/text.py): a subject is
+        # one line without control or format characters, whatever its context holds.
+        subject = plain_text(_render_text(f"mail/{template}.subject.txt", ctx))
+        subject = " ".join(subject.split())[:255]
+        # The body keeps its lines; other control characters (a NUL, which PostgreSQL
+        # refuses in text) go.
+        body = _CONTROL.sub("", _render_text(f"mail/{template}.txt", ctx))
     mail = OutboxMail.objects.create(
         to=to, subject=subject, body_text=body, template=template, dedup_key=dedup_key
     )
@@ -89,16 +115,31 @@ def mail_deliver(*, mail_id: int) -> bool:
         except Exception as exc:  # any transport failure: keep the mail, retry later
             mail.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             mail.next_attempt_at = timezone.now() + _backoff(mail.attempts)
+            fields = ["attempts", "last_error", "next_attempt_at", "status"]
             if mail.attempts >= MAX_ATTEMPTS:
                 mail.status = OutboxMail.Status.FAILED
-            mail.save(update_fields=["attempts", "last_error", "next_attempt_at", "status"])
+                # Given up: the link is no use to anyone any more (ask for a new one).
+                fields += _redact_body(mail)
+            mail.save(update_fields=fields)
             logger.warning("mail %s not delivered (attempt %s): %s", mail.pk, mail.attempts, exc)
             return False
         mail.status = OutboxMail.Status.SENT
         mail.sent_at = timezone.now()
         mail.last_error = ""
-        mail.save(update_fields=["attempts", "status", "sent_at", "last_error"])
+        fields = ["attempts", "status", "sent_at", "last_error", *_redact_body(mail)]
+        mail.save(update_fields=fields)
         return True
+
+
+def _redact_body(mail: OutboxMail) -> list[str]:
+    """Remove the token links from a delivered (or abandoned) mail; the changed fields."""
+    changed = []
+    for field in ("body_text", "body_html"):
+        value = getattr(mail, field)
+        if mail_carries_secret(value):
+            setattr(mail, field, mail_redact(value))
+            changed.append(field)
+    return changed
 
 
 def outbox_deliver_due(*, limit: int = 200) -> int:

@@ -2,8 +2,9 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.utils.translation import gettext as _
 
-from ilp.core.errors import AppError
+from ilp.core.errors import AppError, Throttled
 from ilp.core.problems import problem_response
+from ilp.core.throttle import retry_after_header
 
 from .views import error_page
 
@@ -19,9 +20,12 @@ class PortalErrorMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, AppError) and not request.path.startswith("/api/"):
-            return error_page(
+            response = error_page(
                 request, exception.status, str(exception.default_message), exception.message
             )
+            if isinstance(exception, Throttled):
+                retry_after_header(response, exception)
+            return response
         return None
 
 

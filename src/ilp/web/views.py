@@ -29,7 +29,7 @@ from ilp.core.authz import Permission
 from ilp.core.csv_export import csv_of_schema
 from ilp.core.errors import NotFound, Throttled
 from ilp.core.portal import company_page, company_start_url
-from ilp.core.throttle import client_address, throttle_hit
+from ilp.core.throttle import login_limits, retry_after_header, throttle_failures, throttle_hit
 from ilp.licensing.selectors import companies_overview
 
 
@@ -125,13 +125,16 @@ class LoginForm(AuthenticationForm):
         ),
     }
 
+    throttled: Throttled | None = None
+
     def clean(self):
         email = normalize_email(self.data.get("username"))
         try:
-            throttle_hit(scope="login", ident=f"{client_address(self.request)}:{email}")
+            with throttle_failures(*login_limits(request=self.request, email=email)):
+                return super().clean()
         except Throttled as exc:
+            self.throttled = exc
             raise ValidationError(exc.message, code="throttled") from None
-        return super().clean()
 
 
 # Between the password and the code of the second step, the session holds who passed the
@@ -152,6 +155,12 @@ def _language_cookie(response, user):
 class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
     authentication_form = LoginForm
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.throttled is not None:
+            retry_after_header(response, form.throttled)
+        return response
 
     def form_valid(self, form):
         user = form.get_user()

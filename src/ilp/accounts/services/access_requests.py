@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.errors import NotFound
+from ilp.core.text import plain_text
 from ilp.notifications.services import mail_enqueue
 
 from .. import selectors
@@ -73,6 +74,7 @@ def access_request_open(
     order naming a contact (rule 4, `order_number`) or by a registration with the company's
     GAID and a subscription key (rule 16, no order number). The caller holds the transaction
     and has locked the administrators."""
+    first_name, last_name = plain_text(first_name)[:150], plain_text(last_name)[:150]
     access_request = selectors.access_request_pending_find(company=company, email=email)
     if access_request is None:
         access_request = AccessRequest.objects.create(

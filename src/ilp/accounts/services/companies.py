@@ -7,6 +7,7 @@ from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid
 from ilp.core.ids import crockford
+from ilp.core.text import plain_text
 
 from .. import selectors
 from ..errors import AccountError
@@ -29,6 +30,7 @@ def company_create(
     country: str = "",
 ) -> Company:
     """Create a company with a new, permanent GAID (server-made, never reused)."""
+    name, street, postal_code, city = (plain_text(v) for v in (name, street, postal_code, city))
     for _attempt in range(5):
         try:
             with transaction.atomic():
@@ -73,7 +75,7 @@ def company_update(*, actor: Actor, company: Company, **fields) -> Company:
             ]
         )
     company = Company.objects.select_for_update().get(pk=company.pk)
-    changes = {k: (v or "").strip() for k, v in fields.items() if v is not None}
+    changes = {k: plain_text(v) for k, v in fields.items() if v is not None}
     if "name" in changes and not changes["name"]:
         raise Invalid(errors=[{"loc": ["body", "name"], "msg": _("The name cannot be empty.")}])
     if "country" in changes:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ilp.core.actors import Actor
 from ilp.core.authz import Role
 from ilp.core.errors import Invalid
+from ilp.core.text import plain_text
 from ilp.notifications.services import mail_enqueue
 
 from .. import selectors
@@ -92,8 +93,8 @@ def _contact_read(contact: dict) -> _Contact:
         ) from None
     return _Contact(
         email=email,
-        first_name=(contact.get("first_name") or "").strip(),
-        last_name=(contact.get("last_name") or "").strip(),
+        first_name=plain_text(contact.get("first_name"))[:150],
+        last_name=plain_text(contact.get("last_name"))[:150],
     )
 
 

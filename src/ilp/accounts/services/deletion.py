@@ -10,11 +10,12 @@ from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.authz import Role
 from ilp.core.errors import Conflict
+from ilp.core.idempotency import credential_forget, user_forget
 from ilp.notifications.services import mail_enqueue
 
 from .. import selectors
 from ..errors import AccountError
-from ..models import AccountLink, Company, Membership, User
+from ..models import AccountLink, ApiToken, Company, Membership, User
 from .common import account_link_issue, account_link_use, administrators_locked, link_url
 
 ACCOUNT_DELETION_TTL = timedelta(hours=24)
@@ -106,4 +107,6 @@ def account_deletion_confirm(*, actor: Actor, user: User, token: str) -> None:
     # Every link of the account is used up (this one included) before the row goes: a link
     # opened again answers 409 "used", not a confusing 404.
     AccountLink.objects.filter(user=user, used_at__isnull=True).update(used_at=timezone.now())
+    credential_forget(*ApiToken.objects.filter(user=user).values_list("token_hash", flat=True))
+    user_forget(user.pk)
     User.objects.filter(pk=user.pk).delete()

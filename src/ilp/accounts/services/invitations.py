@@ -1,5 +1,6 @@
 """Invitations: issue, withdraw and accept the links that make people members."""
 
+import math
 from datetime import timedelta
 
 from django.conf import settings
@@ -13,8 +14,17 @@ from django.utils.translation import gettext as _
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.authz import Role
-from ilp.core.errors import Conflict, Invalid, NotFound, PermissionDenied, Unauthorized
+from ilp.core.errors import (
+    Conflict,
+    Invalid,
+    NotFound,
+    PermissionDenied,
+    Throttled,
+    Unauthorized,
+)
 from ilp.core.ids import new_token, token_hash
+from ilp.core.text import plain_text
+from ilp.core.throttle import Limit, throttle_hits
 from ilp.notifications.services import mail_enqueue
 
 from .. import selectors
@@ -107,6 +117,7 @@ def invitation_create(
     valid for 7 days. A pending invitation of the same address to the same company is
     withdrawn and replaced. An existing member cannot be invited (409 `already_member`),
     except one who never finalised registration: they get a new link for the role they hold.
+    A company sends at most ILP_INVITATIONS_PER_COMPANY_PER_DAY a day (429 `throttled`).
     """
     email = normalize_email(email)
     role_check(role)
@@ -128,6 +139,21 @@ def invitation_create(
         # A member who never finalised registration (an order's contact, rule 4) gets a new
         # link; the role stays the one they hold, so a re-sent link can demote nobody.
         role = member.role
+    # At most ILP_INVITATIONS_PER_COMPANY_PER_DAY a day (429 with Retry-After beyond): a
+    # company account cannot be used to mail strangers in bulk.
+    per_day = settings.ILP_INVITATIONS_PER_COMPANY_PER_DAY
+    if per_day:
+        try:
+            throttle_hits(Limit("invitations_per_company", company.gaid, per_day, 86400))
+        except Throttled as exc:
+            raise Throttled(
+                _(
+                    "This company has sent %(count)d invitations in the last 24 hours, the most "
+                    "allowed. Try again in %(minutes)d minutes."
+                )
+                % {"count": per_day, "minutes": math.ceil(exc.retry_after / 60)},
+                retry_after=exc.retry_after,
+            ) from None
     return invitation_issue(actor=actor, company=company, email=email, role=role, template=template)
 
 
@@ -217,8 +243,8 @@ def _new_person_register(
             code=AccountError.LOGIN_REQUIRED,
         )
     person = invited or User(email=invitation.email)
-    person.first_name = (first_name or "").strip()[:150]
-    person.last_name = (last_name or "").strip()[:150]
+    person.first_name = plain_text(first_name)[:150]
+    person.last_name = plain_text(last_name)[:150]
     errors = []
     if not person.first_name:
         errors.append({"loc": ["body", "first_name"], "msg": _("Enter your first name.")})

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.errors import Invalid
+from ilp.core.text import plain_text
 
 from ..models import Membership, User
 
@@ -27,7 +28,7 @@ def profile_update(
     (`opt_ins[gaid][topic]`, topics of MailTopic: "expiry", "new_key"). The e-mail never
     changes (it is the key of the account)."""
     errors = []
-    first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
+    first_name, last_name = plain_text(first_name), plain_text(last_name)
     if not first_name:
         errors.append({"loc": ["first_name"], "msg": _("Enter your first name.")})
     if not last_name:

@@ -11,6 +11,7 @@ from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.authz import Role
 from ilp.core.errors import Invalid
+from ilp.core.text import plain_text
 
 from .. import selectors
 from ..errors import AccountError
@@ -28,7 +29,7 @@ class RegistrationOutcome(StrEnum):
 
 def _person_read(email: str, first_name: str, last_name: str) -> tuple[str, str, str]:
     email = normalize_email(email)
-    first_name, last_name = (first_name or "").strip()[:150], (last_name or "").strip()[:150]
+    first_name, last_name = plain_text(first_name)[:150], plain_text(last_name)[:150]
     errors = []
     try:
         validate_email(email)

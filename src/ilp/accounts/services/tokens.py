@@ -12,6 +12,7 @@ from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.auth import STAFF_TOKEN_PREFIX, USER_TOKEN_PREFIX
 from ilp.core.errors import Invalid, NotFound, Unauthorized
+from ilp.core.idempotency import credential_forget
 from ilp.core.ids import new_token, token_hash
 
 from .. import selectors
@@ -112,6 +113,7 @@ def api_token_revoke(*, actor: Actor, user: User, token_id: int) -> ApiToken:
     if api_token.revoked_at is None:
         api_token.revoked_at = timezone.now()
         api_token.save(update_fields=["revoked_at"])
+        credential_forget(api_token.token_hash)
         event_record(
             actor=actor,
             action="api_token.revoked",
@@ -146,6 +148,7 @@ def staff_token_revoke(*, actor: Actor, staff_token_id: int) -> StaffToken:
     if staff.revoked_at is None:
         staff.revoked_at = timezone.now()
         staff.save(update_fields=["revoked_at"])
+        credential_forget(staff.token_hash)
         event_record(
             actor=actor,
             action="staff_token.revoked",

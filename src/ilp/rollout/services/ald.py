@@ -9,6 +9,7 @@ from django.utils import timezone
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.auth import ALD_TOKEN_PREFIX
+from ilp.core.idempotency import credential_forget
 from ilp.core.ids import new_token, token_hash
 
 from ..models import AldToken
@@ -25,6 +26,7 @@ def ald_token_generate(*, actor: Actor, key) -> str:
             subscription_key=key, company_id=key.company_id, token_hash=token_hash(token)
         )
     else:
+        credential_forget(current.token_hash)  # the old token's replay rows go with it
         current.token_hash = token_hash(token)
         current.created_at = timezone.now()
         current.last_used_at = None
@@ -43,7 +45,9 @@ def ald_token_generate(*, actor: Actor, key) -> str:
 def ald_token_revoke(*, actor: Actor, key) -> bool:
     """Revoke the key's ALD token: it stops working with this commit. False if there was
     none (a repeated DELETE). Licenses issued through it stay until returned."""
-    deleted, _rows = AldToken.objects.filter(subscription_key=key).delete()
+    tokens = AldToken.objects.filter(subscription_key=key)
+    credential_forget(*tokens.values_list("token_hash", flat=True))
+    deleted, _rows = tokens.delete()
     if not deleted:
         return False
     event_record(

@@ -11,7 +11,9 @@ from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.auth import UMS_CREDENTIAL_PREFIX
 from ilp.core.errors import Conflict, Invalid
+from ilp.core.idempotency import credential_forget
 from ilp.core.ids import new_token, token_hash
+from ilp.core.text import plain_text
 
 from .. import selectors
 from ..errors import RolloutError
@@ -23,7 +25,7 @@ from .common import _lock_packs, _new_ums_id, _ums_snapshot
 
 
 def _clean_name(name: str) -> str:
-    name = (name or "").strip()
+    name = plain_text(name)
     if not name or len(name) > 200:
         raise Invalid(
             _("A UMS name needs 1 to 200 characters."),
@@ -146,6 +148,7 @@ def ums_update(
 def ums_credential_rotate(*, actor: Actor, ums: UmsInstance) -> str:
     """A new credential; the old one stops working with this commit."""
     credential = new_token(UMS_CREDENTIAL_PREFIX)
+    credential_forget(ums.credential_hash)  # the old credential's replay rows go with it
     ums.credential_hash = token_hash(credential)
     ums.credential_rotated_at = timezone.now()
     ums.save(update_fields=["credential_hash", "credential_rotated_at"])
@@ -189,5 +192,6 @@ def ums_delete(*, actor: Actor, ums: UmsInstance, force: bool = False) -> int:
         before={**_ums_snapshot(ums), "product_packs": sorted(p.pack_id for p in packs.values())},
         after={"revoked_licenses": revoked},
     )
+    credential_forget(ums.credential_hash)
     ums.delete()
     return revoked

@@ -1,0 +1,26 @@
+"""Names as people type them: one line, no control or format characters.
+
+Names reach mail subjects and bodies (an inviter's name, a company's, a UMS's). A newline in
+a subject is a header injection in the making, a bidi override (U+202E) makes "gpj.exe" look
+like "exe.jpg", a NUL or a zero-width character makes two names that look alike differ.
+"""
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r" {2,}")
+
+
+def plain_text(value: str | None) -> str:
+    """`value` on one line: control and format characters (Unicode Cc and Cf) and line or
+    paragraph separators go; those that separate words (newline, tab, U+2028 …) become a
+    space; runs of spaces become one and the ends are trimmed."""
+    out = []
+    for char in value or "":
+        category = unicodedata.category(char)
+        if category in ("Cc", "Cf", "Zl", "Zp"):
+            if char.isspace():
+                out.append(" ")
+            continue
+        out.append(char)
+    return _SPACES.sub(" ", "".join(out)).strip()
