@@ -94,6 +94,29 @@ def test_main_pages_have_no_serious_axe_violations(browser, live_server, width):
             found = _violations(page)
             if found:
                 problems.append(_report(url, found))
+        # The upload page's warning about unit IDs that look wrong.
+        from ilp.rollout.models import UmsInstance
+
+        ums = UmsInstance.objects.filter(company=ctx.companies["acme"]).first()
+        page.goto(f"/companies/{ctx.companies['acme'].gaid}/ums/{ums.ums_id}/upload/")
+        page.locator("textarea").fill("ZZ:ZZ:ZZ:ZZ:ZZ:ZZ\n00E0C5AA00031")
+        page.get_by_role("button", name="Issue licenses").click()
+        page.get_by_role("button", name="Issue anyway").wait_for()
+        found = _violations(page)
+        if found:
+            problems.append(_report("upload warning", found))
         assert not problems, "\n".join(problems)
+    finally:
+        context.close()
+
+
+def test_the_check_can_fail(browser, live_server):
+    # A button without a name is a critical violation: the check above would report it.
+    context = browser.new_context(base_url=live_server.url, bypass_csp=True)
+    page = context.new_page()
+    try:
+        page.goto("/login/")
+        page.evaluate("document.querySelector('main').append(document.createElement('button'))")
+        assert "button-name" in {v["id"] for v in _violations(page)}
     finally:
         context.close()
