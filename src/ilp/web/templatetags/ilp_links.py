@@ -1,12 +1,13 @@
-"""Links for the IDs people read on the portal's pages: one place decides where a pack ID, an
-order number, a subscription key, a UMS or a unit ID leads, so every page links them alike.
+"""Links for the IDs people read on the portal's pages: one place decides where a pack
+ID, an order number, a subscription key, a UMS or a unit ID leads, so every page links them
+alike.
 
 `{% load ilp_links %}` then `{% pack_link pack.pack_id %}`, `{% order_link number %}`,
-`{% key_link key.key %}`, `{% ums_link ums %}` (its name, with the ID in small type),
-`{% unit_link unit_id %}`. The company is the page's `company` (every company page has it);
-pass `gaid=` to link into another one. Targets: the pack, order and key pages; the UMS card on
-the UMS IDs page (`#UMS-…`); Search hardware for a unit ID. URL names are strings here, not
-imports, so licensing and rollout templates may use these tags.
+`{% key_link key.key %}`, `{% ums_link ums %}` (its name with the ID in small type;
+`show="id"` in tables), `{% unit_link unit_id %}`. The company is the page's `company` (every
+company page has it); pass `gaid=` to link into another one. Targets: the pack, order and key
+pages; the UMS card on the UMS IDs page (`#UMS-…`); Search hardware for a unit ID. URL names
+are strings here, not imports, so licensing and rollout templates may use these tags.
 """
 
 from urllib.parse import urlencode
@@ -55,14 +56,17 @@ def key_link(context, key, gaid=None) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def ums_link(context, ums, gaid=None, show_id=True) -> str:
-    """A UMS by its name (and its ID in small type), linked to its card on the UMS page."""
+def ums_link(context, ums, gaid=None, show="both") -> str:
+    """A UMS linked to its card on the UMS page: by name and ID (`show="both"`), by name only
+    (`"name"`) or, in narrow table columns, by ID only with its name as the title (`"id"`)."""
     gaid = _gaid(context, gaid)
     if ums is None or not gaid:
         return "—"
     url = reverse("rollout:ums_list", kwargs={"gaid": gaid}) + f"#{ums.ums_id}"
-    if not show_id:
+    if show == "name":
         return _link(url, ums.name, css="ums-link")
+    if show == "id":
+        return format_html('<a class="mono" href="{}" title="{}">{}</a>', url, ums.name, ums.ums_id)
     return format_html(
         '<a class="ums-link" href="{}">{} <small class="mono">{}</small></a>',
         url,
