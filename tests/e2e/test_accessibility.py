@@ -120,3 +120,32 @@ def test_the_check_can_fail(browser, live_server):
         assert "button-name" in {v["id"] for v in _violations(page)}
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("email", ["user@acme.example", "admin@northwind.example"])
+def test_every_page_of_other_roles_at_390(browser, live_server, email):
+    """A read-only user (tables without action buttons) and a company with empty lists (an
+    empty table still scrolls on a phone): every navigation entry, the profile and overview."""
+    demo.load()
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 390, "height": 900}, bypass_csp=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto("/login/")
+        page.get_by_label("E-mail").fill(email)
+        page.get_by_label("Password").fill(demo.PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(lambda url: "/login/" not in url)
+        hrefs = [a.get_attribute("href") for a in page.locator("nav.sidenav a").all()]
+        problems = []
+        for url in [*hrefs, "/profile/", "/overview/"]:
+            response = page.goto(url)
+            assert response is not None and response.status == 200, url
+            found = _violations(page)
+            if found:
+                problems.append(_report(url, found))
+        assert not problems, "\n".join(problems)
+    finally:
+        context.close()
