@@ -35,6 +35,8 @@ def _overflow(page) -> tuple[int, int]:
     [
         ("admin@acme.example", "en"),
         ("partner@itservice.example", "en"),
+        # A read-only user reaches fewer pages, some of them in other shapes (no actions).
+        ("user@acme.example", "en"),
         # German labels are longer (Subskriptionsschlüssel in a breadcrumb widened a page).
         ("admin@acme.example", "de"),
     ],
@@ -93,3 +95,24 @@ def test_desktop_shows_navigation_without_menu(page):
     _login(page, "admin@acme.example")
     assert page.locator("nav.sidenav").is_visible()
     assert not page.get_by_role("button", name="Menu").is_visible()
+
+
+def test_overview_and_everything_it_links_fit_a_phone(phone):
+    """`/overview/`, the start page of a person in several companies, and every page it links
+    (each company's dashboard, its packs expiring soon, orders waiting, renewals) at 390 px."""
+    demo.load()
+    _login(phone, "partner@itservice.example")
+    response = phone.goto("/overview/")
+    assert response is not None and response.status == 200
+    assert phone.locator("main section.card").count() == 2  # Acme and Northwind
+    scroll_width, inner_width = _overflow(phone)
+    assert scroll_width <= inner_width, f"/overview/: {scroll_width}px wide at {inner_width}"
+    hrefs = list(
+        dict.fromkeys(a.get_attribute("href") for a in phone.locator("main a[href]").all())
+    )
+    assert len(hrefs) >= 4, hrefs
+    for href in hrefs:
+        response = phone.goto(href)
+        assert response is not None and response.status == 200, href
+        scroll_width, inner_width = _overflow(phone)
+        assert scroll_width <= inner_width, f"{href}: {scroll_width}px wide at {inner_width}"

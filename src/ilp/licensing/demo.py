@@ -7,11 +7,12 @@ from django.utils import timezone
 from ilp.accounts.models import Membership
 from ilp.core.actors import Actor
 
-from .models import Eula, EulaVersion, Order, Product, ProductPack
+from .models import Eula, EulaVersion, Order, Product, ProductPack, SeatSnapshot
 from .services.delivery_tokens import delivery_token_issue, delivery_token_register
 from .services.eula import order_eula_accept, pack_eula_accept
 from .services.orders import order_create
 from .services.packs import add_months
+from .services.snapshots import seat_snapshots_take
 
 THIRD_PARTY_TEXT = """\
 SAMPLE THIRD-PARTY TERMS — Cloud Gateway relay service.
@@ -138,3 +139,23 @@ def load(ctx) -> None:
     )
     _accept_all_but(ctx, waiting={"SO-2026-1150"})
     ctx.notes.append("an add-on order waiting for EULA acceptance (Orders): SO-2026-1150")
+
+
+def snapshots_backfill(ctx) -> None:
+    """A year of seat snapshots, so the dashboard's chart shows something: one day a month
+    (its last) for the past 11 months, and today. Called by `ilp demo` after rollout issued the
+    demo licenses. Seats come from the packs that were active on each day; the seats in use
+    grow towards today's (a plausible roll-out), as the ledger knows only today's figure."""
+    today = timezone.localdate()
+    days = []
+    for back in range(11, 0, -1):
+        first_of_next = add_months(today.replace(day=1), -back + 1)
+        days.append(first_of_next - datetime.timedelta(days=1))
+    for step, day in enumerate(days):
+        seat_snapshots_take(date=day)
+        share = 0.35 + 0.6 * step / len(days)
+        rows = list(SeatSnapshot.objects.filter(date=day))
+        for row in rows:
+            row.seats_used = min(row.seats, round(row.seats_used * share))
+        SeatSnapshot.objects.bulk_update(rows, ["seats_used"])
+    seat_snapshots_take(date=today)

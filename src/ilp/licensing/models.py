@@ -424,3 +424,34 @@ class ExpiryReminder(models.Model):
 
     def __str__(self):
         return f"{self.pack_id}: {self.days_before} days before {self.expires_on}"
+
+
+class SeatSnapshot(models.Model):
+    """Seats of one product in one company on one day: what its active packs held and used
+    (`ilp snapshot-seats`, run daily). The dashboard draws the last 12 months from these.
+
+    Derived figures, not a domain state: written by `seat_snapshots_take` only, not audited.
+    The unique constraint makes a second run on the same day replace the first day's figures
+    instead of adding a row.
+    """
+
+    company = models.ForeignKey(
+        "accounts.Company", on_delete=models.CASCADE, related_name="seat_snapshots"
+    )
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    seats = models.PositiveIntegerField()
+    seats_used = models.PositiveIntegerField()
+    taken_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["company", "date", "product"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "product", "date"], name="seat_snapshot_once_a_day"
+            )
+        ]
+        indexes = [models.Index(fields=["company", "date"])]
+
+    def __str__(self):
+        return f"{self.company_id} {self.product_id} {self.date}: {self.seats_used}/{self.seats}"

@@ -264,20 +264,33 @@ def upload(request, membership, ums_id: str):
 @csrf_protect
 def _upload_post(request, *, context: dict):
     context["chosen"] = request.POST.get("product", "")
+    context["text"] = request.POST.get("unit_ids", "")
+    # Unit IDs that look wrong are held until the person confirms ("Issue anyway") or
+    # leaves them out; a plain submit (a corrected list) is checked again.
+    choice = request.POST.get("suspicious", "")
+    if choice not in services.SUSPICIOUS_CHOICES:
+        choice = services.SUSPICIOUS_HOLD
     try:
         uploaded = services.licenses_upload(
             actor=request.actor,
             ums=context["ums"],
             product=context["chosen"],
-            text=request.POST.get("unit_ids", ""),
+            text=context["text"],
             file=request.FILES.get("file"),
+            suspicious=choice,
         )
     except AppError as exc:
         context["error"] = exc.message
     else:
-        context["results"] = uploaded.results
-        context["counts"] = uploaded.counts
-        context["error"] = uploaded.error
+        context["suspicious"] = uploaded.suspicious
+        if uploaded.held:
+            context["held"] = True
+            context["text"] = uploaded.text
+        else:
+            context["results"] = uploaded.results
+            context["counts"] = uploaded.counts
+            context["error"] = uploaded.error
+            context["skipped"] = choice == services.SUSPICIOUS_SKIP
     status = 422 if context["error"] else 200
     return render(request, "rollout/upload.html", context, status=status)
 

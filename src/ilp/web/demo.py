@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from ilp.accounts.models import Membership, User
 from ilp.accounts.services import company_create
 from ilp.core.actors import Actor
+from ilp.licensing.demo import snapshots_backfill
 
 PASSWORD = "demo-password-1"
 STAFF_EMAIL = "staff@ilp.example"
@@ -85,4 +86,6 @@ def load() -> DemoContext:
         except ModuleNotFoundError:
             continue
         module.load(ctx)
+    # Seat history for the dashboard's chart, once the devices hold their licenses.
+    snapshots_backfill(ctx)
     return ctx

@@ -119,3 +119,7 @@ __all__ = [
 from .overview import companies_overview  # noqa: E402
 
 __all__ += ["companies_overview"]
+
+from .snapshots import seat_history  # noqa: E402
+
+__all__ += ["seat_history"]

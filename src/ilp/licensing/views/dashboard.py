@@ -7,7 +7,12 @@ from django.utils import timezone
 from ilp.core.authz import Permission
 from ilp.core.portal import company_page
 
-from ..selectors import dashboard_figures, orders_waiting_for_eula_count, pack_list_live
+from ..selectors import (
+    dashboard_figures,
+    orders_waiting_for_eula_count,
+    pack_list_live,
+    seat_history,
+)
 
 DASHBOARD_PACKS = 100
 
@@ -27,6 +32,7 @@ def dashboard(request, membership):
             "packs": packs[:DASHBOARD_PACKS],
             "more_packs": len(packs) > DASHBOARD_PACKS,
             "eula_waiting": orders_waiting_for_eula_count(membership=membership),
+            "history": seat_history(membership=membership, today=today),
         },
     )
 

@@ -28,7 +28,16 @@ from .licenses import (
     licenses_refresh,
 )
 from .ums import ums_credential_rotate, ums_delete, ums_register, ums_update
-from .upload import UploadResult, licenses_upload, upload_size_check
+from .upload import (
+    SUSPICIOUS_CHOICES,
+    SUSPICIOUS_HOLD,
+    SUSPICIOUS_ISSUE,
+    SUSPICIOUS_SKIP,
+    SuspiciousUnitId,
+    UploadResult,
+    licenses_upload,
+    upload_size_check,
+)
 
 __all__ = [
     "MAX_BATCH",
@@ -37,6 +46,11 @@ __all__ = [
     "Invalid",
     "IssueResult",
     "NotFound",
+    "SUSPICIOUS_CHOICES",
+    "SUSPICIOUS_HOLD",
+    "SUSPICIOUS_ISSUE",
+    "SUSPICIOUS_SKIP",
+    "SuspiciousUnitId",
     "UploadResult",
     "ald_token_generate",
     "ald_token_revoke",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.files import File
 from django.utils.translation import gettext as _
 
 from ilp.core.actors import Actor
 from ilp.core.errors import AppError, Invalid
+from ilp.core.unit_ids import UNIT_ID_CONCERNS, unit_id_concern, unit_id_normalize
 
 from ..errors import RolloutError
 from ..models import UmsInstance
@@ -19,11 +20,35 @@ MAX_UPLOAD_BYTES = 1_000_000
 MAX_UPLOAD_IDS = 10_000
 
 
+# What to do with unit IDs that are valid but look like neither a MAC nor a unit ID.
+SUSPICIOUS_HOLD = "hold"  # issue nothing, list them, ask (the page's first step)
+SUSPICIOUS_ISSUE = "issue"  # the person confirmed: issue them with the rest
+SUSPICIOUS_SKIP = "skip"  # issue the rest, leave them out
+SUSPICIOUS_CHOICES = (SUSPICIOUS_HOLD, SUSPICIOUS_ISSUE, SUSPICIOUS_SKIP)
+
+
+@dataclass
+class SuspiciousUnitId:
+    line: int  # its place among the unit IDs read (1-based)
+    written: str  # as it was in the file
+    unit_id: str  # its normal form
+    concern: str  # code (core.unit_ids.UNIT_ID_CONCERNS)
+
+    @property
+    def reason(self) -> str:
+        return str(UNIT_ID_CONCERNS[self.concern])
+
+
 @dataclass
 class UploadResult:
     results: list[IssueResult]
     # Why a batch was refused (e.g. an unknown product); the batches before it stand.
     error: str | None = None
+    # Unit IDs that look wrong. With `held`, nothing was issued: the person confirms first.
+    suspicious: list[SuspiciousUnitId] = field(default_factory=list)
+    held: bool = False
+    # The unit IDs read (one per line), so the page can offer them again after a warning.
+    text: str = ""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -31,10 +56,21 @@ class UploadResult:
 
 
 def licenses_upload(
-    *, actor: Actor, ums: UmsInstance, product: str, text: str = "", file: File | None = None
+    *,
+    actor: Actor,
+    ums: UmsInstance,
+    product: str,
+    text: str = "",
+    file: File | None = None,
+    suspicious: str = SUSPICIOUS_HOLD,
 ) -> UploadResult:
     """Issue licenses for the unit IDs of `file`, or of `text` when no file came (one per
     line, or CSV). At most 1 MB and 10 000 unit IDs: 422 before anything is issued.
+
+    Unit IDs that are valid but look wrong (`core.unit_ids.unit_id_concern`: `ZZZZZZZZZZZZ`,
+    `000000000000`, a MAC with 13 digits) are held by default: nothing is issued and the
+    result lists them (`held`); the person then confirms (`suspicious="issue"`), leaves them
+    out (`"skip"`) or corrects the list.
 
     Not one transaction: each 1000 devices (the API's batch size) are issued in their own, so
     a large file never holds the pack locks for long. When a batch is refused, the result
@@ -48,6 +84,14 @@ def licenses_upload(
             _("At most %(max)d unit IDs per upload.") % {"max": MAX_UPLOAD_IDS},
             code=RolloutError.UPLOAD_TOO_MANY_UNIT_IDS,
         )
+    found = _suspicious(ids)
+    if found and suspicious == SUSPICIOUS_HOLD:
+        return UploadResult(results=[], suspicious=found, held=True, text="\n".join(ids))
+    if found and suspicious == SUSPICIOUS_SKIP:
+        skipped = {s.line for s in found}
+        ids = [raw for line, raw in enumerate(ids, start=1) if line not in skipped]
+        if not ids:
+            return UploadResult(results=[], suspicious=found)
     results: list[IssueResult] = []
     try:
         for start in range(0, len(ids), MAX_BATCH):
@@ -55,8 +99,18 @@ def licenses_upload(
                 actor=actor, ums=ums, product=product, unit_ids=ids[start : start + MAX_BATCH]
             )
     except AppError as exc:
-        return UploadResult(results=results, error=exc.message)
-    return UploadResult(results=results)
+        return UploadResult(results=results, error=exc.message, suspicious=found)
+    return UploadResult(results=results, suspicious=found)
+
+
+def _suspicious(ids: list[str]) -> list[SuspiciousUnitId]:
+    found = []
+    for line, raw in enumerate(ids, start=1):
+        normal = unit_id_normalize(raw)
+        concern = unit_id_concern(normal) if normal else None
+        if concern:
+            found.append(SuspiciousUnitId(line=line, written=raw, unit_id=normal, concern=concern))
+    return found
 
 
 # What a form with a file at the limit may carry besides it: the other fields and the

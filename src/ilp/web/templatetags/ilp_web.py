@@ -1,5 +1,9 @@
+from urllib.parse import urlencode
+
 from django import template
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 
 from ilp.audit.labels import NO, YES, action_label, field_label
 
@@ -33,6 +37,7 @@ def audit_changes(event) -> list[dict]:
             continue
         rows.append(
             {
+                "name": field,
                 "field": field_label(field),
                 "before": _show(old) if field in before else None,
                 "after": _show(new) if field in after else None,
@@ -40,6 +45,99 @@ def audit_changes(event) -> list[dict]:
             }
         )
     return rows
+
+
+# Fields of audit figures that hold an ID with a page of its own: the ID becomes a link.
+_LINKED_FIELDS = {
+    "unit_id": "unit",
+    "unit_ids": "unit",
+    "moved_unit_ids": "unit",
+    "pack": "pack",
+    "pack_id": "pack",
+    "packs": "pack",
+    "product_packs": "pack",
+    "created": "pack",
+    "merged": "pack",
+    "source": "pack",
+    "target": "pack",
+    "merged_into": "pack",
+    "split_from": "pack",
+    "ums": "ums",
+    "ums_id": "ums",
+    "subscription_key": "key",
+    "key": "key",
+    "order": "order",
+    "order_number": "order",
+}
+
+
+def _id_url(kind: str, value: str, gaid: str) -> str | None:
+    if kind == "unit":
+        return reverse("rollout:hardware", kwargs={"gaid": gaid}) + "?" + urlencode({"q": value})
+    if kind == "ums":
+        if not value.startswith("UMS-"):
+            return None
+        return reverse("rollout:ums_list", kwargs={"gaid": gaid}) + f"#{value}"
+    name, kwarg = {
+        "pack": ("licensing:pack", "pack_id"),
+        "key": ("licensing:key", "key"),
+        "order": ("licensing:order", "order_number"),
+    }[kind]
+    try:
+        return reverse(name, kwargs={"gaid": gaid, kwarg: value})
+    except NoReverseMatch:
+        return None
+
+
+def _show_html(value, gaid: str, kind: str | None = None) -> str:
+    """As `_show`, as HTML: IDs under a linked field name (see `_LINKED_FIELDS`) are links."""
+    if isinstance(value, str) and value and kind:
+        url = _id_url(kind, value, gaid)
+        if url:
+            return format_html('<a class="mono" href="{}">{}</a>', url, value)
+    if isinstance(value, list):
+        if not value:
+            return "—"
+        return mark_safe(", ".join(_show_html(v, gaid, kind) for v in value))  # noqa: S308
+    if isinstance(value, dict):
+        parts = [
+            format_html("{}: {}", field_label(k), _show_html(v, gaid, _LINKED_FIELDS.get(k, kind)))
+            for k, v in value.items()
+        ]
+        return mark_safe(", ".join(parts))  # noqa: S308
+    return conditional_escape(_show(value))
+
+
+@register.simple_tag
+def audit_rows(event, gaid: str) -> list[dict]:
+    """`audit_changes` with the values as HTML, where IDs (packs, orders, keys, UMS, unit IDs)
+    link to their pages in the company `gaid`."""
+    before = event.before if isinstance(event.before, dict) else {}
+    after = event.after if isinstance(event.after, dict) else {}
+    rows = audit_changes(event)
+    for row in rows:
+        kind = _LINKED_FIELDS.get(row["name"])
+        if row["before"] is not None:
+            row["before"] = _show_html(before.get(row["name"]), gaid, kind)
+        if row["after"] is not None:
+            row["after"] = _show_html(after.get(row["name"]), gaid, kind)
+    return rows
+
+
+@register.simple_tag
+def audit_actor(event, gaid: str) -> str:
+    """Who did it: a person's e-mail, or a UMS linked to its card on the UMS page."""
+    label = event.actor_label or ""
+    if label.startswith("ums:"):
+        ums_id = label.removeprefix("ums:")
+        url = reverse("rollout:ums_list", kwargs={"gaid": gaid}) + f"#{ums_id}"
+        return format_html('UMS <a class="mono" href="{}">{}</a>', url, ums_id)
+    if label.startswith("ald:"):
+        key = label.removeprefix("ald:")
+        url = _id_url("key", key, gaid)
+        if url:
+            return format_html('ALD <a class="mono" href="{}">{}</a>', url, key)
+    return conditional_escape(label)
 
 
 @register.filter
@@ -68,6 +166,10 @@ def audit_object_url(event, gaid: str) -> str:
         if unit_id:
             return reverse("rollout:hardware", kwargs={"gaid": gaid}) + f"?q={unit_id}"
         return ""
+    if event.object_type == "renewal":
+        # A renewal is named "<order number>/<product>": its order's page lists it.
+        order_number = event.object_id.rsplit("/", 1)[0]
+        return _id_url("order", order_number, gaid) or ""
     if event.object_type == "ums":
         return reverse("rollout:devices", kwargs={"gaid": gaid}) + f"?ums_id={event.object_id}"
     page = _OBJECT_PAGES.get(event.object_type)
