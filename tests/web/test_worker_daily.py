@@ -44,8 +44,12 @@ class Recorder:
         return (self.job("exchange-licenses"), self.job("send-reminders"))
 
 
-def test_the_worker_runs_both_jobs_daily():
-    assert [job.name for job in DAILY_JOBS] == ["exchange-licenses", "send-reminders"]
+def test_the_worker_runs_its_jobs_daily():
+    assert [job.name for job in DAILY_JOBS] == [
+        "exchange-licenses",
+        "send-reminders",
+        "snapshot-seats",
+    ]
 
 
 @pytest.mark.django_db(transaction=True)

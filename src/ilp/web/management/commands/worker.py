@@ -5,11 +5,11 @@ Several workers may run at once: tasks are claimed with row locks and each mail 
 the worker that locked it. The sweeper re-delivers mails whose earlier attempt failed (mail
 server down) once their back-off has passed, so a lost enqueue or an outage loses no mail.
 
-Daily jobs (`exchange-licenses`, then `send-reminders`): at start and whenever the local date
+Daily jobs (`exchange-licenses`, `send-reminders`, then `snapshot-seats`): at start and whenever the local date
 changes, each worker tries to claim each job's run for today (core/daily.py); exactly one
 worker wins and runs it, the others skip it. If the winner dies mid-run its lease lapses
 (ILP_DAILY_LEASE_SECONDS) and another worker runs the job again; both jobs are idempotent,
-so the second run only finishes what the first left.
+so the second run only finishes what the first left (the snapshot is retaken whole).
 """
 
 import datetime
@@ -30,6 +30,7 @@ from ilp.core.daily import daily_claim, daily_done, daily_fail, daily_finish, da
 from ilp.core.idempotency import idempotency_purge
 from ilp.core.logs import log_context
 from ilp.licensing.services.reminders import reminders_queue
+from ilp.licensing.services.snapshots import seat_snapshots_take
 from ilp.notifications.services import outbox_deliver_due
 from ilp.rollout.services import licenses_exchange
 
@@ -66,8 +67,18 @@ class DailyJob:
     run: Callable[[datetime.date], str]  # returns a one-line summary
 
 
+def _snapshots(day: datetime.date) -> str:
+    run = seat_snapshots_take(date=day)
+    return f"{run.written} seat snapshots"
+
+
 # The exchange first: licenses moved off an expiring pack are not its reminders' business.
-DAILY_JOBS = (DailyJob("exchange-licenses", _exchange), DailyJob("send-reminders", _reminders))
+# The seat snapshot last, so the day's figures include the exchange.
+DAILY_JOBS = (
+    DailyJob("exchange-licenses", _exchange),
+    DailyJob("send-reminders", _reminders),
+    DailyJob("snapshot-seats", _snapshots),
+)
 
 
 class _LeaseRenewer:
