@@ -125,7 +125,8 @@ def test_worker_once_runs_the_real_daily_jobs(capsys):
     out = capsys.readouterr().out
     assert "exchange-licenses: exchanged 0 licenses" in out
     assert "send-reminders: 0 reminders, 0 mails queued" in out
-    assert DailyRun.objects.filter(finished_at__isnull=False).count() == 2
+    assert "snapshot-seats: 0 seat snapshots" in out
+    assert DailyRun.objects.filter(finished_at__isnull=False).count() == 3
 
 
 @pytest.mark.postgres
