@@ -1,4 +1,3 @@
-import datetime
 from typing import Literal
 
 from ninja import Query, Router, Schema
@@ -7,6 +6,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from ilp.core.auth import CompanyAuth
 from ilp.core.authz import Permission
 from ilp.core.csv_export import csv_exportable
+from ilp.core.params import IsoDate
 from ilp.core.problems import problems
 
 from . import selectors
@@ -18,8 +18,8 @@ router = Router(tags=["audit"])
 class EventFilters(Schema):
     action: str | None = None
     actor: str | None = None
-    since: datetime.date | None = None
-    until: datetime.date | None = None
+    since: IsoDate | None = None
+    until: IsoDate | None = None
     format: Literal["json", "csv"] = "json"
 
 
