@@ -5,11 +5,12 @@ an ALD token)."""
 import datetime
 
 from ninja import Query, Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from ilp.core.auth import CompanyAuth, UmsAuth
 from ilp.core.authz import Permission
 from ilp.core.csv_export import csv_response
+from ilp.core.pagination import Paging
 from ilp.core.params import IsoDateTime, PackIdPath, UnitIdPath
 from ilp.core.problems import problems
 from ilp.licensing.schemas import PackOut
@@ -79,7 +80,7 @@ def ums_create(request, gaid: str, payload: UmsIn):
     response={200: list[UmsOut], **problems(401, 403, 404, 422)},
     auth=VIEW,
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def ums_list(request, gaid: str):
     """The company's UMS instances with the IDs of their assigned packs."""
     return selectors.ums_list(membership=request.auth.membership)
@@ -259,7 +260,7 @@ def ald_token_delete(request, gaid: str, key: str):
     response={200: list[PackOut], **problems(401, 403, 422)},
     auth=UmsAuth(),
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def ums_product_packs(request):
     """The product packs assigned to this UMS (for an ALD token: its key's live packs)."""
     return selectors.ums_packs(ums=_licensee(request))
@@ -287,7 +288,7 @@ def ums_licenses_issue(request, payload: IssueIn):
     response={200: list[LicenseOut], **problems(401, 403, 422)},
     auth=UmsAuth(),
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def ums_licenses(request, unit_id: str | None = None, changed_since: IsoDateTime | None = None):
     """This UMS's active licenses, optionally of one unit ID, or those whose document changed
     since a time (refreshed, renewed, exchanged, moved). Due documents are refreshed first,

@@ -3,12 +3,13 @@
 from typing import Literal
 
 from ninja import Field, Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from ilp.accounts.selectors import memberships_of
 from ilp.core.auth import CompanyAuth, UserAuth
 from ilp.core.authz import Permission
 from ilp.core.csv_export import csv_exportable
+from ilp.core.pagination import Paging
 from ilp.core.params import IsoDate, PackIdPath
 from ilp.core.problems import problems
 
@@ -43,7 +44,7 @@ class PackFilters(Schema):
     response={200: list[KeyOut], **problems(401, 403, 404, 422)},
     auth=CompanyAuth(),
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def list_keys(request, gaid: str):
     """The company's subscription keys with their packs and pending renewals."""
     return selectors.key_queryset(membership=request.auth.membership)
@@ -65,7 +66,7 @@ def get_key(request, gaid: str, key: str):
     auth=CompanyAuth(),
 )
 @csv_exportable(PackOut, "product-packs")
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def list_packs(request, gaid: str, filters: Query[PackFilters]):
     """The company's product packs; filter by product, status, subscription_key,
     expires_before, eula_accepted; sort by id, product, key, seats, used, starts, expires,
