@@ -14,8 +14,9 @@ the token it was given (`DELETE /auth/tokens/current`, `DELETE /me/tokens/{id}` 
 its own token) or rotate the UMS credential, and the next case must not inherit a dead token.
 
 `ILP_FUZZ_EXAMPLES` (default 8) bounds the fuzzing phase per operation, `ILP_FUZZ_SCENARIOS`
-(default 5) and `ILP_FUZZ_STEPS` (default 15) the stateful phase; `ILP_FUZZ_SEED` picks the seed (fixed by default so that
-CI is reproducible; change it to explore). See README.md, "Fuzzing the API".
+(default 5) and `ILP_FUZZ_STEPS` (default 15) the stateful phase; `ILP_FUZZ_SEED` picks the
+seed (fixed by default so that CI is reproducible; change it to explore). See README.md,
+"Fuzzing the API and fault injection".
 """
 
 import os
