@@ -25,8 +25,9 @@ from types import SimpleNamespace
 import hypothesis
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from django.test import override_settings
 from schemathesis import checks as st_checks
 from schemathesis.config import SchemathesisConfig
@@ -117,14 +118,23 @@ def checks_for(case) -> list:
 @pytest.fixture(scope="module")
 def _fuzz_world(django_db_setup, django_db_blocker):
     fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=fast):
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            yield build_world(gaid=GAID)
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    # schemathesis calls Django's real WSGI handler, whose request signals close the database
+    # connection after each request (on PostgreSQL, inside a test transaction, that loses the
+    # transaction); Django's test client disconnects them the same way.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=fast):
+            outer = transaction.atomic()
+            outer.__enter__()
+            try:
+                yield build_world(gaid=GAID)
+            finally:
+                transaction.set_rollback(True)
+                outer.__exit__(None, None, None)
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
