@@ -118,28 +118,29 @@ def checks_for(case) -> list:
 @pytest.fixture(scope="module")
 def _fuzz_world(django_db_setup, django_db_blocker):
     fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # schemathesis calls Django's real WSGI handler, whose request signals close the database
-    # connection after each request (on PostgreSQL, inside a test transaction, that loses the
-    # transaction); Django's test client disconnects them the same way.
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    try:
-        with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=fast):
-            outer = transaction.atomic()
-            outer.__enter__()
-            try:
-                yield build_world(gaid=GAID)
-            finally:
-                transaction.set_rollback(True)
-                outer.__exit__(None, None, None)
-    finally:
-        signals.request_started.connect(close_old_connections)
-        signals.request_finished.connect(close_old_connections)
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=fast):
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield build_world(gaid=GAID)
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 @pytest.fixture
 def fuzz_world(_fuzz_world, db):
-    return _fuzz_world
+    # schemathesis calls Django's real WSGI handler, whose request signals close the database
+    # connection after each request (on PostgreSQL, inside the test transaction, that loses
+    # the transaction). Django's test client disconnects them during its requests the same
+    # way (and connects them again after each, hence here, per test, not around the world).
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield _fuzz_world
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 KIND = {(r.method, "/api/v1" + r.path): r.kind() for r in ROUTES}
