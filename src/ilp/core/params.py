@@ -8,7 +8,7 @@ import datetime
 import re
 from typing import Annotated
 
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
@@ -25,8 +25,21 @@ def _iso(pattern: re.Pattern, what: str):
     return BeforeValidator(check)
 
 
+def _in_utc(value: datetime.datetime) -> datetime.datetime:
+    """An aware time in UTC: PostgreSQL refuses offsets beyond ±15:59 (`-22:45` was a 500);
+    a time whose UTC form leaves the calendar (year 1 minus hours) is invalid."""
+    if value.tzinfo is None:
+        return value
+    try:
+        return value.astimezone(datetime.UTC)
+    except OverflowError as exc:
+        raise ValueError("The date and time is out of range.") from exc
+
+
 IsoDate = Annotated[datetime.date, _iso(_DATE, "date (YYYY-MM-DD)")]
-IsoDateTime = Annotated[datetime.datetime, _iso(_DATETIME, "date and time")]
+IsoDateTime = Annotated[
+    datetime.datetime, _iso(_DATETIME, "date and time"), AfterValidator(_in_utc)
+]
 
 # A unit ID as a path parameter: 6 to 64 letters and digits, or a MAC address in pairs of hex
 # digits with `:` or `-` (core/unit_ids.py normalises both; API.md "Unit IDs").
