@@ -174,10 +174,11 @@ def world(_world, db):
     return _world
 
 
-def build_world() -> SimpleNamespace:
-    """Acme with one member per role, real objects of every kind; Other Corp next door."""
+def build_world(gaid: str | None = None) -> SimpleNamespace:
+    """Acme with one member per role, real objects of every kind; Other Corp next door.
+    (`gaid` fixes Acme's, for tests/test_fuzz_api.py, which must know it before it starts.)"""
     w = SimpleNamespace()
-    w.company = make_company(name="Acme GmbH")
+    w.company = make_company(name="Acme GmbH", **({"gaid": gaid} if gaid else {}))
     w.other = make_company(name="Other Corp")
     w.members = {
         role: make_user(f"{role}@acme.test", company=w.company, role=role) for role in ALL_ROLES

@@ -259,7 +259,7 @@ def test_rollout_routes_declare_their_problems_in_openapi(api):
     paths = api().get("/openapi.json").json()["paths"]
     issue_responses = paths["/api/v1/ums/licenses"]["post"]["responses"]
     assert {"400", "401", "403", "422"} <= set(issue_responses)
-    problem = issue_responses["422"]["content"]["application/json"]["schema"]["$ref"]
+    problem = issue_responses["422"]["content"]["application/problem+json"]["schema"]["$ref"]
     assert problem.endswith("/ProblemOut")
     remove = paths["/api/v1/companies/{gaid}/ums/{ums_id}/product-packs/{pack_id}"]["delete"]
     assert {"401", "403", "404", "409", "422"} <= set(remove["responses"])

@@ -4,11 +4,12 @@ from django.contrib.auth import update_session_auth_hash
 from django.db import transaction
 from django.utils.translation import gettext as _
 from ninja import Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from ilp.core.auth import CompanyAuth, UserAuth, authenticate
 from ilp.core.authz import Permission
 from ilp.core.errors import AppError, Conflict, PermissionDenied, Unauthorized
+from ilp.core.pagination import Paging
 from ilp.core.problems import problems
 from ilp.core.throttle import client_address, login_limits, throttle_failures, throttle_hit
 
@@ -61,7 +62,7 @@ def create_token(request, payload: TokenIn):
 @router.get(
     "/me/tokens", response={200: list[ApiTokenOut], **problems(401, 403, 422)}, auth=UserAuth()
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def my_token_list(request):
     """The caller's working API tokens (neither revoked nor expired), newest first."""
     return selectors.api_token_list(user=request.auth.user)
@@ -278,7 +279,7 @@ def company_patch(request, gaid: str, payload: CompanyPatch):
     response={200: list[MemberOut], **problems(401, 403, 404, 422)},
     auth=CompanyAuth(),
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def member_list(request, gaid: str):
     """The company's members and their roles."""
     return selectors.member_list(membership=request.auth.membership)
@@ -336,7 +337,7 @@ def invitation_post(request, gaid: str, payload: InvitationIn):
     response={200: list[InvitationOut], **problems(401, 403, 404, 422)},
     auth=CompanyAuth(),
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def invitation_list(request, gaid: str):
     """The company's pending invitations (any member may read them)."""
     return selectors.invitation_list_pending(membership=request.auth.membership)
@@ -362,7 +363,7 @@ def invitation_delete(request, gaid: str, invitation_id: int):
     response={200: list[AccessRequestOut], **problems(401, 403, 404, 422)},
     auth=CompanyAuth(),
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def access_request_list(request, gaid: str):
     """Order contacts waiting for an invitation (any member may read them)."""
     return selectors.access_request_list_pending(membership=request.auth.membership)

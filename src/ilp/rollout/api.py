@@ -5,11 +5,13 @@ an ALD token)."""
 import datetime
 
 from ninja import Query, Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from ilp.core.auth import CompanyAuth, UmsAuth
 from ilp.core.authz import Permission
 from ilp.core.csv_export import csv_response
+from ilp.core.pagination import Paging
+from ilp.core.params import IsoDateTime, PackIdPath, UnitIdPath
 from ilp.core.problems import problems
 from ilp.licensing.schemas import PackOut
 from ilp.licensing.selectors import key_get, pack_get
@@ -78,7 +80,7 @@ def ums_create(request, gaid: str, payload: UmsIn):
     response={200: list[UmsOut], **problems(401, 403, 404, 422)},
     auth=VIEW,
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def ums_list(request, gaid: str):
     """The company's UMS instances with the IDs of their assigned packs."""
     return selectors.ums_list(membership=request.auth.membership)
@@ -151,7 +153,7 @@ def ums_license_file(request, gaid: str, ums_id: str):
     response={200: PackOut, **problems(401, 403, 404, 409)},
     auth=MANAGE,
 )
-def pack_assign(request, gaid: str, ums_id: str, pack_id: str):
+def pack_assign(request, gaid: str, ums_id: str, pack_id: PackIdPath):
     """Assign a pack to this UMS (409 if it is assigned to another one)."""
     membership = request.auth.membership
     ums = _ums(request, ums_id)
@@ -165,7 +167,7 @@ def pack_assign(request, gaid: str, ums_id: str, pack_id: str):
     response={204: None, **problems(401, 403, 404, 409, 422)},
     auth=MANAGE,
 )
-def pack_unassign(request, gaid: str, ums_id: str, pack_id: str, force: bool = False):
+def pack_unassign(request, gaid: str, ums_id: str, pack_id: PackIdPath, force: bool = False):
     """Unassign a pack; with licenses in use 409 `pack_in_use` unless force=true (revokes)."""
     membership = request.auth.membership
     ums = _ums(request, ums_id)
@@ -205,7 +207,7 @@ def device_list(request, gaid: str, filters: Query[DeviceFilters]):
     response={200: DeviceOut, **problems(401, 403, 404, 422)},
     auth=VIEW,
 )
-def device_detail(request, gaid: str, unit_id: str):
+def device_detail(request, gaid: str, unit_id: UnitIdPath):
     """Search hardware: a device's active licenses (unit ID or MAC, any separator)."""
     normalised = selectors.device_unit_id(unit_id)
     licenses = selectors.device_licenses(membership=request.auth.membership, unit_id=unit_id)
@@ -217,7 +219,7 @@ def device_detail(request, gaid: str, unit_id: str):
     response={204: None, **problems(401, 403, 404, 409, 422)},
     auth=MANAGE,
 )
-def device_license_remove(request, gaid: str, unit_id: str, license_id: str):
+def device_license_remove(request, gaid: str, unit_id: UnitIdPath, license_id: str):
     """Remove hardware: return the device's license, its seat is free again."""
     lic = selectors.device_license_get(
         membership=request.auth.membership, unit_id=unit_id, license_id=license_id
@@ -258,7 +260,7 @@ def ald_token_delete(request, gaid: str, key: str):
     response={200: list[PackOut], **problems(401, 403, 422)},
     auth=UmsAuth(),
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def ums_product_packs(request):
     """The product packs assigned to this UMS (for an ALD token: its key's live packs)."""
     return selectors.ums_packs(ums=_licensee(request))
@@ -286,10 +288,8 @@ def ums_licenses_issue(request, payload: IssueIn):
     response={200: list[LicenseOut], **problems(401, 403, 422)},
     auth=UmsAuth(),
 )
-@paginate(LimitOffsetPagination)
-def ums_licenses(
-    request, unit_id: str | None = None, changed_since: datetime.datetime | None = None
-):
+@paginate(Paging)
+def ums_licenses(request, unit_id: str | None = None, changed_since: IsoDateTime | None = None):
     """This UMS's active licenses, optionally of one unit ID, or those whose document changed
     since a time (refreshed, renewed, exchanged, moved). Due documents are refreshed first,
     so polling `changed_since` keeps a fleet's leases current."""

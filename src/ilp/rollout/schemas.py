@@ -186,4 +186,4 @@ class DeviceFilters(Schema):
     q: str | None = None
     format: Literal["json", "csv"] = "json"
     limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=2**31 - 1)  # core.pagination.MAX_OFFSET

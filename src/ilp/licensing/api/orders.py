@@ -3,10 +3,11 @@
 from typing import Literal
 
 from ninja import Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from ilp.core.auth import AnyAuth, CompanyAuth, StaffAuth
 from ilp.core.authz import Permission
+from ilp.core.pagination import Paging
 from ilp.core.problems import problems
 
 from .. import selectors
@@ -112,7 +113,7 @@ def register_delivery_token(request, gaid: str, body: DeliveryTokenRegisterIn):
     response={200: list[CompanyOrderOut], **problems(401, 403, 404, 422)},
     auth=CompanyAuth(),
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def list_company_orders(request, gaid: str, filters: Query[OrderFilters]):
     """The company's orders, newest invoice first; `eula=pending` those waiting for an EULA
     acceptance (the order's, or a third-party EULA of one of its packs)."""

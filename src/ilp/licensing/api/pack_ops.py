@@ -4,6 +4,7 @@ from ninja import Field, Router, Schema, Status
 
 from ilp.core.auth import CompanyAuth
 from ilp.core.authz import Permission
+from ilp.core.params import PackIdPath
 from ilp.core.problems import problems
 
 from .. import selectors
@@ -55,7 +56,7 @@ def merge_packs(request, gaid: str, body: MergeIn):
     response={201: SplitOut, **problems(401, 403, 404, 409, 422)},
     auth=CompanyAuth(Permission.MANAGE_PACKS),
 )
-def split_pack(request, gaid: str, pack_id: str, body: SplitIn):
+def split_pack(request, gaid: str, pack_id: PackIdPath, body: SplitIn):
     """Split seats (and optionally the licenses of some devices) off into a new pack."""
     membership = request.auth.membership
     pack = selectors.pack_get(membership=membership, pack_id=pack_id)

@@ -1,32 +1,41 @@
 """Subscription keys and product packs of a company: reads, and the comment/archive edit."""
 
-import datetime
 from typing import Literal
 
-from ninja import Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
 
 from ilp.accounts.selectors import memberships_of
 from ilp.core.auth import CompanyAuth, UserAuth
 from ilp.core.authz import Permission
 from ilp.core.csv_export import csv_exportable
+from ilp.core.pagination import Paging
+from ilp.core.params import IsoDate, PackIdPath
 from ilp.core.problems import problems
 
 from .. import selectors
+from ..models import ProductPack
 from ..schemas import KeyOut, PackEulaAcceptIn, PackEulaOut, PackOut, PackPatchIn
+from ..selectors import PACK_SORTS
 from ..services.eula import pack_eula_accept
 from ..services.packs import pack_update
 
 router = Router(tags=["licensing"])
 
 
+# `sort`: a PACK_SORTS key, `-` for descending; anything else is a 422 here (the portal's
+# list page ignores an unknown sort instead, selectors.pack_list).
+PackSort = Literal[tuple(k for key in PACK_SORTS for k in (key, f"-{key}"))]
+
+
 class PackFilters(Schema):
     product: str | None = None
-    status: str | None = None
+    # An unknown status is the selector's 422 `invalid_status`; the enum documents the values.
+    status: str | None = Field(None, json_schema_extra={"enum": list(ProductPack.Status.values)})
     subscription_key: str | None = None
-    expires_before: datetime.date | None = None
+    expires_before: IsoDate | None = None
     eula_accepted: bool | None = None
-    sort: str | None = None
+    sort: PackSort | None = None
     format: Literal["json", "csv"] = "json"
 
 
@@ -35,7 +44,7 @@ class PackFilters(Schema):
     response={200: list[KeyOut], **problems(401, 403, 404, 422)},
     auth=CompanyAuth(),
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def list_keys(request, gaid: str):
     """The company's subscription keys with their packs and pending renewals."""
     return selectors.key_queryset(membership=request.auth.membership)
@@ -57,7 +66,7 @@ def get_key(request, gaid: str, key: str):
     auth=CompanyAuth(),
 )
 @csv_exportable(PackOut, "product-packs")
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def list_packs(request, gaid: str, filters: Query[PackFilters]):
     """The company's product packs; filter by product, status, subscription_key,
     expires_before, eula_accepted; sort by id, product, key, seats, used, starts, expires,
@@ -72,7 +81,7 @@ def list_packs(request, gaid: str, filters: Query[PackFilters]):
     response={200: PackOut, **problems(401, 403, 404)},
     auth=CompanyAuth(),
 )
-def get_pack(request, gaid: str, pack_id: str):
+def get_pack(request, gaid: str, pack_id: PackIdPath):
     """One product pack."""
     return selectors.pack_get(membership=request.auth.membership, pack_id=pack_id)
 
@@ -82,7 +91,7 @@ def get_pack(request, gaid: str, pack_id: str):
     response={200: PackOut, **problems(401, 403, 404, 409, 422)},
     auth=CompanyAuth(Permission.MANAGE_PACKS),
 )
-def patch_pack(request, gaid: str, pack_id: str, body: PackPatchIn):
+def patch_pack(request, gaid: str, pack_id: PackIdPath, body: PackPatchIn):
     """Change a pack's comment, or archive / unarchive it."""
     membership = request.auth.membership
     pack = selectors.pack_get(membership=membership, pack_id=pack_id)
@@ -95,7 +104,7 @@ def patch_pack(request, gaid: str, pack_id: str, body: PackPatchIn):
     response={200: PackEulaOut, **problems(401, 403, 404, 409, 422)},
     auth=CompanyAuth(Permission.ACCEPT_EULA),
 )
-def accept_pack_eula(request, gaid: str, pack_id: str, body: PackEulaAcceptIn | None = None):
+def accept_pack_eula(request, gaid: str, pack_id: PackIdPath, body: PackEulaAcceptIn | None = None):
     """Accept what the pack waits for: its order's EULA (for the whole order) and its own
     third-party EULA."""
     membership = request.auth.membership

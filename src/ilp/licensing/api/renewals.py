@@ -4,10 +4,11 @@ import datetime
 from typing import Literal
 
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from ilp.core.auth import CompanyAuth
 from ilp.core.authz import Permission
+from ilp.core.pagination import Paging
 from ilp.core.problems import problems
 
 from .. import selectors
@@ -67,7 +68,7 @@ class RedeemOut(Schema):
     response={200: list[RenewalOut], **problems(401, 403, 404, 422)},
     auth=CompanyAuth(Permission.VIEW),
 )
-@paginate(LimitOffsetPagination)
+@paginate(Paging)
 def list_renewals(request, gaid: str, filters: Query[RenewalFilter]):
     """The company's renewals, newest first; filter by status, key or product."""
     return selectors.renewal_list(membership=request.auth.membership, **filters.model_dump())

@@ -5,11 +5,12 @@ Several workers may run at once: tasks are claimed with row locks and each mail 
 the worker that locked it. The sweeper re-delivers mails whose earlier attempt failed (mail
 server down) once their back-off has passed, so a lost enqueue or an outage loses no mail.
 
-Daily jobs (`exchange-licenses`, `send-reminders`, then `snapshot-seats`): at start and whenever the local date
-changes, each worker tries to claim each job's run for today (core/daily.py); exactly one
-worker wins and runs it, the others skip it. If the winner dies mid-run its lease lapses
-(ILP_DAILY_LEASE_SECONDS) and another worker runs the job again; both jobs are idempotent,
-so the second run only finishes what the first left (the snapshot is retaken whole).
+Daily jobs (`exchange-licenses`, `send-reminders`, then `snapshot-seats`): at start and
+whenever the local date changes, each worker tries to claim each job's run for today
+(core/daily.py); exactly one worker wins and runs it, the others skip it. If the winner
+dies mid-run its lease lapses (ILP_DAILY_LEASE_SECONDS) and another worker runs the job
+again; the jobs are idempotent, so the second run only finishes what the first left (the
+snapshot is retaken whole).
 """
 
 import datetime
