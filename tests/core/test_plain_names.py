@@ -11,7 +11,8 @@ from ilp.notifications.services import mail_enqueue
 from ilp.rollout.models import UmsInstance
 from tests.accounts.factories import make_user
 
-EVIL = "Evil\r\nBcc: all@x.test\u202e\x00\u200b\tCo"
+# No NUL here: the API refuses a NUL anywhere with 422 (tests/core/test_hostile_input.py).
+EVIL = "Evil\r\nBcc: all@x.test\u202e\u200b\tCo"
 
 
 def _clean(value: str) -> bool:
@@ -22,6 +23,7 @@ def _clean(value: str) -> bool:
 
 def test_plain_text():
     assert plain_text(EVIL) == "Evil Bcc: all@x.test Co"
+    assert plain_text("Ev\x00il\x07") == "Evil"
     assert plain_text("  Anna\u2028Maria ") == "Anna Maria"
     assert plain_text("Zoë Øster-Łukasz 山田") == "Zoë Øster-Łukasz 山田"
     assert plain_text(None) == ""
