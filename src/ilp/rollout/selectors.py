@@ -8,7 +8,22 @@ import datetime
 import re
 from collections.abc import Iterable
 
-from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet
+from django.db.models import (
+    CharField,
+    Count,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    StringAgg,
+    Subquery,
+    Sum,
+    Value,
+    Window,
+)
+from django.db.models.functions import Cast, Concat, LPad, RowNumber
 from django.utils.translation import gettext as _
 
 from ilp.core.auth import Principal
@@ -26,16 +41,43 @@ LICENSE_RELATED = ("product", "pack", "ums")
 
 
 def ums_list(*, membership) -> QuerySet[UmsInstance]:
-    """The company's UMS instances with their assigned packs (two queries whatever the size)."""
-    assignments = PackAssignment.objects.select_related(
-        "pack__product", "pack__subscription_key", "ums"
-    ).order_by("pack__created_at", "pack__id")
+    """The company's UMS instances (one query; their packs: `ums_pack_summary` and
+    `ums_assigned_packs` for pages, `ums_list_with_pack_ids` for the API)."""
     return (
         UmsInstance.objects.filter(company_id=membership.company_id)
         .select_related("company")
-        .prefetch_related(Prefetch("assignments", queryset=assignments))
         .order_by("name", "id")
     )
+
+
+def _pack_ids_joined() -> Subquery:
+    """The packs of the outer UMS as one string — `<created_at>|<pk, padded>|<pack ID>`
+    joined by commas (pack IDs hold neither) — one aggregate instead of one model object per
+    assignment. Sorted in Python (`ums_pack_ids`): SQLite cannot order an aggregate."""
+    return Subquery(
+        PackAssignment.objects.filter(ums=OuterRef("pk"))
+        .order_by()
+        .values("ums")
+        .annotate(
+            ids=StringAgg(
+                Concat(
+                    Cast("pack__created_at", CharField()),
+                    Value("|"),
+                    LPad(Cast("pack__id", CharField()), 12, Value("0")),
+                    Value("|"),
+                    "pack__pack_id",
+                    output_field=CharField(),
+                ),
+                delimiter=Value(","),
+            )
+        )
+        .values("ids")
+    )
+
+
+def ums_list_with_pack_ids(*, membership) -> QuerySet[UmsInstance]:
+    """`ums_list`, each with `pack_ids_joined` (what the API's `product_packs` lists)."""
+    return ums_list(membership=membership).annotate(pack_ids_joined=_pack_ids_joined())
 
 
 def ums_get(*, membership, ums_id: str) -> UmsInstance:
@@ -43,6 +85,75 @@ def ums_get(*, membership, ums_id: str) -> UmsInstance:
     if ums is None:
         raise NotFound(_("No UMS %(ums)s.") % {"ums": ums_id}, code=RolloutError.UMS_NOT_FOUND)
     return ums
+
+
+def ums_pack_ids(*, ums) -> list[str]:
+    """The IDs of the packs assigned to one UMS, oldest first (one query)."""
+    joined = getattr(ums, "pack_ids_joined", None)
+    if joined is None and hasattr(ums, "pack_ids_joined"):
+        return []
+    if joined is not None:
+        return [entry.rsplit("|", 1)[1] for entry in sorted(joined.split(","))]
+    return list(
+        PackAssignment.objects.filter(ums=ums)
+        .order_by("pack__created_at", "pack__id")
+        .values_list("pack__pack_id", flat=True)
+    )
+
+
+def ums_pack_summary(*, ums_list) -> dict[int, list[dict]]:
+    """Per UMS (by pk): its assigned packs summed per product — `sku`, `packs`, `seats`,
+    `used` — in SKU order (pages; one aggregate query whatever the number of packs)."""
+    rows = (
+        PackAssignment.objects.filter(ums__in=[u.pk for u in ums_list])
+        .values("ums_id", "pack__product__sku")
+        .annotate(packs=Count("id"), seats=Sum("pack__seats"), used=Sum("pack__seats_used"))
+        .order_by("ums_id", "pack__product__sku")
+    )
+    summary: dict[int, list[dict]] = {}
+    for row in rows:
+        summary.setdefault(row["ums_id"], []).append(
+            {
+                "sku": row["pack__product__sku"],
+                "packs": row["packs"],
+                "seats": row["seats"] or 0,
+                "used": row["used"] or 0,
+            }
+        )
+    return summary
+
+
+def ums_assigned_packs(
+    *, ums, q: str = "", after: int | None = None, limit: int = 50
+) -> list[ProductPack]:
+    """One page of the packs assigned to a UMS, in assignment-key order (pack pk), after
+    the pack pk `after` (keyset paging: no OFFSET walk, no count); `q` is part of a pack ID.
+    Returns up to `limit + 1` packs: the extra one says there is a next page."""
+    qs = ProductPack.objects.filter(assignment__ums=ums).select_related("product")
+    if q:
+        qs = qs.filter(pack_id__icontains=q.strip())
+    if after is not None:
+        qs = qs.filter(pk__gt=after)
+    return list(qs.order_by("pk")[: limit + 1])
+
+
+def ums_first_packs(*, ums_list, limit: int) -> dict[int, list[ProductPack]]:
+    """Per UMS (by pk): its first `limit` assigned packs (the UMS page; one query with a
+    window function, whatever the number of packs)."""
+    ranked = (
+        ProductPack.objects.filter(assignment__ums__in=[u.pk for u in ums_list])
+        .select_related("product")
+        .annotate(
+            ums_pk=F("assignment__ums_id"),
+            rank=Window(RowNumber(), partition_by=F("assignment__ums_id"), order_by=F("pk").asc()),
+        )
+        .filter(rank__lte=limit)
+        .order_by("ums_pk", "pk")
+    )
+    by_ums: dict[int, list[ProductPack]] = {}
+    for pack in ranked:
+        by_ums.setdefault(pack.ums_pk, []).append(pack)
+    return by_ums
 
 
 def ums_packs(*, ums) -> QuerySet[ProductPack]:
@@ -60,11 +171,16 @@ def ums_license_list(
 ) -> QuerySet[DeviceLicense]:
     """This caller's active licenses, optionally of one device, or only those whose document
     was signed at or after `changed_since` (a refresh, a renewal, an exchange, a move)."""
+    licensee = Licensee.of(ums)
     qs = DeviceLicense.objects.filter(
-        Licensee.of(ums).licenses_q(), status=DeviceLicense.Status.ACTIVE
+        licensee.licenses_q(), status=DeviceLicense.Status.ACTIVE
     ).select_related(*LICENSE_RELATED)
     if unit_id:
-        qs = qs.filter(unit_id=unit_id_search_normalize(unit_id) or unit_id.upper())
+        # With the company, the (company, unit_id) index finds the device's few rows.
+        qs = qs.filter(
+            company_id=licensee.company_id,
+            unit_id=unit_id_search_normalize(unit_id) or unit_id.upper(),
+        )
     if changed_since is not None:
         qs = qs.filter(document_signed_at__gte=changed_since)
     return qs.order_by("issued_at", "id")
@@ -221,13 +337,17 @@ def device_demo_licenses(*, membership, unit_id: str) -> QuerySet[DemoLicense]:
 
 
 def ums_products(*, ums) -> QuerySet[Product]:
-    """The products of the packs assigned to this UMS (`ums` from `ums_get`: prefetched)."""
-    return Product.objects.filter(pk__in=[a.pack.product_id for a in ums.assignments.all()])
+    """The products of the packs assigned to this UMS (one query with a subquery, whatever
+    the number of packs)."""
+    return Product.objects.filter(
+        pk__in=PackAssignment.objects.filter(ums=ums).values("pack__product_id")
+    ).order_by("sku")
 
 
-def packs_assignable(*, membership) -> QuerySet[ProductPack]:
-    """Live, unexpired packs of the company that no UMS has yet: the choices behind "+"."""
-    return (
+def packs_assignable(*, membership, q: str = "") -> QuerySet[ProductPack]:
+    """Live, unexpired packs of the company that no UMS has yet: the choices behind "+"
+    (pages slice it); `q` is part of a pack ID."""
+    qs = (
         ProductPack.objects.filter(
             company_id=membership.company_id,
             state=ProductPack.State.LIVE,
@@ -236,8 +356,10 @@ def packs_assignable(*, membership) -> QuerySet[ProductPack]:
         .select_related("product")
         .with_status()
         .exclude(current_status="expired")
-        .order_by("product__sku", "created_at", "id")
     )
+    if q:
+        qs = qs.filter(pack_id__icontains=q.strip())
+    return qs.order_by("product__sku", "created_at", "id")
 
 
 def product_find(*, sku: str) -> Product | None:
