@@ -32,7 +32,6 @@ def repeat() -> int:
 
 def targets(company, user, ums: list, credentials: list) -> dict:
     """label → a callable making one request (the tenant's pages and lists)."""
-    from django.db.models import Max
     from django.test import Client
     from django.urls import reverse
 
@@ -58,8 +57,6 @@ def targets(company, user, ums: list, credentials: list) -> dict:
         .values_list("unit_id", flat=True)
         .first()
     ) or "000000000001"
-    last_pack = DeviceLicense.objects.filter(company=company).aggregate(m=Max("pack_id"))["m"] or 0
-    del last_pack
 
     def page(name, query="", **kwargs):
         url = reverse(name, kwargs={"gaid": gaid, **kwargs}) + query

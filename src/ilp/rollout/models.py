@@ -110,6 +110,30 @@ class DeviceLicense(models.Model):
                 condition=Q(status="active"),
                 name="license_active_by_ums",
             ),
+            # Lease refresh before GET /ums/licenses and the license file: documents due by
+            # time, and licenses whose pack's end moved (an index-only semi-join).
+            models.Index(
+                fields=["ums", "document_expires_at"],
+                condition=Q(status="active"),
+                name="license_active_lease_end",
+            ),
+            models.Index(
+                fields=["ums", "pack", "expires_on"],
+                condition=Q(status="active"),
+                name="license_active_pack_end",
+            ),
+            # The devices list pages over the distinct unit IDs of the active licenses.
+            models.Index(
+                fields=["company", "unit_id"],
+                condition=Q(status="active"),
+                name="license_active_by_unit",
+            ),
+            # The revocation list on the UMS page: ended licenses, newest first.
+            models.Index(
+                fields=["company", "-ended_at", "-id"],
+                condition=~Q(status="active"),
+                name="license_ended_newest",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

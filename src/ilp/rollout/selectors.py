@@ -9,11 +9,12 @@ import re
 from collections.abc import Iterable
 
 from django.db.models import (
+    BooleanField,
     CharField,
     Count,
+    Exists,
     F,
-    Max,
-    Min,
+    Func,
     OuterRef,
     Q,
     QuerySet,
@@ -138,21 +139,21 @@ def ums_assigned_packs(
 
 
 def ums_first_packs(*, ums_list, limit: int) -> dict[int, list[ProductPack]]:
-    """Per UMS (by pk): its first `limit` assigned packs (the UMS page; one query with a
-    window function, whatever the number of packs)."""
-    ranked = (
-        ProductPack.objects.filter(assignment__ums__in=[u.pk for u in ums_list])
-        .select_related("product")
+    """Per UMS (by pk): its first `limit` assigned packs (the UMS page). Two queries
+    whatever the number of UMS and packs: a window over the narrow assignment rows in the
+    order of the (ums, pack) index, then those packs by key."""
+    ranked = list(
+        PackAssignment.objects.filter(ums__in=[u.pk for u in ums_list])
         .annotate(
-            ums_pk=F("assignment__ums_id"),
-            rank=Window(RowNumber(), partition_by=F("assignment__ums_id"), order_by=F("pk").asc()),
+            rank=Window(RowNumber(), partition_by=F("ums_id"), order_by=F("pack_id").asc())
         )
         .filter(rank__lte=limit)
-        .order_by("ums_pk", "pk")
+        .values_list("ums_id", "pack_id")
     )
+    packs = ProductPack.objects.select_related("product").in_bulk([p for _u, p in ranked])
     by_ums: dict[int, list[ProductPack]] = {}
-    for pack in ranked:
-        by_ums.setdefault(pack.ums_pk, []).append(pack)
+    for ums_pk, pack_pk in sorted(ranked):
+        by_ums.setdefault(ums_pk, []).append(packs[pack_pk])
     return by_ums
 
 
@@ -186,27 +187,48 @@ def ums_license_list(
     return qs.order_by("issued_at", "id")
 
 
+class _DistinctFrom(Func):
+    """`a IS DISTINCT FROM b`: unequal, a null unequal to a value (SQLite ≥ 3.39 too)."""
+
+    arg_joiner = " IS DISTINCT FROM "
+    template = "(%(expressions)s)"
+    output_field = BooleanField()
+
+
 def licenses_due_candidates(
     *, licensee: Licensee, now: datetime.datetime, lease_days: int
 ) -> list[DeviceLicense]:
     """This caller's active licenses that may need a fresh document (the services decide
-    exactly with `document_due`), locked in primary-key order, loaded for signing."""
+    exactly with `document_due`), locked in primary-key order, loaded for signing.
+
+    Found in two cheap reads before the lock (issue 14: no scan of a large fleet's rows):
+    documents due by time through the partial index on (ums, document_expires_at), and the
+    packs whose end moved away from one of their licenses' through an index-only semi-join
+    on (ums, pack, expires_on)."""
     half = now + datetime.timedelta(days=lease_days) / 2
-    pack_end_moved = (
-        Q(expires_on__isnull=True, pack__expires_on__isnull=False)
-        | Q(expires_on__isnull=False, pack__expires_on__isnull=True)
-        | (~Q(expires_on=F("pack__expires_on")) & Q(pack__expires_on__isnull=False))
-    )
-    return list(
-        DeviceLicense.objects.select_for_update(of=("self",))
-        .select_related("pack__product", "pack__subscription_key", "company", "ums")
-        .filter(licensee.licenses_q(), status=DeviceLicense.Status.ACTIVE)
+    active = DeviceLicense.objects.filter(licensee.licenses_q(), status=DeviceLicense.Status.ACTIVE)
+    moved = list(
+        ProductPack.objects.filter(company_id=licensee.company_id)
         .filter(
-            Q(document_signed_at__isnull=True)
-            | Q(document_expires_at__isnull=True)
-            | Q(document_expires_at__lt=half)
-            | pack_end_moved
+            Exists(
+                active.filter(pack=OuterRef("pk")).filter(
+                    _DistinctFrom(F("expires_on"), OuterRef("expires_on"))
+                )
+            )
         )
+        .values_list("pk", flat=True)
+    )
+    due = (
+        Q(document_signed_at__isnull=True)
+        | Q(document_expires_at__isnull=True)
+        | Q(document_expires_at__lt=half)
+    )
+    if moved:
+        due |= Q(pack_id__in=moved)
+    return list(
+        active.select_for_update(of=("self",))
+        .select_related("pack__product", "pack__subscription_key", "company", "ums")
+        .filter(due)
         .order_by("pk")
     )
 
@@ -224,20 +246,28 @@ def revoked_license_ids(*, company_id: int, now: datetime.datetime) -> list[str]
 
 
 def ums_lease_figures(*, ums_list, now: datetime.datetime) -> dict[int, dict]:
-    """Per UMS (by pk): its active licenses, the earliest lease end among them, and the
-    last document refresh (pages; one query for all)."""
+    """Per UMS (by pk): whether it holds active licenses (`active`), the earliest lease end
+    among them, and the last document refresh (pages). One query of index probes per UMS
+    row — the partial indexes on active licenses — not an aggregate over the fleet."""
+    active = DeviceLicense.objects.filter(ums=OuterRef("pk"), status=DeviceLicense.Status.ACTIVE)
     rows = (
-        DeviceLicense.objects.filter(
-            ums__in=[u.pk for u in ums_list], status=DeviceLicense.Status.ACTIVE
-        )
-        .values("ums_id")
+        UmsInstance.objects.filter(pk__in=[u.pk for u in ums_list])
         .annotate(
-            active=Count("id"),
-            earliest=Min("document_expires_at"),
-            last_signed=Max("document_signed_at"),
+            active=Exists(active),
+            earliest=Subquery(
+                active.filter(document_expires_at__isnull=False)
+                .order_by("document_expires_at")
+                .values("document_expires_at")[:1]
+            ),
+            last_signed=Subquery(
+                active.filter(document_signed_at__isnull=False)
+                .order_by("-document_signed_at")
+                .values("document_signed_at")[:1]
+            ),
         )
+        .values("pk", "active", "earliest", "last_signed")
     )
-    return {row["ums_id"]: row for row in rows}
+    return {row["pk"]: {**row, "ums_id": row["pk"]} for row in rows if row["active"]}
 
 
 def licenses_listed(*, company_id: int, now: datetime.datetime, **filters):
@@ -476,14 +506,20 @@ DEVICE_EXPORT_HEADER = (
 
 
 def fleet_products(*, membership) -> list[str]:
-    """The SKUs the company holds device licenses of (the devices page's product filter)."""
+    """The SKUs the company holds device licenses of (the devices page's product filter):
+    one EXISTS probe per product on the active-license constraint's index."""
     return list(
-        DeviceLicense.objects.filter(
-            company_id=membership.company_id, status=DeviceLicense.Status.ACTIVE
+        Product.objects.filter(
+            Exists(
+                DeviceLicense.objects.filter(
+                    company_id=membership.company_id,
+                    product=OuterRef("pk"),
+                    status=DeviceLicense.Status.ACTIVE,
+                )
+            )
         )
-        .order_by("product__sku")
-        .values_list("product__sku", flat=True)
-        .distinct()
+        .order_by("sku")
+        .values_list("sku", flat=True)
     )
 
 

@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ilp.core.authz import Permission, has_permission
 from ilp.core.csv_export import csv_response
 from ilp.core.errors import AppError, NotFound
+from ilp.core.pagination import CappedPaginator
 from ilp.core.portal import company_page, secret_once_put, secret_once_take
 from ilp.licensing.models import ProductPack
 from ilp.licensing.selectors import key_get, pack_get
@@ -349,7 +349,10 @@ def devices(request, membership):
             selectors.DEVICE_EXPORT_HEADER,
             selectors.device_export_rows(scope=scope),
         )
-    page = Paginator(selectors.device_unit_ids(scope=scope), 50).get_page(request.GET.get("page"))
+    # Capped count (issue 14): a fleet of 500,000 devices is not counted on every view.
+    page = CappedPaginator(selectors.device_unit_ids(scope=scope), 50).get_page(
+        request.GET.get("page")
+    )
     context = {
         "filters": filters,
         "filtered": any(filters.values()),

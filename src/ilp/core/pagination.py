@@ -1,0 +1,27 @@
+"""A Django paginator whose count stops at a cap (issue 14): a deep list (the audit log of a
+large customer, its fleet) is not counted row by row on every view. Past the cap the pager
+says "of more than …" and offers pages up to the cap; filters narrow the rest."""
+
+from functools import cached_property
+
+from django.core.paginator import Paginator
+
+
+class CappedPaginator(Paginator):
+    def __init__(self, object_list, per_page, *, cap: int = 10_000, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = cap
+
+    @cached_property
+    def _counted(self) -> int:
+        # COUNT over a LIMITed subquery: reads at most cap + 1 rows.
+        return self.object_list[: self.cap + 1].count()
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._counted, self.cap)
+
+    @cached_property
+    def capped(self) -> bool:
+        """More rows than `count` exist."""
+        return self._counted > self.cap
