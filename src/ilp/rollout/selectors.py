@@ -144,9 +144,7 @@ def ums_first_packs(*, ums_list, limit: int) -> dict[int, list[ProductPack]]:
     order of the (ums, pack) index, then those packs by key."""
     ranked = list(
         PackAssignment.objects.filter(ums__in=[u.pk for u in ums_list])
-        .annotate(
-            rank=Window(RowNumber(), partition_by=F("ums_id"), order_by=F("pack_id").asc())
-        )
+        .annotate(rank=Window(RowNumber(), partition_by=F("ums_id"), order_by=F("pack_id").asc()))
         .filter(rank__lte=limit)
         .values_list("ums_id", "pack_id")
     )
