@@ -6,14 +6,14 @@ import os
 import re
 
 import pytest
+from bench.bench_large_tenant import targets
+from bench.tenant import build
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from bench.bench_large_tenant import targets
-from bench.tenant import build
 from ilp.core.actors import Actor
 from ilp.core.pagination import CappedPaginator
 from ilp.rollout import files, selectors, signing
