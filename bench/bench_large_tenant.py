@@ -33,7 +33,7 @@ def repeat() -> int:
 def targets(company, user, ums: list, credentials: list) -> dict:
     """label → a callable making one request (the tenant's pages and lists)."""
     from django.test import Client
-    from django.urls import reverse
+    from django.urls import NoReverseMatch, reverse
 
     from ilp.accounts.models import ApiToken
     from ilp.core.auth import USER_TOKEN_PREFIX
@@ -59,7 +59,10 @@ def targets(company, user, ums: list, credentials: list) -> dict:
     ) or "000000000001"
 
     def page(name, query="", **kwargs):
-        url = reverse(name, kwargs={"gaid": gaid, **kwargs}) + query
+        try:
+            url = reverse(name, kwargs={"gaid": gaid, **kwargs}) + query
+        except NoReverseMatch:  # a page this version does not have
+            return None
         return lambda: browser.get(url)
 
     return {
@@ -72,7 +75,7 @@ def targets(company, user, ums: list, credentials: list) -> dict:
         "page packs of a UMS": page("rollout:ums_packs", ums_id=big.ums_id),
         "page packs of a UMS, search": page("rollout:ums_packs", "?q=000", ums_id=big.ums_id),
         "page upload of a UMS": page("rollout:upload", ums_id=big.ums_id),
-        "page audit log": page("web:audit") if _has("web:audit") else None,
+        "page audit log": page("web:audit"),
         "API GET ums": lambda: api.get(f"/api/v1/companies/{gaid}/ums"),
         "API GET product-packs": lambda: api.get(f"/api/v1/companies/{gaid}/product-packs"),
         "API GET product-packs deep": lambda: api.get(
@@ -86,16 +89,6 @@ def targets(company, user, ums: list, credentials: list) -> dict:
         ),
         "UMS GET /ums/product-packs": lambda: first_ums.get("/api/v1/ums/product-packs"),
     }
-
-
-def _has(name: str) -> bool:
-    from django.urls import NoReverseMatch, reverse
-
-    try:
-        reverse(name, kwargs={"gaid": "GA00000000"})
-    except NoReverseMatch:
-        return False
-    return True
 
 
 def measure(request) -> tuple[int, float, int]:
