@@ -196,3 +196,25 @@ def test_capped_paginator_counts_up_to_the_cap(company, ums):
     assert capped.count == 3 and capped.capped and capped.num_pages == 2
     whole = CappedPaginator(rows, 2, cap=4)
     assert whole.count == 4 and not whole.capped
+
+
+def test_license_rows_equal_the_schema_dump(company, ums):
+    """The license file's rows are built without the schema; they must be what it dumps,
+    down to how times are written (whole seconds, microseconds, none)."""
+    import datetime
+
+    from ilp.rollout.schemas import LicenseOut
+    from ilp.rollout.selectors import ums_license_list
+
+    issue(ums, "WE", "AAAAAA01", "AAAAAA02", "AAAAAA03")
+    first, second, third = DeviceLicense.objects.order_by("pk")
+    whole = datetime.datetime(2026, 5, 1, 12, 0, 0, tzinfo=datetime.UTC)
+    DeviceLicense.objects.filter(pk=first.pk).update(issued_at=whole, document_signed_at=None)
+    DeviceLicense.objects.filter(pk=second.pk).update(
+        document_expires_at=None, expires_on=None, issued_at=whole.replace(microsecond=5)
+    )
+    licenses = ums_license_list(ums=ums)
+    assert list(files._license_rows(licenses)) == [
+        LicenseOut.from_orm(lic).model_dump(mode="json") for lic in licenses
+    ]
+    del third
