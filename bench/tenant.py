@@ -223,10 +223,12 @@ def build(
                 ),
                 batch_size=500,
             )
-    if pg:
+    if pg and connection.get_autocommit():
+        # What autovacuum does soon after a bulk load: statistics, and the visibility map
+        # that index-only scans need.
         with connection.cursor() as cursor:
             for model in (DeviceLicense, AuditEvent, ProductPack, PackAssignment):
-                cursor.execute(f"ANALYZE {model._meta.db_table}")
+                cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
     return Tenant(
         company=company,
         user=user,
