@@ -9,7 +9,7 @@ ILP := $(BIN)/ilp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup uv browser lint format check test-postgres bench serve worker demo clean
+.PHONY: run test setup uv browser lint format check test-postgres bench bench-postgres serve worker demo clean
 
 uv:
 	@$(UV) --version >/dev/null 2>&1 || $(PY) -m pip install --quiet --disable-pip-version-check uv
@@ -52,8 +52,13 @@ format: setup
 	@$(BIN)/ruff format src tests bench
 	@$(BIN)/ruff check --fix src tests bench
 
+## make bench: every benchmark on SQLite (or on DATABASE_URL); BENCH="bench_lists …" picks some
 bench: setup
-	@$(BIN)/python -m bench
+	@$(BIN)/python -m bench $(BENCH)
+
+## make bench-postgres: the same on a throw-away PostgreSQL database (bench/RESULTS.md)
+bench-postgres: setup
+	@bash bench/postgres-bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

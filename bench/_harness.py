@@ -1,5 +1,6 @@
 """What every benchmark needs: Django set up, and a throw-away test database around a run."""
 
+import importlib.util
 import os
 import sys
 import tempfile
@@ -12,7 +13,8 @@ def django_setup() -> None:
     from django.apps import apps
 
     if not apps.ready:
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+        if importlib.util.find_spec("ilp") is None:  # PYTHONPATH may name another ilp
+            sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
         # Keep the generated secret and signing keys out of ./var.
         os.environ.setdefault("ILP_DATA_DIR", tempfile.mkdtemp(prefix="ilp-bench-"))
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ilp.settings")

@@ -226,7 +226,9 @@ def test_lists_run_constant_queries(
     issue(ums, "WE", "AAAAAA01", "AAAAAA02", "AAAAAA03", "AAAAAA04")
     with django_assert_max_num_queries(8):
         assert admin_api.get(f"/companies/{company.gaid}/ums").json()["count"] == 6
-    with django_assert_max_num_queries(6):
+    # 7: the lease refresh reads moved packs apart from due documents (issue 14: two index
+    # reads instead of one scan of the fleet).
+    with django_assert_max_num_queries(7):
         assert ums_api.get("/ums/licenses").json()["count"] == 4
     with django_assert_max_num_queries(6):
         assert ums_api.get("/ums/product-packs").json()["count"] == 1

@@ -2,10 +2,11 @@
 
 import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Exists, QuerySet
 
 from ilp.core.authz import Permission, require
 
+from .labels import ACTION_LABELS
 from .models import AuditEvent
 
 
@@ -47,11 +48,14 @@ def _day_start(day: datetime.date) -> datetime.datetime:
 
 
 def event_actions(*, membership) -> list[str]:
-    """The actions recorded in the company's log (the audit page's action filter)."""
+    """The actions recorded in the company's log (the audit page's action filter): one
+    EXISTS probe per known action on the (company, action) index, not a DISTINCT over every
+    event (issue 14); the labelled actions are every action the code records (a test checks
+    that every recorded action has a label)."""
     require(membership, Permission.READ_AUDIT)
-    return list(
-        AuditEvent.objects.filter(company_id=membership.company_id)
-        .order_by("action")
-        .values_list("action", flat=True)
-        .distinct()
-    )
+    events = AuditEvent.objects.filter(company_id=membership.company_id)
+    codes = sorted(ACTION_LABELS)
+    probes = {f"a{i}": Exists(events.filter(action=code)) for i, code in enumerate(codes)}
+    # Any one event carries the probes (a log without events has no actions).
+    found = events.order_by().annotate(**probes).values(*probes).first() or {}
+    return [code for i, code in enumerate(codes) if found.get(f"a{i}")]

@@ -286,6 +286,8 @@ class ProductPack(models.Model):
         indexes = [
             models.Index(fields=["company", "state", "expires_on"]),
             models.Index(fields=["subscription_key", "product"]),
+            # The packs page's and the API list's default order (issue 14).
+            models.Index(fields=["company", "created_at", "id"], name="pack_company_created"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(seats__gte=1), name="pack_seats_gte_1"),

@@ -83,7 +83,7 @@ def ums_create(request, gaid: str, payload: UmsIn):
 @paginate(Paging)
 def ums_list(request, gaid: str):
     """The company's UMS instances with the IDs of their assigned packs."""
-    return selectors.ums_list(membership=request.auth.membership)
+    return selectors.ums_list_with_pack_ids(membership=request.auth.membership)
 
 
 @router.get(

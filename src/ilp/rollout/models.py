@@ -49,6 +49,10 @@ class PackAssignment(models.Model):
     ums = models.ForeignKey(UmsInstance, on_delete=models.CASCADE, related_name="assignments")
     assigned_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        # A UMS's packs in key order (the UMS's pack list pages by pack key).
+        indexes = [models.Index(fields=["ums", "pack"], name="assignment_by_ums")]
+
     def __str__(self):
         return f"{self.pack_id} → {self.ums_id}"
 
@@ -100,6 +104,36 @@ class DeviceLicense(models.Model):
             models.Index(fields=["company", "unit_id"]),
             models.Index(fields=["company", "status", "listed_until"]),
             models.Index(fields=["ums", "document_signed_at"]),
+            # GET /ums/licenses: a UMS's active licenses in issue order (issue 14).
+            models.Index(
+                fields=["ums", "issued_at", "id"],
+                condition=Q(status="active"),
+                name="license_active_by_ums",
+            ),
+            # Lease refresh before GET /ums/licenses and the license file: documents due by
+            # time, and licenses whose pack's end moved (an index-only semi-join).
+            models.Index(
+                fields=["ums", "document_expires_at"],
+                condition=Q(status="active"),
+                name="license_active_lease_end",
+            ),
+            models.Index(
+                fields=["ums", "pack", "expires_on"],
+                condition=Q(status="active"),
+                name="license_active_pack_end",
+            ),
+            # The devices list pages over the distinct unit IDs of the active licenses.
+            models.Index(
+                fields=["company", "unit_id"],
+                condition=Q(status="active"),
+                name="license_active_by_unit",
+            ),
+            # The revocation list on the UMS page: ended licenses, newest first.
+            models.Index(
+                fields=["company", "-ended_at", "-id"],
+                condition=~Q(status="active"),
+                name="license_ended_newest",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

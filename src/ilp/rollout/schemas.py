@@ -6,6 +6,7 @@ from typing import Literal
 from ninja import Field, Schema
 
 from .licensee import lease_days_of
+from .selectors import ums_pack_ids
 
 
 class LicenseSummaryOut(Schema):
@@ -106,7 +107,7 @@ class UmsPatch(Schema):
 
 
 class UmsOut(Schema):
-    """A UMS instance. Lists prefetch "assignments" with their packs."""
+    """A UMS instance. Lists annotate `pack_ids_joined` (`ums_list_with_pack_ids`)."""
 
     ums_id: str
     name: str
@@ -121,7 +122,7 @@ class UmsOut(Schema):
 
     @staticmethod
     def resolve_product_packs(obj) -> list[str]:
-        return [a.pack.pack_id for a in obj.assignments.all()]
+        return ums_pack_ids(ums=obj)
 
     @staticmethod
     def resolve_lease_days(obj) -> int:

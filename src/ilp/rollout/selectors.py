@@ -8,7 +8,23 @@ import datetime
 import re
 from collections.abc import Iterable
 
-from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Count,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    StringAgg,
+    Subquery,
+    Sum,
+    Value,
+    Window,
+)
+from django.db.models.functions import Cast, Concat, LPad, RowNumber
 from django.utils.translation import gettext as _
 
 from ilp.core.auth import Principal
@@ -26,16 +42,43 @@ LICENSE_RELATED = ("product", "pack", "ums")
 
 
 def ums_list(*, membership) -> QuerySet[UmsInstance]:
-    """The company's UMS instances with their assigned packs (two queries whatever the size)."""
-    assignments = PackAssignment.objects.select_related(
-        "pack__product", "pack__subscription_key", "ums"
-    ).order_by("pack__created_at", "pack__id")
+    """The company's UMS instances (one query; their packs: `ums_pack_summary` and
+    `ums_assigned_packs` for pages, `ums_list_with_pack_ids` for the API)."""
     return (
         UmsInstance.objects.filter(company_id=membership.company_id)
         .select_related("company")
-        .prefetch_related(Prefetch("assignments", queryset=assignments))
         .order_by("name", "id")
     )
+
+
+def _pack_ids_joined() -> Subquery:
+    """The packs of the outer UMS as one string — `<created_at>|<pk, padded>|<pack ID>`
+    joined by commas (pack IDs hold neither) — one aggregate instead of one model object per
+    assignment. Sorted in Python (`ums_pack_ids`): SQLite cannot order an aggregate."""
+    return Subquery(
+        PackAssignment.objects.filter(ums=OuterRef("pk"))
+        .order_by()
+        .values("ums")
+        .annotate(
+            ids=StringAgg(
+                Concat(
+                    Cast("pack__created_at", CharField()),
+                    Value("|"),
+                    LPad(Cast("pack__id", CharField()), 12, Value("0")),
+                    Value("|"),
+                    "pack__pack_id",
+                    output_field=CharField(),
+                ),
+                delimiter=Value(","),
+            )
+        )
+        .values("ids")
+    )
+
+
+def ums_list_with_pack_ids(*, membership) -> QuerySet[UmsInstance]:
+    """`ums_list`, each with `pack_ids_joined` (what the API's `product_packs` lists)."""
+    return ums_list(membership=membership).annotate(pack_ids_joined=_pack_ids_joined())
 
 
 def ums_get(*, membership, ums_id: str) -> UmsInstance:
@@ -43,6 +86,73 @@ def ums_get(*, membership, ums_id: str) -> UmsInstance:
     if ums is None:
         raise NotFound(_("No UMS %(ums)s.") % {"ums": ums_id}, code=RolloutError.UMS_NOT_FOUND)
     return ums
+
+
+def ums_pack_ids(*, ums) -> list[str]:
+    """The IDs of the packs assigned to one UMS, oldest first (one query)."""
+    joined = getattr(ums, "pack_ids_joined", None)
+    if joined is None and hasattr(ums, "pack_ids_joined"):
+        return []
+    if joined is not None:
+        return [entry.rsplit("|", 1)[1] for entry in sorted(joined.split(","))]
+    return list(
+        PackAssignment.objects.filter(ums=ums)
+        .order_by("pack__created_at", "pack__id")
+        .values_list("pack__pack_id", flat=True)
+    )
+
+
+def ums_pack_summary(*, ums_list) -> dict[int, list[dict]]:
+    """Per UMS (by pk): its assigned packs summed per product — `sku`, `packs`, `seats`,
+    `used` — in SKU order (pages; one aggregate query whatever the number of packs)."""
+    rows = (
+        PackAssignment.objects.filter(ums__in=[u.pk for u in ums_list])
+        .values("ums_id", "pack__product__sku")
+        .annotate(packs=Count("id"), seats=Sum("pack__seats"), used=Sum("pack__seats_used"))
+        .order_by("ums_id", "pack__product__sku")
+    )
+    summary: dict[int, list[dict]] = {}
+    for row in rows:
+        summary.setdefault(row["ums_id"], []).append(
+            {
+                "sku": row["pack__product__sku"],
+                "packs": row["packs"],
+                "seats": row["seats"] or 0,
+                "used": row["used"] or 0,
+            }
+        )
+    return summary
+
+
+def ums_assigned_packs(
+    *, ums, q: str = "", after: int | None = None, limit: int = 50
+) -> list[ProductPack]:
+    """One page of the packs assigned to a UMS, in assignment-key order (pack pk), after
+    the pack pk `after` (keyset paging: no OFFSET walk, no count); `q` is part of a pack ID.
+    Returns up to `limit + 1` packs: the extra one says there is a next page."""
+    qs = ProductPack.objects.filter(assignment__ums=ums).select_related("product")
+    if q:
+        qs = qs.filter(pack_id__icontains=q.strip())
+    if after is not None:
+        qs = qs.filter(pk__gt=after)
+    return list(qs.order_by("pk")[: limit + 1])
+
+
+def ums_first_packs(*, ums_list, limit: int) -> dict[int, list[ProductPack]]:
+    """Per UMS (by pk): its first `limit` assigned packs (the UMS page). Two queries
+    whatever the number of UMS and packs: a window over the narrow assignment rows in the
+    order of the (ums, pack) index, then those packs by key."""
+    ranked = list(
+        PackAssignment.objects.filter(ums__in=[u.pk for u in ums_list])
+        .annotate(rank=Window(RowNumber(), partition_by=F("ums_id"), order_by=F("pack_id").asc()))
+        .filter(rank__lte=limit)
+        .values_list("ums_id", "pack_id")
+    )
+    packs = ProductPack.objects.select_related("product").in_bulk([p for _u, p in ranked])
+    by_ums: dict[int, list[ProductPack]] = {}
+    for ums_pk, pack_pk in sorted(ranked):
+        by_ums.setdefault(ums_pk, []).append(packs[pack_pk])
+    return by_ums
 
 
 def ums_packs(*, ums) -> QuerySet[ProductPack]:
@@ -60,37 +170,63 @@ def ums_license_list(
 ) -> QuerySet[DeviceLicense]:
     """This caller's active licenses, optionally of one device, or only those whose document
     was signed at or after `changed_since` (a refresh, a renewal, an exchange, a move)."""
+    licensee = Licensee.of(ums)
     qs = DeviceLicense.objects.filter(
-        Licensee.of(ums).licenses_q(), status=DeviceLicense.Status.ACTIVE
+        licensee.licenses_q(), status=DeviceLicense.Status.ACTIVE
     ).select_related(*LICENSE_RELATED)
     if unit_id:
-        qs = qs.filter(unit_id=unit_id_search_normalize(unit_id) or unit_id.upper())
+        # With the company, the (company, unit_id) index finds the device's few rows.
+        qs = qs.filter(
+            company_id=licensee.company_id,
+            unit_id=unit_id_search_normalize(unit_id) or unit_id.upper(),
+        )
     if changed_since is not None:
         qs = qs.filter(document_signed_at__gte=changed_since)
     return qs.order_by("issued_at", "id")
+
+
+class _DistinctFrom(Func):
+    """`a IS DISTINCT FROM b`: unequal, a null unequal to a value (SQLite ≥ 3.39 too)."""
+
+    arg_joiner = " IS DISTINCT FROM "
+    template = "(%(expressions)s)"
+    output_field = BooleanField()
 
 
 def licenses_due_candidates(
     *, licensee: Licensee, now: datetime.datetime, lease_days: int
 ) -> list[DeviceLicense]:
     """This caller's active licenses that may need a fresh document (the services decide
-    exactly with `document_due`), locked in primary-key order, loaded for signing."""
+    exactly with `document_due`), locked in primary-key order, loaded for signing.
+
+    Found in two cheap reads before the lock (issue 14: no scan of a large fleet's rows):
+    documents due by time through the partial index on (ums, document_expires_at), and the
+    packs whose end moved away from one of their licenses' through an index-only semi-join
+    on (ums, pack, expires_on)."""
     half = now + datetime.timedelta(days=lease_days) / 2
-    pack_end_moved = (
-        Q(expires_on__isnull=True, pack__expires_on__isnull=False)
-        | Q(expires_on__isnull=False, pack__expires_on__isnull=True)
-        | (~Q(expires_on=F("pack__expires_on")) & Q(pack__expires_on__isnull=False))
-    )
-    return list(
-        DeviceLicense.objects.select_for_update(of=("self",))
-        .select_related("pack__product", "pack__subscription_key", "company", "ums")
-        .filter(licensee.licenses_q(), status=DeviceLicense.Status.ACTIVE)
+    active = DeviceLicense.objects.filter(licensee.licenses_q(), status=DeviceLicense.Status.ACTIVE)
+    moved = list(
+        ProductPack.objects.filter(company_id=licensee.company_id)
         .filter(
-            Q(document_signed_at__isnull=True)
-            | Q(document_expires_at__isnull=True)
-            | Q(document_expires_at__lt=half)
-            | pack_end_moved
+            Exists(
+                active.filter(pack=OuterRef("pk")).filter(
+                    _DistinctFrom(F("expires_on"), OuterRef("expires_on"))
+                )
+            )
         )
+        .values_list("pk", flat=True)
+    )
+    due = (
+        Q(document_signed_at__isnull=True)
+        | Q(document_expires_at__isnull=True)
+        | Q(document_expires_at__lt=half)
+    )
+    if moved:
+        due |= Q(pack_id__in=moved)
+    return list(
+        active.select_for_update(of=("self",))
+        .select_related("pack__product", "pack__subscription_key", "company", "ums")
+        .filter(due)
         .order_by("pk")
     )
 
@@ -108,20 +244,28 @@ def revoked_license_ids(*, company_id: int, now: datetime.datetime) -> list[str]
 
 
 def ums_lease_figures(*, ums_list, now: datetime.datetime) -> dict[int, dict]:
-    """Per UMS (by pk): its active licenses, the earliest lease end among them, and the
-    last document refresh (pages; one query for all)."""
+    """Per UMS (by pk): whether it holds active licenses (`active`), the earliest lease end
+    among them, and the last document refresh (pages). One query of index probes per UMS
+    row — the partial indexes on active licenses — not an aggregate over the fleet."""
+    active = DeviceLicense.objects.filter(ums=OuterRef("pk"), status=DeviceLicense.Status.ACTIVE)
     rows = (
-        DeviceLicense.objects.filter(
-            ums__in=[u.pk for u in ums_list], status=DeviceLicense.Status.ACTIVE
-        )
-        .values("ums_id")
+        UmsInstance.objects.filter(pk__in=[u.pk for u in ums_list])
         .annotate(
-            active=Count("id"),
-            earliest=Min("document_expires_at"),
-            last_signed=Max("document_signed_at"),
+            active=Exists(active),
+            earliest=Subquery(
+                active.filter(document_expires_at__isnull=False)
+                .order_by("document_expires_at")
+                .values("document_expires_at")[:1]
+            ),
+            last_signed=Subquery(
+                active.filter(document_signed_at__isnull=False)
+                .order_by("-document_signed_at")
+                .values("document_signed_at")[:1]
+            ),
         )
+        .values("pk", "active", "earliest", "last_signed")
     )
-    return {row["ums_id"]: row for row in rows}
+    return {row["pk"]: {**row, "ums_id": row["pk"]} for row in rows if row["active"]}
 
 
 def licenses_listed(*, company_id: int, now: datetime.datetime, **filters):
@@ -221,13 +365,17 @@ def device_demo_licenses(*, membership, unit_id: str) -> QuerySet[DemoLicense]:
 
 
 def ums_products(*, ums) -> QuerySet[Product]:
-    """The products of the packs assigned to this UMS (`ums` from `ums_get`: prefetched)."""
-    return Product.objects.filter(pk__in=[a.pack.product_id for a in ums.assignments.all()])
+    """The products of the packs assigned to this UMS (one query with a subquery, whatever
+    the number of packs)."""
+    return Product.objects.filter(
+        pk__in=PackAssignment.objects.filter(ums=ums).values("pack__product_id")
+    ).order_by("sku")
 
 
-def packs_assignable(*, membership) -> QuerySet[ProductPack]:
-    """Live, unexpired packs of the company that no UMS has yet: the choices behind "+"."""
-    return (
+def packs_assignable(*, membership, q: str = "") -> QuerySet[ProductPack]:
+    """Live, unexpired packs of the company that no UMS has yet: the choices behind "+"
+    (pages slice it); `q` is part of a pack ID."""
+    qs = (
         ProductPack.objects.filter(
             company_id=membership.company_id,
             state=ProductPack.State.LIVE,
@@ -236,8 +384,10 @@ def packs_assignable(*, membership) -> QuerySet[ProductPack]:
         .select_related("product")
         .with_status()
         .exclude(current_status="expired")
-        .order_by("product__sku", "created_at", "id")
     )
+    if q:
+        qs = qs.filter(pack_id__icontains=q.strip())
+    return qs.order_by("product__sku", "created_at", "id")
 
 
 def product_find(*, sku: str) -> Product | None:
@@ -354,14 +504,20 @@ DEVICE_EXPORT_HEADER = (
 
 
 def fleet_products(*, membership) -> list[str]:
-    """The SKUs the company holds device licenses of (the devices page's product filter)."""
+    """The SKUs the company holds device licenses of (the devices page's product filter):
+    one EXISTS probe per product on the active-license constraint's index."""
     return list(
-        DeviceLicense.objects.filter(
-            company_id=membership.company_id, status=DeviceLicense.Status.ACTIVE
+        Product.objects.filter(
+            Exists(
+                DeviceLicense.objects.filter(
+                    company_id=membership.company_id,
+                    product=OuterRef("pk"),
+                    status=DeviceLicense.Status.ACTIVE,
+                )
+            )
         )
-        .order_by("product__sku")
-        .values_list("product__sku", flat=True)
-        .distinct()
+        .order_by("sku")
+        .values_list("sku", flat=True)
     )
 
 

@@ -52,8 +52,12 @@ def b64u_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _canonical(obj) -> bytes:
+def canonical_json(obj) -> bytes:
+    """The JSON of every signed claim set: no spaces, keys in their order, UTF-8."""
     return json.dumps(obj, separators=(",", ":"), sort_keys=False, ensure_ascii=False).encode()
+
+
+_canonical = canonical_json
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,11 @@
 ALD token of a key) and the public JWKS."""
 
 import datetime
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ilp.core.authz import Permission, has_permission
 from ilp.core.csv_export import csv_response
 from ilp.core.errors import AppError, NotFound
+from ilp.core.pagination import CappedPaginator
 from ilp.core.portal import company_page, secret_once_put, secret_once_take
 from ilp.licensing.models import ProductPack
 from ilp.licensing.selectors import key_get, pack_get
@@ -41,31 +42,81 @@ def _back(membership, anchor: str = ""):
     return redirect(f"{url}#{anchor}" if anchor else url)
 
 
+def _back_to_packs(request, membership, ums):
+    """After assigning or unassigning: back to the UMS's pack list if the form came from
+    there (with its search), else to the UMS page."""
+    if request.POST.get("back") != "packs":
+        return _back(membership, ums.ums_id)
+    url = reverse(
+        "rollout:ums_packs", kwargs={"gaid": membership.company.gaid, "ums_id": ums.ums_id}
+    )
+    q = (request.POST.get("q") or "").strip()
+    return redirect(f"{url}?{urlencode({'q': q})}" if q else url)
+
+
+# The UMS page shows each UMS's packs summed per product and its first few packs; the rest
+# are on the UMS's own paged pack list (issue 14: no page renders a form per pack).
+PACKS_SHOWN = 10
+ASSIGNABLE_SHOWN = 50
+PACKS_PAGE = 50
+
+
 def _ums_page(request, membership, *, credential=None, credential_ums=None, status=200):
     now = timezone.now()
     instances = list(selectors.ums_list(membership=membership))
     leases = selectors.ums_lease_figures(ums_list=instances, now=now)
+    summary = selectors.ums_pack_summary(ums_list=instances)
+    first = selectors.ums_first_packs(ums_list=instances, limit=PACKS_SHOWN)
     for ums in instances:
         ums.lease = lease_days_of(ums)
         ums.figures = leases.get(ums.pk, {})
+        ums.pack_summary = summary.get(ums.pk, [])
+        ums.pack_count = sum(row["packs"] for row in ums.pack_summary)
+        ums.first_packs = first.get(ums.pk, [])
         # An air-gapped UMS fetches its next license file once half its lease is gone.
         last = ums.last_refresh_at
         ums.next_file_by = last + datetime.timedelta(days=ums.lease) / 2 if last else None
+    assignable = list(selectors.packs_assignable(membership=membership)[: ASSIGNABLE_SHOWN + 1])
+    revoked = list(selectors.licenses_listed(company_id=membership.company_id, now=now)[:51])
     context = {
         "instances": instances,
-        "assignable": list(selectors.packs_assignable(membership=membership)),
+        "assignable": assignable[:ASSIGNABLE_SHOWN],
+        "assignable_more": len(assignable) > ASSIGNABLE_SHOWN,
         "credential": credential,
         "credential_ums": credential_ums,
         "lease_default": settings.ILP_LICENSE_LEASE_DAYS,
         "lease_max": settings.ILP_LICENSE_LEASE_MAX_DAYS,
         "grace_days": signing.GRACE_DAYS,
-        "revoked": list(selectors.licenses_listed(company_id=membership.company_id, now=now)[:50]),
-        "revoked_count": selectors.licenses_listed(
-            company_id=membership.company_id, now=now
-        ).count(),
+        "revoked": revoked[:50],
+        "revoked_more": len(revoked) > 50,
         "now": now,
     }
     return render(request, "rollout/ums_list.html", context, status=status)
+
+
+@company_page(Permission.VIEW)
+@require_GET
+def ums_packs(request, membership, ums_id: str):
+    """The packs of one UMS, paged by key ("next page"), with a search, and the company's
+    unassigned packs matching the search, to assign."""
+    ums = selectors.ums_get(membership=membership, ums_id=ums_id)
+    q = (request.GET.get("q") or "").strip()[:40]
+    after = _int(request.GET.get("after"))
+    packs = selectors.ums_assigned_packs(ums=ums, q=q, after=after, limit=PACKS_PAGE)
+    more = len(packs) > PACKS_PAGE
+    packs = packs[:PACKS_PAGE]
+    assignable = []
+    if q and has_permission(membership.role, Permission.MANAGE_ROLLOUT):
+        assignable = list(selectors.packs_assignable(membership=membership, q=q)[:PACKS_PAGE])
+    context = {
+        "ums": ums,
+        "q": q,
+        "packs": packs,
+        "after": after,
+        "next_after": packs[-1].pk if more else None,
+        "assignable": assignable,
+    }
+    return render(request, "rollout/ums_packs.html", context)
 
 
 @company_page(Permission.VIEW)
@@ -77,9 +128,8 @@ def ums_list(request, membership):
     kept = secret_once_take(request, kind="ums_credential")
     if kept and kept.get("gaid") == membership.company.gaid:
         # Shown on this one GET after the redirect; a reload shows the page without it.
-        credential_ums = next(
-            (u for u in selectors.ums_list(membership=membership) if u.ums_id == kept["ums_id"]),
-            None,
+        credential_ums = (
+            selectors.ums_list(membership=membership).filter(ums_id=kept["ums_id"]).first()
         )
         if credential_ums is not None:
             return _ums_page(
@@ -203,7 +253,7 @@ def pack_assign(request, membership, ums_id: str):
             _("Product pack %(pack)s assigned to %(ums)s.")
             % {"pack": pack.pack_id, "ums": ums.ums_id},
         )
-    return _back(membership, ums.ums_id)
+    return _back_to_packs(request, membership, ums)
 
 
 @company_page(Permission.MANAGE_ROLLOUT)
@@ -227,7 +277,7 @@ def pack_unassign(request, membership, ums_id: str, pack_id: str):
             )
             % {"pack": pack.pack_id, "count": revoked},
         )
-    return _back(membership, ums.ums_id)
+    return _back_to_packs(request, membership, ums)
 
 
 @company_page(Permission.VIEW)
@@ -332,7 +382,10 @@ def devices(request, membership):
             selectors.DEVICE_EXPORT_HEADER,
             selectors.device_export_rows(scope=scope),
         )
-    page = Paginator(selectors.device_unit_ids(scope=scope), 50).get_page(request.GET.get("page"))
+    # Capped count (issue 14): a fleet of 500,000 devices is not counted on every view.
+    page = CappedPaginator(selectors.device_unit_ids(scope=scope), 50).get_page(
+        request.GET.get("page")
+    )
     context = {
         "filters": filters,
         "filtered": any(filters.values()),
@@ -489,6 +542,7 @@ page_urlpatterns = [
     path("companies/<str:gaid>/packs/<str:pack_id>/licenses/", pack_licenses, name="pack_licenses"),
     path("companies/<str:gaid>/packs/<str:pack_id>/split/", pack_split, name="pack_split"),
     path("companies/<str:gaid>/ums/", ums_list, name="ums_list"),
+    path("companies/<str:gaid>/ums/<str:ums_id>/packs/", ums_packs, name="ums_packs"),
     path("companies/<str:gaid>/ums/<str:ums_id>/edit/", ums_edit, name="ums_edit"),
     path("companies/<str:gaid>/ums/<str:ums_id>/rotate/", ums_rotate, name="ums_rotate"),
     path("companies/<str:gaid>/ums/<str:ums_id>/delete/", ums_delete, name="ums_delete"),

@@ -8,7 +8,6 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -28,6 +27,7 @@ from ilp.audit.selectors import event_actions, event_list
 from ilp.core.authz import Permission
 from ilp.core.csv_export import csv_of_schema
 from ilp.core.errors import NotFound, Throttled
+from ilp.core.pagination import CappedPaginator
 from ilp.core.portal import company_page, company_start_url
 from ilp.core.throttle import login_limits, retry_after_header, throttle_failures, throttle_hit
 from ilp.licensing.selectors import companies_overview
@@ -99,7 +99,8 @@ def audit(request, membership):
             AuditEventOut,
             events.iterator(chunk_size=500),
         )
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    # Capped count (issue 14): a log of 500,000 events is not counted on every view.
+    page = CappedPaginator(events, 50).get_page(request.GET.get("page"))
     actions = [(code, action_label(code)) for code in event_actions(membership=membership)]
     return render(
         request,

@@ -7,6 +7,7 @@
 
      <select data-autosubmit>           submits its form when the choice changes
      <form data-confirm="Question?">    asks before submitting (cancel keeps the page)
+     <button data-confirm="Question?">  asks before its click submits (one form, many buttons)
      <button data-copy="element-id"     copies the element's value (input) or text, then
              data-done="Copied">        shows data-done as the button's label
      #redeem-form                       the renewal redemption's live seat sum
@@ -80,6 +81,14 @@
   document.addEventListener("submit", function (e) {
     var form = e.target;
     if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+    }
+  }, true);
+
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("button[data-confirm]");
+    if (button && !window.confirm(button.dataset.confirm)) {
       e.preventDefault();
       e.stopImmediatePropagation();
     }

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0004_self_service_two_factor'),
-        ('licensing', '0007_repair_redeemed_renewal_orders'),
+        ('licensing', '0008_productpack_pack_company_created'),
     ]
 
     operations = [
