@@ -67,6 +67,11 @@ ILP_SIGNING_KEY = env.str("ILP_SIGNING_KEY", default="")
 _base = urlsplit(ILP_BASE_URL)
 ILP_HTTPS = _base.scheme == "https"
 _LOOPBACK = ["127.0.0.1", "localhost", "[::1]"]
+# Django's test client calls itself "testserver"; scripts that drive the app in-process (the
+# contract check, one-off tools) use it outside a test run too. Allowed only on a plain-http
+# (development) base URL: an https installation names its hosts exactly.
+if not ILP_HTTPS:
+    _LOOPBACK.append("testserver")
 ALLOWED_HOSTS = env.list(
     "ILP_ALLOWED_HOSTS",
     default=list(dict.fromkeys([h for h in [_base.hostname] if h] + _LOOPBACK)),

@@ -94,7 +94,7 @@ def test_https_base_url_turns_on_hsts_redirect_and_secure_cookies(tmp_path):
     http = _settings_of(tmp_path, names, ILP_BASE_URL="http://127.0.0.1:8000")
     assert http["SECURE_SSL_REDIRECT"] is False and http["SECURE_HSTS_SECONDS"] == 0
     assert http["SESSION_COOKIE_SECURE"] is False and http["CSRF_COOKIE_SECURE"] is False
-    assert http["ALLOWED_HOSTS"] == ["127.0.0.1", "localhost", "[::1]"]
+    assert http["ALLOWED_HOSTS"] == ["127.0.0.1", "localhost", "[::1]", "testserver"]
 
     tuned = _settings_of(
         tmp_path,
