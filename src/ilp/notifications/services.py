@@ -10,7 +10,6 @@ from django.db import transaction
 from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
 from ilp.core.text import plain_text
 
@@ -28,9 +27,14 @@ def mail_carries_secret(text: str) -> bool:
     return bool(_SECRET_WORD.search(text or ""))
 
 
+# A note for the back office, not for the recipient (who got the mail before): one fixed
+# text, whatever language was active in the worker when the mail was delivered.
+REDACTED = "[link removed after delivery]"
+
+
 def mail_redact(text: str) -> str:
     """The text with every link or word that carries a token replaced by a note."""
-    return _SECRET_WORD.sub(_("[link removed after delivery]"), text or "")
+    return _SECRET_WORD.sub(REDACTED, text or "")
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
