@@ -30,6 +30,7 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from ilp.core.models import DailyRun
+from ilp.web.management.commands.worker import DAILY_JOBS
 from ilp.licensing.models import ProductPack
 from ilp.notifications.models import OutboxMail
 from ilp.rollout.models import DeviceLicense
@@ -240,8 +241,8 @@ def test_two_servers_and_two_workers_count_every_seat_and_mail_once(setup_data, 
 
     # The daily jobs run when the workers start; let them finish before the load comes.
     _wait_for(
-        lambda: DailyRun.objects.filter(finished_at__isnull=False).count() == 2,
-        30,
+        lambda: DailyRun.objects.filter(finished_at__isnull=False).count() == len(DAILY_JOBS),
+        60,
         "the daily jobs",
     )
     jobs = [(range(n, n + 10), bind) for n in range(0, DEVICES, 10) for bind in SERVERS]
