@@ -30,10 +30,10 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from ilp.core.models import DailyRun
-from ilp.web.management.commands.worker import DAILY_JOBS
 from ilp.licensing.models import ProductPack
 from ilp.notifications.models import OutboxMail
 from ilp.rollout.models import DeviceLicense
+from ilp.web.management.commands.worker import DAILY_JOBS
 from tests.accounts.factories import make_company, make_staff_token, make_user, make_user_token
 from tests.licensing.factories import make_key, seed_catalogue
 from tests.rollout.factories import issue, make_ums
