@@ -53,3 +53,10 @@ def test_pages_name_an_icon_that_exists(admin_client, company):
         r'<link rel="icon" href="/static/(ilp/favicon[^"]*\.svg)"', html.content.decode()
     )
     assert found and finders.find(re.sub(r"\.[0-9a-f]{12}\.svg$", ".svg", found.group(1)))
+
+
+def test_dates_in_list_tables_do_not_break_at_their_hyphens(admin_client, company, pack):
+    # At 1366 px the pack list's "Starts" column broke "2026-10-|20" over two lines.
+    html = admin_client.get(reverse("licensing:packs", kwargs={"gaid": company.gaid}))
+    starts = pack.starts_on.strftime("%Y-%m-%d")
+    assert f'<td class="nowrap">{starts}</td>' in html.content.decode()
