@@ -116,3 +116,17 @@ def test_overview_and_everything_it_links_fit_a_phone(phone):
         assert response is not None and response.status == 200, href
         scroll_width, inner_width = _overflow(phone)
         assert scroll_width <= inner_width, f"{href}: {scroll_width}px wide at {inner_width}"
+
+
+def test_audit_events_show_what_and_changes_within_a_phone_width(phone):
+    # The scrolled table hid the event and its changes to the right of "When" and "Who".
+    demo.load()
+    _login(phone, "admin@acme.example")
+    gaid = phone.url.split("/companies/")[1].split("/")[0]
+    phone.goto(f"/companies/{gaid}/audit/")
+    row = phone.locator("table.audit tbody tr").first
+    for cell in row.locator("td").all():
+        box = cell.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, cell.inner_text()
+    assert _overflow(phone)[0] <= 390
+    phone.screenshot(path="var/screenshots/phone-audit.png", full_page=False)
