@@ -130,3 +130,21 @@ def test_audit_events_show_what_and_changes_within_a_phone_width(phone):
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, cell.inner_text()
     assert _overflow(phone)[0] <= 390
     phone.screenshot(path="var/screenshots/phone-audit.png", full_page=False)
+
+
+def test_suspicious_unit_ids_show_their_reason_within_a_phone_width(phone):
+    # The held IDs' table scrolled sideways with the reason ("Why") out of sight.
+    demo.load()
+    _login(phone, "admin@acme.example")
+    gaid = phone.url.split("/companies/")[1].split("/")[0]
+    phone.goto(f"/companies/{gaid}/ums/")
+    phone.get_by_role("button", name="Upload unit IDs").first.click()
+    phone.get_by_label("…or paste them").fill("ZZZZZZZZZZZZ")
+    phone.get_by_role("button", name="Issue licenses").click()
+    reason = phone.locator(".suspicious tbody td[data-label=Why]").first
+    box = reason.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert "repeated" in reason.inner_text()
+    assert _overflow(phone)[0] <= 390
+    reason.scroll_into_view_if_needed()
+    phone.screenshot(path="var/screenshots/phone-upload-suspicious.png")
