@@ -60,3 +60,12 @@ def test_dates_in_list_tables_do_not_break_at_their_hyphens(admin_client, compan
     html = admin_client.get(reverse("licensing:packs", kwargs={"gaid": company.gaid}))
     starts = pack.starts_on.strftime("%Y-%m-%d")
     assert f'<td class="nowrap">{starts}</td>' in html.content.decode()
+
+
+def test_profile_leads_back_to_the_start_page(admin_client):
+    # The profile has no side navigation; only the brand in the top bar led back.
+    html = admin_client.get(reverse("accounts:profile")).content.decode()
+    assert (
+        f'<p class="crumbs"><a href="{reverse("web:home")}">← Back to the start page</a></p>'
+        in html
+    )
