@@ -69,3 +69,13 @@ def test_profile_leads_back_to_the_start_page(admin_client):
         f'<p class="crumbs"><a href="{reverse("web:home")}">← Back to the start page</a></p>'
         in html
     )
+
+
+def test_a_key_without_packs_says_so_without_an_empty_table(admin_client, company):
+    from tests.licensing.factories import make_key
+
+    key = make_key(company, packs=())
+    url = reverse("licensing:key", kwargs={"gaid": company.gaid, "key": key.key})
+    html = admin_client.get(url).content.decode()
+    assert '<p class="muted">No product packs.</p>' in html
+    assert 'class="striped packs"' not in html
