@@ -116,3 +116,35 @@ def test_overview_and_everything_it_links_fit_a_phone(phone):
         assert response is not None and response.status == 200, href
         scroll_width, inner_width = _overflow(phone)
         assert scroll_width <= inner_width, f"{href}: {scroll_width}px wide at {inner_width}"
+
+
+def test_audit_events_show_what_and_changes_within_a_phone_width(phone):
+    # The scrolled table hid the event and its changes to the right of "When" and "Who".
+    demo.load()
+    _login(phone, "admin@acme.example")
+    gaid = phone.url.split("/companies/")[1].split("/")[0]
+    phone.goto(f"/companies/{gaid}/audit/")
+    row = phone.locator("table.audit tbody tr").first
+    for cell in row.locator("td").all():
+        box = cell.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, cell.inner_text()
+    assert _overflow(phone)[0] <= 390
+    phone.screenshot(path="var/screenshots/phone-audit.png", full_page=False)
+
+
+def test_suspicious_unit_ids_show_their_reason_within_a_phone_width(phone):
+    # The held IDs' table scrolled sideways with the reason ("Why") out of sight.
+    demo.load()
+    _login(phone, "admin@acme.example")
+    gaid = phone.url.split("/companies/")[1].split("/")[0]
+    phone.goto(f"/companies/{gaid}/ums/")
+    phone.get_by_role("button", name="Upload unit IDs").first.click()
+    phone.get_by_label("…or paste them").fill("ZZZZZZZZZZZZ")
+    phone.get_by_role("button", name="Issue licenses").click()
+    reason = phone.locator(".suspicious tbody td[data-label=Why]").first
+    box = reason.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert "repeated" in reason.inner_text()
+    assert _overflow(phone)[0] <= 390
+    reason.scroll_into_view_if_needed()
+    phone.screenshot(path="var/screenshots/phone-upload-suspicious.png")
