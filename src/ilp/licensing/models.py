@@ -288,6 +288,8 @@ class ProductPack(models.Model):
             models.Index(fields=["subscription_key", "product"]),
             # The packs page's and the API list's default order (issue 14).
             models.Index(fields=["company", "created_at", "id"], name="pack_company_created"),
+            # Sorted by expiry (`expires_on ASC NULLS LAST, id`, PostgreSQL's index order).
+            models.Index(fields=["company", "expires_on", "id"], name="pack_company_expires"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(seats__gte=1), name="pack_seats_gte_1"),
