@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
+from ilp.core.bulk import objects_insert
 from ilp.core.errors import Conflict, Invalid
 from ilp.core.unit_ids import unit_id_normalize
 from ilp.licensing.models import Product, ProductPack
@@ -275,7 +276,7 @@ def _insert_licenses(new: list[DeviceLicense], *, outcome: Outcome) -> list[Devi
     (unique violation), fall back to one savepoint per device and return theirs."""
     try:
         with transaction.atomic():
-            DeviceLicense.objects.bulk_create(new, batch_size=500)
+            objects_insert(new)  # COPY on PostgreSQL; the new rows' primary keys stay unread
         return new
     except IntegrityError:
         pass

@@ -1,0 +1,89 @@
+"""core.bulk: many rows in one statement (COPY on PostgreSQL), values kept exactly."""
+
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from ilp.accounts.models import Company
+from ilp.audit.models import AuditEvent
+from ilp.core.bulk import objects_insert, rows_insert
+
+pytestmark = pytest.mark.django_db
+
+
+def test_objects_insert_gives_every_object_its_primary_key_and_stores_its_values():
+    moment = timezone.now().replace(microsecond=123456)
+    objs = [
+        Company(gaid=f"GABULK{n:04d}", name=f"Bulk {n} ÄÖÜ \\ tab\there", country="DE")
+        for n in range(3)
+    ]
+    for obj in objs:
+        obj.created_at = moment
+    objects_insert(objs)
+    assert all(o.pk is not None for o in objs)
+    assert len({o.pk for o in objs}) == 3
+    for obj in objs:
+        stored = Company.objects.get(pk=obj.pk)
+        assert (stored.gaid, stored.name, stored.created_at) == (obj.gaid, obj.name, moment)
+    objs[0].name = "renamed"
+    objs[0].save()  # a saved object updates, it does not insert again
+    assert Company.objects.filter(gaid="GABULK0000").get().name == "renamed"
+
+
+def test_objects_insert_of_nothing_is_nothing():
+    objects_insert([])
+
+
+def test_rows_insert_keeps_json_nulls_and_foreign_keys():
+    company = Company.objects.create(gaid="GABULKROWS", name="Rows", country="DE")
+    moment = timezone.now()
+    rows_insert(
+        AuditEvent,
+        [
+            "created_at",
+            "company",
+            "actor_kind",
+            "actor_user",
+            "actor_label",
+            "action",
+            "object_type",
+            "object_id",
+            "before",
+            "after",
+        ],
+        [
+            (
+                moment,
+                company.pk,
+                "system",
+                None,
+                "system",
+                "x.one",
+                "t",
+                "1",
+                None,
+                {"a": [1, "ü"], "when": "2026-01-01"},
+            ),
+            (moment, None, "system", None, "system", "x.two", "t", "2", {"n": 0}, None),
+        ],
+    )
+    one, two = AuditEvent.objects.filter(action__startswith="x.").order_by("action")
+    assert (one.company_id, one.before, one.after) == (
+        company.pk,
+        None,
+        {"a": [1, "ü"], "when": "2026-01-01"},
+    )
+    assert (two.company_id, two.before, two.after) == (None, {"n": 0}, None)
+
+
+def test_a_duplicate_raises_integrity_error_and_inserts_nothing():
+    Company.objects.create(gaid="GABULKDUP1", name="First", country="DE")
+    objs = [
+        Company(gaid="GABULKNEW1", name="New", country="DE"),
+        Company(gaid="GABULKDUP1", name="Duplicate", country="DE"),
+    ]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        objects_insert(objs)
+    assert not Company.objects.filter(gaid="GABULKNEW1").exists()
+    assert Company.objects.filter(gaid="GABULKDUP1").count() == 1
