@@ -7,6 +7,7 @@ import datetime
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
+from ilp.core.api import api
 from ilp.core.auth import CompanyAuth, UmsAuth
 from ilp.core.authz import Permission
 from ilp.core.csv_export import csv_response
@@ -32,6 +33,7 @@ from .schemas import (
     UmsIn,
     UmsOut,
     UmsPatch,
+    issue_out_data,
 )
 
 router = Router(tags=["rollout"])
@@ -280,7 +282,9 @@ def ums_licenses_issue(request, payload: IssueIn):
         unit_ids=payload.unit_ids,
         demo=payload.demo,
     )
-    return {"results": results}
+    # IssueOut's data built directly (up to 1000 licenses; schemas.license_out_data), rendered
+    # by the API's own renderer as the schema's answer would be.
+    return api.create_response(request, issue_out_data(results), status=200)
 
 
 @ums_router.get(
