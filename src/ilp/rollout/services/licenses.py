@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -194,6 +195,9 @@ def _licenses_plan(
         key=lambda p: (-p.seats_used, p.created_at, p.pk),
     )
     planned: dict[str, DeviceLicense | None] = {}
+    prototype = DeviceLicense(
+        company=licensee.company, product=product, issued_at=now, **licensee.license_fields()
+    )
     cursor = 0
     for unit_id in unit_ids:
         while cursor < len(order) and free(order[cursor]) <= 0:
@@ -203,15 +207,9 @@ def _licenses_plan(
             continue
         pack = order[cursor]
         handed_out[pack.pk] += 1
-        planned[unit_id] = DeviceLicense(
-            license_id=_new_license_id(),
-            company=licensee.company,
-            product=product,
-            pack=pack,
-            unit_id=unit_id,
-            issued_at=now,
-            **licensee.license_fields(),
-        )
+        lic = copy.copy(prototype)  # half the cost of a model __init__, 1000 times a batch
+        lic.license_id, lic.unit_id, lic.pack = _new_license_id(), unit_id, pack
+        planned[unit_id] = lic
     return planned
 
 
