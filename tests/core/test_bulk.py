@@ -1,6 +1,5 @@
 """core.bulk: many rows in one statement (COPY on PostgreSQL), values kept exactly."""
 
-
 import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone

@@ -149,3 +149,19 @@ def test_verify_license_checks_a_license_file(admin_api, company, ums, capsys, t
     path.write_bytes(body)
     code, out, _ = _run(str(path), capsys=capsys)
     assert code == 0 and "2 licenses" in out and "VALID license file" in out
+
+
+def test_the_current_key_is_registered_once_per_process_after_a_commit(
+    django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    signing.registered_forget()
+    with django_capture_on_commit_callbacks(execute=False):
+        pair = signing.signing_key_current()  # rolled back (never committed): not remembered
+    assert SigningKey.objects.filter(kid=pair.kid).exists()
+    with django_capture_on_commit_callbacks(execute=True), django_assert_num_queries(1):
+        signing.signing_key_current()  # the row exists: one look-up, then remembered
+    with django_assert_num_queries(0):
+        assert signing.signing_key_current().kid == pair.kid
+    signing.registered_forget()  # what a flushed database triggers (post_migrate)
+    with django_assert_num_queries(1):
+        signing.signing_key_current()

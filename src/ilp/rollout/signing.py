@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 from django.conf import settings
+from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from ilp.core.errors import Conflict
@@ -160,10 +161,25 @@ def current_key() -> SigningKeyPair:
         return _cache[cache_key]
 
 
+# (database, kid) of keys whose JWKS row this process saw committed: every issuance needs
+# the current key registered, but asking the database each time cost a query per request.
+# Filled only after a commit (a rolled-back registration is not remembered); emptied when a
+# database is flushed (post_migrate, see apps.py).
+_registered: set[tuple[str, str]] = set()
+
+
+def registered_forget(**_kwargs) -> None:
+    _registered.clear()
+
+
 def signing_key_current() -> SigningKeyPair:
-    """The current key, registered in the JWKS table (one cheap query per call)."""
+    """The current key, registered in the JWKS table (a query only the first time a process
+    uses a key)."""
     pair = current_key()
-    SigningKey.objects.get_or_create(kid=pair.kid, defaults={"public_jwk": pair.public_jwk})
+    seen = (connection.settings_dict["NAME"], pair.kid)
+    if seen not in _registered:
+        SigningKey.objects.get_or_create(kid=pair.kid, defaults={"public_jwk": pair.public_jwk})
+        transaction.on_commit(lambda: _registered.add(seen))
     return pair
 
 
