@@ -36,6 +36,7 @@ BATCHES = int(os.environ.get("ILP_BENCH_BATCHES", "20"))
 SECONDS = int(os.environ.get("ILP_BENCH_SECONDS", "5"))
 CONNECTIONS = int(os.environ.get("ILP_BENCH_CONNECTIONS", "32"))
 ORDERS = int(os.environ.get("ILP_BENCH_ORDERS", "200"))
+THREADS = int(os.environ.get("ILP_BENCH_THREADS", "4"))  # per gunicorn worker (ilp serve's default)
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -246,6 +247,8 @@ def bench_single() -> None:
             f"127.0.0.1:{port}",
             "--workers",
             "2",
+            "--threads",
+            str(THREADS),
         ],
         env=env,
         cwd=tmp,
@@ -275,7 +278,7 @@ def bench_single() -> None:
         issue = _wrk(f"{base}/api/v1/ums/licenses", script=str(script))
         print(
             f"single-device issuance ({'postgresql' if url.startswith('postgres') else 'sqlite'},"
-            f" ilp serve 2 workers, wrk {CONNECTIONS} connections, {SECONDS} s each)"
+            f" ilp serve 2 workers × {THREADS} threads, wrk {CONNECTIONS} connections, {SECONDS} s each)"
         )
         for name, r in (("POST /ums/licenses", issue), ("GET jwks (ceiling)", bare)):
             print(

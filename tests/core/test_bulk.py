@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from ilp.accounts.models import Company
 from ilp.audit.models import AuditEvent
-from ilp.core.bulk import objects_insert, rows_insert
+from ilp.core.bulk import SMALL, objects_insert, objects_insert_new, rows_insert
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +86,48 @@ def test_a_duplicate_raises_integrity_error_and_inserts_nothing():
         objects_insert(objs)
     assert not Company.objects.filter(gaid="GABULKNEW1").exists()
     assert Company.objects.filter(gaid="GABULKDUP1").count() == 1
+
+
+def test_objects_insert_new_leaves_out_the_conflicting_rows_and_keeps_the_transaction():
+    Company.objects.create(gaid="GABULKOLD1", name="Old", country="DE")
+    objs = [
+        Company(gaid="GABULKNEW2", name="New two", country="DE"),
+        Company(gaid="GABULKOLD1", name="Conflicts", country="DE"),
+        Company(gaid="GABULKNEW3", name="New three", country="DE"),
+    ]
+    inserted = objects_insert_new(objs, key="gaid")
+    assert [o.gaid for o in inserted] == ["GABULKNEW2", "GABULKNEW3"]
+    assert objs[1].pk is None
+    for obj in inserted:
+        assert Company.objects.get(pk=obj.pk).name == obj.name
+    assert Company.objects.get(gaid="GABULKOLD1").name == "Old"
+
+
+@pytest.mark.parametrize("count", [1, SMALL, SMALL + 1, 60])
+def test_small_and_large_inserts_store_the_same(count):
+    moment = timezone.now()
+    objs = [Company(gaid=f"GASIZE{n:04d}", name=f"Size {n}", country="AT") for n in range(count)]
+    objects_insert(objs)
+    rows_insert(
+        AuditEvent,
+        [
+            "created_at",
+            "company",
+            "actor_kind",
+            "actor_label",
+            "action",
+            "object_type",
+            "object_id",
+            "after",
+        ],
+        [
+            (moment, o.pk, "system", "system", "x.size", "company", o.gaid, {"n": n})
+            for n, o in enumerate(objs)
+        ],
+    )
+    stored = {c.pk: c.gaid for c in Company.objects.filter(gaid__startswith="GASIZE")}
+    assert stored == {o.pk: o.gaid for o in objs}
+    events = AuditEvent.objects.filter(action="x.size")
+    assert sorted((e.company_id, e.after["n"]) for e in events) == [
+        (o.pk, n) for n, o in enumerate(objs)
+    ]

@@ -15,6 +15,10 @@ from collections.abc import Iterable, Sequence
 
 from django.db import connection, models
 
+# Up to this many rows one `INSERT … VALUES` (one round trip, nothing compiled by the ORM)
+# beats `COPY` (two round trips, plus one for the primary keys): the single-device request.
+SMALL = 20
+
 
 def _fields(model: type[models.Model], names: Sequence[str] | None) -> list[models.Field]:
     if names is None:
@@ -22,10 +26,39 @@ def _fields(model: type[models.Model], names: Sequence[str] | None) -> list[mode
     return [model._meta.get_field(n) for n in names]
 
 
+def _values_insert(
+    model: type[models.Model],
+    fields: list[models.Field],
+    rows: list[Sequence],
+    *,
+    suffix: str = "",
+) -> list[tuple]:
+    """One `INSERT … VALUES (…), (…)` with every value prepared by its field, as the ORM
+    would; `suffix` adds ON CONFLICT / RETURNING. Returns the rows it returned."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES " + ", ".join(
+        [one] * len(rows)
+    )
+    params = [
+        f.get_db_prep_save(v, connection) for row in rows for f, v in zip(fields, row, strict=True)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql + suffix, params)
+        return cursor.fetchall() if "RETURNING" in suffix else []
+
+
 def rows_insert(model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence]) -> None:
     """Insert `rows` (values in the order of the field `names`, foreign keys by their
     `…_id` value) into `model`'s table in one statement."""
     fields = _fields(model, names)
+    rows = list(rows)
+    if not rows:
+        return
+    if len(rows) <= SMALL:
+        _values_insert(model, fields, rows)
+        return
     if connection.vendor != "postgresql":
         attnames = [f.attname for f in fields]
         model.objects.bulk_create([model(**dict(zip(attnames, r, strict=True))) for r in rows])
@@ -41,6 +74,12 @@ def rows_insert(model: type[models.Model], names: Sequence[str], rows: Iterable[
                     for i, field in converters:
                         row[i] = field.get_db_prep_save(row[i], connection)
                 copy.write_row(row)
+
+
+def _saved(objs: Iterable[models.Model]) -> None:
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
 
 
 def objects_insert(objs: Sequence[models.Model]) -> None:
@@ -64,6 +103,33 @@ def objects_insert(objs: Sequence[models.Model]) -> None:
     for obj, new_id in zip(objs, ids, strict=True):
         setattr(obj, pk.attname, new_id)
     rows_insert(model, [f.name for f in fields], ([getattr(o, a) for a in attnames] for o in objs))
+    _saved(objs)
+
+
+def objects_insert_new(objs: Sequence[models.Model], *, key: str) -> list[models.Model]:
+    """Insert the objects that violate no unique constraint (ON CONFLICT DO NOTHING), in one
+    round trip without a savepoint; returns those inserted, with their primary keys (`key`
+    names a unique field that tells them apart). Meant for a few rows (see SMALL)."""
+    if not objs:
+        return []
+    model = type(objs[0])
+    fields = _fields(model, None)
+    attnames = [f.attname for f in fields]
+    quote = connection.ops.quote_name
+    key_field = model._meta.get_field(key)
+    returned = _values_insert(
+        model,
+        fields,
+        [[getattr(o, a) for a in attnames] for o in objs],
+        suffix=f" ON CONFLICT DO NOTHING RETURNING {quote(model._meta.pk.column)},"
+        f" {quote(key_field.column)}",
+    )
+    by_key = {k: pk for pk, k in returned}
+    inserted = []
     for obj in objs:
-        obj._state.adding = False
-        obj._state.db = connection.alias
+        new_id = by_key.get(getattr(obj, key_field.attname))
+        if new_id is not None:
+            obj.pk = new_id
+            inserted.append(obj)
+    _saved(inserted)
+    return inserted

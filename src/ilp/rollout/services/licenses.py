@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
-from ilp.core.bulk import objects_insert
+from ilp.core.bulk import SMALL, objects_insert, objects_insert_new
 from ilp.core.errors import Conflict, Invalid
 from ilp.core.unit_ids import unit_id_normalize
 from ilp.licensing.models import Product, ProductPack
@@ -271,7 +271,14 @@ def _issue_results(
 
 def _insert_licenses(new: list[DeviceLicense], *, outcome: Outcome) -> list[DeviceLicense]:
     """Insert in one statement; if a concurrent request licensed one of the devices first
-    (unique violation), fall back to one savepoint per device and return theirs."""
+    (unique violation), that device gets theirs. A few rows go in with ON CONFLICT DO NOTHING
+    (one round trip); a batch by COPY, falling back to one savepoint per device."""
+    if len(new) <= SMALL:
+        inserted = {id(lic) for lic in objects_insert_new(new, key="license_id")}
+        for lic in new:
+            if id(lic) not in inserted:
+                outcome[lic.unit_id] = _theirs(lic)
+        return [lic for lic in new if id(lic) in inserted]
     try:
         with transaction.atomic():
             objects_insert(new)  # COPY on PostgreSQL; the new rows' primary keys stay unread
@@ -286,11 +293,16 @@ def _insert_licenses(new: list[DeviceLicense], *, outcome: Outcome) -> list[Devi
                 lic.save(force_insert=True)
             created.append(lic)
         except IntegrityError:
-            theirs = selectors.device_licenses_active_by_unit(
-                company_id=lic.company_id, product=lic.product, unit_ids=[lic.unit_id]
-            ).get(lic.unit_id)
-            outcome[lic.unit_id] = ("existing", theirs) if theirs else ("no_free_seat", None)
+            outcome[lic.unit_id] = _theirs(lic)
     return created
+
+
+def _theirs(lic: DeviceLicense) -> tuple[str, DeviceLicense | None]:
+    """The outcome for a device whose insert lost to a concurrent request's license."""
+    theirs = selectors.device_licenses_active_by_unit(
+        company_id=lic.company_id, product=lic.product, unit_ids=[lic.unit_id]
+    ).get(lic.unit_id)
+    return ("existing", theirs) if theirs else ("no_free_seat", None)
 
 
 def _documents_refresh(
