@@ -1,5 +1,7 @@
-"""What every benchmark needs: Django set up, and a throw-away test database around a run."""
+"""What every benchmark needs: Django set up, a throw-away test database around a run, and
+the issuance benchmarks' tenant."""
 
+import datetime
 import importlib.util
 import os
 import sys
@@ -44,3 +46,37 @@ def test_database():
         teardown_databases(old_config, verbosity=0)
         if own_env:
             teardown_test_environment()
+
+
+def issuing_tenant(*, seats: int, packs: int = 4):
+    """A company with `packs` WE packs of `seats` seats, all assigned to one UMS: several packs,
+    so pack choice and per-pack seat accounting are part of the work. Returns the company and
+    the UMS's credential."""
+    from ilp.accounts.models import Company
+    from ilp.core.actors import Actor
+    from ilp.core.ids import crockford
+    from ilp.licensing.models import Product, ProductPack, SubscriptionKey
+    from ilp.rollout.models import PackAssignment
+    from ilp.rollout.services import ums_register
+
+    company = Company.objects.create(gaid=f"GA{crockford(8)}", name="Bench", country="DE")
+    today = datetime.date.today()
+    key = SubscriptionKey.objects.create(
+        key=f"SK-{crockford(4)}-{crockford(4)}-{crockford(4)}",
+        company=company,
+        expires_on=today + datetime.timedelta(days=365),
+    )
+    product = Product.objects.get(sku="WE")
+    ums, credential = ums_register(actor=Actor.system(), company=company, name="Bench UMS")
+    for _ in range(packs):
+        pack = ProductPack.objects.create(
+            pack_id=f"WE-{crockford(5)}",
+            subscription_key=key,
+            company=company,
+            product=product,
+            seats=seats,
+            starts_on=today - datetime.timedelta(days=1),
+            expires_on=key.expires_on,
+        )
+        PackAssignment.objects.create(pack=pack, ums=ums)
+    return company, credential

@@ -29,7 +29,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench._harness import django_setup, test_database
+from bench._harness import django_setup, issuing_tenant, test_database
 
 BATCH = 1000
 BATCHES = int(os.environ.get("ILP_BENCH_BATCHES", "20"))
@@ -42,34 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _tenant(seats: int, packs: int = 4):
     """A company with `packs` WE packs of `seats` seats, all assigned to one UMS."""
-    from ilp.accounts.models import Company
-    from ilp.core.actors import Actor
-    from ilp.core.ids import crockford
-    from ilp.licensing.models import Product, ProductPack, SubscriptionKey
-    from ilp.rollout.models import PackAssignment
-    from ilp.rollout.services import ums_register
-
-    company = Company.objects.create(gaid=f"GA{crockford(8)}", name="Bench", country="DE")
-    today = datetime.date.today()
-    key = SubscriptionKey.objects.create(
-        key=f"SK-{crockford(4)}-{crockford(4)}-{crockford(4)}",
-        company=company,
-        expires_on=today + datetime.timedelta(days=365),
-    )
-    product = Product.objects.get(sku="WE")
-    ums, credential = ums_register(actor=Actor.system(), company=company, name="Bench UMS")
-    for _ in range(packs):
-        pack = ProductPack.objects.create(
-            pack_id=f"WE-{crockford(5)}",
-            subscription_key=key,
-            company=company,
-            product=product,
-            seats=seats,
-            starts_on=today - datetime.timedelta(days=1),
-            expires_on=key.expires_on,
-        )
-        PackAssignment.objects.create(pack=pack, ums=ums)
-    return company, credential
+    return issuing_tenant(seats=seats, packs=packs)
 
 
 # --- 1. batch issuance against its ceiling --------------------------------------------------

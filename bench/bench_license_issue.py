@@ -8,46 +8,18 @@ Runs on a throw-away test database (in-memory SQLite unless DATABASE_URL says ot
     .venv/bin/python -m bench.bench_license_issue
 """
 
-import datetime
 import json
 import os
 import time
 
-from bench._harness import django_setup, test_database
+from bench._harness import django_setup, issuing_tenant, test_database
 
 BATCH = 1000
 BATCHES = int(os.environ.get("ILP_BENCH_BATCHES", "5"))
 
 
 def _setup():
-    from ilp.accounts.models import Company
-    from ilp.core.actors import Actor
-    from ilp.core.ids import crockford
-    from ilp.licensing.models import Product, ProductPack, SubscriptionKey
-    from ilp.rollout.models import PackAssignment
-    from ilp.rollout.services import ums_register
-
-    company = Company.objects.create(gaid=f"GA{crockford(8)}", name="Bench", country="DE")
-    today = datetime.date.today()
-    key = SubscriptionKey.objects.create(
-        key=f"SK-{crockford(4)}-{crockford(4)}-{crockford(4)}",
-        company=company,
-        expires_on=today + datetime.timedelta(days=365),
-    )
-    product = Product.objects.get(sku="WE")
-    ums, credential = ums_register(actor=Actor.system(), company=company, name="Bench UMS")
-    # Several packs, so pack choice and per-pack seat accounting are part of the work.
-    for _ in range(4):
-        pack = ProductPack.objects.create(
-            pack_id=f"WE-{crockford(5)}",
-            subscription_key=key,
-            company=company,
-            product=product,
-            seats=BATCH * BATCHES,
-            starts_on=today - datetime.timedelta(days=1),
-            expires_on=key.expires_on,
-        )
-        PackAssignment.objects.create(pack=pack, ums=ums)
+    _company, credential = issuing_tenant(seats=BATCH * BATCHES)
     return credential
 
 

@@ -58,6 +58,19 @@ def _copy(table: str, columns: list[str], rows) -> None:
                 copy.write_row(row)
 
 
+def _load(model, columns: list[str], rows) -> None:
+    """`rows` (tuples in `columns` order) into `model`'s table: COPY on PostgreSQL,
+    bulk_create elsewhere."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        _copy(model._meta.db_table, columns, rows)
+    else:
+        model.objects.bulk_create(
+            (model(**dict(zip(columns, row, strict=True))) for row in rows), batch_size=500
+        )
+
+
 def build(
     *, factor: float | None = None, name: str = "Large Customer", email: str | None = None
 ) -> Tenant:
@@ -180,16 +193,7 @@ def build(
             "document_expires_at",
             "listed_until",
         ]
-        if pg:
-            _copy(DeviceLicense._meta.db_table, lic_columns, license_rows())
-        else:
-            DeviceLicense.objects.bulk_create(
-                (
-                    DeviceLicense(**{c: v for c, v in zip(lic_columns, row, strict=True)})
-                    for row in license_rows()
-                ),
-                batch_size=500,
-            )
+        _load(DeviceLicense, lic_columns, license_rows())
         actions = ("license.issued", "pack.assigned", "license.returned", "pack.updated")
 
         def event_rows():
@@ -213,16 +217,7 @@ def build(
             "object_type",
             "object_id",
         ]
-        if pg:
-            _copy(AuditEvent._meta.db_table, ev_columns, event_rows())
-        else:
-            AuditEvent.objects.bulk_create(
-                (
-                    AuditEvent(**{c: v for c, v in zip(ev_columns, row, strict=True)})
-                    for row in event_rows()
-                ),
-                batch_size=500,
-            )
+        _load(AuditEvent, ev_columns, event_rows())
     if pg and connection.get_autocommit():
         # What autovacuum does soon after a bulk load: statistics, and the visibility map
         # that index-only scans need.

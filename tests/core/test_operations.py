@@ -1,5 +1,6 @@
 """Operations (issue 14): GET /healthz, GET /metrics, the request id and the request log."""
 
+import datetime
 import io
 import json
 import logging
@@ -7,9 +8,13 @@ import logging
 import pytest
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from prometheus_client.parser import text_string_to_metric_families
 
 from ilp.core.logs import JsonFormatter, RequestIdFilter, log_context, logging_config
+from ilp.notifications.models import OutboxMail
 from ilp.notifications.services import mail_enqueue
 from tests.conftest import ApiClient
 from tests.licensing.factories import make_key
@@ -127,6 +132,32 @@ def test_the_outbox_and_task_gauges_are_read_at_scrape_time(django_capture_on_co
     assert full[("ilp_outbox_backlog", ())] == 2
     assert full[("ilp_outbox_oldest_age_seconds", ())] >= 0
     assert full[("ilp_tasks_waiting", ())] == waiting + 2  # one delivery task per mail
+
+
+def test_a_scrape_runs_the_outbox_and_task_aggregates_once_each(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        for to in ("a@example.test", "b@example.test", "c@example.test"):
+            mail_enqueue(to=to, template="invitation", context={"url": "x"})
+    an_hour_ago = timezone.now() - datetime.timedelta(hours=1)
+    OutboxMail.objects.filter(to="a@example.test").update(created_at=an_hour_ago)
+    OutboxMail.objects.filter(to="c@example.test").update(
+        status=OutboxMail.Status.FAILED, created_at=an_hour_ago - datetime.timedelta(hours=1)
+    )
+    DBTaskResult.objects.ready().update(enqueued_at=an_hour_ago)
+    waiting = DBTaskResult.objects.ready().count()
+    with CaptureQueriesContext(connection) as queries:
+        samples = scrape()
+    for table in (OutboxMail._meta.db_table, DBTaskResult._meta.db_table):
+        hits = [q["sql"] for q in queries if table in q["sql"]]
+        assert len(hits) == 1, hits
+    # The values are those of the one aggregate: pending only in backlog and age.
+    assert samples[("ilp_outbox_backlog", ())] == 2
+    assert samples[("ilp_outbox_failed", ())] == 1
+    assert 3600 <= samples[("ilp_outbox_oldest_age_seconds", ())] < 2 * 3600
+    assert samples[("ilp_tasks_waiting", ())] == waiting >= 3
+    assert 3600 <= samples[("ilp_tasks_oldest_waiting_age_seconds", ())] < 2 * 3600
 
 
 # --- request id and logs ----------------------------------------------------------------------

@@ -10,10 +10,11 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from ilp.core.actors import Actor
-from ilp.core.errors import AppError, Throttled
-from ilp.core.throttle import login_limits, retry_after_header, throttle_failures
+from ilp.core.errors import AppError
+from ilp.core.throttle import retry_after_header
 
 from . import selectors, services
+from .forms import ThrottledLoginMixin
 from .models import (
     AccessRequest,
     ApiToken,
@@ -30,7 +31,7 @@ def _actor(request) -> Actor:
     return Actor.for_user(request.user)
 
 
-class AdminLoginForm(AdminAuthenticationForm):
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
     """The back office's own login asks for no second factor, so a person who has one logs
     in on the portal's login page (password, then code) and opens the back office from there;
     the session is the same (rule 17: no way around the second step)."""
@@ -45,18 +46,6 @@ class AdminLoginForm(AdminAuthenticationForm):
                 ),
                 code="two_factor",
             )
-
-    throttled: Throttled | None = None
-
-    def clean(self):
-        # The same failed-login limits as the portal and the API (per account and address).
-        email = normalize_email(self.data.get("username"))
-        try:
-            with throttle_failures(*login_limits(request=self.request, email=email)):
-                return super().clean()
-        except Throttled as exc:
-            self.throttled = exc
-            raise ValidationError(exc.message, code="throttled") from None
 
 
 def _admin_login(request, extra_context=None):

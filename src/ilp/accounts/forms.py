@@ -1,10 +1,33 @@
 """Forms of the accounts pages. They check shape only; the services hold the rules."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from ilp.core.authz import Role
 from ilp.core.countries import country_choices
+from ilp.core.errors import Throttled
+from ilp.core.throttle import login_limits, throttle_failures
+
+from .models import normalize_email
+
+
+class ThrottledLoginMixin:
+    """For a login form (Django's AuthenticationForm or the admin's): the failed-login limits
+    of the portal and the API, per client address and canonical e-mail. When they are hit the
+    form is invalid with the limit's message and `throttled` holds it, for the view to answer
+    429 with Retry-After."""
+
+    throttled: Throttled | None = None
+
+    def clean(self):
+        email = normalize_email(self.data.get("username"))
+        try:
+            with throttle_failures(*login_limits(request=self.request, email=email)):
+                return super().clean()
+        except Throttled as exc:
+            self.throttled = exc
+            raise ValidationError(exc.message, code="throttled") from None
 
 
 class _NewPasswordForm(forms.Form):

@@ -9,14 +9,17 @@ process's registry.
 
 Gauges that describe the database (outbox backlog, tasks waiting) are not kept by any
 process: the app that owns the table registers a reader with `scrape_gauge_register()` in its
-`AppConfig.ready()`, and every scrape asks the database once per gauge.
+`AppConfig.ready()`, and every scrape calls each reader once (`scrape_gauges_register()` lets
+one reader, one aggregate query, feed several gauges).
 """
 
+import datetime
 import logging
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from django.utils import timezone
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -49,19 +52,41 @@ def histogram(
 
 # --- gauges read at scrape time -------------------------------------------------------------
 
-# A reader returns the gauge's value, or a list of (label values, value) for a labelled gauge.
-GaugeReader = Callable[[], float | Iterable[tuple[Sequence[str], float]]]
+# A gauge's value: a number, or a list of (label values, value) for a labelled gauge.
+GaugeValue = float | Iterable[tuple[Sequence[str], float]]
+GaugeReader = Callable[[], GaugeValue]
 
 
 @dataclass(frozen=True)
-class _ScrapeGauge:
+class ScrapeGauge:
+    """One gauge that a reader given to `scrape_gauges_register()` reports."""
+
     name: str
     documentation: str
-    labelnames: tuple[str, ...]
-    read: GaugeReader
+    labelnames: tuple[str, ...] = ()
 
 
-_scrape_gauges: dict[str, _ScrapeGauge] = {}
+@dataclass(frozen=True)
+class _ScrapeReader:
+    gauges: tuple[ScrapeGauge, ...]
+    read: Callable[[], Mapping[str, GaugeValue]]
+
+
+# Keyed by the names of the gauges a reader reports.
+_scrape_readers: dict[tuple[str, ...], _ScrapeReader] = {}
+
+
+def scrape_gauges_register(
+    *, gauges: Sequence[ScrapeGauge], read: Callable[[], Mapping[str, GaugeValue]]
+) -> None:
+    """Let every scrape report `gauges` with the values `read()` returns, {gauge name: value},
+    calling `read` once per scrape: gauges taken from one aggregate cost one query, not one
+    each. Registering the same names again replaces the reader."""
+    gauges = tuple(gauges)
+    names = tuple(g.name for g in gauges)
+    for key in [key for key in _scrape_readers if set(key) & set(names)]:
+        del _scrape_readers[key]  # a gauge is reported by one reader only
+    _scrape_readers[names] = _ScrapeReader(gauges, read)
 
 
 def scrape_gauge_register(
@@ -69,26 +94,38 @@ def scrape_gauge_register(
 ) -> None:
     """Let every scrape report `name` with the value `read()` returns (one database query,
     say). Registering a name again replaces the reader."""
-    _scrape_gauges[name] = _ScrapeGauge(name, documentation, tuple(labelnames), read)
+    scrape_gauges_register(
+        gauges=[ScrapeGauge(name, documentation, tuple(labelnames))],
+        read=lambda: {name: read()},
+    )
+
+
+def age_seconds(oldest: datetime.datetime | None) -> float:
+    """Seconds since `oldest` (the oldest row still waiting), 0 when nothing waits."""
+    return max((timezone.now() - oldest).total_seconds(), 0.0) if oldest else 0.0
 
 
 class _ScrapeGaugeCollector:
     def collect(self):
-        for gauge in list(_scrape_gauges.values()):
+        for reader in list(_scrape_readers.values()):
             try:
-                value = gauge.read()
+                values = reader.read()
             except Exception:  # one failing reader (database down) must not hide the rest
-                logger.exception("metrics: reading gauge %s failed", gauge.name)
+                logger.exception(
+                    "metrics: reading gauge %s failed", ", ".join(g.name for g in reader.gauges)
+                )
                 continue
-            family = GaugeMetricFamily(
-                gauge.name, gauge.documentation, labels=list(gauge.labelnames) or None
-            )
-            if gauge.labelnames:
-                for labels, sample in value:  # type: ignore[union-attr]
-                    family.add_metric(list(labels), float(sample))
-            else:
-                family.add_metric([], float(value))  # type: ignore[arg-type]
-            yield family
+            for gauge in reader.gauges:
+                family = GaugeMetricFamily(
+                    gauge.name, gauge.documentation, labels=list(gauge.labelnames) or None
+                )
+                value = values[gauge.name]
+                if gauge.labelnames:
+                    for labels, sample in value:  # type: ignore[union-attr]
+                        family.add_metric(list(labels), float(sample))
+                else:
+                    family.add_metric([], float(value))  # type: ignore[arg-type]
+                yield family
 
 
 class _ProcessCollector:

@@ -7,13 +7,11 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from ilp.accounts.forms import OtpForm
-from ilp.accounts.models import normalize_email
+from ilp.accounts.forms import OtpForm, ThrottledLoginMixin
 from ilp.accounts.selectors import (
     membership_get,
     memberships_of,
@@ -29,7 +27,7 @@ from ilp.core.csv_export import csv_of_schema
 from ilp.core.errors import NotFound, Throttled
 from ilp.core.pagination import CappedPaginator
 from ilp.core.portal import company_page, company_start_url
-from ilp.core.throttle import login_limits, retry_after_header, throttle_failures, throttle_hit
+from ilp.core.throttle import retry_after_header, throttle_hit
 from ilp.licensing.selectors import companies_overview
 
 
@@ -114,7 +112,7 @@ def audit(request, membership):
     )
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
     """Django's login form with a message that fits e-mail logins (the e-mail is compared in
     its canonical form) and a throttle per client address and canonical e-mail."""
 
@@ -125,17 +123,6 @@ class LoginForm(AuthenticationForm):
             "again."
         ),
     }
-
-    throttled: Throttled | None = None
-
-    def clean(self):
-        email = normalize_email(self.data.get("username"))
-        try:
-            with throttle_failures(*login_limits(request=self.request, email=email)):
-                return super().clean()
-        except Throttled as exc:
-            self.throttled = exc
-            raise ValidationError(exc.message, code="throttled") from None
 
 
 # Between the password and the code of the second step, the session holds who passed the
