@@ -12,7 +12,8 @@
     make bench-postgres BENCH=bench_issuance    # PostgreSQL, throw-away databases
 
 Settings: ILP_BENCH_BATCHES (20), ILP_BENCH_SECONDS (wrk duration per run, 5),
-ILP_BENCH_CONNECTIONS (32), ILP_BENCH_ORDERS (200), ILP_BENCH_GROUPS ("batch,single,orders").
+ILP_BENCH_CONNECTIONS (32), ILP_BENCH_ORDERS (200), ILP_BENCH_GROUPS ("batch,single,orders"),
+ILP_BENCH_THREADS (threads per gunicorn worker, 4 as `ilp serve`).
 """
 
 import datetime
@@ -251,7 +252,8 @@ def bench_single() -> None:
         issue = _wrk(f"{base}/api/v1/ums/licenses", script=str(script))
         print(
             f"single-device issuance ({'postgresql' if url.startswith('postgres') else 'sqlite'},"
-            f" ilp serve 2 workers × {THREADS} threads, wrk {CONNECTIONS} connections, {SECONDS} s each)"
+            f" ilp serve 2 workers × {THREADS} threads,"
+            f" wrk {CONNECTIONS} connections, {SECONDS} s each)"
         )
         for name, r in (("POST /ums/licenses", issue), ("GET jwks (ceiling)", bare)):
             print(
