@@ -49,75 +49,101 @@ def _tenant(seats: int, packs: int = 4):
 # --- 1. batch issuance against its ceiling --------------------------------------------------
 
 
-def _ceiling(company) -> float:
-    """Licenses/s of one process signing the claims of the issued licenses again (new IDs)
-    and inserting the rows, 1,000 per transaction: the work no API can avoid."""
-    from django.db import connection, transaction
+class _Ceiling:
+    """One process signing the claims of licenses the API just issued again (new IDs) and
+    inserting the rows, 1,000 per transaction: the work no API can avoid."""
 
-    from ilp.core.ids import crockford
-    from ilp.rollout import signing
-    from ilp.rollout.models import DeviceLicense
+    def __init__(self):
+        from django.db import connection
 
-    table = DeviceLicense._meta.db_table
-    fields = [f for f in DeviceLicense._meta.concrete_fields if not f.primary_key]
-    columns = [f.column for f in fields]
-    rows = [
-        list(r)
-        for r in DeviceLicense.objects.filter(company=company).values_list(
-            *[f.attname for f in fields]
-        )
-    ]
-    i_lid, i_unit, i_token = (columns.index(c) for c in ("license_id", "unit_id", "token"))
-    claims = [json.loads(signing.b64u_decode(r[i_token].split(".")[1])) for r in rows]
-    pair = signing.current_key()
-    prefix = crockford(4)
-    cols = ", ".join(connection.ops.quote_name(c) for c in columns)
-    insert = f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})"
-    started = time.perf_counter()
-    for start in range(0, len(rows), BATCH):
+        from ilp.core.ids import crockford
+        from ilp.rollout import signing
+        from ilp.rollout.models import DeviceLicense
+
+        self.table = DeviceLicense._meta.db_table
+        self.fields = [f for f in DeviceLicense._meta.concrete_fields if not f.primary_key]
+        self.columns = [f.column for f in self.fields]
+        self.cols = ", ".join(connection.ops.quote_name(c) for c in self.columns)
+        self.pair = signing.current_key()
+        self.prefix = crockford(4)
+        self.n = 0
+
+    def rows_of(self, license_ids: list[str]) -> list[list]:
+        from ilp.rollout.models import DeviceLicense
+
+        return [
+            list(r)
+            for r in DeviceLicense.objects.filter(license_id__in=license_ids).values_list(
+                *[f.attname for f in self.fields]
+            )
+        ]
+
+    def run(self, rows: list[list]) -> float:
+        """Seconds to sign and insert `rows` again as new licenses."""
+        from django.db import connection, transaction
+
+        from ilp.rollout import signing
+
+        i_lid, i_unit, i_token = (self.columns.index(c) for c in ("license_id", "unit_id", "token"))
+        claims = [json.loads(signing.b64u_decode(r[i_token].split(".")[1])) for r in rows]
+        marks = ", ".join(["%s"] * len(self.columns))
+        insert = f"INSERT INTO {self.table} ({self.cols}) VALUES ({marks})"
+        started = time.perf_counter()
         out = []
-        for n in range(start, min(start + BATCH, len(rows))):
-            row = rows[n][:]
-            row[i_lid] = f"C{prefix}{n:08d}"
-            row[i_unit] = f"CEIL{prefix}{n:08d}"
-            c = {**claims[n], "jti": row[i_lid], "sub": row[i_unit]}
-            row[i_token] = signing.jws_sign(c, pair=pair)
+        for row, claim in zip(rows, claims, strict=True):
+            self.n += 1
+            row = row[:]
+            row[i_lid] = f"C{self.prefix}{self.n:08d}"
+            row[i_unit] = f"CEIL{self.prefix}{self.n:08d}"
+            row[i_token] = signing.jws_sign(
+                {**claim, "jti": row[i_lid], "sub": row[i_unit]}, pair=self.pair
+            )
             out.append(row)
         with transaction.atomic(), connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                with cursor.cursor.copy(f"COPY {self.table} ({self.cols}) FROM STDIN") as copy:
                     for row in out:
                         copy.write_row(row)
             else:
                 cursor.executemany(insert, out)
-    return len(rows) / (time.perf_counter() - started)
+        return time.perf_counter() - started
 
 
 def bench_batch() -> None:
+    """Each API batch is followed at once by the ceiling's batch of the same licenses, so
+    both see the same machine (a shared machine's load moves within seconds)."""
     from django.db import connection
     from django.test import Client
 
-    company, credential = _tenant(seats=BATCH * BATCHES)
+    _company, credential = _tenant(seats=BATCH * BATCHES)
     client = Client(headers={"Authorization": f"Bearer {credential}"})
 
-    def post(ids):
-        body = json.dumps({"product": "WE", "unit_ids": ids})
-        return client.post("/api/v1/ums/licenses", body, content_type="application/json")
-
-    post(["WARMUP01"])  # first use generates and registers the signing key
+    warm = json.dumps({"product": "WE", "unit_ids": ["WARMUP01"]})
+    client.post("/api/v1/ums/licenses", warm, content_type="application/json")  # makes the key
+    ceiling = _Ceiling()
+    api_seconds = ceiling_seconds = 0.0
     issued = 0
-    started = time.perf_counter()
     for b in range(BATCHES):
-        response = post([f"00E0C5{b:03d}{n:04d}" for n in range(BATCH)])
+        body = json.dumps(
+            {"product": "WE", "unit_ids": [f"00E0C5{b:03d}{n:04d}" for n in range(BATCH)]}
+        )
+        started = time.perf_counter()
+        response = client.post("/api/v1/ums/licenses", body, content_type="application/json")
+        api_seconds += time.perf_counter() - started
+        # The client's own work (building the body, reading the answer) stays off the clock.
         assert response.status_code == 200, response.content[:300]
-        issued += sum(r["status"] == "issued" for r in response.json()["results"])
-    rate = issued / (time.perf_counter() - started)
+        results = response.json()["results"]
+        issued += sum(r["status"] == "issued" for r in results)
+        rows = ceiling.rows_of([r["license"]["id"] for r in results])
+        ceiling_seconds += ceiling.run(rows)
     assert issued == BATCH * BATCHES, issued
-    ceiling = _ceiling(company)
+    rate = issued / api_seconds
+    ceiling_rate = issued / ceiling_seconds
     print(f"batch issuance ({connection.vendor}, {BATCHES} × {BATCH} devices, API)")
     print(f"  measured {rate:>9,.0f} licenses/s")
-    print(f"  ceiling  {ceiling:>9,.0f} licenses/s (sign + insert in one process)")
-    print(f"  ratio    {rate / ceiling:>9.0%}   target ≥ 50%")
+    print(f"  ceiling  {ceiling_rate:>9,.0f} licenses/s (sign + insert in one process, each batch")
+    print("           right after the API's batch of the same licenses)")
+    print(f"  ratio    {rate / ceiling_rate:>9.0%}   target ≥ 50%")
 
 
 # --- 2. single-device issuance under concurrency ------------------------------------------

@@ -11,6 +11,8 @@ none. A constraint violation raises Django's `IntegrityError` like any insert, s
 can keep a savepoint-and-fall-back path.
 """
 
+import functools
+import json
 from collections.abc import Iterable, Sequence
 
 from django.db import connection, models
@@ -63,7 +65,12 @@ def rows_insert(model: type[models.Model], names: Sequence[str], rows: Iterable[
         attnames = [f.attname for f in fields]
         model.objects.bulk_create([model(**dict(zip(attnames, r, strict=True))) for r in rows])
         return
-    converters = [(i, f) for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    # JSON goes in as its text (what jsonb parses), through the field's own encoder.
+    converters = [
+        (i, functools.partial(json.dumps, cls=f.encoder))
+        for i, f in enumerate(fields)
+        if isinstance(f, models.JSONField)
+    ]
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     with connection.cursor() as cursor, connection.wrap_database_errors:
@@ -71,8 +78,9 @@ def rows_insert(model: type[models.Model], names: Sequence[str], rows: Iterable[
             for row in rows:
                 if converters:
                     row = list(row)
-                    for i, field in converters:
-                        row[i] = field.get_db_prep_save(row[i], connection)
+                    for i, dumps in converters:
+                        if row[i] is not None:
+                            row[i] = dumps(row[i])
                 copy.write_row(row)
 
 

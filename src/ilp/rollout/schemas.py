@@ -3,6 +3,7 @@
 import datetime
 from typing import Literal
 
+from django.core.serializers.json import DjangoJSONEncoder
 from ninja import Field, Schema
 
 from .licensee import lease_days_of
@@ -108,15 +109,24 @@ def license_out_data(obj) -> dict:
         "unit_id": obj.unit_id,
         "product": obj.product.sku,
         "pack_id": pack.pack_id if pack is not None else None,
-        "expires_on": expires_on,
+        "expires_on": expires_on.isoformat() if expires_on is not None else None,
         "token": obj.token,
         "status": getattr(obj, "status", "demo"),
         "ums_id": obj.ums.ums_id if obj.ums_id else None,
-        "issued_at": obj.issued_at,
-        "lease_expires_at": lease,
-        "signed_at": signed,
+        "issued_at": _json_time(obj.issued_at),
+        "lease_expires_at": _json_time(lease),
+        "signed_at": _json_time(signed),
         "demo": demo,
     }
+
+
+_encode = DjangoJSONEncoder().default
+
+
+def _json_time(moment: datetime.datetime | None) -> str | None:
+    """A time as the API's renderer writes it, applied up front (no encoder fallback per
+    value for 1000 licenses)."""
+    return _encode(moment) if moment is not None else None
 
 
 def issue_out_data(results) -> dict:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import functools
 import hashlib
 import json
 import os
@@ -200,9 +201,13 @@ def signing_key_rotate() -> SigningKeyPair:
     return signing_key_current()
 
 
+@functools.lru_cache(maxsize=64)
+def _header(kid: str, typ: str) -> str:
+    return b64u(_canonical({"alg": "EdDSA", "kid": kid, "typ": typ}))
+
+
 def jws_sign(claims: dict, *, pair: SigningKeyPair, typ: str = LICENSE_TYP) -> str:
-    header = {"alg": "EdDSA", "kid": pair.kid, "typ": typ}
-    signing_input = f"{b64u(_canonical(header))}.{b64u(_canonical(claims))}"
+    signing_input = f"{_header(pair.kid, typ)}.{b64u(_canonical(claims))}"
     signature = pair.private.sign(signing_input.encode("ascii"))
     return f"{signing_input}.{b64u(signature)}"
 
