@@ -10,10 +10,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from ilp.licensing.models import ProductPack
 from ilp.rollout import signing
-from ilp.rollout.models import SigningKey
+from ilp.rollout.models import DeviceLicense, SigningKey
+from ilp.rollout.services.common import license_sign, new_licenses_sign
+from tests.licensing.factories import make_key
 from tests.rollout.factories import issue
 
 pytestmark = pytest.mark.django_db
@@ -165,3 +168,36 @@ def test_the_current_key_is_registered_once_per_process_after_a_commit(
     signing.registered_forget()  # what a flushed database triggers (post_migrate)
     with django_assert_num_queries(1):
         signing.signing_key_current()
+
+
+def test_signing_a_batch_gives_the_documents_license_sign_gives(company, ums):
+    key = make_key(company, packs=[("WE", 5), ("WE", 5)])
+    first, second = key.product_packs.order_by("pk")
+    ProductPack.objects.filter(pk=second.pk).update(expires_on=None)  # a perpetual pack too
+    second.refresh_from_db()
+    now = timezone.now()
+    pair = signing.signing_key_current()
+
+    def planned():
+        return [
+            DeviceLicense(
+                license_id=f"LIC-BATCH{n:04d}",
+                company=company,
+                product=p.product,
+                pack=p,
+                unit_id=f"UNIT{n:04d}",
+                ums=ums,
+                issued_at=now,
+            )
+            for n, p in enumerate([first, second, first, second, first])
+        ]
+
+    one_by_one, batch = planned(), planned()
+    for lic in one_by_one:
+        license_sign(lic, pack=lic.pack, gaid=company.gaid, pair=pair, now=now, lease_days=30)
+    new_licenses_sign(batch, gaid=company.gaid, pair=pair, now=now, lease_days=30)
+    fields = ["token", "expires_on", "document_signed_at", "document_expires_at", "listed_until"]
+    assert [[getattr(x, f) for f in fields] for x in batch] == [
+        [getattr(x, f) for f in fields] for x in one_by_one
+    ]
+    assert len({x.token for x in batch}) == 5

@@ -34,6 +34,7 @@ from .common import (
     _new_license_id,
     document_due,
     license_sign,
+    new_licenses_sign,
 )
 from .demos import demo_licenses_issue
 
@@ -225,11 +226,9 @@ def _licenses_create(
 ) -> None:
     """Sign and insert the planned licenses, take their seats in licensing's ledger and audit
     each; a device a concurrent request licensed first gets that license in `outcome`."""
-    gaid = licensee.company.gaid
-    for lic in new:
-        license_sign(
-            lic, pack=lic.pack, gaid=gaid, pair=pair, now=now, lease_days=licensee.lease_days
-        )
+    new_licenses_sign(
+        new, gaid=licensee.company.gaid, pair=pair, now=now, lease_days=licensee.lease_days
+    )
     created = _insert_licenses(new, outcome=outcome)
     licenses_issued_count(len(created))
     for pack in packs:
