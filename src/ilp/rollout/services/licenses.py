@@ -208,10 +208,20 @@ def _licenses_plan(
             continue
         pack = order[cursor]
         handed_out[pack.pk] += 1
-        lic = copy.copy(prototype)  # half the cost of a model __init__, 1000 times a batch
+        lic = _clone(prototype)
         lic.license_id, lic.unit_id, lic.pack = _new_license_id(), unit_id, pack
         planned[unit_id] = lic
     return planned
+
+
+def _clone(prototype: DeviceLicense) -> DeviceLicense:
+    """A copy of an unsaved license with its loaded relations: a fifth of the cost of a model
+    `__init__` (what `Model.__reduce__` copies, without pickling's detour), 1000 times a batch."""
+    lic = DeviceLicense.__new__(DeviceLicense)
+    lic.__dict__.update(prototype.__dict__)
+    lic._state = copy.copy(prototype._state)
+    lic._state.fields_cache = dict(prototype._state.fields_cache)
+    return lic
 
 
 def _licenses_create(
