@@ -390,9 +390,14 @@ def packs_assignable(*, membership, q: str = "") -> QuerySet[ProductPack]:
     return qs.order_by("product__sku", "created_at", "id")
 
 
+def sku_normalise(sku: str | None) -> str:
+    """A SKU as a UMS may name it (any case, stray spaces) as the catalogue spells it."""
+    return (sku or "").strip().upper()
+
+
 def product_find(*, sku: str) -> Product | None:
-    """The product of a SKU as a UMS names it (any case, stray spaces), or None."""
-    return Product.objects.filter(sku=(sku or "").strip().upper()).first()
+    """The product of a SKU as a UMS names it, or None."""
+    return Product.objects.filter(sku=sku_normalise(sku)).first()
 
 
 def device_licenses_active_by_unit(

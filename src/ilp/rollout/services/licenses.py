@@ -52,7 +52,7 @@ class IssueResult:
     license: object | None = None  # a DeviceLicense, or a DemoLicense for demo statuses
 
 
-def _issuable_packs(*, licensee: Licensee, product: Product, today: datetime.date):
+def _issuable_packs(*, licensee: Licensee, sku: str, today: datetime.date):
     """Packs that may issue (rule 12), locked in primary-key order before anything counts.
 
     The one place that says which packs serve a request: the caller's packs (assigned to
@@ -65,7 +65,7 @@ def _issuable_packs(*, licensee: Licensee, product: Product, today: datetime.dat
         .with_eula()  # licensing's rule 20: `eula_ok` packs issue, the others only explain
         .filter(
             licensee.packs_q(),
-            product=product,
+            product__sku=sku,
             state=ProductPack.State.LIVE,
             starts_on__lte=today,
         )
@@ -98,14 +98,16 @@ def licenses_issue(
     license instead (rule 24, services/demos.py).
     """
     licensee = Licensee.of(ums)
-    prod = _issue_request_check(product=product, unit_ids=unit_ids)
+    _batch_check(unit_ids)
     normalised = [unit_id_normalize(u) for u in unit_ids]
     wanted = list(dict.fromkeys(n for n in normalised if n))
     now = timezone.now()
 
-    packs = (
-        [] if demo else _issuable_packs(licensee=licensee, product=prod, today=timezone.localdate())
-    )
+    sku = selectors.sku_normalise(product)
+    packs = [] if demo else _issuable_packs(licensee=licensee, sku=sku, today=timezone.localdate())
+    # The product comes with its packs; it is looked up on its own only when none serves it
+    # (one query less on the usual path; an unknown product is still a 422, locking nothing).
+    prod = packs[0].product if packs else _product_check(product)
     # After the pack locks: ums_delete locks packs, then the UMS row; keep that order.
     licensee.touch(refreshed=True)
 
@@ -156,14 +158,18 @@ def licenses_issue(
     return _issue_results(unit_ids=unit_ids, normalised=normalised, outcome=outcome)
 
 
-def _issue_request_check(*, product: str, unit_ids: Sequence[str]) -> Product:
-    """The batch limit and the product of an issue request (422 before anything is locked)."""
+def _batch_check(unit_ids: Sequence[str]) -> None:
+    """The batch limit of an issue request (422 before anything is locked)."""
     if len(unit_ids) > MAX_BATCH:
         raise Invalid(
             _("At most %(max)d unit IDs per request.") % {"max": MAX_BATCH},
             code=RolloutError.TOO_MANY_UNIT_IDS,
             errors=[{"loc": ["body", "unit_ids"], "msg": _("at most 1000 items")}],
         )
+
+
+def _product_check(product: str) -> Product:
+    """The product of an issue request (422 `unknown_product`)."""
     prod = selectors.product_find(sku=product)
     if prod is None:
         raise Invalid(
