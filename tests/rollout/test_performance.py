@@ -121,6 +121,44 @@ def test_ums_pack_list_search_finds_assigned_and_assignable_packs(admin_client, 
     assert PackAssignment.objects.filter(pack=free, ums=ums).exists()
 
 
+def test_assignable_packs_are_the_live_unexpired_unassigned_ones_in_product_order(company, ums):
+    """`packs_assignable` (the "+" list): plain conditions and NOT EXISTS (issue 14) pick
+    what `current_status` and the assignment say, ordered by product, creation, id."""
+    import datetime
+
+    from ilp.accounts.models import Membership
+    from ilp.licensing.models import ProductPack
+    from tests.licensing.factories import make_key
+
+    day = datetime.date.today()
+
+    def d(n):
+        return day + datetime.timedelta(days=n)
+
+    for starts, ends in ((-10, 0), (-10, 1), (5, 40), (-400, -1), (-10, None)):
+        key = make_key(
+            company, packs=[("WE", 3), ("EMP", 2)], starts_on=d(starts), expires_on=d(ends or 1)
+        )
+        if ends is None:
+            key.product_packs.update(expires_on=None)
+    archived = make_key(company, packs=[("ICG", 2)]).product_packs.get()
+    ProductPack.objects.filter(pk=archived.pk).update(state="archived")
+    taken = make_key(company, packs=[("ICG", 2)]).product_packs.get()
+    PackAssignment.objects.create(pack=taken, ums=ums)
+    found = list(selectors.packs_assignable(membership=Membership(company=company)))
+    expected = sorted(
+        (
+            p
+            for p in ProductPack.objects.filter(company=company).with_status(day)
+            if p.current_status in ("active", "not_yet_active")
+            and not PackAssignment.objects.filter(pack=p).exists()
+        ),
+        key=lambda p: (p.product.sku, p.created_at, p.pk),
+    )
+    assert [p.pack_id for p in found] == [p.pack_id for p in expected]
+    assert len(found) >= 6 and taken not in found and archived not in found
+
+
 @pytest.fixture
 def admin_client(admin_user):
     client = Client()

@@ -25,6 +25,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Cast, Concat, LPad, RowNumber
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ilp.core.auth import Principal
@@ -375,15 +376,19 @@ def ums_products(*, ums) -> QuerySet[Product]:
 def packs_assignable(*, membership, q: str = "") -> QuerySet[ProductPack]:
     """Live, unexpired packs of the company that no UMS has yet: the choices behind "+"
     (pages slice it); `q` is part of a pack ID."""
+    today = timezone.localdate()
+    # NOT EXISTS (an anti-join the planner sizes right, where LEFT JOIN … IS NULL was
+    # estimated at one row) and "not expired" as plain conditions instead of the status CASE
+    # (issue 14: the UMS page at 20,000 packs).
     qs = (
         ProductPack.objects.filter(
+            ~Exists(PackAssignment.objects.filter(pack=OuterRef("pk"))),
+            Q(starts_on__gt=today) | Q(expires_on__isnull=True) | Q(expires_on__gt=today),
             company_id=membership.company_id,
             state=ProductPack.State.LIVE,
-            assignment__isnull=True,
         )
         .select_related("product")
-        .with_status()
-        .exclude(current_status="expired")
+        .with_status(today)
     )
     if q:
         qs = qs.filter(pack_id__icontains=q.strip())
