@@ -9,7 +9,7 @@
   (the audit log of a large customer, its fleet) is not counted row by row on every view.
   Past the cap the pager says "of more than …" and offers pages up to the cap; filters narrow
   the rest.
-- `DeepPaging`: `Paging` whose page past the first is found by key first (issue 14): the
+- `DeepPaging`: `Paging` whose page is found by key first (issue 14): the
   primary keys of the page come from a sliced subquery (`WHERE pk IN (SELECT pk … ORDER BY …
   LIMIT n OFFSET m)`), which an index in the list's order answers without reading the rows
   it skips, and only the page's rows are joined to what the schema needs. The contract is the
@@ -40,10 +40,12 @@ class Paging(LimitOffsetPagination):
 class DeepPaging(Paging):
     def paginate_queryset(self, queryset, pagination, request, **params):
         offset, limit = pagination.offset, min(pagination.limit, self.max_limit)
-        if not offset or not isinstance(queryset, QuerySet):
+        if not isinstance(queryset, QuerySet):
             return super().paginate_queryset(queryset, pagination, request, **params)
         # The skipped rows are read from an index only (no joins, no wide rows); the outer
-        # query keeps the queryset's order, joins and annotations for the page's rows.
+        # query keeps the queryset's order, joins and annotations for the page's rows. Also
+        # the first page: where no index has the order (a UMS's packs by creation), the sort
+        # then runs over narrow keys instead of fully joined rows.
         keys = queryset.values("pk")[offset : offset + limit]
         return {
             self.items_attribute: queryset.filter(pk__in=keys),
