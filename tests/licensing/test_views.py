@@ -288,3 +288,21 @@ def test_orders_and_keys_pages(admin_client, company):
     assert order.subscription_key.key in html
     assert admin_client.get(f"/companies/{company.gaid}/orders/NOPE/").status_code == 404
     assert admin_client.get(f"/companies/{company.gaid}/subscription-keys/NOPE/").status_code == 404
+
+
+def test_dashboard_shows_the_soonest_expiring_packs_up_to_its_limit(
+    admin_client, company, monkeypatch
+):
+    from ilp.licensing.views import dashboard
+
+    assert dashboard.DASHBOARD_PACKS == 50
+    for n in (40, 10, 20):
+        make_key(company, packs=[("WE", 2)], expires_on=today() + datetime.timedelta(days=n))
+    url = f"/companies/{company.gaid}/"
+    response = admin_client.get(url)
+    ends = [p.expires_on for p in response.context["packs"]]
+    assert ends == sorted(ends) and len(ends) == 3 and not response.context["more_packs"]
+    monkeypatch.setattr(dashboard, "DASHBOARD_PACKS", 2)
+    response = admin_client.get(url)
+    assert [p.expires_on for p in response.context["packs"]] == ends[:2]
+    assert response.context["more_packs"] and "All product packs" in response.content.decode()
