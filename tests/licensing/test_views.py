@@ -3,11 +3,15 @@
 import datetime
 
 import pytest
+from django.db.models import Count, Sum
 from django.test import Client
 
+from ilp.accounts.models import Membership
 from ilp.core.actors import Actor
 from ilp.licensing.models import Order, ProductPack
+from ilp.licensing.selectors import dashboard_figures
 from ilp.licensing.services.delivery_tokens import delivery_token_issue
+from ilp.licensing.views import dashboard
 from tests.accounts.factories import make_company, make_user
 from tests.licensing.factories import make_key
 
@@ -86,11 +90,6 @@ def test_dashboard_shows_bars_quick_filters_and_live_packs(admin_client, company
 def test_dashboard_figures_agree_with_each_packs_status(company):
     """The figures' plain conditions (issue 14: one grouped query, no status CASE) count what
     `current_status` says, for every status, perpetual packs and the day boundaries."""
-    from django.db.models import Count, Sum
-
-    from ilp.accounts.models import Membership
-    from ilp.licensing.selectors import dashboard_figures
-
     day = today()
 
     def d(n):
@@ -293,8 +292,6 @@ def test_orders_and_keys_pages(admin_client, company):
 def test_dashboard_shows_the_soonest_expiring_packs_up_to_its_limit(
     admin_client, company, monkeypatch
 ):
-    from ilp.licensing.views import dashboard
-
     assert dashboard.DASHBOARD_PACKS == 50
     for n in (40, 10, 20):
         make_key(company, packs=[("WE", 2)], expires_on=today() + datetime.timedelta(days=n))

@@ -1,6 +1,7 @@
 """Issue 14, large customers: query counts that do not grow with the tenant, keyset paging,
 the UMS page without per-pack forms, and the streamed license file equal to the old one."""
 
+import datetime
 import json
 import os
 import re
@@ -14,11 +15,14 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from ilp.accounts.models import Membership
 from ilp.core.actors import Actor
 from ilp.core.pagination import CappedPaginator
+from ilp.licensing.models import ProductPack
 from ilp.rollout import files, selectors, signing
 from ilp.rollout.ed25519_stream import sign_chunks
 from ilp.rollout.models import DeviceLicense, PackAssignment
+from tests.licensing.factories import make_key
 from tests.rollout.factories import issue
 
 pytestmark = pytest.mark.django_db
@@ -71,6 +75,12 @@ def test_ums_page_renders_no_form_per_pack(settings):
     # The summary counts every pack; the link leads to all of them.
     count = PackAssignment.objects.filter(ums=large.ums[0]).count()
     assert f"All {count} packs of this UMS" in html
+    # The "+" list of every UMS offers the same unassigned packs (rendered once).
+
+    free = list(selectors.packs_assignable(membership=Membership(company=large.company))[:50])
+    assert free
+    for p in (free[0], free[-1]):
+        assert html.count(f'<option value="{p.pack_id}">{p.pack_id} · ') == len(large.ums)
 
 
 def test_ums_pack_list_pages_by_key_without_gaps_or_duplicates(settings, monkeypatch):
@@ -107,8 +117,6 @@ def test_ums_pack_list_pages_by_key_without_gaps_or_duplicates(settings, monkeyp
 
 
 def test_ums_pack_list_search_finds_assigned_and_assignable_packs(admin_client, company, ums):
-    from tests.licensing.factories import make_key
-
     free = make_key(company, packs=[("EMP", 2)]).product_packs.get()
     url = reverse("rollout:ums_packs", kwargs={"gaid": company.gaid, "ums_id": ums.ums_id})
     html = admin_client.get(url, {"q": free.pack_id[-5:]}).content.decode()
@@ -124,12 +132,6 @@ def test_ums_pack_list_search_finds_assigned_and_assignable_packs(admin_client, 
 def test_assignable_packs_are_the_live_unexpired_unassigned_ones_in_product_order(company, ums):
     """`packs_assignable` (the "+" list): plain conditions and NOT EXISTS (issue 14) pick
     what `current_status` and the assignment say, ordered by product, creation, id."""
-    import datetime
-
-    from ilp.accounts.models import Membership
-    from ilp.licensing.models import ProductPack
-    from tests.licensing.factories import make_key
-
     day = datetime.date.today()
 
     def d(n):
@@ -167,8 +169,6 @@ def admin_client(admin_user):
 
 
 def test_api_lists_pack_ids_of_each_ums_in_pack_order(admin_api, company, ums, pack):
-    from tests.licensing.factories import make_key
-
     more = list(make_key(company, packs=[("WE", 2), ("EMP", 3)]).product_packs.all())
     for p in more:
         PackAssignment.objects.create(pack=p, ums=ums)
@@ -241,8 +241,6 @@ def test_capped_paginator_counts_up_to_the_cap(company, ums):
 def test_license_rows_equal_the_schema_dump(company, ums):
     """The license file's rows are built without the schema; they must be what it dumps,
     down to how times are written (whole seconds, microseconds, none)."""
-    import datetime
-
     from ilp.rollout.schemas import LicenseOut
     from ilp.rollout.selectors import ums_license_list
 
