@@ -14,16 +14,17 @@ from django.db import connection, reset_queries
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from ilp.accounts.models import Membership
 from ilp.core.actors import Actor
 from ilp.core.pagination import CappedPaginator
 from ilp.licensing.models import ProductPack
-from ilp.rollout import files, selectors, signing
+from ilp.rollout import files, selectors, services, signing
 from ilp.rollout.ed25519_stream import sign_chunks
 from ilp.rollout.models import DeviceLicense, PackAssignment
 from tests.licensing.factories import make_key
-from tests.rollout.factories import issue
+from tests.rollout.factories import issue, make_ums
 
 pytestmark = pytest.mark.django_db
 
@@ -159,6 +160,24 @@ def test_assignable_packs_are_the_live_unexpired_unassigned_ones_in_product_orde
     )
     assert [p.pack_id for p in found] == [p.pack_id for p in expected]
     assert len(found) >= 6 and taken not in found and archived not in found
+
+
+def test_lease_figures_name_only_the_ums_with_active_licenses(company, ums, pack):
+    """`ums_lease_figures` finds a UMS's first active license by the partial index (issue 14:
+    EXISTS was a sequential scan of every license for a UMS without one)."""
+    idle, _ = make_ums(company, name="Idle")
+    drained, _ = make_ums(company, name="Drained", packs=[make_key(company).product_packs.get()])
+    issue(ums, "WE", "AAAAAA01", "AAAAAA02")
+    gone = issue(drained, "WE", "BBBBBB01")[0].license
+    services.license_return(actor=Actor.system(), license=gone)
+    now = timezone.now()
+    figures = selectors.ums_lease_figures(ums_list=[ums, idle, drained], now=now)
+    assert set(figures) == {ums.pk}
+    row = figures[ums.pk]
+    assert row["active"] and row["ums_id"] == ums.pk
+    active = DeviceLicense.objects.filter(ums=ums, status="active")
+    assert row["earliest"] == min(lic.document_expires_at for lic in active)
+    assert row["last_signed"] == max(lic.document_signed_at for lic in active)
 
 
 @pytest.fixture

@@ -252,7 +252,11 @@ def ums_lease_figures(*, ums_list, now: datetime.datetime) -> dict[int, dict]:
     rows = (
         UmsInstance.objects.filter(pk__in=[u.pk for u in ums_list])
         .annotate(
-            active=Exists(active),
+            # Not EXISTS: PostgreSQL answers that with a sequential scan (it expects an active
+            # license within the first rows), which reads the whole table for a UMS without
+            # one (a new UMS of a large customer: ~270 ms). The first in the order of the
+            # partial index (ums, issued_at, id) is one index probe either way.
+            first_active=Subquery(active.order_by("issued_at", "id").values("pk")[:1]),
             earliest=Subquery(
                 active.filter(document_expires_at__isnull=False)
                 .order_by("document_expires_at")
@@ -264,9 +268,19 @@ def ums_lease_figures(*, ums_list, now: datetime.datetime) -> dict[int, dict]:
                 .values("document_signed_at")[:1]
             ),
         )
-        .values("pk", "active", "earliest", "last_signed")
+        .values("pk", "first_active", "earliest", "last_signed")
     )
-    return {row["pk"]: {**row, "ums_id": row["pk"]} for row in rows if row["active"]}
+    return {
+        row["pk"]: {
+            "pk": row["pk"],
+            "ums_id": row["pk"],
+            "active": True,
+            "earliest": row["earliest"],
+            "last_signed": row["last_signed"],
+        }
+        for row in rows
+        if row["first_active"] is not None
+    }
 
 
 def licenses_listed(*, company_id: int, now: datetime.datetime, **filters):
