@@ -38,7 +38,7 @@ def targets(company, user, ums: list, credentials: list) -> dict:
     from ilp.accounts.models import ApiToken
     from ilp.core.auth import USER_TOKEN_PREFIX
     from ilp.core.ids import new_token, token_hash
-    from ilp.rollout.models import DeviceLicense
+    from ilp.rollout.models import DeviceLicense, PackAssignment
 
     token = new_token(USER_TOKEN_PREFIX)
     ApiToken.objects.get_or_create(
@@ -57,6 +57,9 @@ def targets(company, user, ums: list, credentials: list) -> dict:
         .values_list("unit_id", flat=True)
         .first()
     ) or "000000000001"
+
+    # The last page of the biggest UMS's packs (a deep offset, like the company list's).
+    deep_ums = max(PackAssignment.objects.filter(ums=big).count() - 50, 0)
 
     def page(name, query="", **kwargs):
         try:
@@ -90,6 +93,9 @@ def targets(company, user, ums: list, credentials: list) -> dict:
             f"/api/v1/ums/licenses?unit_id={unit}"
         ),
         "UMS GET /ums/product-packs": lambda: first_ums.get("/api/v1/ums/product-packs"),
+        "UMS GET /ums/product-packs deep": lambda: first_ums.get(
+            f"/api/v1/ums/product-packs?offset={deep_ums}&limit=50"
+        ),
     }
 
 

@@ -228,3 +228,32 @@ def test_lists_run_constant_queries(admin_api, company, django_assert_max_num_qu
     with django_assert_max_num_queries(8):
         body = admin_api.get(f"/companies/{company.gaid}/orders").json()
         assert sum(len(o["product_packs"]) for o in body["items"]) == n
+
+
+@pytest.mark.parametrize("sort", [None, "expires", "-seats", "status", "product"])
+def test_pages_past_the_first_equal_slices_of_the_whole_list(admin_api, company, packs, sort):
+    """A page at an offset is found by key first (`DeepPaging`, issue 14): the same packs in
+    the same order as the whole list's slice, the same exact count, every sort and filter."""
+    url = f"/companies/{company.gaid}/product-packs"
+    params = {"sort": sort} if sort else {}
+    whole = admin_api.get(url, {**params, "limit": 500}).json()
+    order = [p["id"] for p in whole["items"]]
+    assert len(order) == 7
+    for offset, limit in ((1, 2), (3, 3), (6, 5), (7, 5), (2, 500)):
+        page = admin_api.get(url, {**params, "offset": offset, "limit": limit}).json()
+        assert [p["id"] for p in page["items"]] == order[offset : offset + limit]
+        assert page["count"] == 7
+        assert page["items"] == whole["items"][offset : offset + limit]
+    active = admin_api.get(url, {**params, "status": "active", "offset": 1}).json()
+    assert active["count"] == 3 and len(active["items"]) == 2
+
+
+def test_a_deep_page_runs_as_many_queries_as_the_first(
+    admin_api, company, packs, django_assert_num_queries
+):
+    url = f"/companies/{company.gaid}/product-packs"
+    admin_api.get(url)  # warm-up
+    with django_assert_num_queries(4):  # token, membership, count, page
+        admin_api.get(url, {"limit": 2})
+    with django_assert_num_queries(4):
+        admin_api.get(url, {"limit": 2, "offset": 5})

@@ -3,11 +3,15 @@
 import datetime
 
 import pytest
+from django.db.models import Count, Sum
 from django.test import Client
 
+from ilp.accounts.models import Membership
 from ilp.core.actors import Actor
 from ilp.licensing.models import Order, ProductPack
+from ilp.licensing.selectors import dashboard_figures
 from ilp.licensing.services.delivery_tokens import delivery_token_issue
+from ilp.licensing.views import dashboard
 from tests.accounts.factories import make_company, make_user
 from tests.licensing.factories import make_key
 
@@ -81,6 +85,58 @@ def test_dashboard_shows_bars_quick_filters_and_live_packs(admin_client, company
     shown = {p.pack_id for p in response.context["packs"]}
     assert shown == {key.product_packs.get().pack_id, soon.pack_id, gone.pack_id}
     assert f"/companies/{company.gaid}/packs/?status=expired" in html
+
+
+def test_dashboard_figures_agree_with_each_packs_status(company):
+    """The figures' plain conditions (issue 14: one grouped query, no status CASE) count what
+    `current_status` says, for every status, perpetual packs and the day boundaries."""
+    day = today()
+
+    def d(n):
+        return day + datetime.timedelta(days=n)
+
+    for starts, ends in (
+        (-10, 0),
+        (-10, 1),
+        (-10, 30),
+        (-10, 31),
+        (-10, 90),
+        (-10, 91),
+        (0, 5),
+        (1, 40),
+        (-400, -1),
+        (-5, None),
+    ):
+        key = make_key(
+            company,
+            packs=[("WE", 10, 2), ("EMP", 4)],
+            starts_on=d(starts),
+            expires_on=d(ends) if ends is not None else None,
+        )
+        if ends is None:
+            key.product_packs.update(expires_on=None)
+    for state in ("archived", "merged"):
+        target = make_key(company, packs=[("ICG", 3)]).product_packs.get()
+        pack = make_key(company, packs=[("ICG", 7)], starts_on=d(-10), expires_on=d(5))
+        pack.product_packs.update(state=state, merged_into=target if state == "merged" else None)
+    membership = Membership(company=company)
+    figures = dashboard_figures(membership=membership, today=day)
+    packs = ProductPack.objects.filter(company=company).with_status(day)
+    active = packs.filter(current_status="active")
+    assert figures["counts"] == {
+        "expired": packs.filter(current_status="expired").count(),
+        "within_30": active.filter(expires_on__lt=d(31)).count(),
+        "within_90": active.filter(expires_on__lt=d(91)).count(),
+    }
+    expected = list(
+        active.values("product__sku", "product__name")
+        .annotate(seats=Sum("seats"), used=Sum("seats_used"), n=Count("id"))
+        .order_by("product__sku")
+    )
+    assert [(r["product__sku"], r["seats"], r["used"]) for r in figures["per_product"]] == [
+        (r["product__sku"], r["seats"], r["used"]) for r in expected
+    ]
+    assert figures["counts"]["expired"] and figures["counts"]["within_30"]
 
 
 def test_pack_list_filters_sorts_and_pages(admin_client, company):
@@ -231,3 +287,19 @@ def test_orders_and_keys_pages(admin_client, company):
     assert order.subscription_key.key in html
     assert admin_client.get(f"/companies/{company.gaid}/orders/NOPE/").status_code == 404
     assert admin_client.get(f"/companies/{company.gaid}/subscription-keys/NOPE/").status_code == 404
+
+
+def test_dashboard_shows_the_soonest_expiring_packs_up_to_its_limit(
+    admin_client, company, monkeypatch
+):
+    assert dashboard.DASHBOARD_PACKS == 50
+    for n in (40, 10, 20):
+        make_key(company, packs=[("WE", 2)], expires_on=today() + datetime.timedelta(days=n))
+    url = f"/companies/{company.gaid}/"
+    response = admin_client.get(url)
+    ends = [p.expires_on for p in response.context["packs"]]
+    assert ends == sorted(ends) and len(ends) == 3 and not response.context["more_packs"]
+    monkeypatch.setattr(dashboard, "DASHBOARD_PACKS", 2)
+    response = admin_client.get(url)
+    assert [p.expires_on for p in response.context["packs"]] == ends[:2]
+    assert response.context["more_packs"] and "All product packs" in response.content.decode()

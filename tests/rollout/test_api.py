@@ -265,3 +265,22 @@ def test_rollout_routes_declare_their_problems_in_openapi(api):
     assert problem.endswith("/ProblemOut")
     remove = paths["/api/v1/companies/{gaid}/ums/{ums_id}/product-packs/{pack_id}"]["delete"]
     assert {"401", "403", "404", "409", "422"} <= set(remove["responses"])
+
+
+def test_ums_lists_page_past_the_first_like_slices_of_the_whole(ums_api, ums):
+    """`GET /ums/licenses` and `/ums/product-packs` find a page at an offset by key first
+    (`DeepPaging`): the same rows in the same order as the whole list's slice."""
+    ums_api.post("/ums/licenses", {"product": "WE", "unit_ids": [f"AAAA{n:04d}" for n in range(5)]})
+    whole = ums_api.get("/ums/licenses", {"limit": 500}).json()
+    assert whole["count"] == 5
+    for offset, limit in ((1, 2), (2, 3), (4, 5), (5, 1)):
+        page = ums_api.get("/ums/licenses", {"offset": offset, "limit": limit}).json()
+        assert page["count"] == 5
+        assert [lic["id"] for lic in page["items"]] == [
+            lic["id"] for lic in whole["items"][offset : offset + limit]
+        ]
+    packs = ums_api.get("/ums/product-packs").json()
+    assert ums_api.get("/ums/product-packs", {"offset": 1}).json() == {
+        "items": packs["items"][1:],
+        "count": packs["count"],
+    }

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from ilp.core.csv_export import csv_cell
 from ilp.licensing.models import Product
+from ilp.rollout import api as rollout_api
 from tests.accounts.factories import PASSWORD, make_company
 from tests.licensing.factories import make_key
 from tests.rollout.factories import issue, make_ums
@@ -148,3 +149,29 @@ def test_devices_page_is_company_scoped(company, fleet):
     assert client.get(url).status_code == 404
     assert client.get(url + "?format=csv").status_code == 404
     assert Product.objects.filter(sku="EMP").exists()
+
+
+def test_devices_count_is_capped_past_the_offset_and_paging_still_reaches_every_device(
+    user_api, company, fleet, monkeypatch
+):
+    """Issue 14: the count reads at most `cap` devices past the offset; beyond, it says so
+    (`count_capped`), and a client paging while `offset < count` still gets every device."""
+    monkeypatch.setattr(rollout_api, "DEVICES_COUNT_CAP", 3)
+    first = _devices(user_api, company, limit=2)
+    assert (first["count"], first["count_capped"]) == (3, True)
+    assert (_devices(user_api, company, limit=2, offset=2)["count"]) == 5
+    last = _devices(user_api, company, limit=2, offset=4)
+    assert (last["count"], last["count_capped"]) == (6, False)
+    seen, offset, count = [], 0, 1
+    while offset < count:
+        page = _devices(user_api, company, limit=2, offset=offset)
+        seen += [d["unit_id"] for d in page["items"]]
+        offset, count = offset + 2, page["count"]
+    assert len(seen) == 6 == len(set(seen))
+    assert _devices(user_api, company, product="EMP")["count_capped"] is False
+    monkeypatch.setattr(rollout_api, "DEVICES_COUNT_CAP", 10_000)
+    assert _devices(user_api, company) | {"items": []} == {
+        "items": [],
+        "count": 6,
+        "count_capped": False,
+    }

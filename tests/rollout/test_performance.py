@@ -1,6 +1,7 @@
 """Issue 14, large customers: query counts that do not grow with the tenant, keyset paging,
 the UMS page without per-pack forms, and the streamed license file equal to the old one."""
 
+import datetime
 import json
 import os
 import re
@@ -13,13 +14,17 @@ from django.db import connection, reset_queries
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from ilp.accounts.models import Membership
 from ilp.core.actors import Actor
 from ilp.core.pagination import CappedPaginator
-from ilp.rollout import files, selectors, signing
+from ilp.licensing.models import ProductPack
+from ilp.rollout import files, selectors, services, signing
 from ilp.rollout.ed25519_stream import sign_chunks
 from ilp.rollout.models import DeviceLicense, PackAssignment
-from tests.rollout.factories import issue
+from tests.licensing.factories import make_key
+from tests.rollout.factories import issue, make_ums
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +76,12 @@ def test_ums_page_renders_no_form_per_pack(settings):
     # The summary counts every pack; the link leads to all of them.
     count = PackAssignment.objects.filter(ums=large.ums[0]).count()
     assert f"All {count} packs of this UMS" in html
+    # The "+" list of every UMS offers the same unassigned packs (rendered once).
+
+    free = list(selectors.packs_assignable(membership=Membership(company=large.company))[:50])
+    assert free
+    for p in (free[0], free[-1]):
+        assert html.count(f'<option value="{p.pack_id}">{p.pack_id} · ') == len(large.ums)
 
 
 def test_ums_pack_list_pages_by_key_without_gaps_or_duplicates(settings, monkeypatch):
@@ -107,8 +118,6 @@ def test_ums_pack_list_pages_by_key_without_gaps_or_duplicates(settings, monkeyp
 
 
 def test_ums_pack_list_search_finds_assigned_and_assignable_packs(admin_client, company, ums):
-    from tests.licensing.factories import make_key
-
     free = make_key(company, packs=[("EMP", 2)]).product_packs.get()
     url = reverse("rollout:ums_packs", kwargs={"gaid": company.gaid, "ums_id": ums.ums_id})
     html = admin_client.get(url, {"q": free.pack_id[-5:]}).content.decode()
@@ -121,6 +130,56 @@ def test_ums_pack_list_search_finds_assigned_and_assignable_packs(admin_client, 
     assert PackAssignment.objects.filter(pack=free, ums=ums).exists()
 
 
+def test_assignable_packs_are_the_live_unexpired_unassigned_ones_in_product_order(company, ums):
+    """`packs_assignable` (the "+" list): plain conditions and NOT EXISTS (issue 14) pick
+    what `current_status` and the assignment say, ordered by product, creation, id."""
+    day = datetime.date.today()
+
+    def d(n):
+        return day + datetime.timedelta(days=n)
+
+    for starts, ends in ((-10, 0), (-10, 1), (5, 40), (-400, -1), (-10, None)):
+        key = make_key(
+            company, packs=[("WE", 3), ("EMP", 2)], starts_on=d(starts), expires_on=d(ends or 1)
+        )
+        if ends is None:
+            key.product_packs.update(expires_on=None)
+    archived = make_key(company, packs=[("ICG", 2)]).product_packs.get()
+    ProductPack.objects.filter(pk=archived.pk).update(state="archived")
+    taken = make_key(company, packs=[("ICG", 2)]).product_packs.get()
+    PackAssignment.objects.create(pack=taken, ums=ums)
+    found = list(selectors.packs_assignable(membership=Membership(company=company)))
+    expected = sorted(
+        (
+            p
+            for p in ProductPack.objects.filter(company=company).with_status(day)
+            if p.current_status in ("active", "not_yet_active")
+            and not PackAssignment.objects.filter(pack=p).exists()
+        ),
+        key=lambda p: (p.product.sku, p.created_at, p.pk),
+    )
+    assert [p.pack_id for p in found] == [p.pack_id for p in expected]
+    assert len(found) >= 6 and taken not in found and archived not in found
+
+
+def test_lease_figures_name_only_the_ums_with_active_licenses(company, ums, pack):
+    """`ums_lease_figures` finds a UMS's first active license by the partial index (issue 14:
+    EXISTS was a sequential scan of every license for a UMS without one)."""
+    idle, _ = make_ums(company, name="Idle")
+    drained, _ = make_ums(company, name="Drained", packs=[make_key(company).product_packs.get()])
+    issue(ums, "WE", "AAAAAA01", "AAAAAA02")
+    gone = issue(drained, "WE", "BBBBBB01")[0].license
+    services.license_return(actor=Actor.system(), license=gone)
+    now = timezone.now()
+    figures = selectors.ums_lease_figures(ums_list=[ums, idle, drained], now=now)
+    assert set(figures) == {ums.pk}
+    row = figures[ums.pk]
+    assert row["active"] and row["ums_id"] == ums.pk
+    active = DeviceLicense.objects.filter(ums=ums, status="active")
+    assert row["earliest"] == min(lic.document_expires_at for lic in active)
+    assert row["last_signed"] == max(lic.document_signed_at for lic in active)
+
+
 @pytest.fixture
 def admin_client(admin_user):
     client = Client()
@@ -129,8 +188,6 @@ def admin_client(admin_user):
 
 
 def test_api_lists_pack_ids_of_each_ums_in_pack_order(admin_api, company, ums, pack):
-    from tests.licensing.factories import make_key
-
     more = list(make_key(company, packs=[("WE", 2), ("EMP", 3)]).product_packs.all())
     for p in more:
         PackAssignment.objects.create(pack=p, ums=ums)
@@ -203,8 +260,6 @@ def test_capped_paginator_counts_up_to_the_cap(company, ums):
 def test_license_rows_equal_the_schema_dump(company, ums):
     """The license file's rows are built without the schema; they must be what it dumps,
     down to how times are written (whole seconds, microseconds, none)."""
-    import datetime
-
     from ilp.rollout.schemas import LicenseOut
     from ilp.rollout.selectors import ums_license_list
 

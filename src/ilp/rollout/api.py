@@ -11,7 +11,7 @@ from ilp.core.api import api
 from ilp.core.auth import CompanyAuth, UmsAuth
 from ilp.core.authz import Permission
 from ilp.core.csv_export import csv_response
-from ilp.core.pagination import Paging
+from ilp.core.pagination import DeepPaging, Paging, count_capped
 from ilp.core.params import IsoDateTime, PackIdPath, UnitIdPath
 from ilp.core.problems import problems
 from ilp.licensing.schemas import PackOut
@@ -41,6 +41,8 @@ ums_router = Router(tags=["ums"])
 
 VIEW = CompanyAuth(Permission.VIEW)
 MANAGE = CompanyAuth(Permission.MANAGE_ROLLOUT)
+# `GET …/devices` counts at most this many devices past the page's offset (issue 14).
+DEVICES_COUNT_CAP = 10_000
 
 
 def _ums(request, ums_id: str):
@@ -201,7 +203,13 @@ def device_list(request, gaid: str, filters: Query[DeviceFilters]):
         )
     unit_ids = selectors.device_unit_ids(scope=scope)
     page = list(unit_ids[filters.offset : filters.offset + filters.limit])
-    return {"items": selectors.devices_of(scope=scope, unit_ids=page), "count": unit_ids.count()}
+    # Capped (issue 14): exact while the list ends within 10,000 devices past `offset`.
+    count, capped = count_capped(unit_ids, offset=filters.offset, cap=DEVICES_COUNT_CAP)
+    return {
+        "items": selectors.devices_of(scope=scope, unit_ids=page),
+        "count": count,
+        "count_capped": capped,
+    }
 
 
 @router.get(
@@ -262,7 +270,7 @@ def ald_token_delete(request, gaid: str, key: str):
     response={200: list[PackOut], **problems(401, 403, 422)},
     auth=UmsAuth(),
 )
-@paginate(Paging)
+@paginate(DeepPaging)
 def ums_product_packs(request):
     """The product packs assigned to this UMS (for an ALD token: its key's live packs)."""
     return selectors.ums_packs(ums=_licensee(request))
@@ -292,7 +300,7 @@ def ums_licenses_issue(request, payload: IssueIn):
     response={200: list[LicenseOut], **problems(401, 403, 422)},
     auth=UmsAuth(),
 )
-@paginate(Paging)
+@paginate(DeepPaging)
 def ums_licenses(request, unit_id: str | None = None, changed_since: IsoDateTime | None = None):
     """This UMS's active licenses, optionally of one unit ID, or those whose document changed
     since a time (refreshed, renewed, exchanged, moved). Due documents are refreshed first,

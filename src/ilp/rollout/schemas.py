@@ -226,10 +226,15 @@ class FleetDeviceOut(Schema):
 
 
 class DevicesPage(Schema):
-    """A page of the devices list, shaped like every paged list (`items`, `count`)."""
+    """A page of the devices list, shaped like every paged list (`items`, `count`).
+
+    `count` is exact while the list ends within 10,000 devices past `offset`; beyond, it is
+    `offset + 10000` and `count_capped` is true (paging on with `offset` reaches every device,
+    and the count turns exact near the end)."""
 
     items: list[FleetDeviceOut]
     count: int
+    count_capped: bool = False
 
 
 class DeviceFilters(Schema):

@@ -25,6 +25,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Cast, Concat, LPad, RowNumber
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ilp.core.auth import Principal
@@ -251,7 +252,11 @@ def ums_lease_figures(*, ums_list, now: datetime.datetime) -> dict[int, dict]:
     rows = (
         UmsInstance.objects.filter(pk__in=[u.pk for u in ums_list])
         .annotate(
-            active=Exists(active),
+            # Not EXISTS: PostgreSQL answers that with a sequential scan (it expects an active
+            # license within the first rows), which reads the whole table for a UMS without
+            # one (a new UMS of a large customer: ~270 ms). The first in the order of the
+            # partial index (ums, issued_at, id) is one index probe either way.
+            first_active=Subquery(active.order_by("issued_at", "id").values("pk")[:1]),
             earliest=Subquery(
                 active.filter(document_expires_at__isnull=False)
                 .order_by("document_expires_at")
@@ -263,9 +268,19 @@ def ums_lease_figures(*, ums_list, now: datetime.datetime) -> dict[int, dict]:
                 .values("document_signed_at")[:1]
             ),
         )
-        .values("pk", "active", "earliest", "last_signed")
+        .values("pk", "first_active", "earliest", "last_signed")
     )
-    return {row["pk"]: {**row, "ums_id": row["pk"]} for row in rows if row["active"]}
+    return {
+        row["pk"]: {
+            "pk": row["pk"],
+            "ums_id": row["pk"],
+            "active": True,
+            "earliest": row["earliest"],
+            "last_signed": row["last_signed"],
+        }
+        for row in rows
+        if row["first_active"] is not None
+    }
 
 
 def licenses_listed(*, company_id: int, now: datetime.datetime, **filters):
@@ -375,15 +390,19 @@ def ums_products(*, ums) -> QuerySet[Product]:
 def packs_assignable(*, membership, q: str = "") -> QuerySet[ProductPack]:
     """Live, unexpired packs of the company that no UMS has yet: the choices behind "+"
     (pages slice it); `q` is part of a pack ID."""
+    today = timezone.localdate()
+    # NOT EXISTS (an anti-join the planner sizes right, where LEFT JOIN … IS NULL was
+    # estimated at one row) and "not expired" as plain conditions instead of the status CASE
+    # (issue 14: the UMS page at 20,000 packs).
     qs = (
         ProductPack.objects.filter(
+            ~Exists(PackAssignment.objects.filter(pack=OuterRef("pk"))),
+            Q(starts_on__gt=today) | Q(expires_on__isnull=True) | Q(expires_on__gt=today),
             company_id=membership.company_id,
             state=ProductPack.State.LIVE,
-            assignment__isnull=True,
         )
         .select_related("product")
-        .with_status()
-        .exclude(current_status="expired")
+        .with_status(today)
     )
     if q:
         qs = qs.filter(pack_id__icontains=q.strip())

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -81,6 +82,12 @@ def _ums_page(request, membership, *, credential=None, credential_ums=None, stat
     context = {
         "instances": instances,
         "assignable": assignable[:ASSIGNABLE_SHOWN],
+        # The same options in every UMS's "+" list: rendered once, not once per UMS.
+        "assignable_options": render_to_string(
+            "rollout/_assignable_options.html", {"assignable": assignable[:ASSIGNABLE_SHOWN]}
+        )
+        if has_permission(membership.role, Permission.MANAGE_ROLLOUT)
+        else "",
         "assignable_more": len(assignable) > ASSIGNABLE_SHOWN,
         "credential": credential,
         "credential_ums": credential_ums,

@@ -9,7 +9,7 @@ from ilp.accounts.selectors import memberships_of
 from ilp.core.auth import CompanyAuth, UserAuth
 from ilp.core.authz import Permission
 from ilp.core.csv_export import csv_exportable
-from ilp.core.pagination import Paging
+from ilp.core.pagination import DeepPaging, Paging
 from ilp.core.params import IsoDate, PackIdPath
 from ilp.core.problems import problems
 
@@ -66,7 +66,7 @@ def get_key(request, gaid: str, key: str):
     auth=CompanyAuth(),
 )
 @csv_exportable(PackOut, "product-packs")
-@paginate(Paging)
+@paginate(DeepPaging)
 def list_packs(request, gaid: str, filters: Query[PackFilters]):
     """The company's product packs; filter by product, status, subscription_key,
     expires_before, eula_accepted; sort by id, product, key, seats, used, starts, expires,

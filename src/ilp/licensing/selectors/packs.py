@@ -123,29 +123,47 @@ def pack_list(
 
 
 def pack_list_live(*, membership, limit: int) -> list[ProductPack]:
-    """At most `limit` live packs of the company, the soonest expiry first (perpetual last)."""
-    live = pack_queryset(membership=membership).filter(state=ProductPack.State.LIVE)
+    """At most `limit` live packs of the company, the soonest expiry first (perpetual last),
+    with what the pack table shows (product, key, the order for `eula_accepted`): read from
+    the (company, state, expires_on) index, ties sorted by pack ID."""
+    live = (
+        ProductPack.objects.filter(company_id=membership.company_id, state=ProductPack.State.LIVE)
+        .select_related("product", "subscription_key", "order")
+        .with_status()
+    )
     return list(live.order_by(F("expires_on").asc(nulls_last=True), "pack_id")[:limit])
 
 
 def dashboard_figures(*, membership, today: datetime.date | None = None) -> dict:
     """Seats per product over active packs, and the counts behind the quick filters
-    (expired; active and expiring within 30 / 90 days). Two queries."""
+    (expired; active and expiring within 30 / 90 days). One grouped query (issue 14: one
+    pass over the company's packs, plain conditions instead of the status CASE)."""
     today = today or timezone.localdate()
     d30, d90 = today + datetime.timedelta(days=31), today + datetime.timedelta(days=91)
-    packs = ProductPack.objects.filter(company_id=membership.company_id).with_status(today)
-    active = Q(current_status=ProductPack.Status.ACTIVE)
-    counts = packs.aggregate(
-        expired=Count("id", filter=Q(current_status=ProductPack.Status.EXPIRED)),
-        within_30=Count("id", filter=active & Q(expires_on__lt=d30)),
-        within_90=Count("id", filter=active & Q(expires_on__lt=d90)),
-    )
-    per_product = list(
-        packs.filter(active)
+    # `current_status` as plain conditions (no CASE per row): of the packs neither merged
+    # nor archived that have begun, the active ones are perpetual or end after today, the
+    # expired ones ended.
+    active = Q(expires_on__isnull=True) | Q(expires_on__gt=today)
+    rows = list(
+        ProductPack.objects.filter(company_id=membership.company_id, starts_on__lte=today)
+        .exclude(state__in=[ProductPack.State.MERGED, ProductPack.State.ARCHIVED])
         .values("product__sku", "product__name")
-        .annotate(seats=Sum("seats"), used=Sum("seats_used"))
+        .annotate(
+            seats=Sum("seats", filter=active),
+            used=Sum("seats_used", filter=active),
+            active=Count("id", filter=active),
+            expired=Count("id", filter=Q(expires_on__lte=today)),
+            within_30=Count("id", filter=Q(expires_on__gt=today, expires_on__lt=d30)),
+            within_90=Count("id", filter=Q(expires_on__gt=today, expires_on__lt=d90)),
+        )
         .order_by("product__sku")
     )
+    counts = {k: sum(row[k] for row in rows) for k in ("expired", "within_30", "within_90")}
+    per_product = [
+        {k: row[k] for k in ("product__sku", "product__name", "seats", "used")}
+        for row in rows
+        if row["active"]
+    ]
     top = max((row["seats"] for row in per_product), default=0)
     for row in per_product:
         row["free"] = row["seats"] - row["used"]
