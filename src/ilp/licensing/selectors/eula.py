@@ -2,6 +2,9 @@
 
 import datetime
 
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
 from ..models import Eula, EulaVersion, ProductPack
 from .packs import PACK_RELATED
 
@@ -9,6 +12,14 @@ from .packs import PACK_RELATED
 def vendor_eula() -> Eula | None:
     """The vendor's EULA, which every delivered order carries (None if staff have none)."""
     return Eula.objects.filter(kind=Eula.Kind.VENDOR).first()
+
+
+def vendor_eula_if_in_force(*, today: datetime.date | None = None) -> Eula | None:
+    """The vendor's EULA when a version of it is in force today, else None: what a new order
+    carries (rule 20). One query (`vendor_eula` plus `eula_version_in_force` in one)."""
+    today = today or timezone.localdate()
+    in_force = EulaVersion.objects.filter(eula=OuterRef("pk"), published_on__lte=today)
+    return Eula.objects.filter(Exists(in_force), kind=Eula.Kind.VENDOR).first()
 
 
 def eula_version_in_force(

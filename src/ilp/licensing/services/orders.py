@@ -27,12 +27,11 @@ from ..schemas import PackOut
 from ..selectors import (
     company_find_by_customer_number,
     company_find_by_gaid,
-    eula_version_in_force,
     order_eula_data,
     order_find,
     pack_list_of_company,
     subscription_key_find,
-    vendor_eula,
+    vendor_eula_if_in_force,
 )
 from . import renewals
 from .mail import new_key_mail, packs_added_mail
@@ -248,17 +247,17 @@ def _company_from_invoice(
             _("The country must be a two-letter code such as DE."),
             OrderError.INVALID_COUNTRY,
         )
+    # company_create is atomic itself (a savepoint here): a failed insert rolls back alone.
     try:
-        with transaction.atomic():
-            company = company_create(
-                actor=actor,
-                name=name,
-                customer_number=customer_number or None,
-                street=(end_customer.get("street") or "").strip(),
-                postal_code=(end_customer.get("postal_code") or "").strip(),
-                city=(end_customer.get("city") or "").strip(),
-                country=country,
-            )
+        company = company_create(
+            actor=actor,
+            name=name,
+            customer_number=customer_number or None,
+            street=(end_customer.get("street") or "").strip(),
+            postal_code=(end_customer.get("postal_code") or "").strip(),
+            city=(end_customer.get("city") or "").strip(),
+            country=country,
+        )
     except IntegrityError:
         # Another order created the company with this customer number a moment ago.
         company = company_find_by_customer_number(customer_number=customer_number)
@@ -336,8 +335,7 @@ def _add_on_fulfil(
 def _eula_to_carry() -> Eula | None:
     """The vendor EULA a new order carries (rule 20): the vendor's, when a version of it is in
     force; with none in force there is nothing to accept and the order needs no acceptance."""
-    eula = vendor_eula()
-    return eula if eula_version_in_force(eula=eula) is not None else None
+    return vendor_eula_if_in_force()
 
 
 def _renewal_fulfil(
