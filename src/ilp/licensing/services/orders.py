@@ -131,7 +131,11 @@ def order_create(
     else:
         key, status, packs = _new_key_fulfil(actor=actor, order=order, company=company, specs=specs)
     order.contact_outcome = _contact_handle(
-        actor=actor, company=company, contact=contact, order_number=order_number
+        actor=actor,
+        company=company,
+        contact=contact,
+        order_number=order_number,
+        company_new=company_created,
     )
     order.status = status
     packs = _order_result_save(order=order, company=company, key=key, packs=packs)
@@ -348,11 +352,22 @@ def _renewal_fulfil(
     return status, list(packs)
 
 
-def _contact_handle(*, actor: Actor, company: Company, contact: dict | None, order_number: str):
+def _contact_handle(
+    *,
+    actor: Actor,
+    company: Company,
+    contact: dict | None,
+    order_number: str,
+    company_new: bool,
+):
     if not contact:
         return None
     return contact_person_handle(
-        actor=actor, company=company, contact=contact, order_number=order_number
+        actor=actor,
+        company=company,
+        contact=contact,
+        order_number=order_number,
+        company_new=company_new,
     )
 
 
