@@ -162,22 +162,47 @@ def packs_add(
     """One pack per item under `key` (rule 2: from `starts_on`, `term_months` later); the
     key's expiry becomes the latest of its dated packs. For a new key and for an add-on
     order (rule 19, the caller holds the key's row lock)."""
-    packs = [
-        pack_create(
-            key=key,
-            product=spec.product,
-            seats=spec.seats,
-            starts_on=starts_on,
-            ends=None if spec.product.is_perpetual else add_months(starts_on, spec.term_months),
-            order=order,
-        )
-        for spec in items
-    ]
+    packs = _packs_insert(
+        [
+            ProductPack(
+                pack_id=_new_pack_id(spec.product.pack_prefix),
+                subscription_key=key,
+                company_id=key.company_id,
+                product=spec.product,
+                seats=spec.seats,
+                starts_on=starts_on,
+                expires_on=None
+                if spec.product.is_perpetual
+                else add_months(starts_on, spec.term_months),
+                order=order,
+                third_party_eula_id=spec.product.third_party_eula_id,
+            )
+            for spec in items
+        ]
+    )
     latest = max((p.expires_on for p in packs if p.expires_on), default=None)
     if latest is not None and (key.expires_on is None or key.expires_on < latest):
         key.expires_on = latest
         key.save(update_fields=["expires_on"])
     return packs
+
+
+def _packs_insert(packs: list[ProductPack]) -> list[ProductPack]:
+    """Insert new packs (as `pack_create` makes them) in one statement. Should a random pack
+    ID be taken already, the whole insert rolls back alone and each pack is inserted as
+    `pack_create` does: drawing IDs until one is free."""
+    try:
+        with transaction.atomic():
+            return ProductPack.objects.bulk_create(packs)
+    except IntegrityError:
+        pass
+
+    def insert(pack: ProductPack) -> ProductPack:
+        pack.pack_id = _new_pack_id(pack.product.pack_prefix)
+        pack.save(force_insert=True)
+        return pack
+
+    return [_create_with_fresh_id(lambda p=pack: insert(p), "pack ID") for pack in packs]
 
 
 def pack_create(
