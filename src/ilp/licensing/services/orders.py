@@ -307,13 +307,15 @@ def _new_key_fulfil(
     "new subscription key" mail. Returns `(key, status, packs)`."""
     # Who is told is settled before this order touches the company's people: the contact
     # person it makes administrator afterwards gets their own invitation mail, and must not
-    # get this one as well.
-    recipients = mail_recipients(company=company, topic=MailTopic.NEW_KEY)
+    # get this one as well. A company this order created has no members: nobody to ask for.
+    recipients = (
+        [] if order.company_created else mail_recipients(company=company, topic=MailTopic.NEW_KEY)
+    )
     key, packs = subscription_key_create(
         company=company, starts_on=order.invoice_date, items=specs, order=order
     )
     order.subscription_key = key
-    events.packs_created.send(sender=ProductPack, actor=actor, packs=packs)
+    _packs_announce(actor=actor, packs=packs, company_new=order.company_created)
     new_key_mail(company=company, key=key, packs=packs, recipients=recipients, order=order)
     return key, "fulfilled", packs
 
@@ -329,11 +331,26 @@ def _add_on_fulfil(
     # first too), so a renewal never counts seats while packs are being added.
     key = SubscriptionKey.objects.select_for_update().get(pk=key.pk)
     packs = packs_add(key=key, starts_on=order.invoice_date, items=specs, order=order)
-    events.packs_created.send(sender=ProductPack, actor=actor, packs=packs)
+    _packs_announce(actor=actor, packs=packs, company_new=False)
     packs_added_mail(
         company=order.company, key=key, packs=packs, order=order, recipients=recipients
     )
     return "fulfilled", packs
+
+
+def _packs_announce(*, actor: Actor, packs: list[ProductPack], company_new: bool) -> None:
+    """Send `packs_created` (rollout may auto-assign the packs) and note on each pack the UMS
+    the receivers answered it now has (`assigned_ums_id`), so the order's answer is built
+    from these packs without reading them back."""
+    answers = events.packs_created.send(
+        sender=ProductPack, actor=actor, packs=packs, company_new=company_new
+    )
+    assigned: dict[int, str] = {}
+    for _receiver, answer in answers:
+        if isinstance(answer, dict):
+            assigned.update(answer)
+    for pack in packs:
+        pack.assigned_ums_id = assigned.get(pack.pk)
 
 
 def _eula_to_carry() -> Eula | None:
@@ -374,9 +391,15 @@ def _contact_handle(
 def _order_result_save(
     *, order: Order, company: Company, key: SubscriptionKey, packs: list[ProductPack]
 ) -> list[ProductPack]:
-    """Store the response body an identical replay returns; returns the packs as re-read."""
-    # Re-read the packs so the stored result shows a UMS that auto-assign just set.
-    packs = pack_list_of_company(company=company, pks=[p.pk for p in packs])
+    """Store the response body an identical replay returns; returns the packs as shown."""
+    if order.kind == Order.Kind.RENEWAL:
+        # The renewals service hands back packs it extended as well as made: read them back
+        # as they now are (with a UMS that auto-assign just set).
+        packs = pack_list_of_company(company=company, pks=[p.pk for p in packs])
+    else:
+        # Packs this order just made, in memory with their product, key and order, and the
+        # UMS auto-assign gave them (`_packs_announce`): shown as a read-back would, by pk.
+        packs = sorted(packs, key=lambda p: p.pk)
     order.result = {
         "order_number": order.order_number,
         "kind": order.kind,
