@@ -277,10 +277,11 @@ def _company_from_invoice(
 def _order_insert(**fields) -> Order:
     """Insert the order row, or raise OrderRaced when a concurrent request holds its number."""
     # The unique order number is the lock: a concurrent duplicate blocks here until the
-    # first commits, then fails the insert and replays the first result.
+    # first commits, then fails the insert and replays the first result. No savepoint: a
+    # failed insert rolls the whole order back anyway (order_create's atomic block, itself a
+    # savepoint inside an outer transaction such as the Idempotency-Key middleware's).
     try:
-        with transaction.atomic():
-            return Order.objects.create(**fields)
+        return Order.objects.create(**fields)
     except IntegrityError:
         transaction.set_rollback(True)
         raise OrderRaced(
