@@ -57,7 +57,9 @@ def contact_person_handle(
     row lock and those look-ups are skipped (the outcome is decided by the contact's account).
     """
     person = _contact_read(contact)
-    with transaction.atomic():
+    # All or nothing with the caller's transaction (a transaction of its own when there is
+    # none): no savepoint, as a failure here fails the whole order anyway.
+    with transaction.atomic(savepoint=False):
         if not company_new:
             # Lock the company row so that two orders for the same company decide one after
             # the other (the second sees the administrator the first created).
