@@ -112,7 +112,7 @@ def test_idempotency_key_header_replays_post_orders(staff_api):
 
 
 @pytest.mark.django_db
-def test_a_taken_pack_id_in_the_one_insert_falls_back_to_one_pack_at_a_time(monkeypatch):
+def test_a_taken_pack_id_in_the_one_insert_draws_them_all_again(monkeypatch):
     company = make_company()
     existing = make_key(company).product_packs.get()
     drawn = iter(["BBBBB", existing.pack_id.split("-")[1], "CCCCC", "DDDDD"])
