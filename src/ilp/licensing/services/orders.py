@@ -251,7 +251,7 @@ def _company_from_invoice(
             _("The country must be a two-letter code such as DE."),
             OrderError.INVALID_COUNTRY,
         )
-    # company_create is atomic itself (a savepoint here): a failed insert rolls back alone.
+    # company_create leaves this transaction usable when it raises IntegrityError.
     try:
         company = company_create(
             actor=actor,
