@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 # Statements of one new order with a contact person for a new company, the staff token's
 # look-up included (SQLite and PostgreSQL alike; 48 before issue 14's trimming).
-NEW_ORDER_WITH_CONTACT_STATEMENTS = 25
+NEW_ORDER_WITH_CONTACT_STATEMENTS = 22
 
 
 def _body(number, **fields):

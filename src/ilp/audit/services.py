@@ -1,4 +1,6 @@
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.utils import timezone
@@ -6,6 +8,33 @@ from django.utils import timezone
 from ilp.core.actors import Actor
 
 from .models import AuditEvent
+
+# The events held by `events_batched`, in the order they were recorded (None: not batching).
+_batched: ContextVar[list[AuditEvent] | None] = ContextVar("audit_batched", default=None)
+
+
+@contextmanager
+def events_batched() -> Iterator[None]:
+    """Hold the audit events recorded inside this block (by any service, through
+    `event_record` or `events_record_many`) and insert them in one statement at its end, in
+    the order recorded, each with the time it was recorded. For a service that records
+    several in one transaction (an order: its company, member, invitation, order); use it
+    inside that transaction.
+
+    When the block raises, nothing is inserted (the transaction rolls back anyway). Code
+    inside must not catch an exception from a savepoint after recording an event in it: the
+    event would outlive the change it records. Nested blocks join the outermost one."""
+    if _batched.get() is not None:
+        yield
+        return
+    token = _batched.set([])
+    try:
+        yield
+        events = _batched.get()
+    finally:
+        _batched.reset(token)
+    if events:
+        AuditEvent.objects.bulk_create(events, batch_size=500)
 
 
 def _event(
@@ -53,7 +82,11 @@ def event_record(
         before=before,
         after=after,
     )
-    event.save()
+    batched = _batched.get()
+    if batched is not None:
+        batched.append(event)
+    else:
+        event.save()
     return event
 
 
@@ -63,19 +96,21 @@ def events_record_many(
     """One audit event per (object_type, object_id, before, after) row, in one INSERT:
     a 1000-device batch must not cost 1000 queries."""
     now = timezone.now()
-    AuditEvent.objects.bulk_create(
-        [
-            _event(
-                actor=actor,
-                action=action,
-                obj_type=obj_type,
-                obj_id=obj_id,
-                company_id=company_id,
-                before=before,
-                after=after,
-                created_at=now,
-            )
-            for obj_type, obj_id, before, after in rows
-        ],
-        batch_size=500,
-    )
+    events = [
+        _event(
+            actor=actor,
+            action=action,
+            obj_type=obj_type,
+            obj_id=obj_id,
+            company_id=company_id,
+            before=before,
+            after=after,
+            created_at=now,
+        )
+        for obj_type, obj_id, before, after in rows
+    ]
+    batched = _batched.get()
+    if batched is not None:
+        batched.extend(events)
+    else:
+        AuditEvent.objects.bulk_create(events, batch_size=500)

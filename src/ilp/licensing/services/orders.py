@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from ilp.accounts.models import Company
 from ilp.accounts.selectors import MailTopic, mail_recipients
 from ilp.accounts.services import company_create, contact_person_handle
-from ilp.audit.services import event_record
+from ilp.audit.services import event_record, events_batched
 from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid
 
@@ -61,6 +61,7 @@ def _invalid(loc: list, message: str, code: OrderError) -> Invalid:
 
 
 @transaction.atomic
+@events_batched()  # its four or more audit events in one INSERT, before the commit
 def order_create(
     *,
     actor: Actor,
