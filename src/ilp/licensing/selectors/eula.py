@@ -2,7 +2,6 @@
 
 import datetime
 
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from ..models import Eula, EulaVersion, ProductPack
@@ -14,12 +13,16 @@ def vendor_eula() -> Eula | None:
     return Eula.objects.filter(kind=Eula.Kind.VENDOR).first()
 
 
-def vendor_eula_if_in_force(*, today: datetime.date | None = None) -> Eula | None:
-    """The vendor's EULA when a version of it is in force today, else None: what a new order
-    carries (rule 20). One query (`vendor_eula` plus `eula_version_in_force` in one)."""
+def vendor_eula_id_in_force(*, today: datetime.date | None = None) -> int | None:
+    """The id of the vendor's EULA when a version of it is in force today, else None: what a
+    new order carries (rule 20). One query (`vendor_eula` plus `eula_version_in_force`)."""
     today = today or timezone.localdate()
-    in_force = EulaVersion.objects.filter(eula=OuterRef("pk"), published_on__lte=today)
-    return Eula.objects.filter(Exists(in_force), kind=Eula.Kind.VENDOR).first()
+    return (
+        EulaVersion.objects.filter(eula__kind=Eula.Kind.VENDOR, published_on__lte=today)
+        .values_list("eula_id", flat=True)
+        .order_by()  # any version in force will do: no ordering to build
+        .first()
+    )
 
 
 def eula_version_in_force(

@@ -22,7 +22,7 @@ from ilp.core.errors import Conflict, Invalid
 
 from .. import events
 from ..errors import OrderError
-from ..models import Eula, Order, OrderItem, ProductPack, SubscriptionKey
+from ..models import Order, OrderItem, ProductPack, SubscriptionKey
 from ..schemas import PackOut
 from ..selectors import (
     company_find_by_customer_number,
@@ -31,7 +31,7 @@ from ..selectors import (
     order_find,
     pack_list_of_company,
     subscription_key_find,
-    vendor_eula_if_in_force,
+    vendor_eula_id_in_force,
 )
 from . import renewals
 from .mail import new_key_mail, packs_added_mail
@@ -122,7 +122,7 @@ def order_create(
         contact=contact or None,
         company_created=company_created,
         request_hash=request_hash,
-        eula=_eula_to_carry(),
+        eula_id=_eula_to_carry(),
     )
     order_items = _order_items_create(order, specs)
     if kind == Order.Kind.RENEWAL:
@@ -355,10 +355,11 @@ def _packs_announce(*, actor: Actor, packs: list[ProductPack], company_new: bool
         pack.assigned_ums_id = assigned.get(pack.pk)
 
 
-def _eula_to_carry() -> Eula | None:
-    """The vendor EULA a new order carries (rule 20): the vendor's, when a version of it is in
-    force; with none in force there is nothing to accept and the order needs no acceptance."""
-    return vendor_eula_if_in_force()
+def _eula_to_carry() -> int | None:
+    """The vendor EULA a new order carries (rule 20), by id: the vendor's, when a version of
+    it is in force; with none in force there is nothing to accept and the order needs no
+    acceptance."""
+    return vendor_eula_id_in_force()
 
 
 def _renewal_fulfil(
