@@ -3,11 +3,11 @@
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ilp.accounts import services
-from ilp.accounts.models import AccessRequest, Invitation, Membership, User
+from ilp.accounts.models import AccessRequest, Company, Invitation, Membership, User
 from ilp.audit.models import AuditEvent
 from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid
@@ -296,3 +296,26 @@ def test_an_unknown_role_is_one_error_everywhere(company):
             attempt()
         assert exc.value.code == "invalid_role"
         assert exc.value.errors == [{"loc": ["body", "role"], "msg": "Unknown role."}]
+
+
+# --- company_create --------------------------------------------------------------------------
+
+
+def test_a_taken_customer_number_writes_nothing_and_leaves_the_transaction_usable():
+    taken = make_company(customer_number="C-1")
+    before = (Company.objects.count(), AuditEvent.objects.count())
+    with transaction.atomic():
+        with pytest.raises(IntegrityError):
+            services.company_create(actor=STAFF, name="Copy", customer_number="C-1")
+        # The caller (an order) goes on in the same transaction with the company found.
+        assert Company.objects.get(customer_number="C-1") == taken
+    assert (Company.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_a_taken_gaid_is_drawn_again(monkeypatch):
+    taken = make_company()
+    drawn = iter([taken.gaid, "GAZZZZZZZZ"])
+    monkeypatch.setattr("ilp.accounts.services.companies._new_gaid", lambda: next(drawn))
+    company = services.company_create(actor=STAFF, name="Neu")
+    assert company.gaid == "GAZZZZZZZZ"
+    assert AuditEvent.objects.get(action="company.created").object_id == "GAZZZZZZZZ"

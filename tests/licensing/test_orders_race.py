@@ -10,6 +10,8 @@ from django.db import connection
 from ilp.core.actors import Actor
 from ilp.licensing.models import Order, ProductPack, SubscriptionKey
 from ilp.licensing.services.orders import order_receive
+from tests.accounts.factories import make_staff_token
+from tests.conftest import ApiClient
 
 pytestmark = [
     pytest.mark.postgres,
@@ -68,3 +70,37 @@ def test_conflicting_concurrent_orders_one_wins_others_409():
     assert all(isinstance(e, Conflict) for e in errors if e is not None)
     assert sum(1 for e in errors if e is not None) == 3
     assert ProductPack.objects.count() == 1
+
+
+def test_identical_concurrent_orders_inside_idempotency_transactions_create_once():
+    """Each request under its own Idempotency-Key runs in the middleware's transaction, so the
+    order's own atomic block is a savepoint: a losing insert rolls back to it and replays."""
+    token = make_staff_token()
+    body = {
+        "order_number": "SO-RACE",
+        "kind": "new",
+        "invoice_date": "2026-11-01",
+        "end_customer": {"name": "Race Corp", "customer_number": "C-RACE"},
+        "contact": {"email": "buyer@race.test", "first_name": "Ada", "last_name": "B"},
+        "items": [{"product": "WE", "seats": 10, "term_months": 12}],
+    }
+    barrier = threading.Barrier(4)
+    responses = [None] * 4
+
+    def work(i):
+        try:
+            barrier.wait()
+            responses[i] = ApiClient(token).post(
+                "/orders", body, headers={"Idempotency-Key": f"race-{i}"}
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(r.status_code for r in responses) == [200, 200, 200, 201]
+    assert len({r.content for r in responses}) == 1
+    assert Order.objects.count() == 1 and ProductPack.objects.count() == 1

@@ -109,3 +109,27 @@ def test_idempotency_key_header_replays_post_orders(staff_api):
     plain = staff_api.post("/orders", body)
     assert plain.status_code == 200 and plain.json() == first.json()
     assert ProductPack.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_taken_pack_id_in_the_one_insert_draws_them_all_again(monkeypatch):
+    company = make_company()
+    existing = make_key(company).product_packs.get()
+    drawn = iter(["BBBBB", existing.pack_id.split("-")[1], "CCCCC", "DDDDD"])
+    monkeypatch.setattr(pack_services, "crockford", lambda n: next(drawn) if n == 5 else "A" * n)
+    order, _ = order_create(
+        actor=Actor.system(),
+        order_number="SO-COLLIDE",
+        kind="new",
+        invoice_date=D(2026, 11, 1),
+        end_customer={"gaid": company.gaid},
+        items=[
+            {"product": "WE", "seats": 1, "term_months": 12},
+            {"product": "WE", "seats": 2, "term_months": 12},
+        ],
+    )
+    assert [(p["id"], p["seats"]) for p in order.result["product_packs"]] == [
+        ("WE-CCCCC", 1),
+        ("WE-DDDDD", 2),
+    ]
+    assert ProductPack.objects.filter(order=order).count() == 2

@@ -277,8 +277,9 @@ def test_auto_assign_goes_to_the_one_auto_assign_ums(company):
     assert (a.auto_assign, b.auto_assign) == (False, True)
     key = make_key(company, packs=[("WE", 3), ("EMP", 2)])
     packs = list(key.product_packs.all())
-    services.packs_auto_assign(actor=SYSTEM, packs=packs)
-    services.packs_auto_assign(actor=SYSTEM, packs=packs)  # twice is harmless
+    # It answers what it assigned (an order shows it without reading the packs back).
+    assert services.packs_auto_assign(actor=SYSTEM, packs=packs) == {p.pk: b.ums_id for p in packs}
+    assert services.packs_auto_assign(actor=SYSTEM, packs=packs) == {}  # twice is harmless
     assert set(PackAssignment.objects.values_list("ums_id", flat=True)) == {b.pk}
     assert PackAssignment.objects.count() == 2
 

@@ -10,8 +10,10 @@ from django.dispatch import Signal
 packs_created = Signal()
 """New packs exist (a new order, an add-on, a renewal's extra seats, a delivery token).
 
-Arguments: `actor`, `packs` (list of ProductPack). Rollout assigns them to the company's
-auto-assign UMS.
+Arguments: `actor`, `packs` (list of ProductPack), optionally `company_new` (True: the
+packs' company was created in this same transaction, so nothing of another app refers to it
+yet). Rollout assigns them to the company's auto-assign UMS and answers
+`{pack pk: UMS ID}` for the packs it assigned (an order shows them in its answer).
 """
 
 pack_split = Signal()

@@ -42,6 +42,8 @@ class PackOut(Schema):
 
     @staticmethod
     def resolve_ums_id(obj) -> str | None:
+        if hasattr(obj, "assigned_ums_id"):  # a new pack, told by auto-assign (orders)
+            return obj.assigned_ums_id
         try:
             assignment = obj.assignment
         except Exception:  # RelatedObjectDoesNotExist: not assigned

@@ -12,8 +12,8 @@ from .services import licenses_refresh, pack_split_follow, packs_auto_assign, pa
 
 
 @receiver(events.packs_created, dispatch_uid="rollout.auto_assign")
-def _auto_assign(sender, *, actor, packs, **kwargs) -> None:
-    packs_auto_assign(actor=actor, packs=packs)
+def _auto_assign(sender, *, actor, packs, company_new=False, **kwargs) -> dict[int, str]:
+    return packs_auto_assign(actor=actor, packs=packs, company_new=company_new)
 
 
 @receiver(events.pack_split, dispatch_uid="rollout.split")

@@ -18,7 +18,6 @@ def _new_gaid() -> str:
     return f"GA{crockford(8)}"
 
 
-@transaction.atomic
 def company_create(
     *,
     actor: Actor,
@@ -29,35 +28,49 @@ def company_create(
     city: str = "",
     country: str = "",
 ) -> Company:
-    """Create a company with a new, permanent GAID (server-made, never reused)."""
+    """Create a company with a new, permanent GAID (server-made, never reused).
+
+    A customer number another company has is an IntegrityError, raised with nothing written
+    and the caller's transaction still usable (an order then takes that company)."""
     name, street, postal_code, city = (plain_text(v) for v in (name, street, postal_code, city))
-    for _attempt in range(5):
-        try:
-            with transaction.atomic():
-                company = Company.objects.create(
-                    gaid=_new_gaid(),
-                    name=name,
-                    customer_number=customer_number or None,
-                    street=street,
-                    postal_code=postal_code,
-                    city=city,
-                    country=country,
-                )
-            break
-        except IntegrityError:
-            if customer_number and selectors.customer_number_taken(customer_number=customer_number):
-                raise
-            continue  # a GAID collision (40 bits of randomness): draw again
-    else:  # pragma: no cover - five collisions in a row
-        raise RuntimeError("could not allocate a GAID")
-    event_record(
-        actor=actor,
-        company=company,
-        action="company.created",
-        obj_type="company",
-        obj_id=company.gaid,
-        after={"name": name, "customer_number": customer_number},
-    )
+    taken = None
+    # Joins the caller's transaction without a savepoint of its own: each insert has its
+    # own, and the customer-number conflict is raised only after this block, so it leaves
+    # the caller's transaction usable.
+    with transaction.atomic(savepoint=False):
+        for _attempt in range(5):
+            try:
+                with transaction.atomic():
+                    company = Company.objects.create(
+                        gaid=_new_gaid(),
+                        name=name,
+                        customer_number=customer_number or None,
+                        street=street,
+                        postal_code=postal_code,
+                        city=city,
+                        country=country,
+                    )
+                break
+            except IntegrityError as exc:
+                if customer_number and selectors.customer_number_taken(
+                    customer_number=customer_number
+                ):
+                    taken = exc
+                    break
+                continue  # a GAID collision (40 bits of randomness): draw again
+        else:  # pragma: no cover - five collisions in a row
+            raise RuntimeError("could not allocate a GAID")
+        if taken is None:
+            event_record(
+                actor=actor,
+                company=company,
+                action="company.created",
+                obj_type="company",
+                obj_id=company.gaid,
+                after={"name": name, "customer_number": customer_number},
+            )
+    if taken is not None:
+        raise taken
     return company
 
 

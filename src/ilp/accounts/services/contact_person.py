@@ -32,7 +32,12 @@ class _Contact:
 
 
 def contact_person_handle(
-    *, actor: Actor, company: Company, contact: dict, order_number: str
+    *,
+    actor: Actor,
+    company: Company,
+    contact: dict,
+    order_number: str,
+    company_new: bool = False,
 ) -> str:
     """Apply DESIGN.md rule 4 to an order's contact person; returns the `contact_outcome`.
 
@@ -46,26 +51,33 @@ def contact_person_handle(
     - no administrator, registered account → "administrator_assigned" plus a notice mail;
     - administrators exist → "administrators_notified": an AccessRequest is recorded and every
       administrator is mailed.
+
+    `company_new` says the caller created the company in this same transaction: no other
+    transaction can see it yet, and it has no members, administrators or invitations, so the
+    row lock and those look-ups are skipped (the outcome is decided by the contact's account).
     """
     person = _contact_read(contact)
-    with transaction.atomic():
-        # Lock the company row so that two orders for the same company decide one after the
-        # other (the second sees the administrator the first created).
-        Company.objects.select_for_update().filter(pk=company.pk).first()
-        if selectors.member_find(company=company, email=person.email) is not None:
-            return "already_member"
-        admins = list(administrators_locked(company).select_related("user"))
-        if admins:
-            access_request_open(
-                actor=actor,
-                company=company,
-                admins=admins,
-                email=person.email,
-                first_name=person.first_name,
-                last_name=person.last_name,
-                order_number=order_number,
-            )
-            return "administrators_notified"
+    # All or nothing with the caller's transaction (a transaction of its own when there is
+    # none): no savepoint, as a failure here fails the whole order anyway.
+    with transaction.atomic(savepoint=False):
+        if not company_new:
+            # Lock the company row so that two orders for the same company decide one after
+            # the other (the second sees the administrator the first created).
+            Company.objects.select_for_update().filter(pk=company.pk).first()
+            if selectors.member_find(company=company, email=person.email) is not None:
+                return "already_member"
+            admins = list(administrators_locked(company).select_related("user"))
+            if admins:
+                access_request_open(
+                    actor=actor,
+                    company=company,
+                    admins=admins,
+                    email=person.email,
+                    first_name=person.first_name,
+                    last_name=person.last_name,
+                    order_number=order_number,
+                )
+                return "administrators_notified"
         user = selectors.user_find(email=person.email)
         if user is not None and user.is_registered:
             _administrator_assign(
@@ -73,7 +85,12 @@ def contact_person_handle(
             )
             return "administrator_assigned"
         _pending_administrator_create(
-            actor=actor, company=company, person=person, user=user, order_number=order_number
+            actor=actor,
+            company=company,
+            person=person,
+            user=user,
+            order_number=order_number,
+            company_new=company_new,
         )
         return "administrator_created"
 
@@ -123,14 +140,26 @@ def _administrator_assign(*, actor: Actor, company: Company, user: User, order_n
 
 
 def _pending_administrator_create(
-    *, actor: Actor, company: Company, person: _Contact, user: User | None, order_number: str
+    *,
+    actor: Actor,
+    company: Company,
+    person: _Contact,
+    user: User | None,
+    order_number: str,
+    company_new: bool,
 ) -> None:
     """A company without administrator, a contact without account: a user without a usable
     password (the one already made for them, if any) becomes the administrator at once and is
     mailed a link to finalise registration."""
     if user is None:
+        # This company is their first, so their default (membership_create would set it with
+        # a second write).
         user = User.objects.create_user(
-            person.email, None, first_name=person.first_name, last_name=person.last_name
+            person.email,
+            None,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            default_company=company,
         )
     membership_create(
         actor=actor,
@@ -146,4 +175,6 @@ def _pending_administrator_create(
         role=Role.ADMINISTRATOR,
         template="registration_finalise",
         context={"first_name": person.first_name, "order_number": order_number},
+        user=user,
+        company_new=company_new,
     )

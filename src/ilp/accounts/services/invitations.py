@@ -48,20 +48,30 @@ def invitation_issue(
     role: str,
     template: str,
     context: dict | None = None,
+    user: User | None = None,
+    company_new: bool = False,
 ) -> tuple[Invitation, str]:
     """Withdraw a pending invitation of the same e-mail to the same company, make a new
-    one and queue its mail. The caller holds the transaction."""
+    one and queue its mail. The caller holds the transaction.
+
+    A caller that has the invited person's account at hand passes it as `user` (its language
+    picks the mail's); one that created the company in this transaction says `company_new`:
+    such a company has no invitation to withdraw."""
     email = normalize_email(email)
     now = timezone.now()
-    replaced = list(
-        Invitation.objects.select_for_update()
-        .filter(
-            company=company,
-            email=email,
-            accepted_at__isnull=True,
-            withdrawn_at__isnull=True,
+    replaced = (
+        []
+        if company_new
+        else list(
+            Invitation.objects.select_for_update()
+            .filter(
+                company=company,
+                email=email,
+                accepted_at__isnull=True,
+                withdrawn_at__isnull=True,
+            )
+            .order_by("pk")
         )
-        .order_by("pk")
     )
     for old in replaced:
         old.withdrawn_at = now
@@ -76,7 +86,8 @@ def invitation_issue(
         created_at=now,
         expires_at=now + INVITATION_TTL,
     )
-    user = selectors.user_find(email=email)
+    if user is None or user.email != email:
+        user = selectors.user_find(email=email)
     mail_enqueue(
         to=email,
         template=template,

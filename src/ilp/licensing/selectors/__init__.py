@@ -10,6 +10,7 @@ from .eula import (
     pack_eulas_to_accept,
     packs_waiting_for_third_party_eula,
     vendor_eula,
+    vendor_eula_id_in_force,
     vendor_eula_in_force,
 )
 from .orders import (
@@ -113,6 +114,7 @@ __all__ = [
     "renewal_reload",
     "subscription_key_find",
     "vendor_eula",
+    "vendor_eula_id_in_force",
     "vendor_eula_in_force",
 ]
 

@@ -2,6 +2,8 @@
 
 import datetime
 
+from django.utils import timezone
+
 from ..models import Eula, EulaVersion, ProductPack
 from .packs import PACK_RELATED
 
@@ -9,6 +11,18 @@ from .packs import PACK_RELATED
 def vendor_eula() -> Eula | None:
     """The vendor's EULA, which every delivered order carries (None if staff have none)."""
     return Eula.objects.filter(kind=Eula.Kind.VENDOR).first()
+
+
+def vendor_eula_id_in_force(*, today: datetime.date | None = None) -> int | None:
+    """The id of the vendor's EULA when a version of it is in force today, else None: what a
+    new order carries (rule 20). One query (`vendor_eula` plus `eula_version_in_force`)."""
+    today = today or timezone.localdate()
+    return (
+        EulaVersion.objects.filter(eula__kind=Eula.Kind.VENDOR, published_on__lte=today)
+        .values_list("eula_id", flat=True)
+        .order_by()  # any version in force will do: no ordering to build
+        .first()
+    )
 
 
 def eula_version_in_force(

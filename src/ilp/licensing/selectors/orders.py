@@ -206,7 +206,14 @@ def order_staff_view(*, order: Order) -> dict:
 
 
 def order_find(*, order_number: str) -> Order | None:
-    return Order.objects.select_related("eula_version").filter(order_number=order_number).first()
+    # The number is unique: no ORDER BY of the model's ordering to build (first() on an
+    # unordered query sorts by pk alone).
+    return (
+        Order.objects.select_related("eula_version")
+        .filter(order_number=order_number)
+        .order_by()
+        .first()
+    )
 
 
 def company_find_by_gaid(*, gaid: str) -> Company | None:

@@ -22,17 +22,16 @@ from ilp.core.errors import Conflict, Invalid
 
 from .. import events
 from ..errors import OrderError
-from ..models import Eula, Order, OrderItem, ProductPack, SubscriptionKey
+from ..models import Order, OrderItem, ProductPack, SubscriptionKey
 from ..schemas import PackOut
 from ..selectors import (
     company_find_by_customer_number,
     company_find_by_gaid,
-    eula_version_in_force,
     order_eula_data,
     order_find,
     pack_list_of_company,
     subscription_key_find,
-    vendor_eula,
+    vendor_eula_id_in_force,
 )
 from . import renewals
 from .mail import new_key_mail, packs_added_mail
@@ -122,7 +121,7 @@ def order_create(
         contact=contact or None,
         company_created=company_created,
         request_hash=request_hash,
-        eula=_eula_to_carry(),
+        eula_id=_eula_to_carry(),
     )
     order_items = _order_items_create(order, specs)
     if kind == Order.Kind.RENEWAL:
@@ -132,7 +131,11 @@ def order_create(
     else:
         key, status, packs = _new_key_fulfil(actor=actor, order=order, company=company, specs=specs)
     order.contact_outcome = _contact_handle(
-        actor=actor, company=company, contact=contact, order_number=order_number
+        actor=actor,
+        company=company,
+        contact=contact,
+        order_number=order_number,
+        company_new=company_created,
     )
     order.status = status
     packs = _order_result_save(order=order, company=company, key=key, packs=packs)
@@ -248,17 +251,17 @@ def _company_from_invoice(
             _("The country must be a two-letter code such as DE."),
             OrderError.INVALID_COUNTRY,
         )
+    # company_create leaves this transaction usable when it raises IntegrityError.
     try:
-        with transaction.atomic():
-            company = company_create(
-                actor=actor,
-                name=name,
-                customer_number=customer_number or None,
-                street=(end_customer.get("street") or "").strip(),
-                postal_code=(end_customer.get("postal_code") or "").strip(),
-                city=(end_customer.get("city") or "").strip(),
-                country=country,
-            )
+        company = company_create(
+            actor=actor,
+            name=name,
+            customer_number=customer_number or None,
+            street=(end_customer.get("street") or "").strip(),
+            postal_code=(end_customer.get("postal_code") or "").strip(),
+            city=(end_customer.get("city") or "").strip(),
+            country=country,
+        )
     except IntegrityError:
         # Another order created the company with this customer number a moment ago.
         company = company_find_by_customer_number(customer_number=customer_number)
@@ -274,10 +277,11 @@ def _company_from_invoice(
 def _order_insert(**fields) -> Order:
     """Insert the order row, or raise OrderRaced when a concurrent request holds its number."""
     # The unique order number is the lock: a concurrent duplicate blocks here until the
-    # first commits, then fails the insert and replays the first result.
+    # first commits, then fails the insert and replays the first result. No savepoint: a
+    # failed insert rolls the whole order back anyway (order_create's atomic block, itself a
+    # savepoint inside an outer transaction such as the Idempotency-Key middleware's).
     try:
-        with transaction.atomic():
-            return Order.objects.create(**fields)
+        return Order.objects.create(**fields)
     except IntegrityError:
         transaction.set_rollback(True)
         raise OrderRaced(
@@ -304,13 +308,15 @@ def _new_key_fulfil(
     "new subscription key" mail. Returns `(key, status, packs)`."""
     # Who is told is settled before this order touches the company's people: the contact
     # person it makes administrator afterwards gets their own invitation mail, and must not
-    # get this one as well.
-    recipients = mail_recipients(company=company, topic=MailTopic.NEW_KEY)
+    # get this one as well. A company this order created has no members: nobody to ask for.
+    recipients = (
+        [] if order.company_created else mail_recipients(company=company, topic=MailTopic.NEW_KEY)
+    )
     key, packs = subscription_key_create(
         company=company, starts_on=order.invoice_date, items=specs, order=order
     )
     order.subscription_key = key
-    events.packs_created.send(sender=ProductPack, actor=actor, packs=packs)
+    _packs_announce(actor=actor, packs=packs, company_new=order.company_created)
     new_key_mail(company=company, key=key, packs=packs, recipients=recipients, order=order)
     return key, "fulfilled", packs
 
@@ -326,18 +332,33 @@ def _add_on_fulfil(
     # first too), so a renewal never counts seats while packs are being added.
     key = SubscriptionKey.objects.select_for_update().get(pk=key.pk)
     packs = packs_add(key=key, starts_on=order.invoice_date, items=specs, order=order)
-    events.packs_created.send(sender=ProductPack, actor=actor, packs=packs)
+    _packs_announce(actor=actor, packs=packs, company_new=False)
     packs_added_mail(
         company=order.company, key=key, packs=packs, order=order, recipients=recipients
     )
     return "fulfilled", packs
 
 
-def _eula_to_carry() -> Eula | None:
-    """The vendor EULA a new order carries (rule 20): the vendor's, when a version of it is in
-    force; with none in force there is nothing to accept and the order needs no acceptance."""
-    eula = vendor_eula()
-    return eula if eula_version_in_force(eula=eula) is not None else None
+def _packs_announce(*, actor: Actor, packs: list[ProductPack], company_new: bool) -> None:
+    """Send `packs_created` (rollout may auto-assign the packs) and note on each pack the UMS
+    the receivers answered it now has (`assigned_ums_id`), so the order's answer is built
+    from these packs without reading them back."""
+    answers = events.packs_created.send(
+        sender=ProductPack, actor=actor, packs=packs, company_new=company_new
+    )
+    assigned: dict[int, str] = {}
+    for _receiver, answer in answers:
+        if isinstance(answer, dict):
+            assigned.update(answer)
+    for pack in packs:
+        pack.assigned_ums_id = assigned.get(pack.pk)
+
+
+def _eula_to_carry() -> int | None:
+    """The vendor EULA a new order carries (rule 20), by id: the vendor's, when a version of
+    it is in force; with none in force there is nothing to accept and the order needs no
+    acceptance."""
+    return vendor_eula_id_in_force()
 
 
 def _renewal_fulfil(
@@ -350,20 +371,37 @@ def _renewal_fulfil(
     return status, list(packs)
 
 
-def _contact_handle(*, actor: Actor, company: Company, contact: dict | None, order_number: str):
+def _contact_handle(
+    *,
+    actor: Actor,
+    company: Company,
+    contact: dict | None,
+    order_number: str,
+    company_new: bool,
+):
     if not contact:
         return None
     return contact_person_handle(
-        actor=actor, company=company, contact=contact, order_number=order_number
+        actor=actor,
+        company=company,
+        contact=contact,
+        order_number=order_number,
+        company_new=company_new,
     )
 
 
 def _order_result_save(
     *, order: Order, company: Company, key: SubscriptionKey, packs: list[ProductPack]
 ) -> list[ProductPack]:
-    """Store the response body an identical replay returns; returns the packs as re-read."""
-    # Re-read the packs so the stored result shows a UMS that auto-assign just set.
-    packs = pack_list_of_company(company=company, pks=[p.pk for p in packs])
+    """Store the response body an identical replay returns; returns the packs as shown."""
+    if order.kind == Order.Kind.RENEWAL:
+        # The renewals service hands back packs it extended as well as made: read them back
+        # as they now are (with a UMS that auto-assign just set).
+        packs = pack_list_of_company(company=company, pks=[p.pk for p in packs])
+    else:
+        # Packs this order just made, in memory with their product, key and order, and the
+        # UMS auto-assign gave them (`_packs_announce`): shown as a read-back would, by pk.
+        packs = sorted(packs, key=lambda p: p.pk)
     order.result = {
         "order_number": order.order_number,
         "kind": order.kind,

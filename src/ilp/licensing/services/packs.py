@@ -141,19 +141,25 @@ def subscription_key_create(
     *, company, starts_on: datetime.date, items: Sequence[ItemSpec], order=None
 ):
     """Create a subscription key holding one pack per item (rule 2); the caller owns the
-    transaction, the audit event and the mail. Returns `(key, packs)`."""
+    transaction, the audit event and the mail. Returns `(key, packs)`.
+
+    The key and its packs are inserted in one savepoint (two statements): should a random
+    key or pack ID be taken already, both are drawn again."""
     ends = [
         None if spec.product.is_perpetual else add_months(starts_on, spec.term_months)
         for spec in items
     ]
     dated = [end for end in ends if end is not None]
-    key = _create_with_fresh_id(
-        lambda: SubscriptionKey.objects.create(
+
+    def create() -> tuple[SubscriptionKey, list[ProductPack]]:
+        # The key expires with its latest pack, as packs_add would set it.
+        key = SubscriptionKey.objects.create(
             key=_new_key(), company=company, expires_on=max(dated) if dated else None
-        ),
-        "subscription key",
-    )
-    return key, packs_add(key=key, starts_on=starts_on, items=items, order=order)
+        )
+        packs = _packs_new(key=key, starts_on=starts_on, items=items, order=order)
+        return key, ProductPack.objects.bulk_create(packs)
+
+    return _create_with_fresh_id(create, "subscription key")
 
 
 def packs_add(
@@ -162,22 +168,40 @@ def packs_add(
     """One pack per item under `key` (rule 2: from `starts_on`, `term_months` later); the
     key's expiry becomes the latest of its dated packs. For a new key and for an add-on
     order (rule 19, the caller holds the key's row lock)."""
-    packs = [
-        pack_create(
-            key=key,
-            product=spec.product,
-            seats=spec.seats,
-            starts_on=starts_on,
-            ends=None if spec.product.is_perpetual else add_months(starts_on, spec.term_months),
-            order=order,
-        )
-        for spec in items
-    ]
+    # One insert for all of them; should a random pack ID be taken, all are drawn again.
+    packs = _create_with_fresh_id(
+        lambda: ProductPack.objects.bulk_create(
+            _packs_new(key=key, starts_on=starts_on, items=items, order=order)
+        ),
+        "pack ID",
+    )
     latest = max((p.expires_on for p in packs if p.expires_on), default=None)
     if latest is not None and (key.expires_on is None or key.expires_on < latest):
         key.expires_on = latest
         key.save(update_fields=["expires_on"])
     return packs
+
+
+def _packs_new(
+    *, key: SubscriptionKey, starts_on: datetime.date, items: Sequence[ItemSpec], order=None
+) -> list[ProductPack]:
+    """Unsaved packs, one per item, as `pack_create` makes them, each with a new random ID."""
+    return [
+        ProductPack(
+            pack_id=_new_pack_id(spec.product.pack_prefix),
+            subscription_key=key,
+            company_id=key.company_id,
+            product=spec.product,
+            seats=spec.seats,
+            starts_on=starts_on,
+            expires_on=None
+            if spec.product.is_perpetual
+            else add_months(starts_on, spec.term_months),
+            order=order,
+            third_party_eula_id=spec.product.third_party_eula_id,
+        )
+        for spec in items
+    ]
 
 
 def pack_create(

@@ -143,15 +143,17 @@ def pack_unassign(*, actor: Actor, ums: UmsInstance, pack: ProductPack, force: b
     return revoked
 
 
-def packs_auto_assign(*, actor, packs) -> None:
-    """Assign newly created packs to their company's auto-assign UMS, if it has one.
+def packs_auto_assign(*, actor, packs, company_new: bool = False) -> dict[int, str]:
+    """Assign newly created packs to their company's auto-assign UMS, if it has one; returns
+    `{pack pk: UMS ID}` of the packs it assigned.
 
     Called by licensing whenever it creates packs (orders, renewals, delivery tokens, split)
-    inside its own transaction; packs already assigned or not live are left alone.
+    inside its own transaction; packs already assigned or not live are left alone. A company
+    created in that same transaction (`company_new`) has no UMS yet: nothing to look up.
     """
     packs = [p for p in packs if p.state == ProductPack.State.LIVE]
-    if not packs:
-        return
+    if not packs or company_new:
+        return {}
     company_ids = {p.company_id for p in packs}
     targets = {
         u.company_id: u
@@ -160,17 +162,20 @@ def packs_auto_assign(*, actor, packs) -> None:
         )
     }
     if not targets:
-        return
+        return {}
     assigned = set(
         PackAssignment.objects.filter(pack__in=[p.pk for p in packs]).values_list(
             "pack_id", flat=True
         )
     )
+    made = {}
     for pack in packs:
         ums = targets.get(pack.company_id)
         if ums is None or pack.pk in assigned:
             continue
         _assignment_create(actor=actor, pack=pack, ums=ums, auto_assign=True)
+        made[pack.pk] = ums.ums_id
+    return made
 
 
 def pack_split_follow(
