@@ -25,7 +25,7 @@ from ilp.licensing.schemas import PackOut
 from . import signing
 from .ed25519_stream import sign_chunks
 from .licensee import Licensee
-from .selectors import revoked_license_ids, ums_license_list, ums_packs
+from .selectors import license_file_licenses, revoked_license_ids, ums_packs
 from .services.licenses import leases_refresh
 
 
@@ -135,7 +135,7 @@ def _license_file_write(*, ums, actor: Actor, out) -> None:
     now = timezone.now()
     pair = signing.signing_key_current()
     packs_qs = ums_packs(ums=licensee)
-    licenses = ums_license_list(ums=licensee).filter(pack_id__in=packs_qs.values("pk"))
+    licenses = license_file_licenses(ums=licensee)
     lease_days = licensee.lease_days
     header = {"alg": "EdDSA", "kid": pair.kid, "typ": signing.LICENSE_FILE_TYP}
     start = out.tell()

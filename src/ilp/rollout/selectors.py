@@ -186,6 +186,18 @@ def ums_license_list(
     return qs.order_by("issued_at", "id")
 
 
+def license_file_licenses(*, ums) -> QuerySet[DeviceLicense]:
+    """The licenses a caller's license file carries: its active licenses on the packs
+    `ums_packs` lists. Said as a join, not `pack IN (the packs' query)`: PostgreSQL planned
+    that semi-join as a nested loop over all of a UMS's packs per license (185 s for the
+    largest customer's 308,000 licenses on 11,000 packs; 4 s as a join)."""
+    licensee = Licensee.of(ums)
+    qs = ums_license_list(ums=licensee).filter(licensee.packs_q(prefix="pack__"))
+    if licensee.ald is not None:
+        qs = qs.filter(pack__state=ProductPack.State.LIVE)
+    return qs
+
+
 class _DistinctFrom(Func):
     """`a IS DISTINCT FROM b`: unequal, a null unequal to a value (SQLite ≥ 3.39 too)."""
 
