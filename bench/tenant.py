@@ -47,30 +47,6 @@ def _scaled(n: int, factor: float, minimum: int = 1) -> int:
     return max(minimum, round(n * factor))
 
 
-def _copy(table: str, columns: list[str], rows) -> None:
-    """PostgreSQL COPY … FROM STDIN of `rows` (tuples in `columns` order)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-        with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-
-
-def _load(model, columns: list[str], rows) -> None:
-    """`rows` (tuples in `columns` order) into `model`'s table: COPY on PostgreSQL,
-    bulk_create elsewhere."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        _copy(model._meta.db_table, columns, rows)
-    else:
-        model.objects.bulk_create(
-            (model(**dict(zip(columns, row, strict=True))) for row in rows), batch_size=500
-        )
-
-
 def build(
     *, factor: float | None = None, name: str = "Large Customer", email: str | None = None
 ) -> Tenant:
@@ -80,6 +56,7 @@ def build(
 
     from ilp.accounts.models import Company, Membership, User
     from ilp.audit.models import AuditEvent
+    from ilp.core.bulk import rows_insert
     from ilp.core.ids import crockford, token_hash
     from ilp.licensing.models import Product, ProductPack, SubscriptionKey
     from ilp.rollout.models import DeviceLicense, PackAssignment, UmsInstance
@@ -193,7 +170,7 @@ def build(
             "document_expires_at",
             "listed_until",
         ]
-        _load(DeviceLicense, lic_columns, license_rows())
+        rows_insert(DeviceLicense, lic_columns, license_rows())  # COPY on PostgreSQL
         actions = ("license.issued", "pack.assigned", "license.returned", "pack.updated")
 
         def event_rows():
@@ -217,7 +194,7 @@ def build(
             "object_type",
             "object_id",
         ]
-        _load(AuditEvent, ev_columns, event_rows())
+        rows_insert(AuditEvent, ev_columns, event_rows())
     if pg and connection.get_autocommit():
         # What autovacuum does soon after a bulk load: statistics, and the visibility map
         # that index-only scans need.

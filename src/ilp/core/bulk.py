@@ -12,6 +12,7 @@ can keep a savepoint-and-fall-back path.
 """
 
 import functools
+import itertools
 import json
 from collections.abc import Iterable, Sequence
 
@@ -55,12 +56,13 @@ def rows_insert(model: type[models.Model], names: Sequence[str], rows: Iterable[
     """Insert `rows` (values in the order of the field `names`, foreign keys by their
     `…_id` value) into `model`'s table in one statement."""
     fields = _fields(model, names)
-    rows = list(rows)
-    if not rows:
+    rows = iter(rows)
+    head = list(itertools.islice(rows, SMALL + 1))  # the rest streams (a bulk load's millions)
+    if len(head) <= SMALL:
+        if head:
+            _values_insert(model, fields, head)
         return
-    if len(rows) <= SMALL:
-        _values_insert(model, fields, rows)
-        return
+    rows = itertools.chain(head, rows)
     if connection.vendor != "postgresql":
         attnames = [f.attname for f in fields]
         model.objects.bulk_create([model(**dict(zip(attnames, r, strict=True))) for r in rows])
@@ -96,7 +98,8 @@ def objects_insert(objs: Sequence[models.Model]) -> None:
     if not objs:
         return
     model = type(objs[0])
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or len(objs) <= SMALL:
+        # A few rows: Django's own INSERT … RETURNING is one round trip as well.
         model.objects.bulk_create(objs, batch_size=500)
         return
     pk = model._meta.pk
