@@ -129,8 +129,15 @@ def license_sign(
     """
     if lease_days is None:
         lease_days = lease_days_of(license.ums if license.ums_id else None)
-    never_expiring_before = bool(license.token) and license.document_expires_at is None
     claims = license_claims(license=license, pack=pack, gaid=gaid, now=now, lease_days=lease_days)
+    _document_store(license, claims=claims, pack=pack, pair=pair, now=now)
+
+
+def _document_store(
+    license: DeviceLicense, *, claims: dict, pack: ProductPack, pair: signing.SigningKeyPair, now
+) -> None:
+    """Sign `claims` as `license`'s document and set the fields that go with it."""
+    never_expiring_before = bool(license.token) and license.document_expires_at is None
     license.token = signing.jws_sign(claims, pair=pair)
     license.expires_on = pack.expires_on
     license.document_signed_at = now  # exact, not `iat`: `changed_since` compares with it
@@ -152,23 +159,16 @@ def new_licenses_sign(
     """`license_sign` for new (never signed) licenses of one caller, with what every license
     of a pack shares worked out once per pack: a 1000-device batch signs 1000 documents on a
     handful of packs. The same documents, byte for byte (tests/rollout/test_signing.py)."""
-    shared: dict[int, tuple[dict, datetime.datetime, datetime.datetime]] = {}
+    shared: dict[int, dict] = {}  # pack pk → the claims but `jti` and `sub`
     for lic in licenses:
         pack = lic.pack
         if pack.pk not in shared:
             claims = license_claims(
                 license=lic, pack=pack, gaid=gaid, now=now, lease_days=lease_days
             )
-            rest = {k: v for k, v in claims.items() if k not in ("jti", "sub")}
-            expires_at = datetime.datetime.fromtimestamp(claims["exp"], tz=datetime.UTC)
-            until = expires_at + datetime.timedelta(days=signing.GRACE_DAYS)
-            shared[pack.pk] = (rest, expires_at, until)
-        rest, expires_at, until = shared[pack.pk]
-        lic.token = signing.jws_sign({"jti": lic.license_id, "sub": lic.unit_id, **rest}, pair=pair)
-        lic.expires_on = pack.expires_on
-        lic.document_signed_at = now
-        lic.document_expires_at = expires_at
-        lic.listed_until = until
+            shared[pack.pk] = {k: v for k, v in claims.items() if k not in ("jti", "sub")}
+        claims = {"jti": lic.license_id, "sub": lic.unit_id, **shared[pack.pk]}
+        _document_store(lic, claims=claims, pack=pack, pair=pair, now=now)
 
 
 def document_due(

@@ -296,7 +296,7 @@ def _insert_licenses(new: list[DeviceLicense], *, outcome: Outcome) -> list[Devi
         return [lic for lic in new if id(lic) in inserted]
     try:
         with transaction.atomic():
-            objects_insert(new)  # COPY on PostgreSQL; the new rows' primary keys stay unread
+            objects_insert(new)  # COPY on PostgreSQL
         return new
     except IntegrityError:
         pass
