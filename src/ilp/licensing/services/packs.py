@@ -145,11 +145,7 @@ def subscription_key_create(
 
     The key and its packs are inserted in one savepoint (two statements): should a random
     key or pack ID be taken already, both are drawn again."""
-    ends = [
-        None if spec.product.is_perpetual else add_months(starts_on, spec.term_months)
-        for spec in items
-    ]
-    dated = [end for end in ends if end is not None]
+    dated = [end for spec in items if (end := _item_end(spec, starts_on)) is not None]
 
     def create() -> tuple[SubscriptionKey, list[ProductPack]]:
         # The key expires with its latest pack, as packs_add would set it.
@@ -185,23 +181,56 @@ def packs_add(
 def _packs_new(
     *, key: SubscriptionKey, starts_on: datetime.date, items: Sequence[ItemSpec], order=None
 ) -> list[ProductPack]:
-    """Unsaved packs, one per item, as `pack_create` makes them, each with a new random ID."""
+    """Unsaved packs, one per item, each with a new random ID."""
     return [
-        ProductPack(
-            pack_id=_new_pack_id(spec.product.pack_prefix),
-            subscription_key=key,
-            company_id=key.company_id,
+        _pack_new(
+            key=key,
             product=spec.product,
             seats=spec.seats,
             starts_on=starts_on,
-            expires_on=None
-            if spec.product.is_perpetual
-            else add_months(starts_on, spec.term_months),
+            ends=_item_end(spec, starts_on),
             order=order,
-            third_party_eula_id=spec.product.third_party_eula_id,
         )
         for spec in items
     ]
+
+
+def _item_end(spec: ItemSpec, starts_on: datetime.date) -> datetime.date | None:
+    """When an item's pack ends: `term_months` after its start; never for a perpetual one."""
+    return None if spec.product.is_perpetual else add_months(starts_on, spec.term_months)
+
+
+def _pack_new(
+    *,
+    key: SubscriptionKey,
+    product: Product,
+    seats: int,
+    starts_on,
+    ends,
+    order=None,
+    split_from: ProductPack | None = None,
+) -> ProductPack:
+    """An unsaved pack under `key` with a new random pack ID.
+
+    It carries the product's third-party EULA, to be accepted per pack (rule 20); a pack
+    split off another carries the source's, accepted or not, as the source's seats were.
+    """
+    if split_from is not None:
+        eula = {f: getattr(split_from, f) for f in THIRD_PARTY_EULA_FIELDS}
+    else:
+        eula = {"third_party_eula_id": product.third_party_eula_id}
+    return ProductPack(
+        pack_id=_new_pack_id(product.pack_prefix),
+        subscription_key=key,
+        company_id=key.company_id,
+        product=product,
+        seats=seats,
+        starts_on=starts_on,
+        expires_on=ends,
+        order=order,
+        split_from=split_from,
+        **eula,
+    )
 
 
 def pack_create(
@@ -214,30 +243,23 @@ def pack_create(
     order=None,
     split_from: ProductPack | None = None,
 ) -> ProductPack:
-    """One new pack under `key` with a fresh, unique pack ID (retried on collision).
+    """One new pack under `key` with a fresh, unique pack ID (retried on collision); see
+    `_pack_new` for what it carries."""
 
-    It carries the product's third-party EULA, to be accepted per pack (rule 20); a pack
-    split off another carries the source's, accepted or not, as the source's seats were.
-    """
-    if split_from is not None:
-        eula = {f: getattr(split_from, f) for f in THIRD_PARTY_EULA_FIELDS}
-    else:
-        eula = {"third_party_eula_id": product.third_party_eula_id}
-    return _create_with_fresh_id(
-        lambda: ProductPack.objects.create(
-            pack_id=_new_pack_id(product.pack_prefix),
-            subscription_key=key,
-            company_id=key.company_id,
+    def create() -> ProductPack:
+        pack = _pack_new(
+            key=key,
             product=product,
             seats=seats,
             starts_on=starts_on,
-            expires_on=ends,
+            ends=ends,
             order=order,
             split_from=split_from,
-            **eula,
-        ),
-        "pack ID",
-    )
+        )
+        pack.save(force_insert=True)
+        return pack
+
+    return _create_with_fresh_id(create, "pack ID")
 
 
 THIRD_PARTY_EULA_FIELDS = (
