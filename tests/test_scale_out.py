@@ -4,7 +4,8 @@
 Orders (staff API), license requests (UMS API) and mail go through both servers at once;
 one worker is killed with SIGKILL half-way. Afterwards every seat is counted once
 (`seats_used` equals the active licenses of each pack, no device twice), every mail reached
-the SMTP sink exactly once, each daily job ran once, and the metrics of the two servers add
+the SMTP sink (once; twice only for a mail the killed worker was handing over in the instant
+it died: delivery is at least once), each daily job ran once, and the metrics of the two servers add
 up to what was done (prometheus-client's multiprocess mode across gunicorn's workers).
 """
 
@@ -296,7 +297,12 @@ def test_two_servers_and_two_workers_count_every_seat_and_mail_once(setup_data, 
         (m.to.lower(), " ".join(m.subject.split())) for m in OutboxMail.objects.all()
     )
     assert len(expected) == OutboxMail.objects.count() == ORDERS + 1  # one per order, 1 reminder
-    assert Counter(sink.messages) == expected
+    delivered = Counter(sink.messages)
+    assert set(delivered) == set(expected), "every mail reached the SMTP sink"
+    # Mail is at least once (docs/decisions.md, issue 12): only a mail the killed worker had
+    # handed to the SMTP server but not yet marked sent arrives a second time — at most one
+    # per delivering thread of that worker (its task runner and its outbox sweeper).
+    assert sum((delivered - expected).values()) <= 2, delivered - expected
 
     # The two servers' metrics add up to what was done (each server: two gunicorn processes).
     orders_counted = sum(
