@@ -83,6 +83,21 @@ def test_issue_prefers_most_used_pack_then_earliest(company):
     assert (first.seats_used, busiest.seats_used, tie.seats_used) == (1, 5, 4)
 
 
+def test_licenses_spread_over_packs_each_keep_their_own_pack_and_state(company):
+    """Planned licenses are clones of one prototype: each has its own pack, ID and state."""
+    key = make_key(company, packs=[("WE", 2), ("WE", 2)])
+    ums, _ = make_ums(company, packs=list(key.product_packs.all()))
+    results = issue(ums, "WE", *(f"CLONE{n:03d}" for n in range(4)))
+    licenses = [r.license for r in results]
+    assert len({lic.pk for lic in licenses}) == len({lic.license_id for lic in licenses}) == 4
+    for lic in licenses:
+        stored = DeviceLicense.objects.get(pk=lic.pk)
+        assert (stored.pack_id, stored.unit_id, stored.ums_id) == (lic.pack.pk, lic.unit_id, ums.pk)
+        assert lic.pack_id == lic.pack.pk and not lic._state.adding
+    assert len({lic.pack_id for lic in licenses}) == 2
+    assert len({id(lic._state.fields_cache) for lic in licenses}) == 4
+
+
 def test_expired_and_not_yet_active_packs_never_issue(company):
     expired = make_key(
         company, starts_on=today() - datetime.timedelta(days=400), expires_on=today()

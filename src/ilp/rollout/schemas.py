@@ -95,30 +95,44 @@ class LicenseOut(Schema):
         return not hasattr(obj, "pack_id")
 
 
-def license_out_data(obj) -> dict:
+def license_out_data(obj, names: dict | None = None) -> dict:
     """`LicenseOut` of a license (or a demo license) as the same plain data, without pydantic:
     `POST /ums/licenses` answers up to 1000 of them, where validating each through the schema
-    cost a quarter of the request. tests/rollout/test_schemas.py holds the two equal."""
+    cost a quarter of the request. tests/rollout/test_schemas.py holds the two equal.
+    `names` memoises the product, pack and UMS names across the licenses of one answer."""
     demo = not hasattr(obj, "pack_id")
-    pack = None if demo else obj.pack
     if demo:
         expires_on, lease, signed = obj.expires_at.date(), obj.expires_at, obj.issued_at
     else:
         expires_on, lease, signed = obj.expires_on, obj.document_expires_at, obj.document_signed_at
+    sku, pack_id, ums_id = _related_names(obj, demo=demo, names={} if names is None else names)
     return {
         "id": obj.license_id,
         "unit_id": obj.unit_id,
-        "product": obj.product.sku,
-        "pack_id": pack.pack_id if pack is not None else None,
+        "product": sku,
+        "pack_id": pack_id,
         "expires_on": expires_on.isoformat() if expires_on is not None else None,
         "token": obj.token,
         "status": getattr(obj, "status", "demo"),
-        "ums_id": obj.ums.ums_id if obj.ums_id else None,
+        "ums_id": ums_id,
         "issued_at": _json_time(obj.issued_at),
         "lease_expires_at": _json_time(lease),
         "signed_at": _json_time(signed),
         "demo": demo,
     }
+
+
+def _related_names(obj, *, demo: bool, names: dict) -> tuple:
+    """The product SKU, pack ID and UMS ID a license names, read from its loaded relations
+    once per combination (a batch's 1000 licenses share a handful)."""
+    key = (obj.product_id, None if demo else obj.pack_id, obj.ums_id)
+    if key not in names:
+        names[key] = (
+            obj.product.sku,
+            None if demo else obj.pack.pack_id,
+            obj.ums.ums_id if obj.ums_id else None,
+        )
+    return names[key]
 
 
 _encode = DjangoJSONEncoder().default
@@ -133,12 +147,13 @@ def _json_time(moment: datetime.datetime | None) -> str | None:
 
 def issue_out_data(results) -> dict:
     """`IssueOut` of `licenses_issue`'s results as plain data (see `license_out_data`)."""
+    names: dict = {}
     return {
         "results": [
             {
                 "unit_id": r.unit_id,
                 "status": r.status,
-                "license": license_out_data(r.license) if r.license is not None else None,
+                "license": license_out_data(r.license, names) if r.license is not None else None,
             }
             for r in results
         ]

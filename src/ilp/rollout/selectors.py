@@ -453,7 +453,7 @@ def device_licenses_active_by_unit(
         DeviceLicense.objects.filter(
             company_id=company_id,
             product=product,
-            unit_id__in=list(unit_ids),
+            unit_id__any_of=list(unit_ids),
             status=DeviceLicense.Status.ACTIVE,
         )
         .order_by()
@@ -465,7 +465,7 @@ def device_licenses_active_by_unit(
         lic.unit_id: lic
         for lic in DeviceLicense.objects.select_related(
             "pack__product", "pack__subscription_key", "product", "ums", "company"
-        ).filter(pk__in=found, status=DeviceLicense.Status.ACTIVE)
+        ).filter(pk__any_of=found, status=DeviceLicense.Status.ACTIVE)
     }
 
 
