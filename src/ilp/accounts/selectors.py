@@ -97,6 +97,11 @@ def company_find(*, gaid: str) -> Company | None:
     return Company.objects.filter(gaid=(gaid or "").strip().upper()).first()
 
 
+def company_find_by_customer_number(*, customer_number: str) -> Company | None:
+    """The company with this ERP customer number (exactly as the ERP writes it), or None."""
+    return Company.objects.filter(customer_number=customer_number).first()
+
+
 # --- two-factor sign-in --------------------------------------------------------------------
 
 

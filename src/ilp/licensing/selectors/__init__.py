@@ -15,8 +15,6 @@ from .eula import (
 )
 from .orders import (
     OrderPage,
-    company_find_by_customer_number,
-    company_find_by_gaid,
     order_eula_data,
     order_find,
     order_get,
@@ -69,8 +67,6 @@ __all__ = [
     "PACK_RELATED",
     "PACK_SORTS",
     "SELECTION_MAX",
-    "company_find_by_customer_number",
-    "company_find_by_gaid",
     "dashboard_figures",
     "eula_version_in_force",
     "eula_versions_in_force",

@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from ilp.accounts.models import Company
 from ilp.core.errors import NotFound
 
 from ..errors import OrderError
@@ -214,14 +213,6 @@ def order_find(*, order_number: str) -> Order | None:
         .order_by()
         .first()
     )
-
-
-def company_find_by_gaid(*, gaid: str) -> Company | None:
-    return Company.objects.filter(gaid=gaid).first()
-
-
-def company_find_by_customer_number(*, customer_number: str) -> Company | None:
-    return Company.objects.filter(customer_number=customer_number).first()
 
 
 def subscription_key_find(*, key: str) -> SubscriptionKey | None:

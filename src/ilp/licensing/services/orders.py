@@ -14,7 +14,12 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from ilp.accounts.models import Company
-from ilp.accounts.selectors import MailTopic, mail_recipients
+from ilp.accounts.selectors import (
+    MailTopic,
+    company_find,
+    company_find_by_customer_number,
+    mail_recipients,
+)
 from ilp.accounts.services import company_create, contact_person_handle
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
@@ -25,8 +30,6 @@ from ..errors import OrderError
 from ..models import Order, OrderItem, ProductPack, SubscriptionKey
 from ..schemas import PackOut
 from ..selectors import (
-    company_find_by_customer_number,
-    company_find_by_gaid,
     order_eula_data,
     order_find,
     pack_list_of_company,
@@ -214,7 +217,7 @@ def _company_match(
     gaid = (end_customer.get("gaid") or "").strip().upper()
     customer_number = (end_customer.get("customer_number") or "").strip()
     if gaid:
-        company = company_find_by_gaid(gaid=gaid)
+        company = company_find(gaid=gaid)
         if company is None:
             raise _invalid(
                 ["body", "end_customer", "gaid"],
