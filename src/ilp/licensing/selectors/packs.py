@@ -189,6 +189,12 @@ def key_get(*, membership, key: str) -> SubscriptionKey:
     return found
 
 
+def key_held_by(*, company_id: int, key: str) -> bool:
+    """Whether the subscription key (its exact, normalised text) is the company's: the proof
+    of a company claim (rule 16), where the claimant has no membership to read through yet."""
+    return SubscriptionKey.objects.filter(company_id=company_id, key=key).exists()
+
+
 def key_queryset(*, membership) -> QuerySet[SubscriptionKey]:
     """The company's keys with their packs (`packs`) and the order numbers of renewals
     awaiting redemption (`pending`) prefetched: three queries whatever the size."""
