@@ -10,7 +10,7 @@ from ilp.core.auth import principal_from_token
 from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.licensing.models import ProductPack
 from ilp.licensing.services import pack_ops
-from ilp.rollout import services, signing
+from ilp.rollout import selectors, services, signing
 from ilp.rollout.models import DeviceLicense, PackAssignment, UmsInstance
 from tests.accounts.factories import make_company
 from tests.licensing.factories import make_key, make_pack
@@ -96,6 +96,24 @@ def test_licenses_spread_over_packs_each_keep_their_own_pack_and_state(company):
         assert lic.pack_id == lic.pack.pk and not lic._state.adding
     assert len({lic.pack_id for lic in licenses}) == 2
     assert len({id(lic._state.fields_cache) for lic in licenses}) == 4
+
+
+def test_a_license_returned_between_the_probe_and_the_locks_is_issued_anew(ums, pack, monkeypatch):
+    """Which devices hold a license is probed before the pack locks; a license returned in
+    that moment is not handed out as `existing`: the device gets a new one and a seat."""
+    first = issue(ums, "WE", "AAAAAA01")[0].license
+    probe = selectors.device_license_ids_active
+
+    def probe_then_return(**kwargs):
+        found = probe(**kwargs)
+        services.license_return(actor=SYSTEM, license=first)  # a concurrent DELETE
+        return found
+
+    monkeypatch.setattr(selectors, "device_license_ids_active", probe_then_return)
+    again = issue(ums, "WE", "AAAAAA01")[0]
+    assert again.status == "issued" and again.license.license_id != first.license_id
+    pack.refresh_from_db()
+    assert pack.seats_used == _live_count(pack) == 1
 
 
 def test_expired_and_not_yet_active_packs_never_issue(company):

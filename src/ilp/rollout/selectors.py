@@ -445,27 +445,37 @@ def device_licenses_active_by_unit(
     """The active licenses of `product` for these (normalised) unit IDs in the caller's
     company, by unit ID: whichever of the company's UMS instances (or ALD tokens) they were
     issued to, a device holds one license per product. Loaded with what signing them again
-    needs.
+    needs."""
+    return device_licenses_active_of(
+        device_license_ids_active(company_id=company_id, sku=product.sku, unit_ids=unit_ids)
+    )
 
-    First a lean look-up of which exist (new devices, the usual case, cost no more), then
-    the licenses found with their joins."""
-    found = list(
+
+def device_license_ids_active(*, company_id: int, sku: str, unit_ids: Iterable[str]) -> list[int]:
+    """The primary keys of the company's active licenses of product `sku` for these
+    (normalised) unit IDs: a lean index probe (new devices, the usual case, cost no more)."""
+    return list(
         DeviceLicense.objects.filter(
             company_id=company_id,
-            product=product,
+            product__sku=sku,
             unit_id__any_of=list(unit_ids),
             status=DeviceLicense.Status.ACTIVE,
         )
         .order_by()
         .values_list("pk", flat=True)
     )
-    if not found:
+
+
+def device_licenses_active_of(pks: list[int]) -> dict[str, DeviceLicense]:
+    """Those of these licenses (`device_license_ids_active`) still active, by unit ID, loaded
+    with what signing them again needs."""
+    if not pks:
         return {}
     return {
         lic.unit_id: lic
         for lic in DeviceLicense.objects.select_related(
             "pack__product", "pack__subscription_key", "product", "ums", "company"
-        ).filter(pk__any_of=found, status=DeviceLicense.Status.ACTIVE)
+        ).filter(pk__any_of=pks, status=DeviceLicense.Status.ACTIVE)
     }
 
 

@@ -104,6 +104,13 @@ def licenses_issue(
     now = timezone.now()
 
     sku = selectors.sku_normalise(product)
+    # Which devices hold a license is probed before the pack locks, keeping the locked section
+    # (which requests of one company pass one at a time) short. A device licensed in between
+    # meets the unique index on insert and gets that license (`_theirs`); one returned in
+    # between is not found below and gets a new license.
+    held = selectors.device_license_ids_active(
+        company_id=licensee.company_id, sku=sku, unit_ids=wanted
+    )
     packs = [] if demo else _issuable_packs(licensee=licensee, sku=sku, today=timezone.localdate())
     # The product comes with its packs; it is looked up on its own only when none serves it
     # (one query less on the usual path; an unknown product is still a 422, locking nothing).
@@ -111,9 +118,7 @@ def licenses_issue(
     # After the pack locks: ums_delete locks packs, then the UMS row; keep that order.
     licensee.touch(refreshed=True)
 
-    existing = selectors.device_licenses_active_by_unit(
-        company_id=licensee.company_id, product=prod, unit_ids=wanted
-    )
+    existing = selectors.device_licenses_active_of(held)
     pair = signing.signing_key_current()
     # A device asking again gets a fresh document when one is due; the lease refresh itself
     # is not audited per license (licenses_refresh, which a renewal triggers, is).
