@@ -26,6 +26,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -200,6 +201,49 @@ def _wrk(url: str, *, script: str | None = None, seconds: int = SECONDS) -> dict
     }
 
 
+class _LockWaits:
+    """While wrk runs, samples (every 50 ms) what the server's database connections do: how
+    many run a statement and how many of those wait for a row lock. Issuance locks the
+    caller's packs, so one company's requests pass that section one at a time."""
+
+    def __init__(self, url: str):
+        self.url, self.samples, self.stop = url, [], threading.Event()
+
+    def __enter__(self):
+        import psycopg
+
+        self.conn = psycopg.connect(self.url, autocommit=True)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        return self
+
+    def _run(self):
+        query = (
+            "SELECT count(*) FILTER (WHERE state = 'active' AND wait_event_type = 'Lock'),"
+            " count(*) FILTER (WHERE state = 'active' AND wait_event_type IS DISTINCT FROM 'Lock'),"
+            " count(*) FILTER (WHERE state = 'idle in transaction')"
+            " FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+        while not self.stop.wait(0.05):
+            self.samples.append(self.conn.execute(query).fetchone())
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+        self.conn.close()
+
+    def summary(self) -> str:
+        if not self.samples:
+            return "no samples"
+        columns = zip(*self.samples, strict=True)
+        waiting, running, python = (sum(col) / len(self.samples) for col in columns)
+        return (
+            f"on average {waiting:.1f} waiting for a row lock, {running:.1f} running a statement,"
+            f" {python:.1f} in a transaction between statements"
+        )
+
+
 def _serve_setup() -> None:
     """Child process: migrate the bench database and print a UMS credential."""
     django_setup()
@@ -275,7 +319,11 @@ def bench_single() -> None:
         script.write_text(_LUA % credential)
         _wrk(f"{base}/.well-known/jwks.json", seconds=1)  # warm-up: both workers loaded
         bare = _wrk(f"{base}/.well-known/jwks.json")
-        issue = _wrk(f"{base}/api/v1/ums/licenses", script=str(script))
+        if url.startswith("postgres"):
+            with _LockWaits(url) as waits:
+                issue = _wrk(f"{base}/api/v1/ums/licenses", script=str(script))
+        else:
+            waits, issue = None, _wrk(f"{base}/api/v1/ums/licenses", script=str(script))
         print(
             f"single-device issuance ({'postgresql' if url.startswith('postgres') else 'sqlite'},"
             f" ilp serve 2 workers × {THREADS} threads,"
@@ -287,6 +335,8 @@ def bench_single() -> None:
                 f"  p99 {r['p99']:>7.1f} ms  non-2xx {r['errors']}  timeouts {r['timeouts']}"
                 f"  wrk CPU {r['cpu']:.0%}"
             )
+        if waits is not None:
+            print(f"  server's database connections while issuing: {waits.summary()}")
         print(
             f"  ratio {issue['rate'] / max(bare['rate'], 1e-9):.0%} of the rate (target ≥ 50%),"
             f" p99 {issue['p99'] / max(bare['p99'], 1e-9):.1f} × bare (target ≤ 2)"
