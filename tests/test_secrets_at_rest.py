@@ -2,7 +2,9 @@
 an invitation is accepted, a company is claimed, a password is reset, an API token, a UMS
 credential and an ALD token are made and used with Idempotency-Keys, deletion is asked —
 and after the outbox delivered every mail, no column of any table holds a raw token, a
-credential or a link that carries one. Hashes (SHA-256) and sealed replay bodies are fine."""
+credential or a link that carries one; nor the TOTP seeds and recovery codes of the person
+who turns two-factor sign-in on. Hashes (SHA-256), Fernet-encrypted seeds (ILP_TOTP_KEY) and
+sealed replay bodies are fine."""
 
 import json
 import re
@@ -15,6 +17,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from ilp.accounts import otp
 from ilp.notifications.models import OutboxMail
 from ilp.notifications.services import outbox_deliver_due
 from tests.conftest import ApiClient
@@ -134,6 +137,19 @@ def _journey(staff_api) -> set[str]:
     ald = r.json()["ald_token"]
     secrets.add(ald)
     assert ApiClient(ald).get("/ums/product-packs").status_code == 200
+
+    # The boss turns two-factor sign-in on (the seed is shown once) and then starts moving to
+    # a new phone (a pending seed): whoever reads the database must not be able to make codes.
+    r = admin.post("/me/2fa", headers=key())
+    assert r.status_code == 201, r.content
+    seed = r.json()["secret"]
+    secrets.add(seed)
+    r = admin.post("/me/2fa/confirm", {"otp": otp.totp_code(seed)}, headers=key())
+    assert r.status_code == 200, r.content
+    secrets.update(r.json()["recovery_codes"])
+    r = admin.post("/me/2fa", headers=key())
+    assert r.status_code == 201, r.content
+    secrets.add(r.json()["secret"])
 
     # The portal's own login (a session row) for good measure.
     web = Client()

@@ -4,10 +4,12 @@ import ipaddress
 import os
 import secrets
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from cryptography.fernet import Fernet
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -44,8 +46,9 @@ DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 _private(DATA_DIR, 0o700)
 
 
-def _secret_from_file(name: str, length: int = 50) -> str:
-    """A secret generated once into the data directory, so restarts keep sessions valid."""
+def _secret_from_file(name: str, new: Callable[[], str] = lambda: secrets.token_urlsafe(50)) -> str:
+    """A secret generated once (by `new`) into the data directory, so restarts keep sessions
+    valid."""
     path = DATA_DIR / name
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -53,7 +56,7 @@ def _secret_from_file(name: str, length: int = 50) -> str:
         _private(path, 0o600)
     else:
         with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(length))
+            fh.write(new())
     return path.read_text().strip()
 
 
@@ -61,6 +64,23 @@ DEBUG = env.bool("ILP_DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="") or _secret_from_file("secret_key")
 ILP_BASE_URL = env.str("ILP_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 ILP_SIGNING_KEY = env.str("ILP_SIGNING_KEY", default="")
+# The key that encrypts two-factor (TOTP) secrets at rest (core/fields.py EncryptedTextField):
+# a Fernet key, kept apart from the database and its backups (docs/deploy.md, "Secrets and
+# keys"). Rotation: the new key here, the old ones in ILP_TOTP_KEY_FALLBACKS (decrypt only)
+# until `ilp reencrypt-two-factor` has re-encrypted every secret with the new one.
+ILP_TOTP_KEY = env.str("ILP_TOTP_KEY", default="") or _secret_from_file(
+    "totp_key", new=lambda: Fernet.generate_key().decode()
+)
+ILP_TOTP_KEY_FALLBACKS = env.list("ILP_TOTP_KEY_FALLBACKS", default=[])
+for _key in [ILP_TOTP_KEY, *ILP_TOTP_KEY_FALLBACKS]:  # a wrong key fails at start-up
+    try:
+        Fernet(_key)
+    except (ValueError, TypeError):
+        raise ValueError(
+            "ILP_TOTP_KEY and each of ILP_TOTP_KEY_FALLBACKS must be a Fernet key (32 random "
+            "bytes, url-safe base64): python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'"
+        ) from None
 
 # Production settings (issue 12, README "Settings", decisions "Issue 12: production settings
 # and CSP"). Host names: the base URL's host and loopback unless ILP_ALLOWED_HOSTS says.

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from cryptography.fernet import Fernet
 from django.test import Client
 
 from tests.accounts.factories import make_user
@@ -228,9 +230,27 @@ def test_data_directory_and_secrets_are_private_from_the_start(tmp_path):
     modes = json.loads(done.stdout.strip().splitlines()[-1])
     assert modes["."] == 0o700
     assert modes["signing"] == 0o700
-    for name in ("ilp.sqlite3", "ilp.sqlite3-wal", "ilp.sqlite3-shm", "secret_key"):
+    for name in ("ilp.sqlite3", "ilp.sqlite3-wal", "ilp.sqlite3-shm", "secret_key", "totp_key"):
         assert modes[name] == 0o600, (name, oct(modes[name]))
     assert modes["signing/current.pem"] == 0o600
+
+
+def test_the_totp_key_is_generated_once_or_taken_from_the_environment(tmp_path):
+    names = ["ILP_TOTP_KEY", "ILP_TOTP_KEY_FALLBACKS"]
+    generated = _settings_of(tmp_path, names)
+    Fernet(generated["ILP_TOTP_KEY"])  # a Fernet key, not any random string
+    assert generated["ILP_TOTP_KEY_FALLBACKS"] == []
+    assert _mode(tmp_path / "totp_key") == 0o600
+    assert _settings_of(tmp_path, names) == generated  # generated once, then read
+    keys = [Fernet.generate_key().decode() for _ in range(3)]
+    given = _settings_of(
+        tmp_path, names, ILP_TOTP_KEY=keys[0], ILP_TOTP_KEY_FALLBACKS=f"{keys[1]},{keys[2]}"
+    )
+    assert given == {"ILP_TOTP_KEY": keys[0], "ILP_TOTP_KEY_FALLBACKS": keys[1:]}
+    for wrong in ({"ILP_TOTP_KEY": "s" * 50}, {"ILP_TOTP_KEY_FALLBACKS": f"{keys[1]},oops"}):
+        with pytest.raises(ValueError, match="must be a Fernet key") as raised:
+            _settings_of(tmp_path, names, **wrong)
+        assert "oops" not in str(raised.value) and "sss" not in str(raised.value)
 
 
 def test_an_older_open_data_directory_is_tightened(tmp_path):

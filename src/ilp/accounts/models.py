@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ilp.core.authz import Role
+from ilp.core.fields import EncryptedTextField
 
 
 class UserManager(BaseUserManager):
@@ -257,12 +258,14 @@ class TwoFactor(models.Model):
     """A person's TOTP second factor (RFC 6238: SHA-1, 6 digits, 30 s), rule 17.
 
     `secret` is the confirmed one ("" while two-factor is off); `pending_secret` one being set
-    up, not active until a code from it is confirmed. `last_step` is the time step of the last
-    accepted code: a code is accepted once (RFC 6238 section 5.2)."""
+    up, not active until a code from it is confirmed. Both are encrypted at rest with
+    ILP_TOTP_KEY (whoever reads a backup could otherwise make every person's codes), clear on
+    the instance. `last_step` is the time step of the last accepted code: a code is accepted
+    once (RFC 6238 section 5.2)."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="two_factor")
-    secret = models.CharField(max_length=64, blank=True)
-    pending_secret = models.CharField(max_length=64, blank=True)
+    secret = EncryptedTextField(blank=True, key_setting="ILP_TOTP_KEY")
+    pending_secret = EncryptedTextField(blank=True, key_setting="ILP_TOTP_KEY")
     confirmed_at = models.DateTimeField(null=True, blank=True)
     last_step = models.BigIntegerField(default=0)
 

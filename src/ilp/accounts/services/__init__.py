@@ -40,6 +40,7 @@ from .two_factor import (
     two_factor_confirm,
     two_factor_disable,
     two_factor_reset,
+    two_factor_secrets_reencrypt,
 )
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "two_factor_confirm",
     "two_factor_disable",
     "two_factor_reset",
+    "two_factor_secrets_reencrypt",
     "access_request_dismiss",
     "access_request_invite",
     "api_token_create",

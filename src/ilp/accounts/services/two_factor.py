@@ -153,3 +153,17 @@ def two_factor_reset(*, actor: Actor, user: User) -> None:
         return
     _off(two_factor)
     event_record(actor=actor, action="user.two_factor_reset", obj_type="user", obj_id=user.email)
+
+
+@transaction.atomic
+def two_factor_secrets_reencrypt() -> int:
+    """Encrypt every stored TOTP secret again with the current ILP_TOTP_KEY, so that after a
+    rotation the old key can leave ILP_TOTP_KEY_FALLBACKS (sign-ins save only `last_step`, so
+    a secret is otherwise never re-encrypted). Changes no state a person sees: no audit event,
+    like the signing key's rotation. Returns how many people's secrets were re-encrypted."""
+    rows = list(
+        TwoFactor.objects.select_for_update().exclude(secret="", pending_secret="").order_by("pk")
+    )
+    for two_factor in rows:
+        two_factor.save(update_fields=["secret", "pending_secret"])
+    return len(rows)
