@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from ilp.accounts.models import ApiToken
 from ilp.rollout.models import UmsInstance
 from tests.accounts.factories import PASSWORD, add_member, make_company, make_user
 from tests.licensing.factories import make_key
@@ -64,6 +65,22 @@ def test_script_behaviours_work_without_inline_code(page, login, company, settin
     page.get_by_role("button", name="Delete UMS").click()
     expect(page.get_by_role("button", name="Delete UMS")).to_have_count(0)
     assert UmsInstance.objects.filter(company=company).count() == 0
+
+    # The same data-confirm on a form htmx posts: cancelling keeps the API token (htmx never
+    # sends the request), accepting revokes it and htmx swaps the list.
+    page.goto(reverse("accounts:profile"))
+    page.locator("#token-name").fill("inventory script")
+    page.get_by_role("button", name="Create token").click()
+    revoke = page.locator("#tokens").get_by_role("button", name="Revoke")
+    expect(revoke).to_have_count(1)
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    revoke.click()
+    page.wait_for_timeout(300)
+    assert ApiToken.objects.filter(revoked_at__isnull=True).count() == 1
+    page.once("dialog", lambda dialog: dialog.accept())
+    revoke.click()
+    expect(revoke).to_have_count(0)
+    assert ApiToken.objects.filter(revoked_at__isnull=True).count() == 0
 
     # Auto-submitting selects (data-autosubmit): the company switcher and the language.
     page.locator("#company-switcher").select_option(label="Beta AG (Administrator)")

@@ -6,7 +6,8 @@
    fragments that htmx swaps in later work too:
 
      <select data-autosubmit>           submits its form when the choice changes
-     <form data-confirm="Question?">    asks before submitting (cancel keeps the page)
+     <form data-confirm="Question?">    asks before submitting (cancel keeps the page); also
+                                        on a form htmx posts (no hx-confirm beside it)
      <button data-confirm="Question?">  asks before its click submits (one form, many buttons)
      <button data-copy="element-id"     copies the element's value (input) or text, then
              data-done="Copied">        shows data-done as the button's label
