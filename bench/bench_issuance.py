@@ -171,16 +171,31 @@ end
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
 
+def _machine_ticks() -> tuple[int, int] | None:
+    """(busy, total) CPU ticks of the whole machine so far (Linux /proc/stat), else None."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def _wrk(url: str, *, script: str | None = None, seconds: int = SECONDS) -> dict:
     """Run wrk (its own process) and parse rate, p50, p99, errors and its CPU share."""
     argv = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s", "--latency", url]
     if script:
         argv[1:1] = ["-s", script]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ticks = _machine_ticks()
     started = time.perf_counter()
     out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ticks_after = _machine_ticks()
+    busy = None
+    if ticks is not None and ticks_after is not None and ticks_after[1] > ticks[1]:
+        busy = (ticks_after[0] - ticks[0]) / (ticks_after[1] - ticks[1])
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
     def pct(p):
@@ -198,6 +213,7 @@ def _wrk(url: str, *, script: str | None = None, seconds: int = SECONDS) -> dict
         "p99": pct(99),
         "errors": int(errors.group(1)) if errors else 0,
         "cpu": cpu / wall,
+        "machine": busy,
     }
 
 
@@ -334,6 +350,7 @@ def bench_single() -> None:
                 f"  {name:20} {r['rate']:>8,.0f} req/s  p50 {r['p50']:>7.1f} ms"
                 f"  p99 {r['p99']:>7.1f} ms  non-2xx {r['errors']}  timeouts {r['timeouts']}"
                 f"  wrk CPU {r['cpu']:.0%}"
+                + (f"  machine CPU {r['machine']:.0%}" if r["machine"] is not None else "")
             )
         if waits is not None:
             print(f"  server's database connections while issuing: {waits.summary()}")
