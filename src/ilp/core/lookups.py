@@ -2,7 +2,9 @@
 
 `field__in` with 1000 values makes Django build and PostgreSQL parse 1000 placeholders: 10 ms
 against 3 ms for `field = ANY(%s)` with the list as one array (a 1000-device issuance looks
-its devices up this way). Elsewhere, and for an empty list, it is `__in`.
+its devices up this way). Elsewhere, and for a subquery, it is `__in`. It takes plain values
+(strings, primary keys), not model instances: a foreign key's `__in` turns objects into keys,
+this one does not.
 """
 
 from django.db.models import Field
