@@ -55,6 +55,23 @@ def test_page_reads_in_words_and_shows_only_changed_fields(company, admin_user):
     assert f'href="/companies/{company.gaid}/packs/WE-00001/"' in html
 
 
+def test_order_eula_and_ums_fields_read_in_words(company, admin_user):
+    # The German log showed these as English codes ("lease days", "eula accepted"): they
+    # had no label, so a catalogue could not translate them.
+    _record(
+        company,
+        action="order.received",
+        obj_id="SO-1",
+        before={},
+        after={"order_number": "SO-1", "eula_pending": True, "old_expires_on": "2026-01-01"},
+    )
+    _record(company, action="ums.updated", before={"lease_days": 30}, after={"lease_days": 14})
+    html = _client(admin_user).get(f"/companies/{company.gaid}/audit/").content.decode()
+    for label in ("order number", "EULA pending", "previous expiry", "lease (days)"):
+        assert f"<dt>{label}</dt>" in html, label
+    assert "<dt>lease days</dt>" not in html and "<dt>eula pending</dt>" not in html
+
+
 def test_every_recorded_action_has_a_label():
     """A new action without a label would show its code: name it in audit/labels.py."""
     import re

@@ -83,6 +83,27 @@ FIELD_LABELS = {
     "city": pgettext_lazy("audit field", "city"),
     "street": pgettext_lazy("audit field", "street"),
     "postal_code": pgettext_lazy("audit field", "postal code"),
+    # Orders, EULAs and UMS settings: the German audit log showed these as English codes.
+    "accepted_at": pgettext_lazy("audit field", "accepted at"),
+    "add_on": pgettext_lazy("audit field", "add-on"),
+    "auto_exchange": pgettext_lazy("audit field", "automatic exchange"),
+    "company_created": pgettext_lazy("audit field", "company created"),
+    "contact_outcome": pgettext_lazy("audit field", "contact person"),
+    "customer_number": pgettext_lazy("audit field", "customer number"),
+    "eula": pgettext_lazy("audit field", "EULA"),
+    "eula_accepted": pgettext_lazy("audit field", "EULA accepted"),
+    "eula_pending": pgettext_lazy("audit field", "EULA pending"),
+    "eula_title": pgettext_lazy("audit field", "EULA title"),
+    "eula_version": pgettext_lazy("audit field", "EULA version"),
+    "items": pgettext_lazy("audit field", "items"),
+    "kind": pgettext_lazy("audit field", "kind"),
+    "lease_days": pgettext_lazy("audit field", "lease (days)"),
+    "old_expires_on": pgettext_lazy("audit field", "previous expiry"),
+    "order_number": pgettext_lazy("audit field", "order number"),
+    "pack": pgettext_lazy("audit field", "pack"),
+    "product_packs": pgettext_lazy("audit field", "product packs"),
+    "subscription_key": pgettext_lazy("audit field", "subscription key"),
+    "third_party": pgettext_lazy("audit field", "third party"),
 }
 
 YES = _("yes")

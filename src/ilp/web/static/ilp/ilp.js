@@ -12,6 +12,8 @@
      <button data-copy="element-id"     copies the element's value (input) or text, then
              data-done="Copied">        shows data-done as the button's label
      #redeem-form                       the renewal redemption's live seat sum
+     <body data-scroll-hint="Text">      puts "Text" above every table wider than its box
+                                        (columns hidden to the right, e.g. at 390 px)
      change of a name=pack checkbox,    tell htmx listeners with
      a settled #pack-results            hx-trigger="ilp-packs-changed from:body"
 */
@@ -67,6 +69,46 @@
     }
   }
 
+  // A table wider than its box hides columns to the right, with nothing to say so on a phone
+  // (no scroll bar until touched): a line above it does, and goes when everything fits.
+  function scrollHints() {
+    var text = document.body && document.body.dataset.scrollHint;
+    if (!text) return;
+    document.querySelectorAll("main table").forEach(function (table) {
+      var box = table;
+      if (box.scrollWidth <= box.clientWidth + 1) {
+        var wrap = table.parentElement && table.parentElement.closest(".table-wrap, .table-scroll");
+        box = wrap && wrap.scrollWidth > wrap.clientWidth + 1 ? wrap : null;
+      }
+      var scroller = box || table.parentElement.closest(".table-wrap, .table-scroll") || table;
+      var prev = scroller.previousElementSibling;
+      var has = prev && prev.classList.contains("scroll-hint");
+      if (box && !has) {
+        var hint = document.createElement("p");
+        hint.className = "scroll-hint";
+        hint.setAttribute("aria-hidden", "true");
+        hint.textContent = text;
+        scroller.parentNode.insertBefore(hint, scroller);
+      } else if (!box && has) {
+        prev.remove();
+      }
+    });
+  }
+
+  var hintsQueued = false;
+  function queueScrollHints() {
+    if (hintsQueued) return;
+    hintsQueued = true;
+    window.requestAnimationFrame(function () {
+      hintsQueued = false;
+      scrollHints();
+    });
+  }
+  window.addEventListener("resize", queueScrollHints);
+  window.addEventListener("load", queueScrollHints);
+  // A <details> opening shows its table; "toggle" does not bubble, so listen while capturing.
+  document.addEventListener("toggle", queueScrollHints, true);
+
   document.addEventListener("change", function (e) {
     var el = e.target;
     if (el.matches && el.matches("select[data-autosubmit]") && el.form) {
@@ -105,11 +147,13 @@
 
   document.addEventListener("htmx:afterSettle", function (e) {
     redeemUpdate();
+    queueScrollHints();
     if (e.target && e.target.id === "pack-results") packsChanged();
   });
 
   document.addEventListener("DOMContentLoaded", function () {
     redeemUpdate();
+    scrollHints();
     var toggle = document.querySelector(".nav-toggle");
     var nav = document.getElementById("sidenav");
     if (toggle && nav) {
