@@ -144,3 +144,32 @@ def test_admin_cannot_add_change_or_delete_events(company):
     assert not model_admin.has_add_permission(request)
     assert not model_admin.has_change_permission(request, event)
     assert not model_admin.has_delete_permission(request, event)
+
+
+def test_codes_under_status_kind_and_role_read_as_the_pages_words(company, admin_user):
+    """A status, kind or role code shows as the word the pages use (German too); the same
+    word under another field (a comment, a name) stays as written."""
+    _record(
+        company,
+        action="order.received",
+        before={"status": "awaiting_redemption", "comment": "new"},
+        after={
+            "status": "fulfilled",
+            "kind": "renewal",
+            "eula": "vendor",
+            "role": "service_provider",
+            "comment": "active",
+            "accepted_at": "2026-11-29T07:04:03.373306+00:00",
+        },
+    )
+    client = _client(admin_user)
+    html = client.get(f"/companies/{company.gaid}/audit/").content.decode()
+    assert "Awaiting redemption → Fulfilled" in html
+    assert "Renewal" in html and "Service provider" in html
+    assert "awaiting_redemption" not in html and "service_provider" not in html
+    assert "new → active" in html  # a comment is not a code
+    assert "2026-11-29 07:04" in html and "07:04:03.373306" not in html  # a time, readable
+    client.cookies["django_language"] = "de"
+    html = client.get(f"/companies/{company.gaid}/audit/").content.decode()
+    assert "Wartet auf Einlösung → Erfüllt" in html
+    assert "Verlängerung" in html and "Dienstleister" in html

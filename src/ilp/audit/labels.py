@@ -106,6 +106,32 @@ FIELD_LABELS = {
     "third_party": pgettext_lazy("audit field", "third party"),
 }
 
+# Codes that audit figures hold under these fields (statuses, kinds, roles), shown as the
+# words the pages use for them (the same msgids, so the same German). Another value, or the
+# same word under another field (a name, a comment), shows as it is.
+_CODE_FIELDS = {"status", "kind", "eula", "role", "state"}
+VALUE_LABELS = {
+    "active": _("Active"),
+    "expired": _("Expired"),
+    "not_yet_active": _("Not yet active"),
+    "live": _("Live"),
+    "merged": _("Merged"),
+    "archived": _("Archived"),
+    "returned": pgettext_lazy("device license status", "Returned"),
+    "revoked": pgettext_lazy("device license status", "Revoked"),
+    "awaiting_redemption": _("Awaiting redemption"),
+    "redeemed": _("Redeemed"),
+    "applied": _("Applied"),
+    "fulfilled": _("Fulfilled"),
+    "new": _("New"),
+    "renewal": _("Renewal"),
+    "vendor": pgettext_lazy("audit value", "vendor"),
+    "third_party": pgettext_lazy("audit field", "third party"),
+    "administrator": _("Administrator"),
+    "service_provider": _("Service provider"),
+    "user": _("User"),
+}
+
 YES = _("yes")
 NO = _("no")
 
@@ -119,3 +145,12 @@ def action_label(action: str) -> str:
 def field_label(field: str) -> str:
     label = FIELD_LABELS.get(field)
     return str(label) if label is not None else field.replace("_", " ")
+
+
+def value_label(field: str | None, value: str) -> str:
+    """The word for a code held under a code field (see VALUE_LABELS), else the value."""
+    if field in _CODE_FIELDS:
+        label = VALUE_LABELS.get(value)
+        if label is not None:
+            return str(label)
+    return value

@@ -1,24 +1,35 @@
+import datetime
+import re
 from urllib.parse import urlencode
 
 from django import template
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
-from ilp.audit.labels import NO, YES, action_label, field_label
+from ilp.audit.labels import NO, YES, action_label, field_label, value_label
 
 register = template.Library()
 
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})")
 
-def _show(value) -> str:
+
+def _show(value, field: str | None = None) -> str:
+    """A figure as text; codes under a code field (a status, a kind, a role) as words."""
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return str(YES if value else NO)
     if isinstance(value, list):
-        return ", ".join(_show(v) for v in value) or "—"
+        return ", ".join(_show(v, field) for v in value) or "—"
     if isinstance(value, dict):
-        return ", ".join(f"{field_label(k)}: {_show(v)}" for k, v in value.items())
+        return ", ".join(f"{field_label(k)}: {_show(v, k)}" for k, v in value.items())
+    if isinstance(value, str):
+        if _ISO_MOMENT.fullmatch(value):  # a time as the services store it: as the pages show it
+            moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+        return value_label(field, value)
     return str(value)
 
 
@@ -39,8 +50,8 @@ def audit_changes(event) -> list[dict]:
             {
                 "name": field,
                 "field": field_label(field),
-                "before": _show(old) if field in before else None,
-                "after": _show(new) if field in after else None,
+                "before": _show(old, field) if field in before else None,
+                "after": _show(new, field) if field in after else None,
                 "changed": changed,
             }
         )
@@ -89,7 +100,7 @@ def _id_url(kind: str, value: str, gaid: str) -> str | None:
         return None
 
 
-def _show_html(value, gaid: str, kind: str | None = None) -> str:
+def _show_html(value, gaid: str, kind: str | None = None, field: str | None = None) -> str:
     """As `_show`, as HTML: IDs under a linked field name (see `_LINKED_FIELDS`) are links."""
     if isinstance(value, str) and value and kind:
         url = _id_url(kind, value, gaid)
@@ -98,14 +109,16 @@ def _show_html(value, gaid: str, kind: str | None = None) -> str:
     if isinstance(value, list):
         if not value:
             return "—"
-        return mark_safe(", ".join(_show_html(v, gaid, kind) for v in value))  # noqa: S308
+        return mark_safe(", ".join(_show_html(v, gaid, kind, field) for v in value))  # noqa: S308
     if isinstance(value, dict):
         parts = [
-            format_html("{}: {}", field_label(k), _show_html(v, gaid, _LINKED_FIELDS.get(k, kind)))
+            format_html(
+                "{}: {}", field_label(k), _show_html(v, gaid, _LINKED_FIELDS.get(k, kind), k)
+            )
             for k, v in value.items()
         ]
         return mark_safe(", ".join(parts))  # noqa: S308
-    return conditional_escape(_show(value))
+    return conditional_escape(_show(value, field))
 
 
 @register.simple_tag
@@ -118,9 +131,9 @@ def audit_rows(event, gaid: str) -> list[dict]:
     for row in rows:
         kind = _LINKED_FIELDS.get(row["name"])
         if row["before"] is not None:
-            row["before"] = _show_html(before.get(row["name"]), gaid, kind)
+            row["before"] = _show_html(before.get(row["name"]), gaid, kind, row["name"])
         if row["after"] is not None:
-            row["after"] = _show_html(after.get(row["name"]), gaid, kind)
+            row["after"] = _show_html(after.get(row["name"]), gaid, kind, row["name"])
     return rows
 
 
