@@ -124,7 +124,9 @@ def order_create(
         contact=contact or None,
         company_created=company_created,
         request_hash=request_hash,
-        eula_id=_eula_to_carry(),
+        # Rule 20: the vendor's EULA when a version of it is in force; with none, nothing to
+        # accept and the order needs no acceptance.
+        eula_id=vendor_eula_id_in_force(),
     )
     order_items = _order_items_create(order, specs)
     if kind == Order.Kind.RENEWAL:
@@ -355,13 +357,6 @@ def _packs_announce(*, actor: Actor, packs: list[ProductPack], company_new: bool
             assigned.update(answer)
     for pack in packs:
         pack.assigned_ums_id = assigned.get(pack.pk)
-
-
-def _eula_to_carry() -> int | None:
-    """The vendor EULA a new order carries (rule 20), by id: the vendor's, when a version of
-    it is in force; with none in force there is nothing to accept and the order needs no
-    acceptance."""
-    return vendor_eula_id_in_force()
 
 
 def _renewal_fulfil(

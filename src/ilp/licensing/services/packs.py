@@ -161,9 +161,10 @@ def subscription_key_create(
 def packs_add(
     *, key: SubscriptionKey, starts_on: datetime.date, items: Sequence[ItemSpec], order=None
 ) -> list[ProductPack]:
-    """One pack per item under `key` (rule 2: from `starts_on`, `term_months` later); the
-    key's expiry becomes the latest of its dated packs. For a new key and for an add-on
-    order (rule 19, the caller holds the key's row lock)."""
+    """One pack per item under an existing `key` (rule 2: from `starts_on`, `term_months`
+    later); the key's expiry becomes the latest of its dated packs. For an add-on order (rule
+    19, the caller holds the key's row lock); a new key gets its packs in
+    `subscription_key_create`."""
     # One insert for all of them; should a random pack ID be taken, all are drawn again.
     packs = _create_with_fresh_id(
         lambda: ProductPack.objects.bulk_create(
