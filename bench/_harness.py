@@ -56,6 +56,7 @@ def issuing_tenant(*, seats: int, packs: int = 4):
     from ilp.core.actors import Actor
     from ilp.core.ids import crockford
     from ilp.licensing.models import Product, ProductPack, SubscriptionKey
+    from ilp.licensing.services.seats import pack_assignee_set
     from ilp.rollout.models import PackAssignment
     from ilp.rollout.services import ums_register
 
@@ -79,4 +80,5 @@ def issuing_tenant(*, seats: int, packs: int = 4):
             expires_on=key.expires_on,
         )
         PackAssignment.objects.create(pack=pack, ums=ums)
+        pack_assignee_set(pack=pack, ums_id=ums.ums_id)
     return company, credential

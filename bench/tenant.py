@@ -124,6 +124,7 @@ def build(
                     state=ProductPack.State.LIVE,
                     comment=f"site {i % 13}",
                     created_at=now - datetime.timedelta(days=300, seconds=-i),
+                    assigned_to=owner[i].ums_id if i < assigned else None,
                 )
                 for i in range(n_packs)
             ),

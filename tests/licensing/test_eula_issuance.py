@@ -12,6 +12,7 @@ from ilp.licensing.services.orders import order_create
 from ilp.rollout.models import PackAssignment
 from ilp.rollout.services import licenses_exchange
 from tests.licensing.factories import make_key
+from tests.rollout.factories import assign as assign_pack
 from tests.rollout.factories import issue, make_ums
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +47,8 @@ def order(company, number, items, *, kind="new", key=None):
 
 def assign(ums, *packs):
     for pack in packs:
-        PackAssignment.objects.get_or_create(pack=pack, defaults={"ums": ums})
+        if not PackAssignment.objects.filter(pack=pack).exists():
+            assign_pack(pack, ums)
 
 
 def statuses(results):

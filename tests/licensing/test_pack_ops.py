@@ -12,6 +12,7 @@ from ilp.licensing.models import ProductPack
 from ilp.licensing.services.pack_ops import merge_problem, pack_merge, pack_split
 from ilp.rollout.models import DeviceLicense, PackAssignment, UmsInstance
 from tests.licensing.factories import make_key, make_license, make_pack
+from tests.rollout.factories import assign
 
 pytestmark = pytest.mark.django_db
 
@@ -177,7 +178,7 @@ def test_perpetual_packs_split(company):
 def test_split_of_an_assigned_pack_stays_on_the_same_ums(company):
     pack = make_key(company, packs=[("WE", 10)]).product_packs.get()
     ums = make_ums(company)
-    PackAssignment.objects.create(pack=pack, ums=ums)
+    assign(pack, ums)
     _, created = pack_split(actor=ACTOR, pack=pack, seats=3)
     assert PackAssignment.objects.get(pack=created).ums == ums
 
@@ -265,8 +266,8 @@ def test_merge_needs_two_distinct_packs(company):
 def test_merge_refuses_packs_on_different_ums(company):
     key = make_key(company, packs=[("WE", 10), ("WE", 5)])
     a, b = key.product_packs.order_by("pk")
-    PackAssignment.objects.create(pack=a, ums=make_ums(company, "one"))
-    PackAssignment.objects.create(pack=b, ums=make_ums(company, "two"))
+    assign(a, make_ums(company, "one"))
+    assign(b, make_ums(company, "two"))
     with pytest.raises(Conflict) as exc:
         pack_merge(actor=ACTOR, packs=[a, b])
     assert exc.value.code == "pack_not_mergeable" and "UMS" in exc.value.message
@@ -276,7 +277,7 @@ def test_merge_target_takes_over_the_shared_ums(company):
     key = make_key(company, packs=[("WE", 10), ("WE", 5)])
     a, b = key.product_packs.order_by("pk")
     ums = make_ums(company)
-    PackAssignment.objects.create(pack=b, ums=ums)
+    assign(b, ums)
     pack_merge(actor=ACTOR, packs=[a, b])
     assert PackAssignment.objects.get(pack=a).ums == ums
     assert not PackAssignment.objects.filter(pack=b).exists()

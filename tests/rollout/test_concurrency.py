@@ -75,11 +75,18 @@ def test_parallel_requests_for_the_same_device_give_one_license(company):
         response = ApiClient(cred_a if i % 2 else cred_b).post(
             "/ums/licenses", {"product": "WE", "unit_ids": ["00E0C5000001"]}
         )
-        return response.status_code, response.json()["results"][0]["license"]["id"]
+        [result] = response.json()["results"]
+        lic = result.get("license")
+        return response.status_code, i % 2, result["status"], lic["id"] if lic else None
 
     results = _parallel(10, ask)
-    assert {code for code, _ in results} == {200}
-    assert len({lic for _, lic in results}) == 1
+    assert {code for code, *_ in results} == {200}
+    assert len({lic for *_, lic in results if lic}) == 1
+    [winner] = {side for _, side, status, _ in results if status == "issued"}
+    for _, side, status, lic in results:
+        # The other UMS learns only that the device is licensed elsewhere (third round).
+        assert (status in ("issued", "existing")) == (side == winner) == (lic is not None)
+        assert side == winner or status == "licensed_elsewhere"
     assert DeviceLicense.objects.filter(status="active").count() == 1
     used = sum(
         ProductPack.objects.filter(pk__in=[first.pk, second.pk]).values_list(

@@ -24,7 +24,7 @@ from ilp.rollout import files, selectors, services, signing
 from ilp.rollout.ed25519_stream import sign_chunks
 from ilp.rollout.models import DeviceLicense, PackAssignment
 from tests.licensing.factories import make_key
-from tests.rollout.factories import issue, make_ums
+from tests.rollout.factories import assign, issue, make_ums
 
 pytestmark = pytest.mark.django_db
 
@@ -147,7 +147,7 @@ def test_assignable_packs_are_the_live_unexpired_unassigned_ones_in_product_orde
     archived = make_key(company, packs=[("ICG", 2)]).product_packs.get()
     ProductPack.objects.filter(pk=archived.pk).update(state="archived")
     taken = make_key(company, packs=[("ICG", 2)]).product_packs.get()
-    PackAssignment.objects.create(pack=taken, ums=ums)
+    assign(taken, ums)
     found = list(selectors.packs_assignable(membership=Membership(company=company)))
     expected = sorted(
         (
@@ -190,7 +190,7 @@ def admin_client(admin_user):
 def test_api_lists_pack_ids_of_each_ums_in_pack_order(admin_api, company, ums, pack):
     more = list(make_key(company, packs=[("WE", 2), ("EMP", 3)]).product_packs.all())
     for p in more:
-        PackAssignment.objects.create(pack=p, ums=ums)
+        assign(p, ums)
     body = admin_api.get(f"/companies/{company.gaid}/ums").json()
     expected = [p.pack_id for p in sorted([pack, *more], key=lambda p: (p.created_at, p.pk))]
     assert body["items"][0]["product_packs"] == expected

@@ -14,7 +14,7 @@ from ilp.rollout import selectors, services, signing
 from ilp.rollout.models import DeviceLicense, PackAssignment, UmsInstance
 from tests.accounts.factories import make_company
 from tests.licensing.factories import make_key, make_pack
-from tests.rollout.factories import issue, make_ums
+from tests.rollout.factories import assign, issue, make_ums
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system()
@@ -98,20 +98,26 @@ def test_licenses_spread_over_packs_each_keep_their_own_pack_and_state(company):
     assert len({id(lic._state.fields_cache) for lic in licenses}) == 4
 
 
-def test_a_license_returned_between_the_probe_and_the_locks_is_issued_anew(ums, pack, monkeypatch):
-    """Which devices hold a license is probed before the pack locks; a license returned in
-    that moment is not handed out as `existing`: the device gets a new one and a seat."""
+def test_a_license_returned_right_after_the_probe_is_answered_as_it_was(ums, pack, monkeypatch):
+    """Which devices hold a license is one probe without locks; a license returned right
+    after it is answered as `existing` (the request counts as before the return), and its
+    seat stays free: seats_used always equals the live licenses."""
     first = issue(ums, "WE", "AAAAAA01")[0].license
-    probe = selectors.device_license_ids_active
+    probe = selectors.device_licenses_held
 
     def probe_then_return(**kwargs):
         found = probe(**kwargs)
         services.license_return(actor=SYSTEM, license=first)  # a concurrent DELETE
         return found
 
-    monkeypatch.setattr(selectors, "device_license_ids_active", probe_then_return)
+    monkeypatch.setattr(selectors, "device_licenses_held", probe_then_return)
     again = issue(ums, "WE", "AAAAAA01")[0]
-    assert again.status == "issued" and again.license.license_id != first.license_id
+    assert again.status == "existing" and again.license.license_id == first.license_id
+    pack.refresh_from_db()
+    assert pack.seats_used == _live_count(pack) == 0
+    monkeypatch.setattr(selectors, "device_licenses_held", probe)
+    third = issue(ums, "WE", "AAAAAA01")[0]
+    assert third.status == "issued" and third.license.license_id != first.license_id
     pack.refresh_from_db()
     assert pack.seats_used == _live_count(pack) == 1
 
@@ -136,7 +142,8 @@ def test_archived_and_unassigned_packs_never_issue(company):
     archived, unassigned = key.product_packs.all()
     ProductPack.objects.filter(pk=archived.pk).update(state="archived")
     ums, _ = make_ums(company, packs=[archived])
-    assert issue(ums, "WE", "AAAAAA01")[0].status == "no_free_seat"
+    # The company's other pack has free seats, on no pack this UMS may use.
+    assert issue(ums, "WE", "AAAAAA01")[0].status == "not_assigned"
     assert _live_count(unassigned) == 0
 
 
@@ -163,7 +170,7 @@ def test_repeat_and_duplicate_give_the_same_license(ums, pack):
 
 def test_other_product_is_another_license(company, ums):
     emp = make_key(company, packs=[("EMP", 3)]).product_packs.get()
-    PackAssignment.objects.create(pack=emp, ums=ums)
+    assign(emp, ums)
     we = issue(ums, "WE", "AAAAAA01")[0].license
     emp_lic = issue(ums, "emp", "AAAAAA01")[0].license
     assert we.license_id != emp_lic.license_id and emp_lic.pack_id == emp.pk
@@ -331,7 +338,7 @@ def test_every_assignment_is_audited_with_why(company):
     services.pack_assign(actor=SYSTEM, ums=ums, pack=by_hand)
     services.packs_auto_assign(actor=SYSTEM, packs=[split_me])
     _source, created = pack_ops.pack_split(actor=SYSTEM, pack=split_me, seats=2)
-    PackAssignment.objects.create(pack=merge_me, ums=ums)
+    assign(merge_me, ums)
     pack_ops.pack_merge(actor=SYSTEM, packs=[target, merge_me])
     after = {
         e.object_id: e.after

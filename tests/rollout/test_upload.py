@@ -32,6 +32,8 @@ def test_a_file_wins_over_pasted_text_and_counts_each_status(ums):
         "no_free_seat": 0,
         "invalid_unit_id": 1,
         "eula_not_accepted": 0,
+        "licensed_elsewhere": 0,
+        "not_assigned": 0,
     }
     assert not DeviceLicense.objects.filter(unit_id="AAAAAA99").exists()
 

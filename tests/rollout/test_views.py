@@ -8,7 +8,7 @@ from django.urls import reverse
 from ilp.rollout.models import DeviceLicense, PackAssignment, UmsInstance
 from tests.accounts.factories import PASSWORD, make_company, make_user
 from tests.licensing.factories import make_key
-from tests.rollout.factories import issue, make_ums
+from tests.rollout.factories import assign, issue, make_ums
 
 pytestmark = pytest.mark.django_db
 
@@ -144,7 +144,7 @@ def test_hardware_page_runs_constant_queries(
 ):
     issue(ums, "WE", "00E0C5123456")
     emp = make_key(company, packs=[("EMP", 3)]).product_packs.get()
-    PackAssignment.objects.create(pack=emp, ums=ums)
+    assign(emp, ums)
     issue(ums, "EMP", "00E0C5123456")
     with django_assert_max_num_queries(10):
         admin_client.get(_url("hardware", company), {"q": "00E0C5123456"})

@@ -206,6 +206,19 @@ class ProductPackQuerySet(models.QuerySet):
     def with_status_filter(self, status: str, today: datetime.date | None = None):
         return self.with_status(today).filter(current_status=status)
 
+    def issuable(self, today: datetime.date | None = None):
+        """Packs that may issue device licenses today (rules 12, 20): `ISSUABLE`. The one
+        statement of it; rollout narrows it to the caller's packs and a product."""
+        return self.filter(issuable_q(today or timezone.localdate()))
+
+    def with_free_seat(self):
+        """Packs with at least one seat not in use."""
+        return self.filter(seats_used__lt=F("seats"))
+
+    def in_claim_order(self):
+        """Rule 12's order: most seats used first, ties to the earliest created."""
+        return self.order_by("-seats_used", "created_at", "id")
+
     def with_eula(self):
         """Annotate `eula_ok`: whether the pack may issue device licenses as far as EULAs go
         (rule 20). Rollout's issuance reads it; see `EULA_ACCEPTED`."""
@@ -222,9 +235,38 @@ class ProductPackQuerySet(models.QuerySet):
 # order: a delivery token, whose registration accepted it; an order from before EULAs were
 # tracked: none to accept) and its own third-party EULA, if it carries one, is accepted.
 # Packs a renewal extended keep the order that created them, so they keep working.
-EULA_ACCEPTED = (
-    Q(order__isnull=True) | Q(order__eula__isnull=True) | Q(order__eula_accepted_at__isnull=False)
-) & (Q(third_party_eula__isnull=True) | Q(third_party_eula_accepted_at__isnull=False))
+def eula_accepted_q(prefix: str = "") -> Q:
+    """`EULA_ACCEPTED` for packs reached through `prefix` (e.g. "pack__")."""
+    p = prefix
+    return (
+        Q(**{f"{p}order__isnull": True})
+        | Q(**{f"{p}order__eula__isnull": True})
+        | Q(**{f"{p}order__eula_accepted_at__isnull": False})
+    ) & (
+        Q(**{f"{p}third_party_eula__isnull": True})
+        | Q(**{f"{p}third_party_eula_accepted_at__isnull": False})
+    )
+
+
+EULA_ACCEPTED = eula_accepted_q()
+
+
+def issuable_row_q(today: datetime.date, prefix: str = "") -> Q:
+    """The part of `issuable_q` that the pack row holds: live, started, not expired. The
+    seat claim's UPDATE re-checks exactly this (a condition on another table would be read
+    from the statement's snapshot, not re-checked after a lock wait)."""
+    p = prefix
+    return Q(**{f"{p}state": ProductPack.State.LIVE, f"{p}starts_on__lte": today}) & (
+        Q(**{f"{p}expires_on__isnull": True}) | Q(**{f"{p}expires_on__gt": today})
+    )
+
+
+def issuable_q(today: datetime.date, prefix: str = "") -> Q:
+    """The rule of which packs may issue device licenses (rules 12, 20): live, started, not
+    expired (`issuable_row_q`), EULAs accepted. Every read that asks "may this pack issue?"
+    uses it; nothing else restates it. (An acceptance is never taken back, so a pack picked
+    as accepted stays accepted until its seat is claimed.)"""
+    return issuable_row_q(today, prefix) & eula_accepted_q(prefix)
 
 
 class ProductPack(models.Model):
@@ -278,6 +320,11 @@ class ProductPack(models.Model):
     )
     third_party_eula_accepted_at = models.DateTimeField(null=True, blank=True)
     third_party_eula_accepted_by = models.CharField(max_length=254, blank=True)
+    # The UMS ID the pack is assigned to (rollout's `PackAssignment`, rule 15), kept on the
+    # pack row by `pack_assignee_set` in the same transaction as the assignment: the seat
+    # claim's conditions must all sit on the row it updates, which PostgreSQL re-checks
+    # after waiting for a concurrent change (docs/decisions.md, "The seat claim").
+    assigned_to = models.CharField(max_length=32, null=True, blank=True, editable=False)
 
     objects = ProductPackQuerySet.as_manager()
 
@@ -290,6 +337,26 @@ class ProductPack(models.Model):
             models.Index(fields=["company", "created_at", "id"], name="pack_company_created"),
             # Sorted by expiry (`expires_on ASC NULLS LAST, id`, PostgreSQL's index order).
             models.Index(fields=["company", "expires_on", "id"], name="pack_company_expires"),
+            # The seat claim's choice (rule 12) as one index walk, whatever the number of
+            # packs: the caller's packs of a product that have a free seat, in claim order.
+            models.Index(
+                "assigned_to",
+                "product",
+                F("seats_used").desc(),
+                "created_at",
+                "id",
+                condition=Q(state="live", seats_used__lt=F("seats")),
+                name="pack_claim_by_ums",
+            ),
+            models.Index(
+                "subscription_key",
+                "product",
+                F("seats_used").desc(),
+                "created_at",
+                "id",
+                condition=Q(state="live", seats_used__lt=F("seats")),
+                name="pack_claim_by_key",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(seats__gte=1), name="pack_seats_gte_1"),
@@ -320,6 +387,20 @@ class ProductPack(models.Model):
     @property
     def status(self) -> str:
         return self.status_on(timezone.localdate())
+
+    def issuable_on(self, today: datetime.date) -> bool:
+        """`issuable_row_q` for a pack already loaded (and locked): live, started, not
+        expired. (Its EULAs were checked when it was picked; an acceptance is never undone.)"""
+        return (
+            self.state == self.State.LIVE
+            and self.starts_on <= today
+            and (self.expires_on is None or self.expires_on > today)
+        )
+
+    @staticmethod
+    def claim_order(pack: "ProductPack") -> tuple:
+        """Rule 12's order as a sort key (`in_claim_order` for packs already loaded)."""
+        return (-pack.seats_used, pack.created_at, pack.pk)
 
     @property
     def seats_free(self) -> int:

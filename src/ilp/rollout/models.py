@@ -122,9 +122,11 @@ class DeviceLicense(models.Model):
                 condition=Q(status="active"),
                 name="license_active_pack_end",
             ),
-            # The devices list pages over the distinct unit IDs of the active licenses.
+            # The devices list pages over the distinct unit IDs of the active licenses. With
+            # the product last it also serves the issuance's existing-license probe with all
+            # its columns, as the unique index below does: whichever the planner picks.
             models.Index(
-                fields=["company", "unit_id"],
+                fields=["company", "unit_id", "product"],
                 condition=Q(status="active"),
                 name="license_active_by_unit",
             ),

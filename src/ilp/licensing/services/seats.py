@@ -1,10 +1,14 @@
 """The seat ledger: `ProductPack.seats_used`, owned by licensing, changed only here.
 
-Rollout takes a seat when it issues a device license and gives it back when the license
-ends or moves; split and merge move seats between packs through the same calls. Every
-caller holds the pack's row lock (`packs_lock`, primary-key order) and passes the locked
-instance, which is updated in place so the caller's figures stay true.
+Rollout claims seats when it issues device licenses (`seats_claim`: one conditional UPDATE,
+no lock taken before it) and gives them back when a license ends or moves; split and merge
+move seats between packs. Every caller but the claim holds the pack's row lock (`packs_lock`,
+primary-key order) and passes the locked instance, which is updated in place so the
+caller's figures stay true. Where a pack may issue is part of the ledger too: the UMS it is
+assigned to (`pack_assignee_set`) sits on the pack row, so that the claim can re-check it.
 """
+
+import datetime
 
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -12,7 +16,53 @@ from django.utils.translation import gettext as _
 from ilp.core.errors import Conflict
 
 from ..errors import PackError
-from ..models import ProductPack
+from ..models import ProductPack, issuable_row_q
+
+
+def seats_claim(
+    *,
+    pack_id: int,
+    count: int,
+    today: datetime.date,
+    assigned_to: str | None = None,
+    subscription_key_id: int | None = None,
+) -> bool:
+    """Claim `count` seats of a pack in one statement, if it still has them and may still
+    issue to this caller (assigned to the UMS `assigned_to`, or on the key
+    `subscription_key_id` for an ALD token); True if claimed.
+
+    No lock is taken before: the UPDATE locks the one row for the rest of the (short)
+    transaction, and PostgreSQL re-checks its conditions on the row's newest version when it
+    had to wait for a concurrent split, merge, unassignment or claim (all of which change
+    that row). When it fails, the caller rolls back and picks again.
+    """
+    if count <= 0:
+        return True
+    holder = (
+        {"assigned_to": assigned_to}
+        if assigned_to is not None
+        else {"subscription_key_id": subscription_key_id}
+    )
+    claimed = (
+        ProductPack.objects.filter(issuable_row_q(today), pk=pack_id, **holder)
+        .filter(seats_used__lte=F("seats") - count)
+        .update(seats_used=F("seats_used") + count)
+    )
+    return claimed == 1
+
+
+def seats_unclaim(*, pack_id: int, count: int) -> None:
+    """Give back `count` seats this transaction claimed (`seats_claim`, whose row lock it
+    holds) and did not use."""
+    if count > 0:
+        ProductPack.objects.filter(pk=pack_id).update(seats_used=F("seats_used") - count)
+
+
+def pack_assignee_set(*, pack: ProductPack, ums_id: str | None) -> None:
+    """Record on a locked pack the UMS it is now assigned to (None: unassigned). Rollout calls
+    it in the transaction that changes the assignment."""
+    ProductPack.objects.filter(pk=pack.pk).update(assigned_to=ums_id)
+    pack.assigned_to = ums_id
 
 
 def seats_take(*, pack: ProductPack, count: int = 1) -> None:
@@ -40,3 +90,8 @@ def seats_transfer(*, source: ProductPack, target: ProductPack, count: int) -> N
     """Move `count` used seats from one locked pack to another (licenses that moved)."""
     seats_release(pack=source, count=count)
     seats_take(pack=target, count=count)
+
+
+def packs_assignee_clear(*, ums_id: str) -> None:
+    """Forget a deleted UMS on every pack row that still names it."""
+    ProductPack.objects.filter(assigned_to=ums_id).update(assigned_to=None)

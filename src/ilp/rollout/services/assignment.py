@@ -10,7 +10,7 @@ from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.licensing.models import ProductPack
-from ilp.licensing.services.seats import seats_release
+from ilp.licensing.services.seats import pack_assignee_set, seats_release
 
 from .. import selectors
 from ..errors import RolloutError
@@ -56,6 +56,7 @@ def pack_assign(*, actor: Actor, ums: UmsInstance, pack: ProductPack) -> bool:
 def _assignment_create(*, actor: Actor, pack: ProductPack, ums: UmsInstance, **why) -> None:
     """Assign `pack` to `ums` and audit it (`pack.assigned`; `why` joins its `after`)."""
     PackAssignment.objects.create(pack=pack, ums=ums)
+    pack_assignee_set(pack=pack, ums_id=ums.ums_id)
     event_record(
         actor=actor,
         action="pack.assigned",
@@ -131,6 +132,7 @@ def pack_unassign(*, actor: Actor, ums: UmsInstance, pack: ProductPack, force: b
         )
     revoked = _revoke_pack_licenses(actor=actor, pack=locked)
     assignment.delete()
+    pack_assignee_set(pack=locked, ums_id=None)
     event_record(
         actor=actor,
         action="pack.unassigned",
@@ -243,6 +245,8 @@ def packs_merge_follow(*, actor: Actor, target: ProductPack, merged: list[Produc
     if shared is None:
         return
     PackAssignment.objects.filter(pack_id__in=pks[1:]).delete()
+    for pack in merged:
+        pack_assignee_set(pack=pack, ums_id=None)
     if target.pk not in assignments:
         _assignment_create(
             actor=actor,

@@ -28,7 +28,7 @@ from ilp.licensing.models import ProductPack
 from ilp.licensing.services.seats import seats_transfer
 
 from .. import signing
-from ..models import DeviceLicense, PackAssignment
+from ..models import DeviceLicense
 from .common import DOCUMENT_FIELDS, _audit_many, _lock_packs, license_sign
 
 
@@ -78,7 +78,7 @@ def licenses_exchange(*, actor: Actor, today: datetime.date | None = None) -> Ex
 
 def _groups(pack: ProductPack) -> dict[tuple, list[DeviceLicense]]:
     """The pack's active licenses (locked, primary-key order) by who holds them: a UMS
-    (`("ums", pk)`) or an ALD token's key (`("ald", key pk)`). Licenses of a UMS that
+    (`("ums", UMS ID)`) or an ALD token's key (`("ald", key pk)`). Licenses of a UMS that
     switched the exchange off stay."""
     groups: dict[tuple, list[DeviceLicense]] = defaultdict(list)
     licenses = (
@@ -90,17 +90,10 @@ def _groups(pack: ProductPack) -> dict[tuple, list[DeviceLicense]]:
     for lic in licenses:
         if lic.ums_id is not None:
             if lic.ums.auto_exchange:
-                groups[("ums", lic.ums_id)].append(lic)
+                groups[("ums", lic.ums.ums_id)].append(lic)
         elif lic.ald_key_id is not None:
             groups[("ald", lic.ald_key_id)].append(lic)
     return groups
-
-
-def _targets_q(group: tuple) -> Q:
-    kind, pk = group
-    if kind == "ums":
-        return Q(assignment__ums_id=pk)
-    return Q(subscription_key_id=pk)
 
 
 @transaction.atomic
@@ -115,13 +108,8 @@ def pack_licenses_exchange(*, actor: Actor, pack_pk: int, today: datetime.date) 
     # source in primary-key order before anything is counted.
     # Only packs that may issue (rule 20: a pack whose EULA waits issues no license).
     candidates = list(
-        ProductPack.objects.eula_accepted()
-        .filter(
-            company_id=source_row["company_id"],
-            product_id=source_row["product_id"],
-            state=ProductPack.State.LIVE,
-            starts_on__lte=today,
-        )
+        ProductPack.objects.issuable(today)
+        .filter(company_id=source_row["company_id"], product_id=source_row["product_id"])
         .filter(Q(expires_on__isnull=True) | Q(expires_on__gt=until))
         .exclude(pk=pack_pk)
         .values_list("pk", flat=True)
@@ -135,20 +123,16 @@ def pack_licenses_exchange(*, actor: Actor, pack_pk: int, today: datetime.date) 
         or source.expires_on > until
     ):
         return 0, 0
-    assigned = dict(
-        PackAssignment.objects.filter(pack_id__in=list(locked)).values_list("pack_id", "ums_id")
-    )
     moved = left = 0
     for group, licenses in _groups(source).items():
         targets = [
             p
             for p in locked.values()
             if p.pk != pack_pk
-            and p.state == ProductPack.State.LIVE
-            and p.starts_on <= today
+            and p.issuable_on(today)
             and (p.expires_on is None or p.expires_on > until)
             and (
-                assigned.get(p.pk) == group[1]
+                p.assigned_to == group[1]
                 if group[0] == "ums"
                 else p.subscription_key_id == group[1]
             )
@@ -173,7 +157,7 @@ def _licenses_move_to(
     def free(p: ProductPack) -> int:
         return p.seats - p.seats_used - handed[p.pk]
 
-    order = sorted(targets, key=lambda p: (-p.seats_used, p.created_at, p.pk))
+    order = sorted(targets, key=ProductPack.claim_order)
     plan: list[tuple[DeviceLicense, ProductPack]] = []
     for lic in licenses:
         target = next((p for p in order if free(p) > 0), None)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,8 +18,8 @@ from ilp.core.actors import Actor
 from ilp.core.bulk import SMALL, objects_insert, objects_insert_new
 from ilp.core.errors import Conflict, Invalid
 from ilp.core.unit_ids import unit_id_normalize
-from ilp.licensing.models import Product, ProductPack
-from ilp.licensing.services.seats import seats_release, seats_take
+from ilp.licensing.models import Product, ProductPack, issuable_row_q
+from ilp.licensing.services.seats import seats_claim, seats_release, seats_unclaim
 
 from .. import selectors, signing
 from ..errors import RolloutError
@@ -41,8 +41,22 @@ from .demos import demo_licenses_issue
 # --- device licenses -----------------------------------------------------------------------
 
 
-ISSUE_STATUSES = ("issued", "existing", "no_free_seat", "invalid_unit_id", "eula_not_accepted")
+# In the order a device gets the first that applies (API.md, third round).
+ISSUE_STATUSES = (
+    "invalid_unit_id",
+    "existing",
+    "licensed_elsewhere",
+    "eula_not_accepted",
+    "not_assigned",
+    "no_free_seat",
+    "issued",
+)
 DEMO_STATUSES = ("demo_issued", "demo_used")  # only with "demo": true
+
+# A claim that finds its pack changed (filled up, split, merged, unassigned meanwhile) rolls
+# its attempt back and picks again; the last attempt locks the caller's packs first, as
+# issuance did before the one-statement claim, so that it cannot lose again.
+CLAIM_ATTEMPTS = 4
 
 
 @dataclass
@@ -52,32 +66,13 @@ class IssueResult:
     license: object | None = None  # a DeviceLicense, or a DemoLicense for demo statuses
 
 
-def _issuable_packs(*, licensee: Licensee, sku: str, today: datetime.date):
-    """Packs that may issue (rule 12), locked in primary-key order before anything counts.
-
-    The one place that says which packs serve a request: the caller's packs (assigned to
-    the UMS, or the ALD token's key), live, started, not expired. Every further condition
-    on a pack (such as an accepted EULA) belongs here.
-    """
-    return list(
-        ProductPack.objects.select_for_update(of=("self",))
-        .select_related("product", "subscription_key")
-        .with_eula()  # licensing's rule 20: `eula_ok` packs issue, the others only explain
-        .filter(
-            licensee.packs_q(),
-            product__sku=sku,
-            state=ProductPack.State.LIVE,
-            starts_on__lte=today,
-        )
-        .filter(Q(expires_on__isnull=True) | Q(expires_on__gt=today))
-        .order_by("pk")
-    )
+class _ClaimLost(Exception):
+    """A seat claim found its pack changed since it was picked: pick again."""
 
 
 Outcome = dict[str, tuple[str, DeviceLicense | None]]  # unit ID → (status, license)
 
 
-@transaction.atomic
 def licenses_issue(
     *,
     actor: Actor,
@@ -88,79 +83,166 @@ def licenses_issue(
 ) -> list[IssueResult]:
     """Issue device licenses for up to 1000 unit IDs (rule 12); results in the order asked.
 
-    `ums` is the UMS asking, or an ALD token (rule 23). A licensed device gets its license
-    again (`existing`), also when named twice in one request, with a fresh document once
-    less than half its lease remains (rule 21). Pack choice: the caller's packs, live,
-    started, not expired, with a free seat; most seats used first, ties to the earliest
-    created. Seats are counted under row locks; the partial unique index on active
-    (company, product, unit_id) is the last line of defence against a concurrent request of
-    another UMS of the same company. With `demo`, devices without a license get a demo
-    license instead (rule 24, services/demos.py).
+    `ums` is the UMS asking, or an ALD token (rule 23). A device licensed on a pack the
+    caller may use gets its license again (`existing`), also when named twice in one
+    request, with a fresh document once less than half its lease remains (rule 21); one
+    licensed on another pack of the company is `licensed_elsewhere` (nothing of it shown).
+    Pack choice: the caller's issuable packs with a free seat, most seats used first, ties to
+    the earliest created, chosen in SQL by an index (`pack_claim_by_ums`/`_by_key`) without a
+    lock; each pack's seats are claimed in one statement (licensing's `seats_claim`), which
+    locks that row only, right before the license and audit rows are written. With `demo`,
+    devices without a license get a demo license instead (rule 24, services/demos.py).
     """
     licensee = Licensee.of(ums)
     _batch_check(unit_ids)
     normalised = [unit_id_normalize(u) for u in unit_ids]
     wanted = list(dict.fromkeys(n for n in normalised if n))
-    now = timezone.now()
-
     sku = selectors.sku_normalise(product)
-    # Which devices hold a license is probed before the pack locks, keeping the locked section
-    # (which requests of one company pass one at a time) short. A device licensed in between
-    # meets the unique index on insert and gets that license (`_theirs`); one returned in
-    # between is not found below and gets a new license.
-    held = selectors.device_license_ids_active(
-        company_id=licensee.company_id, sku=sku, unit_ids=wanted
+    attempt = functools.partial(
+        _issue_attempt,
+        actor=actor,
+        licensee=licensee,
+        product=product,
+        sku=sku,
+        unit_ids=wanted,
+        demo=demo,
     )
-    packs = [] if demo else _issuable_packs(licensee=licensee, sku=sku, today=timezone.localdate())
-    # The product comes with its packs; it is looked up on its own only when none serves it
-    # (one query less on the usual path; an unknown product is still a 422, locking nothing).
-    prod = packs[0].product if packs else _product_check(product)
-    # After the pack locks: ums_delete locks packs, then the UMS row; keep that order.
-    licensee.touch(refreshed=True)
+    for _try in range(CLAIM_ATTEMPTS - 1):
+        try:
+            with transaction.atomic():
+                outcome, created = attempt(lock_first=False)
+            break
+        except _ClaimLost:
+            continue
+    else:
+        with transaction.atomic():
+            outcome, created = attempt(lock_first=True)
+    licenses_issued_count(created)
+    return _issue_results(unit_ids=unit_ids, normalised=normalised, outcome=outcome)
 
-    existing = selectors.device_licenses_active_of(held)
+
+def _issue_attempt(
+    *,
+    actor: Actor,
+    licensee: Licensee,
+    product: str,
+    sku: str,
+    unit_ids: list[str],
+    demo: bool,
+    lock_first: bool,
+) -> tuple[Outcome, int]:
+    """One try of `licenses_issue` in its own transaction: the outcome per device and how
+    many licenses it created. Raises `_ClaimLost` (rolling it all back) when a pack changed
+    between its choice and its claim; the seats are claimed before the rows are written."""
+    now = timezone.now()
+    today = timezone.localdate()
+    held = selectors.device_licenses_held(
+        company_id=licensee.company_id, sku=sku, unit_ids=unit_ids
+    )
+    outcome: Outcome = {
+        unit_id: ("existing", lic) if licensee.may_use(lic.pack) else ("licensed_elsewhere", None)
+        for unit_id, lic in held.items()
+    }
+    new_units = [u for u in unit_ids if u not in held]
     pair = signing.signing_key_current()
-    # A device asking again gets a fresh document when one is due; the lease refresh itself
-    # is not audited per license (licenses_refresh, which a renewal triggers, is).
-    _documents_refresh(existing.values(), pair=pair, now=now)
-    outcome: Outcome = {unit_id: ("existing", lic) for unit_id, lic in existing.items()}
-
     if demo:
+        prod = _product_check(product)
         outcome.update(
             demo_licenses_issue(
-                actor=actor,
-                licensee=licensee,
-                product=prod,
-                unit_ids=[u for u in wanted if u not in existing],
-                pair=pair,
-                now=now,
+                actor=actor, licensee=licensee, product=prod, unit_ids=new_units, pair=pair, now=now
             )
         )
-        return _issue_results(unit_ids=unit_ids, normalised=normalised, outcome=outcome)
+        _existing_refresh(outcome, licensee=licensee, pair=pair, now=now)
+        return outcome, 0
 
-    planned = _licenses_plan(
-        licensee=licensee,
-        product=prod,
-        packs=packs,
-        unit_ids=[u for u in wanted if u not in existing],
-        now=now,
+    if not new_units and not held:
+        _product_check(product)  # an unknown product is a 422 also when nothing is to issue
+    packs = _packs_pick(
+        licensee=licensee, sku=sku, today=today, needed=len(new_units), lock_first=lock_first
     )
-    pending = any(not p.eula_ok and p.seats_free for p in packs)  # a seat only an EULA holds
-    refusal = "eula_not_accepted" if pending else "no_free_seat"
-    for unit_id, lic in planned.items():
-        outcome[unit_id] = ("issued", lic) if lic is not None else (refusal, None)
+    planned = _licenses_plan(licensee=licensee, packs=packs, unit_ids=new_units, now=now)
     new = [lic for lic in planned.values() if lic is not None]
-    if new:
-        _licenses_create(
-            actor=actor,
-            licensee=licensee,
-            packs=packs,
-            new=new,
-            outcome=outcome,
-            pair=pair,
-            now=now,
-        )
-    return _issue_results(unit_ids=unit_ids, normalised=normalised, outcome=outcome)
+    # Claim first, each pack in one statement, in primary-key order (the order of every pack
+    # lock), then write: a transaction never holds a new license row, which a concurrent
+    # request for the same device waits on, while it waits for a pack row itself.
+    wanted = Counter(lic.pack_id for lic in new)
+    for pack_id in sorted(wanted):
+        if not seats_claim(
+            pack_id=pack_id, count=wanted[pack_id], today=today, **licensee.claim_holder()
+        ):
+            raise _ClaimLost
+    created = _licenses_create(
+        actor=actor, licensee=licensee, new=new, outcome=outcome, pair=pair, now=now
+    )
+    # A device another request licensed meanwhile took no license here: its seat goes back.
+    for pack_id, count in (wanted - Counter(lic.pack_id for lic in created)).items():
+        seats_unclaim(pack_id=pack_id, count=count)
+    unserved = [u for u, lic in planned.items() if lic is None]
+    if unserved:  # asked after the claims, so that this batch's own packs count as full
+        refusal = _refusal(licensee=licensee, product=product, sku=sku, today=today)
+        outcome.update((u, (refusal, None)) for u in unserved)
+    # After the claims (pack rows, then license and UMS rows: the order of every other
+    # writer, ums_delete's too): fresh documents for devices asking again, the caller's visit.
+    _existing_refresh(outcome, licensee=licensee, pair=pair, now=now)
+    licensee.touch(refreshed=True)
+    return outcome, len(created)
+
+
+def _existing_refresh(
+    outcome: Outcome, *, licensee: Licensee, pair: signing.SigningKeyPair, now
+) -> None:
+    """A device asking again gets a fresh document when one is due; the lease refresh itself
+    is not audited per license (licenses_refresh, which a renewal triggers, is)."""
+    existing = [lic for status, lic in outcome.values() if status == "existing" and lic]
+    _documents_refresh(existing, pair=pair, now=now)
+
+
+def _packs_pick(
+    *, licensee: Licensee, sku: str, today: datetime.date, needed: int, lock_first: bool
+) -> list[ProductPack]:
+    """The caller's issuable packs of the product with a free seat, in rule 12's order, until
+    they hold `needed` seats: one walk of the claim index, however many packs the caller has.
+    Nothing is locked, unless `lock_first` (the last attempt), which locks all of them."""
+    if needed == 0:
+        return []
+    base = (
+        ProductPack.objects.issuable(today)
+        .with_free_seat()
+        .filter(licensee.packs_q(), product_id=selectors.product_id_of(sku))
+        .select_related("product", "subscription_key")
+    )
+    if lock_first:
+        locked = list(base.select_for_update(of=("self",)).order_by("pk"))
+        return sorted(locked, key=ProductPack.claim_order)
+    picked: list[ProductPack] = []
+    free = 0
+    chunk = 1 if needed == 1 else 16
+    while free < needed:
+        more = list(base.in_claim_order()[len(picked) : len(picked) + chunk])
+        picked += more
+        free += sum(p.seats_free for p in more)
+        if len(more) < chunk:
+            break
+        chunk *= 4
+    return picked
+
+
+def _refusal(*, licensee: Licensee, product: str, sku: str, today: datetime.date) -> str:
+    """Why no pack served a device (after `existing` and `licensed_elsewhere`): a pack of the
+    caller's with a free seat waits for its EULA (`eula_not_accepted`); the company has free
+    seats of the product on packs this caller may not use (`not_assigned`); else
+    `no_free_seat`. An unknown product is a 422. Runs only when a device went without."""
+    product_id = _product_check(product).pk
+    company_free = (
+        ProductPack.objects.filter(issuable_row_q(today), product_id=product_id)
+        .with_free_seat()
+        .filter(company_id=licensee.company_id)
+    )
+    if company_free.filter(licensee.packs_q()).eula_pending().exists():
+        return "eula_not_accepted"
+    if company_free.eula_accepted().exists():
+        return "not_assigned"
+    return "no_free_seat"
 
 
 def _batch_check(unit_ids: Sequence[str]) -> None:
@@ -188,38 +270,32 @@ def _product_check(product: str) -> Product:
 def _licenses_plan(
     *,
     licensee: Licensee,
-    product: Product,
     packs: list[ProductPack],
     unit_ids: list[str],
     now: datetime.datetime,
 ) -> dict[str, DeviceLicense | None]:
     """A new (unsigned, unsaved) license on the chosen pack for each device, or None when
-    no locked pack has a seat left for it (rule 12 pack choice)."""
-    # Most seats used first, ties to the earliest created. Filling the first pack only
-    # raises its count, so one sort up front stays correct while seats are handed out.
-    handed_out: Counter[int] = Counter()  # seats handed out in this batch, per pack
-
-    def free(pack: ProductPack) -> int:
-        return pack.seats - pack.seats_used - handed_out[pack.pk]
-
-    order = sorted(
-        (p for p in packs if p.eula_ok and free(p) > 0),
-        key=lambda p: (-p.seats_used, p.created_at, p.pk),
-    )
+    no picked pack has a seat left for it. `packs` come in rule 12's order; filling the first
+    only raises its count, so handing out seats front to back keeps that order."""
     planned: dict[str, DeviceLicense | None] = {}
+    if not packs:
+        return dict.fromkeys(unit_ids)
     prototype = DeviceLicense(
-        company=licensee.company, product=product, issued_at=now, **licensee.license_fields()
+        company_id=licensee.company_id,
+        product=packs[0].product,
+        issued_at=now,
+        **licensee.license_fields(),
     )
-    cursor = 0
+    prototype.company = licensee.company
+    cursor, handed_out = 0, 0
     for unit_id in unit_ids:
-        while cursor < len(order) and free(order[cursor]) <= 0:
-            cursor += 1
-        if cursor >= len(order):
+        while cursor < len(packs) and packs[cursor].seats_free - handed_out <= 0:
+            cursor, handed_out = cursor + 1, 0
+        if cursor >= len(packs):
             planned[unit_id] = None
             continue
-        pack = order[cursor]
-        handed_out[pack.pk] += 1
-        lic = _clone(prototype, pack=pack)
+        handed_out += 1
+        lic = _clone(prototype, pack=packs[cursor])
         lic.license_id, lic.unit_id = _new_license_id(), unit_id
         planned[unit_id] = lic
     return planned
@@ -239,23 +315,27 @@ def _clone(prototype: DeviceLicense, *, pack: ProductPack) -> DeviceLicense:
 
 def _licenses_create(
     *,
-    actor: Actor,
     licensee: Licensee,
-    packs: list[ProductPack],
+    actor: Actor,
     new: list[DeviceLicense],
     outcome: Outcome,
     pair: signing.SigningKeyPair,
     now: datetime.datetime,
-) -> None:
-    """Sign and insert the planned licenses, take their seats in licensing's ledger and audit
-    each; a device a concurrent request licensed first gets that license in `outcome`."""
+) -> list[DeviceLicense]:
+    """Sign and insert the planned licenses and audit each (their seats are claimed);
+    a device a concurrent request licensed first gets that license in `outcome` (or
+    `licensed_elsewhere`). Returns the licenses inserted."""
+    if not new:
+        return []
+    # Unit-ID order: two batches inserting overlapping devices wait for each other in the
+    # same order, never crosswise.
+    new.sort(key=lambda lic: lic.unit_id)
     new_licenses_sign(
         new, gaid=licensee.company.gaid, pair=pair, now=now, lease_days=licensee.lease_days
     )
-    created = _insert_licenses(new, outcome=outcome)
-    licenses_issued_count(len(created))
-    for pack in packs:
-        seats_take(pack=pack, count=sum(1 for lic in created if lic.pack_id == pack.pk))
+    created = _insert_licenses(new, licensee=licensee, outcome=outcome)
+    for lic in created:
+        outcome[lic.unit_id] = ("issued", lic)
     by = {"ums_id": licensee.ums_id} if licensee.ums else {"ald": licensee.label}
     _audit_many(
         actor=actor,
@@ -271,6 +351,7 @@ def _licenses_create(
             for lic in created
         ],
     )
+    return created
 
 
 def _issue_results(
@@ -291,7 +372,9 @@ def _issue_results(
     return results
 
 
-def _insert_licenses(new: list[DeviceLicense], *, outcome: Outcome) -> list[DeviceLicense]:
+def _insert_licenses(
+    new: list[DeviceLicense], *, licensee: Licensee, outcome: Outcome
+) -> list[DeviceLicense]:
     """Insert in one statement; if a concurrent request licensed one of the devices first
     (unique violation), that device gets theirs. A few rows go in with ON CONFLICT DO NOTHING
     (one round trip); a batch by COPY, falling back to one savepoint per device."""
@@ -299,7 +382,7 @@ def _insert_licenses(new: list[DeviceLicense], *, outcome: Outcome) -> list[Devi
         inserted = {id(lic) for lic in objects_insert_new(new, key="license_id")}
         for lic in new:
             if id(lic) not in inserted:
-                outcome[lic.unit_id] = _theirs(lic)
+                outcome[lic.unit_id] = _theirs(lic, licensee=licensee)
         return [lic for lic in new if id(lic) in inserted]
     try:
         with transaction.atomic():
@@ -315,16 +398,20 @@ def _insert_licenses(new: list[DeviceLicense], *, outcome: Outcome) -> list[Devi
                 lic.save(force_insert=True)
             created.append(lic)
         except IntegrityError:
-            outcome[lic.unit_id] = _theirs(lic)
+            outcome[lic.unit_id] = _theirs(lic, licensee=licensee)
     return created
 
 
-def _theirs(lic: DeviceLicense) -> tuple[str, DeviceLicense | None]:
+def _theirs(lic: DeviceLicense, *, licensee: Licensee) -> tuple[str, DeviceLicense | None]:
     """The outcome for a device whose insert lost to a concurrent request's license."""
-    theirs = selectors.device_licenses_active_by_unit(
-        company_id=lic.company_id, product=lic.product, unit_ids=[lic.unit_id]
+    theirs = selectors.device_licenses_held(
+        company_id=lic.company_id, sku=lic.product.sku, unit_ids=[lic.unit_id]
     ).get(lic.unit_id)
-    return ("existing", theirs) if theirs else ("no_free_seat", None)
+    if theirs is None:
+        return ("no_free_seat", None)
+    if not licensee.may_use(theirs.pack):
+        return ("licensed_elsewhere", None)
+    return ("existing", theirs)
 
 
 def _documents_refresh(

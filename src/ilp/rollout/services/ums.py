@@ -14,6 +14,7 @@ from ilp.core.errors import Conflict, Invalid
 from ilp.core.idempotency import credential_forget
 from ilp.core.ids import new_token, token_hash
 from ilp.core.text import plain_text
+from ilp.licensing.services.seats import pack_assignee_set, packs_assignee_clear
 
 from .. import selectors
 from ..errors import RolloutError
@@ -183,6 +184,8 @@ def ums_delete(*, actor: Actor, ums: UmsInstance, force: bool = False) -> int:
     for pack in packs.values():
         revoked += _revoke_pack_licenses(actor=actor, pack=pack)
     PackAssignment.objects.filter(ums=ums).delete()
+    for pack in packs.values():
+        pack_assignee_set(pack=pack, ums_id=None)
     event_record(
         actor=actor,
         action="ums.deleted",
@@ -194,4 +197,6 @@ def ums_delete(*, actor: Actor, ums: UmsInstance, force: bool = False) -> int:
     )
     credential_forget(ums.credential_hash)
     ums.delete()
+    # A pack assigned to it after its packs were read above lost its assignment with it.
+    packs_assignee_clear(ums_id=ums.ums_id)
     return revoked
