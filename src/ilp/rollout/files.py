@@ -7,7 +7,8 @@ its own signed `token` too, so a UMS can hand single licenses to devices. The fi
 like its licenses: `refresh_by` (half the lease from now) is when to download the next one.
 
 Revocation list (typ `ilp-revocations+jwt`, rule 21): {"iss", "iat", "gaid", "revoked":
-[license id, …]}: every license of the company returned, removed or revoked one of whose
+[license id, …]}: every license issued through the caller's packs (a UMS: the licenses it was
+issued; an ALD token: those on its key's packs) returned, removed or revoked one of whose
 documents may still verify.
 """
 
@@ -29,14 +30,16 @@ from .selectors import license_file_licenses, revoked_license_ids, ums_packs
 from .services.licenses import leases_refresh
 
 
-def revocation_list_sign(*, company, pair: signing.SigningKeyPair | None = None) -> str:
-    """The company's signed revocation list as it stands now."""
+def revocation_list_sign(*, ums, pair: signing.SigningKeyPair | None = None) -> str:
+    """The signed revocation list of a UMS or ALD token as it stands now: the licenses issued
+    through its packs only (`Licensee.revocations_q`)."""
+    licensee = Licensee.of(ums)
     now = timezone.now()
     claims = {
         "iss": settings.ILP_BASE_URL,
         "iat": int(now.timestamp()),
-        "gaid": company.gaid,
-        "revoked": revoked_license_ids(company_id=company.pk, now=now),
+        "gaid": licensee.company.gaid,
+        "revoked": revoked_license_ids(ums=licensee, now=now),
     }
     return signing.jws_sign(
         claims, pair=pair or signing.signing_key_current(), typ=signing.REVOCATIONS_TYP
@@ -153,7 +156,7 @@ def _license_file_write(*, ums, actor: Actor, out) -> None:
     for i, row in enumerate(_license_rows(licenses)):
         body.write((b"," if i else b"") + _json(row))
     body.write(
-        b'],"revocations":' + _json(revocation_list_sign(company=licensee.company, pair=pair))
+        b'],"revocations":' + _json(revocation_list_sign(ums=licensee, pair=pair))
     )
     body.write(b',"lease_days":' + _json(lease_days))
     refresh_by = int((now + datetime.timedelta(days=lease_days) / 2).timestamp())
