@@ -385,7 +385,9 @@ def _claim_void_settle(
         obj_id=invitation.pk,
         before={"email": invitation.email, "role": invitation.role},
     )
-    person = user if user is not None else selectors.user_find(email=invitation.email)
+    # The invited person's account, not whoever happens to be logged in with the link.
+    person = user if user is not None and invitation.is_for(user) else None
+    person = person or selectors.user_find(email=invitation.email)
     if person is not None and person.is_registered:
         first_name, last_name = person.first_name, person.last_name
     access_request_open(
