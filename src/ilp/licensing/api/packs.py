@@ -156,9 +156,13 @@ class CompanyOverviewGatedOut(Schema):
     two_factor_required: Literal[True]
 
 
+# A named alias, so the paged answer's OpenAPI schema is `PagedCompanyOverviewItem`.
+type CompanyOverviewItem = CompanyOverviewOut | CompanyOverviewGatedOut
+
+
 @router.get(
     "/me/overview",
-    response={200: list[CompanyOverviewOut | CompanyOverviewGatedOut], **problems(401, 403, 422)},
+    response={200: list[CompanyOverviewItem], **problems(401, 403, 422)},
     auth=UserAuth(),
 )
 @paginate(Paging)
