@@ -47,7 +47,7 @@ def _old_build(ums) -> str:
         "ums_id": licensee.ums_id,
         "product_packs": [PackOut.from_orm(p).model_dump(mode="json") for p in packs],
         "licenses": [LicenseOut.from_orm(lic).model_dump(mode="json") for lic in licenses],
-        "revocations": revocation_list_sign(company=licensee.company, pair=pair),
+        "revocations": revocation_list_sign(ums=licensee, pair=pair),
         "lease_days": lease_days,
         "refresh_by": int((now + datetime.timedelta(days=lease_days) / 2).timestamp()),
     }

@@ -346,6 +346,12 @@ ILP_LICENSE_LEASE_MAX_DAYS = max(
 )
 ILP_EXCHANGE_DAYS = env.int("ILP_EXCHANGE_DAYS", default=7)
 ILP_DEMO_DAYS = env.int("ILP_DEMO_DAYS", default=30)
+# A revocation list is good for ILP_REVOCATIONS_TTL_HOURS after it was signed (its `exp`):
+# `ilp verify-license` refuses an older one, so a list fetched before a return cannot go on
+# vouching for the returned license.
+ILP_REVOCATIONS_TTL_HOURS = env.int("ILP_REVOCATIONS_TTL_HOURS", default=48)
+if ILP_REVOCATIONS_TTL_HOURS < 1:
+    raise ValueError("ILP_REVOCATIONS_TTL_HOURS must be at least 1")
 
 # Operations (issue 14, docs/deploy.md). Logs go to stderr as text or JSON lines, each with the
 # request id; /metrics answers only these addresses or networks (default: loopback).

@@ -6,9 +6,10 @@ import pytest
 from django.db import connection
 
 from ilp.accounts import services
-from ilp.accounts.models import Membership
+from ilp.accounts.models import AccessRequest, Membership
 from ilp.core.actors import Actor
 from ilp.core.errors import Conflict
+from ilp.licensing.models import SubscriptionKey
 from ilp.notifications.models import OutboxMail
 from tests.accounts.factories import make_company, make_user
 
@@ -103,3 +104,45 @@ def test_the_last_two_administrators_deleting_their_accounts_at_once_leave_one()
         t.join()
     assert sorted(outcomes) == ["deleted", "last_administrator"]
     assert Membership.objects.filter(company=company, role="administrator").count() == 1
+
+
+def test_two_claims_finalised_at_once_give_exactly_one_administrator():
+    """Security review, third round: two claim links of a company without administrator,
+    finalised at the same moment; the company's row lock lets exactly one through."""
+    company = make_company()
+    SubscriptionKey.objects.create(company=company, key="SK-AAAA-BBBB-CCCC")
+    tokens = []
+    for email in ("a@x.test", "b@x.test"):
+        services.registration_create(
+            email=email,
+            first_name="A",
+            last_name="B",
+            gaid=company.gaid,
+            subscription_key="SK-AAAA-BBBB-CCCC",
+        )
+        body = OutboxMail.objects.filter(to=email).latest("pk").body_text
+        tokens.append(body.split("/invitations/", 1)[1].split()[0])
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def finalise(token):
+        try:
+            barrier.wait()
+            services.invitation_accept(
+                token=token, first_name="A", last_name="B", password="a-long enough passphrase 42"
+            )
+            outcomes.append("ok")
+        except Conflict as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=finalise, args=(t,)) for t in tokens]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["company_has_administrator", "ok"]
+    assert Membership.objects.filter(company=company).count() == 1
+    assert Membership.objects.get(company=company).role == "administrator"
+    assert AccessRequest.objects.filter(company=company, resolved_at__isnull=True).count() == 1

@@ -368,6 +368,72 @@ def test_claim_by_an_existing_member_makes_them_administrator(api, staff_api):
     assert response.json() == {"gaid": company_gaid, "role": "administrator"}
 
 
+def _claim_token(email: str) -> str:
+    body = OutboxMail.objects.filter(to=email, template="registration_claim").latest("pk")
+    return re.search(r"/invitations/(\S+)", body.body_text).group(1)
+
+
+def test_second_claim_link_finalised_after_the_first_is_void(api, staff_api):
+    """Security review, third round: two people claim a company without administrator; the
+    first finalises; the second link must not make a second administrator."""
+    order = _order(staff_api)
+    gaid, key = order["gaid"], order["subscription_key"]
+    assert _claim(api, gaid=gaid, subscription_key=key).status_code == 202
+    assert (
+        _claim(
+            api, gaid=gaid, subscription_key=key, email="otto@harbour.test", first_name="Otto"
+        ).status_code
+        == 202
+    )
+    first, second = _claim_token("hanna@harbour.test"), _claim_token("otto@harbour.test")
+    person = {"first_name": "Hanna", "last_name": "Hafen", "password": NEW_PASSWORD}
+    assert api().post(f"/invitations/{first}/accept", person).json()["role"] == "administrator"
+
+    # The link says it is void, readably, before anyone finalises it.
+    looked_up = _problem(api().get(f"/invitations/{second}"), 409, "company_has_administrator")
+    assert "Harbour Logistics" in looked_up["detail"]
+    otto = {"first_name": "Otto", "last_name": "Ofen", "password": NEW_PASSWORD}
+    body = _problem(
+        api().post(f"/invitations/{second}/accept", otto), 409, "company_has_administrator"
+    )
+    assert "asked to invite you" in body["detail"]
+    assert not User.objects.filter(email="otto@harbour.test").exists()
+    assert list(
+        Membership.objects.filter(company__gaid=gaid).values_list("user__email", "role")
+    ) == [("hanna@harbour.test", "administrator")]
+    # The administrator is asked to invite Otto, and Otto is told why, in the same transaction.
+    request = AccessRequest.objects.get(email="otto@harbour.test", resolved_at__isnull=True)
+    assert (request.first_name, request.last_name) == ("Otto", "Ofen")
+    assert OutboxMail.objects.filter(
+        to="hanna@harbour.test", template="access_requested_registration"
+    ).exists()
+    told = OutboxMail.objects.get(to="otto@harbour.test", template="registration_claim_void")
+    assert "Harbour Logistics" in told.subject
+    # Trying again changes nothing and mails nobody again.
+    mails = OutboxMail.objects.count()
+    _problem(api().post(f"/invitations/{second}/accept", otto), 409, "company_has_administrator")
+    assert OutboxMail.objects.count() == mails and AccessRequest.objects.count() == 1
+
+
+def test_claim_link_of_an_existing_user_is_void_once_the_contact_became_administrator(
+    api, staff_api
+):
+    order = _order(staff_api)
+    gaid, key = order["gaid"], order["subscription_key"]
+    member = make_user("hanna@harbour.test")
+    assert _claim(api, gaid=gaid, subscription_key=key).status_code == 202
+    token = _claim_token(member.email)
+    # An order now names a contact, who becomes the administrator (rule 4).
+    _order(staff_api, gaid=gaid, contact={"email": "boss@harbour.test", "first_name": "B"})
+    _problem(
+        api(make_user_token(member)).post(f"/invitations/{token}/accept"),
+        409,
+        "company_has_administrator",
+    )
+    assert not Membership.objects.filter(user=member).exists()
+    assert AccessRequest.objects.get(email=member.email).first_name == member.first_name
+
+
 def _company_id(gaid):
     from ilp.accounts.models import Company
 

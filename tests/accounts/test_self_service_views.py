@@ -10,7 +10,7 @@ from django.contrib.auth import authenticate
 from django.test import Client
 from django.utils import timezone
 
-from ilp.accounts.models import AccountLink, Company, Membership, User
+from ilp.accounts.models import AccessRequest, AccountLink, Company, Membership, User
 from ilp.notifications.models import OutboxMail
 from tests.accounts.factories import PASSWORD, make_user
 from tests.accounts.test_two_factor import enable
@@ -200,3 +200,31 @@ def test_token_with_an_expiry_from_the_profile(admin_user):
     tokens = dict(admin_user.api_tokens.values_list("name", "expires_at"))
     assert tokens["forever"] is None
     assert timedelta(days=29) < tokens["script"] - timezone.now() <= timedelta(days=30)
+
+
+def test_void_claim_link_page_says_so_and_asks_the_administrator_for_access():
+    """Security review, third round: a claim link finalised after the company got an
+    administrator makes nobody administrator; the page says why, never a 500."""
+    company, key = _company_with_key()
+    form = {"first_name": "Hanna", "last_name": "Hafen", "gaid": company.gaid}
+    for email in ("hanna@harbour.test", "otto@harbour.test"):
+        claim = {**form, "email": email, "subscription_key": key}
+        assert Client().post("/register/", claim).status_code == 202
+    first, second = _path_from_mail("hanna@harbour.test"), _path_from_mail("otto@harbour.test")
+    person = {"first_name": "H", "last_name": "H", "password1": NEW_PASSWORD}
+    assert Client().post(first, {**person, "password2": NEW_PASSWORD}).status_code == 302
+
+    page = Client().get(second)
+    assert page.status_code == 409
+    text = page.content.decode()
+    assert "has an administrator now" in text and "Ask its administrators for access" in text
+    posted = Client().post(second, {**person, "password2": NEW_PASSWORD})
+    assert posted.status_code == 409
+    assert "They have been asked to invite you" in posted.content.decode()
+    assert list(Membership.objects.filter(company=company).values_list("user__email", "role")) == [
+        ("hanna@harbour.test", "administrator")
+    ]
+    assert AccessRequest.objects.filter(email="otto@harbour.test").count() == 1
+    assert OutboxMail.objects.filter(
+        to="otto@harbour.test", template="registration_claim_void"
+    ).exists()

@@ -167,7 +167,7 @@ def test_revoked_and_removed_licenses_are_listed_too(company, ums, pack, admin_a
     other = issue(ums, "WE", "AAAAAA02")[0].license
     admin_api.delete(f"/companies/{company.gaid}/devices/AAAAAA01/licenses/{lic.license_id}")
     services.pack_unassign(actor=SYSTEM, ums=ums, pack=pack, force=True)
-    claims = _claims(files.revocation_list_sign(company=company))
+    claims = _claims(files.revocation_list_sign(ums=ums))
     assert sorted(claims["revoked"]) == sorted([lic.license_id, other.license_id])
 
 
@@ -176,12 +176,12 @@ def test_the_list_shrinks_once_the_last_document_can_no_longer_verify(company, u
     services.license_return(actor=SYSTEM, license=lic)
     token = lic.token
     clock.advance(days=30 + 28, seconds=-5)
-    assert _claims(files.revocation_list_sign(company=company))["revoked"] == [lic.license_id]
+    assert _claims(files.revocation_list_sign(ums=ums))["revoked"] == [lic.license_id]
     assert signing.license_time_state(_claims(token), clock.now())[0] is True
     clock.advance(seconds=10)
     # The document no longer verifies (lease + grace days), so the list need not carry it.
     assert signing.license_time_state(_claims(token), clock.now())[0] is False
-    assert _claims(files.revocation_list_sign(company=company))["revoked"] == []
+    assert _claims(files.revocation_list_sign(ums=ums))["revoked"] == []
 
 
 def test_a_never_expiring_document_from_before_leases_stays_listed(company, ums, clock):
@@ -191,7 +191,7 @@ def test_a_never_expiring_document_from_before_leases_stays_listed(company, ums,
     )
     services.license_return(actor=SYSTEM, license=lic)
     clock.advance(days=3650)
-    assert _claims(files.revocation_list_sign(company=company))["revoked"] == [lic.license_id]
+    assert _claims(files.revocation_list_sign(ums=ums))["revoked"] == [lic.license_id]
 
 
 def test_the_license_file_carries_the_revocation_list_and_when_to_fetch_the_next(

@@ -438,12 +438,12 @@ def invitation_accept(request, token: str, payload: AcceptIn | None = None):
             message=_("These credentials cannot be used here."),
         )
     payload = payload or AcceptIn()
-    with transaction.atomic():
-        membership, _person = services.invitation_accept(
-            token=token,
-            user=principal.user if principal else None,
-            first_name=payload.first_name,
-            last_name=payload.last_name,
-            password=payload.password,
-        )
+    # No transaction around it: a void claim link's access request is committed before the 409.
+    membership, _person = services.invitation_accept(
+        token=token,
+        user=principal.user if principal else None,
+        first_name=payload.first_name,
+        last_name=payload.last_name,
+        password=payload.password,
+    )
     return Status(200, {"gaid": membership.company.gaid, "role": membership.role})

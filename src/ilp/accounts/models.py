@@ -167,6 +167,9 @@ class Invitation(models.Model):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # Made by a company claim (rule 16, `POST /registrations`): void once the company has an
+    # administrator, however that came about.
+    is_claim = models.BooleanField(default=False)
 
     class Meta:
         indexes = [models.Index(fields=["company", "email"])]

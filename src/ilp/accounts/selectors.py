@@ -97,6 +97,12 @@ def company_find(*, gaid: str) -> Company | None:
     return Company.objects.filter(gaid=(gaid or "").strip().upper()).first()
 
 
+def company_has_administrator(*, company: Company) -> bool:
+    """Whether the company has an administrator (a pending one of rule 4 counts: the order made
+    them its administrator). A service deciding on it holds the company's row lock."""
+    return Membership.objects.filter(company=company, role=Role.ADMINISTRATOR).exists()
+
+
 def company_find_by_customer_number(*, customer_number: str) -> Company | None:
     """The company with this ERP customer number (exactly as the ERP writes it), or None."""
     return Company.objects.filter(customer_number=customer_number).first()

@@ -75,10 +75,19 @@ def invitation(request, token: str):
     try:
         services.invitation_check(inv)
     except AppError as exc:
+        # A void claim link (the company got an administrator meanwhile) offers to ask that
+        # administrator for access instead: posting finalises the link, which does exactly that.
+        claim_void = exc.code == AccountError.COMPANY_HAS_ADMINISTRATOR and inv.is_pending
+        if claim_void and request.method == "POST":
+            user = request.user if request.user.is_authenticated else None
+            try:
+                services.invitation_accept(token=token, user=user)
+            except AppError as settled:
+                exc, claim_void = settled, False
         return render(
             request,
             "accounts/invitation_gone.html",
-            {"invitation": inv, "message": exc.message},
+            {"invitation": inv, "message": exc.message, "claim_void": claim_void},
             status=exc.status,
         )
     account_exists = selectors.account_exists(email=inv.email)

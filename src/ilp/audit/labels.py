@@ -24,6 +24,9 @@ ACTION_LABELS = {
     "invitation.accepted": pgettext_lazy("audit action", "Invitation accepted"),
     "invitation.created": pgettext_lazy("audit action", "Person invited"),
     "invitation.withdrawn": pgettext_lazy("audit action", "Invitation withdrawn"),
+    "invitation.claim_void": pgettext_lazy(
+        "audit action", "Claim link void: the company has an administrator"
+    ),
     "license.demo_issued": pgettext_lazy("audit action", "Demo license issued"),
     "license.exchanged": pgettext_lazy("audit action", "License exchanged"),
     "license.issued": pgettext_lazy("audit action", "License issued"),

@@ -128,10 +128,16 @@ def two_factor_setup_url_name() -> str:
     return _two_factor_setup_url_name
 
 
+def two_factor_satisfied(membership) -> bool:
+    """False when the membership's company requires two-factor sign-in and its member has not
+    turned it on: the one gate every company read passes (routes, pages, the overview)."""
+    return _two_factor_gate is None or _two_factor_gate(membership)
+
+
 def two_factor_check(membership) -> None:
     """403 `two_factor_required` when the membership's company requires two-factor sign-in
     and its member has not turned it on."""
-    if _two_factor_gate is not None and not _two_factor_gate(membership):
+    if not two_factor_satisfied(membership):
         raise PermissionDenied(
             _("%(company)s requires two-factor sign-in. Turn it on in your profile first.")
             % {"company": membership.company.name},

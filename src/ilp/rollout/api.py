@@ -342,9 +342,10 @@ def ums_own_license_file(request):
     "/ums/revocations", response={200: RevocationsOut, **problems(401, 403)}, auth=UmsAuth()
 )
 def ums_revocations(request):
-    """The company's signed revocation list: every returned, removed or revoked license one
-    of whose documents may still verify."""
-    return {"token": files.revocation_list_sign(company=_licensee(request).company)}
+    """The caller's signed revocation list: every license issued through its packs (a UMS:
+    the licenses it was issued; an ALD token: those on its key's packs) that was returned,
+    removed or revoked and one of whose documents may still verify."""
+    return {"token": files.revocation_list_sign(ums=_licensee(request))}
 
 
 router.add_router("", ums_router)

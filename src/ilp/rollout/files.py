@@ -1,4 +1,5 @@
-"""Signed files: the license file of an air-gapped UMS and a company's revocation list.
+"""Signed files: the license file of an air-gapped UMS and the revocation list of a UMS or an
+ALD token.
 
 License file (typ `ilp-license-file+jwt`), which `ilp verify-license` checks offline:
 {"iss", "iat", "gaid", "ums_id", "product_packs": [pack, …], "licenses": [license, …],
@@ -6,9 +7,11 @@ License file (typ `ilp-license-file+jwt`), which `ilp verify-license` checks off
 its own signed `token` too, so a UMS can hand single licenses to devices. The file is a lease
 like its licenses: `refresh_by` (half the lease from now) is when to download the next one.
 
-Revocation list (typ `ilp-revocations+jwt`, rule 21): {"iss", "iat", "gaid", "revoked":
-[license id, …]}: every license of the company returned, removed or revoked one of whose
-documents may still verify.
+Revocation list (typ `ilp-revocations+jwt`, rule 21): {"iss", "iat", "exp", "gaid",
+"revoked": [license id, …]}, good until `exp` (`iat` + ILP_REVOCATIONS_TTL_HOURS): every
+license issued through the caller's packs (a UMS: the licenses it was issued; an ALD token:
+those on its key's packs) returned, removed or revoked one of whose documents may still
+verify.
 """
 
 import datetime
@@ -29,14 +32,18 @@ from .selectors import license_file_licenses, revoked_license_ids, ums_packs
 from .services.licenses import leases_refresh
 
 
-def revocation_list_sign(*, company, pair: signing.SigningKeyPair | None = None) -> str:
-    """The company's signed revocation list as it stands now."""
+def revocation_list_sign(*, ums, pair: signing.SigningKeyPair | None = None) -> str:
+    """The signed revocation list of a UMS or ALD token as it stands now: the licenses issued
+    through its packs only (`Licensee.revocations_q`)."""
+    licensee = Licensee.of(ums)
     now = timezone.now()
+    iat = int(now.timestamp())
     claims = {
         "iss": settings.ILP_BASE_URL,
-        "iat": int(now.timestamp()),
-        "gaid": company.gaid,
-        "revoked": revoked_license_ids(company_id=company.pk, now=now),
+        "iat": iat,
+        "exp": iat + settings.ILP_REVOCATIONS_TTL_HOURS * 3600,
+        "gaid": licensee.company.gaid,
+        "revoked": revoked_license_ids(ums=licensee, now=now),
     }
     return signing.jws_sign(
         claims, pair=pair or signing.signing_key_current(), typ=signing.REVOCATIONS_TYP
@@ -152,9 +159,7 @@ def _license_file_write(*, ums, actor: Actor, out) -> None:
     body.write(b'],"licenses":[')
     for i, row in enumerate(_license_rows(licenses)):
         body.write((b"," if i else b"") + _json(row))
-    body.write(
-        b'],"revocations":' + _json(revocation_list_sign(company=licensee.company, pair=pair))
-    )
+    body.write(b'],"revocations":' + _json(revocation_list_sign(ums=licensee, pair=pair)))
     body.write(b',"lease_days":' + _json(lease_days))
     refresh_by = int((now + datetime.timedelta(days=lease_days) / 2).timestamp())
     body.write(b',"refresh_by":' + _json(refresh_by))

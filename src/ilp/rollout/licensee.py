@@ -80,6 +80,15 @@ class Licensee:
             return Q(ums=self.ums)
         return Q(ald_key_id=self.ald.subscription_key_id, ums__isnull=True)
 
+    def revocations_q(self) -> Q:
+        """The DeviceLicense filter of the ended licenses this caller's revocation list names:
+        those issued through its packs. A UMS: the licenses it was issued (wherever their pack
+        went since). An ALD token: the licenses on its subscription key's packs (it may draw
+        from every one of them). Never another UMS's or another key's."""
+        if self.ums is not None:
+            return Q(ums=self.ums)
+        return Q(pack__subscription_key_id=self.ald.subscription_key_id)
+
     def license_fields(self) -> dict:
         """The fields a license issued to this caller carries."""
         if self.ums is not None:

@@ -252,11 +252,13 @@ def licenses_due_candidates(
     )
 
 
-def revoked_license_ids(*, company_id: int, now: datetime.datetime) -> list[str]:
-    """Every license of the company that was returned, removed or revoked and one of whose
-    documents may still verify (rule 21): the content of the revocation list."""
+def revoked_license_ids(*, ums, now: datetime.datetime) -> list[str]:
+    """Every license issued through the caller's packs (a UMS or an ALD token,
+    `Licensee.revocations_q`) that was returned, removed or revoked and one of whose documents
+    may still verify (rule 21): the content of its revocation list."""
+    licensee = Licensee.of(ums)
     return list(
-        DeviceLicense.objects.filter(company_id=company_id)
+        DeviceLicense.objects.filter(licensee.revocations_q(), company_id=licensee.company_id)
         .exclude(status=DeviceLicense.Status.ACTIVE)
         .filter(Q(listed_until__isnull=True) | Q(listed_until__gt=now))
         .order_by("license_id")

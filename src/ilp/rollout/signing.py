@@ -267,9 +267,11 @@ def jws_verify(token: str, keyset: dict) -> tuple[dict, dict]:
     return header, claims
 
 
-def revocations_verify(token: str, keyset: dict) -> dict:
+def revocations_verify(token: str, keyset: dict, *, now: datetime.datetime | None = None) -> dict:
     """Check a signed revocation list (or a license file carrying one) against a JWKS;
-    returns the revocation list's claims or raises."""
+    returns the revocation list's claims or raises. With `now`, a list past its `exp` (or one
+    without, signed before lists expired) is refused: a stale list would still vouch for a
+    license returned after it was fetched."""
     header, claims = jws_verify(token, keyset)
     if header.get("typ") == LICENSE_FILE_TYP:
         inner = claims.get("revocations")
@@ -280,6 +282,15 @@ def revocations_verify(token: str, keyset: dict) -> dict:
         raise VerificationError(f"not an ILP revocation list (typ {header.get('typ')!r})")
     if not isinstance(claims.get("revoked"), list):
         raise VerificationError("malformed revocation list")
+    if now is not None:
+        exp = claims.get("exp")
+        if not isinstance(exp, int) or isinstance(exp, bool):
+            raise VerificationError("revocation list expired (it carries no exp); fetch a new one")
+        if now.timestamp() >= exp:
+            expired = datetime.datetime.fromtimestamp(exp, datetime.UTC)
+            raise VerificationError(
+                f"revocation list expired at {expired:%Y-%m-%d %H:%M} UTC; fetch a new one"
+            )
     return claims
 
 

@@ -8,6 +8,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -22,6 +24,7 @@ from ilp.accounts.services import otp_verify
 from ilp.audit.labels import action_label
 from ilp.audit.schemas import AuditEventOut
 from ilp.audit.selectors import event_actions, event_list
+from ilp.core.auth import two_factor_setup_url_name
 from ilp.core.authz import Permission
 from ilp.core.csv_export import csv_of_schema
 from ilp.core.errors import NotFound, Throttled
@@ -71,7 +74,10 @@ def no_company(request):
 def overview(request):
     """Start page of a person in several companies: one card per company (GET /me/overview)."""
     items = companies_overview(memberships=memberships_of(user=request.user))
-    return render(request, "web/overview.html", {"items": items})
+    # A company whose `require_2fa` the person does not meet shows a way to turn it on, and
+    # back here, instead of its figures.
+    setup = f"{reverse(two_factor_setup_url_name())}?{urlencode({'next': request.path})}"
+    return render(request, "web/overview.html", {"items": items, "two_factor_setup": setup})
 
 
 def _day(value) -> datetime.date | None:

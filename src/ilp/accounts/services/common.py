@@ -1,5 +1,5 @@
 """Pieces several account services share: the role check, the administrators' lock, making
-someone a member, the password rules, the mailed single-use links."""
+someone a member, the password rules, the mailed single-use links, opening an access request."""
 
 from datetime import timedelta
 
@@ -14,9 +14,12 @@ from ilp.core.actors import Actor
 from ilp.core.authz import Role
 from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.core.ids import new_token, token_hash
+from ilp.core.text import plain_text
+from ilp.notifications.services import mail_enqueue
 
+from .. import selectors
 from ..errors import AccountError
-from ..models import AccountLink, Company, Membership, User
+from ..models import AccessRequest, AccountLink, Company, Membership, User
 
 
 def role_check(role: str) -> None:
@@ -130,3 +133,53 @@ def link_check(link: AccountLink) -> None:
 
 def link_url(path: str, token: str) -> str:
     return f"{settings.ILP_BASE_URL}/{path}/{token}"
+
+
+def access_request_open(
+    *,
+    actor: Actor,
+    company: Company,
+    admins: list[Membership],
+    email: str,
+    first_name: str,
+    last_name: str,
+    order_number: str = "",
+) -> AccessRequest:
+    """A person asks to join a company that has administrators: record the access request (one
+    pending per e-mail, however often they ask) and mail every administrator. Asked by an
+    order naming a contact (rule 4, `order_number`) or by a registration with the company's
+    GAID and a subscription key (rule 16, no order number). The caller holds the transaction
+    and has locked the administrators."""
+    first_name, last_name = plain_text(first_name)[:150], plain_text(last_name)[:150]
+    access_request = selectors.access_request_pending_find(company=company, email=email)
+    if access_request is None:
+        access_request = AccessRequest.objects.create(
+            company=company,
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            order_number=order_number,
+        )
+    for admin in admins:
+        mail_enqueue(
+            to=admin.user.email,
+            template="access_requested" if order_number else "access_requested_registration",
+            language=admin.user.language or "en",
+            context={
+                "company_name": company.name,
+                "gaid": company.gaid,
+                "order_number": order_number,
+                "contact_email": email,
+                "contact_name": f"{first_name} {last_name}".strip(),
+                "link": f"{settings.ILP_BASE_URL}/companies/{company.gaid}/manage/",
+            },
+        )
+    event_record(
+        actor=actor,
+        company=company,
+        action="access_request.created",
+        obj_type="access_request",
+        obj_id=access_request.pk,
+        after={"email": email, "order_number": order_number or None},
+    )
+    return access_request

@@ -17,8 +17,7 @@ from ilp.notifications.services import mail_enqueue
 from .. import selectors
 from ..errors import AccountError
 from ..models import Company, User, normalize_email
-from .access_requests import access_request_open
-from .common import administrators_locked, membership_create
+from .common import access_request_open, administrators_locked, membership_create
 from .invitations import invitation_issue
 
 

@@ -30,7 +30,12 @@ from ilp.notifications.services import mail_enqueue
 from .. import selectors
 from ..errors import AccountError
 from ..models import AccessRequest, Company, Invitation, Membership, User, normalize_email
-from .common import membership_create, role_check
+from .common import (
+    access_request_open,
+    administrators_locked,
+    membership_create,
+    role_check,
+)
 
 INVITATION_TOKEN_PREFIX = "ilpi"
 INVITATION_TTL = timedelta(days=7)
@@ -50,13 +55,15 @@ def invitation_issue(
     context: dict | None = None,
     user: User | None = None,
     company_new: bool = False,
+    claim: bool = False,
 ) -> tuple[Invitation, str]:
     """Withdraw a pending invitation of the same e-mail to the same company, make a new
     one and queue its mail. The caller holds the transaction.
 
     A caller that has the invited person's account at hand passes it as `user` (its language
     picks the mail's); one that created the company in this transaction says `company_new`:
-    such a company has no invitation to withdraw."""
+    such a company has no invitation to withdraw. A company claim (rule 16) says `claim`: its
+    link is void once the company has an administrator."""
     email = normalize_email(email)
     now = timezone.now()
     replaced = (
@@ -85,6 +92,7 @@ def invitation_issue(
         invited_by=actor.user if actor.kind == "user" else None,
         created_at=now,
         expires_at=now + INVITATION_TTL,
+        is_claim=claim,
     )
     if user is None or user.email != email:
         user = selectors.user_find(email=email)
@@ -192,11 +200,26 @@ def invitation_withdraw(*, actor: Actor, company: Company, invitation_id: int) -
     return invitation
 
 
+def _claim_void(invitation: Invitation) -> bool:
+    """A company-claim link (rule 16) is void once the company has an administrator, whoever
+    became one first (another claim, an order's contact, staff)."""
+    return invitation.is_claim and selectors.company_has_administrator(company=invitation.company)
+
+
 def invitation_check(invitation: Invitation) -> None:
     """409 unless the invitation can still be accepted."""
     if invitation.accepted_at is not None:
         raise Conflict(
             _("This invitation has already been used."), code=AccountError.INVITATION_USED
+        )
+    if _claim_void(invitation):
+        raise Conflict(
+            _(
+                "%(company)s has an administrator now, so this link can no longer make you its "
+                "administrator. Ask its administrators to invite you."
+            )
+            % {"company": invitation.company.name},
+            code=AccountError.COMPANY_HAS_ADMINISTRATOR,
         )
     if invitation.withdrawn_at is not None:
         raise Conflict(
@@ -309,7 +332,6 @@ def _membership_grant(invitation: Invitation, person: User) -> Membership:
     return membership
 
 
-@transaction.atomic
 def invitation_accept(
     *,
     token: str,
@@ -323,8 +345,84 @@ def invitation_accept(
 
     A registered person must be logged in as the invited e-mail (403 otherwise); a person
     without an account registers (422 with field errors for missing names or a weak password).
+    A company-claim link of a company that has an administrator by now is void: 409
+    `company_has_administrator` and no membership; the first attempt asks the administrators to
+    invite the person (an access request, as a registration would) and tells the person by mail.
     """
+    accepted = _invitation_accept(
+        token=token, user=user, first_name=first_name, last_name=last_name, password=password
+    )
+    if accepted is None:
+        # Raised after the commit, as `POST /registrations` does: the access request and the
+        # mails stand, the answer still says that nobody became a member.
+        invitation = selectors.invitation_get(token=token)
+        raise Conflict(
+            _("%(company)s already has an administrator. They have been asked to invite you.")
+            % {"company": invitation.company.name},
+            code=AccountError.COMPANY_HAS_ADMINISTRATOR,
+        )
+    return accepted
+
+
+def _claim_void_settle(
+    invitation: Invitation,
+    *,
+    admins: list[Membership],
+    user: User | None,
+    first_name: str,
+    last_name: str,
+) -> None:
+    """A void claim link finalised: the link is spent, the administrators get an access request
+    for the person and the person learns why by mail."""
+    company = invitation.company
+    invitation.withdrawn_at = timezone.now()
+    invitation.save(update_fields=["withdrawn_at"])
+    event_record(
+        actor=Actor.system(),
+        company=company,
+        action="invitation.claim_void",
+        obj_type="invitation",
+        obj_id=invitation.pk,
+        before={"email": invitation.email, "role": invitation.role},
+    )
+    # The invited person's account, not whoever happens to be logged in with the link.
+    person = user if user is not None and invitation.is_for(user) else None
+    person = person or selectors.user_find(email=invitation.email)
+    if person is not None and person.is_registered:
+        first_name, last_name = person.first_name, person.last_name
+    access_request_open(
+        actor=Actor.system(),
+        company=company,
+        admins=admins,
+        email=invitation.email,
+        first_name=first_name,
+        last_name=last_name,
+    )
+    mail_enqueue(
+        to=invitation.email,
+        template="registration_claim_void",
+        language=(person.language if person else None) or "en",
+        context={"company_name": company.name, "gaid": company.gaid},
+    )
+
+
+@transaction.atomic
+def _invitation_accept(
+    *, token: str, user: User | None, first_name: str, last_name: str, password: str
+) -> tuple[Membership, User] | None:
+    """invitation_accept in one transaction; None when a void claim link was settled."""
     invitation = _invitation_locked(token)
+    if invitation.is_claim and invitation.accepted_at is None:
+        # Decided under the company's row lock, the lock a registration and an order's contact
+        # take before they look at the administrators: two claims finalised at once give one
+        # administrator, the other sees it here.
+        Company.objects.select_for_update().filter(pk=invitation.company_id).first()
+        admins = list(administrators_locked(invitation.company).select_related("user"))
+        if admins and invitation.is_pending:
+            _claim_void_settle(
+                invitation, admins=admins, user=user, first_name=first_name, last_name=last_name
+            )
+            return None
     invitation_check(invitation)
     if user is not None:
         person = _logged_in_person_check(invitation, user)

@@ -17,8 +17,7 @@ from .. import selectors
 from ..errors import AccountError
 from ..models import Company, normalize_email
 from ..proofs import company_holds_key
-from .access_requests import access_request_open
-from .common import administrators_locked
+from .common import access_request_open, administrators_locked
 from .invitations import invitation_issue
 
 
@@ -100,6 +99,7 @@ def registration_create(
         role=Role.ADMINISTRATOR,
         template="registration_claim",
         context={"first_name": first_name},
+        claim=True,
     )
     event_record(
         actor=actor,

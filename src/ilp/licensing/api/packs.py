@@ -139,18 +139,36 @@ class CompanyOverviewOut(Schema):
     gaid: str
     name: str
     role: str
+    two_factor_required: Literal[False] = False
     seats: dict[str, SeatsOut]
     expiring_30: int
     eula_pending: int
     renewals_awaiting: int
 
 
+class CompanyOverviewGatedOut(Schema):
+    """A company of the caller that requires two-factor sign-in, which the caller has not
+    turned on: nothing but who it is until they do."""
+
+    gaid: str
+    name: str
+    role: str
+    two_factor_required: Literal[True]
+
+
+# A named alias, so the paged answer's OpenAPI schema is `PagedCompanyOverviewItem`.
+type CompanyOverviewItem = CompanyOverviewOut | CompanyOverviewGatedOut
+
+
 @router.get(
     "/me/overview",
-    response={200: list[CompanyOverviewOut], **problems(401, 403)},
+    response={200: list[CompanyOverviewItem], **problems(401, 403, 422)},
     auth=UserAuth(),
 )
+@paginate(Paging)
 def me_overview(request):
     """Every company the caller belongs to: seats and used per product (active packs), packs
-    expiring within 30 days, orders waiting for an EULA, renewals awaiting redemption."""
+    expiring within 30 days, orders waiting for an EULA, renewals awaiting redemption. A
+    company whose `require_2fa` the caller does not meet: only `gaid`, `name`, `role` and
+    `two_factor_required: true`."""
     return selectors.companies_overview(memberships=memberships_of(user=request.auth.user))

@@ -1,10 +1,13 @@
 """The start page of a person in several companies (a service provider): per company the
-seats per product, packs expiring soon, orders waiting for an EULA, renewals waiting."""
+seats per product, packs expiring soon, orders waiting for an EULA, renewals waiting. A company
+whose `require_2fa` the person does not meet shows only its name, GAID and their role."""
 
 import datetime
 
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+
+from ilp.core.auth import two_factor_satisfied
 
 from ..models import Order, ProductPack, Renewal
 from .orders import ORDER_EULA_WAITING, _third_party_waiting
@@ -12,9 +15,12 @@ from .orders import ORDER_EULA_WAITING, _third_party_waiting
 
 def companies_overview(*, memberships, today: datetime.date | None = None) -> list[dict]:
     """One item per membership (API.md `GET /me/overview`). Four grouped queries, whatever
-    the number of companies."""
+    the number of companies. A company that requires two-factor sign-in from a member who has
+    none gives only `{gaid, name, role, two_factor_required: true}`: its figures are behind
+    the same gate as its own pages and routes (core.auth `two_factor_satisfied`)."""
     memberships = list(memberships)
-    ids = [m.company_id for m in memberships]
+    gated = {m.company_id for m in memberships if not two_factor_satisfied(m)}
+    ids = [m.company_id for m in memberships if m.company_id not in gated]
     today = today or timezone.localdate()
     d30 = today + datetime.timedelta(days=31)
     live = (
@@ -55,6 +61,15 @@ def companies_overview(*, memberships, today: datetime.date | None = None) -> li
             "name": m.company.name,
             "role": m.role,
             "role_label": m.get_role_display(),
+            "two_factor_required": True,
+        }
+        if m.company_id in gated
+        else {
+            "gaid": m.company.gaid,
+            "name": m.company.name,
+            "role": m.role,
+            "role_label": m.get_role_display(),
+            "two_factor_required": False,
             "seats": seats[m.company_id],
             "expiring_30": expiring.get(m.company_id, 0),
             "eula_pending": eula.get(m.company_id, 0),

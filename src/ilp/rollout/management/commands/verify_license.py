@@ -2,7 +2,8 @@
 check a license offline.
 
 Exit 0 when the signature is good and the license is not expired beyond its grace days (and,
-with `--revocations`, not on the signed revocation list); 1 otherwise. Also accepts a UMS
+with `--revocations`, not on the signed revocation list, which must not be past its `exp`:
+"revocation list expired"); 1 otherwise. Also accepts a UMS
 license file (every license inside is checked too, against `--revocations` if given, else
 against the revocation list the file carries). The revocation list may be the JWS itself,
 the JSON answer of `GET /ums/revocations` (`{"token": …}`) or a license file.
@@ -79,10 +80,12 @@ class Command(BaseCommand):
             header, claims = signing.jws_verify(token, keyset)
         except signing.VerificationError as exc:
             self._fail(str(exc))
-        revoked = self._revoked(options.get("revocations"), keyset)
+        revoked = self._revoked(options.get("revocations"), keyset, now)
         if header.get("typ") == signing.LICENSE_FILE_TYP:
             if revoked is None and claims.get("revocations"):
-                revoked = self._revoked_from(claims["revocations"], keyset)
+                # The list a file carries is as old as the file, and every license in the
+                # file was active when both were signed: its `exp` is not the file's lease.
+                revoked = self._revoked_from(claims["revocations"], keyset, None)
             self._license_file(claims, keyset, now, revoked or {})
             return
         if header.get("typ") != signing.LICENSE_TYP:
@@ -97,19 +100,20 @@ class Command(BaseCommand):
                 self._fail(listed)
         self.stdout.write(f"VALID ({reason}), key {header['kid']}")
 
-    def _revoked(self, source: str | None, keyset: dict) -> dict | None:
-        """The revocation list's claims (`gaid`, `revoked` as a set), or None without one."""
+    def _revoked(self, source: str | None, keyset: dict, now) -> dict | None:
+        """The revocation list's claims (`gaid`, `revoked` as a set), or None without one. A
+        list past its `exp` fails ("revocation list expired")."""
         if not source:
             return None
         try:
             token = _read_revocations(source)
         except (OSError, ValueError) as exc:
             self._fail(f"cannot read the revocation list: {exc}")
-        return self._revoked_from(token, keyset)
+        return self._revoked_from(token, keyset, now)
 
-    def _revoked_from(self, token: str, keyset: dict) -> dict:
+    def _revoked_from(self, token: str, keyset: dict, now) -> dict:
         try:
-            claims = signing.revocations_verify(token, keyset)
+            claims = signing.revocations_verify(token, keyset, now=now)
         except signing.VerificationError as exc:
             self._fail(f"revocation list: {exc}")
         return {"gaid": claims.get("gaid"), "revoked": set(claims["revoked"])}
