@@ -9,6 +9,7 @@ from ninja.pagination import paginate
 from ilp.core.auth import CompanyAuth, UserAuth, authenticate
 from ilp.core.authz import Permission
 from ilp.core.errors import AppError, Conflict, PermissionDenied, Unauthorized
+from ilp.core.idempotency import not_replayable
 from ilp.core.pagination import Paging
 from ilp.core.problems import problems
 from ilp.core.throttle import client_address, login_limits, throttle_failures, throttle_hit
@@ -29,6 +30,7 @@ from .schemas import (
     MemberOut,
     MeOut,
     OtpIn,
+    OtpOptionalIn,
     PasswordChangeIn,
     PasswordIn,
     PasswordResetIn,
@@ -46,8 +48,11 @@ router = Router(tags=["accounts"])
 
 
 @router.post("/auth/tokens", response={201: TokenOut, **problems(401, 422, 429)}, auth=None)
+@not_replayable
 def create_token(request, payload: TokenIn):
-    """Log in with e-mail and password for a new API token (shown only here)."""
+    """Log in with e-mail and password for a new API token (shown only here). With two-factor
+    on, 429 `otp_locked` after too many wrong codes in a row (only after the right password);
+    a reused Idempotency-Key → 409 `idempotency_not_replayable`."""
     with throttle_failures(*login_limits(request=request, email=normalize_email(payload.email))):
         _token, raw = services.auth_token_issue(
             email=payload.email,
@@ -174,12 +179,38 @@ def registration_create(request, payload: RegistrationIn):
 # --- two-factor sign-in (rule 17) ----------------------------------------------------------
 
 
-@router.post("/me/2fa", response={201: TwoFactorSetupOut, **problems(401, 403)}, auth=UserAuth())
-def two_factor_begin(request):
+@router.post(
+    "/me/2fa",
+    response={201: TwoFactorSetupOut, **problems(401, 403, 409, 422, 429)},
+    auth=UserAuth(),
+)
+@not_replayable
+def two_factor_begin(request, payload: OtpOptionalIn | None = None):
     """Start setting up an authenticator app: its secret and `otpauth://` URI. Not active
-    until a code is confirmed; an active one keeps working until then."""
-    secret, uri = services.two_factor_begin(actor=request.auth.actor, user=request.auth.user)
+    until a code is confirmed; an active one keeps working until then. With two-factor on,
+    a current or recovery code in `otp` is needed (422 `otp_required` / `otp_invalid`)."""
+    user = request.auth.user
+    code = payload.otp if payload else None
+    if code:
+        throttle_hit(scope="otp", ident=str(user.pk))
+    secret, uri = services.two_factor_begin(actor=request.auth.actor, user=user, code=code)
     return Status(201, {"secret": secret, "otpauth_uri": uri})
+
+
+@router.post(
+    "/me/2fa/recovery-codes",
+    response={200: RecoveryCodesOut, **problems(401, 403, 409, 422, 429)},
+    auth=UserAuth(),
+)
+@not_replayable
+def recovery_codes_renew(request, payload: OtpIn):
+    """Ten new recovery codes (shown only here) for a current or recovery code; the earlier
+    ones stop working. 409 `two_factor_not_active` when two-factor sign-in is off."""
+    throttle_hit(scope="otp", ident=str(request.auth.user.pk))
+    codes = services.recovery_codes_renew(
+        actor=request.auth.actor, user=request.auth.user, code=payload.otp
+    )
+    return Status(200, {"recovery_codes": codes})
 
 
 @router.post(
@@ -187,6 +218,7 @@ def two_factor_begin(request):
     response={200: RecoveryCodesOut, **problems(401, 403, 409, 422, 429)},
     auth=UserAuth(),
 )
+@not_replayable
 def two_factor_confirm(request, payload: OtpIn):
     """Turn two-factor sign-in on with a code of the new authenticator; returns ten recovery
     codes, shown only here."""
