@@ -78,7 +78,9 @@ def auth_token_issue(
     401 alike for an unknown e-mail and a wrong password (Django's backend spends the hashing
     time for unknown e-mails too); then, only for the right password, 401 `otp_required` or
     `otp_invalid`, or 429 `otp_locked` after too many wrong codes in a row. Not one
-    transaction: a wrong code's count is committed by `otp_verify` before the 401. A token made here is named ("API login" unless given) and expires after
+    transaction: a wrong code's count is committed by `otp_verify` before the 401.
+
+    A token made here is named ("API login" unless given) and expires after
     `expires_in_days`, by default settings.ILP_LOGIN_TOKEN_DAYS: logging in again and again
     does not pile up permanent tokens."""
     user = authenticate(username=normalize_email(email), password=password or "")
