@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import authenticate
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from ilp.accounts import services
@@ -161,6 +162,28 @@ def test_reset_is_throttled_per_address_and_per_mailbox(api, settings):
         assert api().post("/auth/password-reset", {"email": "anna@acme.test"}).status_code == 202
     _problem(api().post("/auth/password-reset", {"email": "ANNA@acme.test"}), 429, "throttled")
     assert OutboxMail.objects.filter(template="password_reset").count() == 2
+
+
+def test_a_stranger_cannot_use_up_the_owners_reset_requests(settings):
+    # API.md, "Account and credential safety": 5 an hour per (account, client address), 20
+    # per account (issue 19, finding 3).
+    settings.ILP_PASSWORD_RESET_MIN_SECONDS = 0
+    make_user("anna@acme.test")
+    stranger = ApiClient(client=Client(REMOTE_ADDR="203.0.113.66"))
+    body = {"email": "anna@acme.test"}
+    for _ in range(5):
+        assert stranger.post("/auth/password-reset", body).status_code == 202
+    _problem(stranger.post("/auth/password-reset", body), 429, "throttled")
+    owner = ApiClient(client=Client(REMOTE_ADDR="198.51.100.7"))
+    assert owner.post("/auth/password-reset", body).status_code == 202
+    page = Client(REMOTE_ADDR="198.51.100.8").post(reverse("accounts:password_reset_request"), body)
+    assert page.status_code == 200
+    # 20 an hour per account, from whatever addresses.
+    for n in range(13):  # 7 so far
+        client = ApiClient(client=Client(REMOTE_ADDR=f"10.0.{n // 5}.{n % 5 + 1}"))
+        assert client.post("/auth/password-reset", body).status_code == 202, n
+    _problem(owner.post("/auth/password-reset", body), 429, "throttled")
+    assert OutboxMail.objects.filter(template="password_reset").count() == 20
 
 
 def test_deactivated_person_gets_no_reset_mail(api):

@@ -12,7 +12,14 @@ from ilp.core.errors import AppError, Conflict, PermissionDenied, Unauthorized
 from ilp.core.idempotency import not_replayable
 from ilp.core.pagination import Paging
 from ilp.core.problems import problems
-from ilp.core.throttle import client_address, login_limits, throttle_failures, throttle_hit
+from ilp.core.throttle import (
+    client_address,
+    login_limits,
+    password_reset_limits,
+    throttle_failures,
+    throttle_hit,
+    throttle_hits,
+)
 
 from . import selectors, services
 from .errors import AccountError
@@ -89,11 +96,7 @@ def my_token_revoke(request, token_id: int):
 def password_reset_request(request, payload: PasswordResetIn):
     """Mail a password-reset link to this address if it has an account; the same 202 (in
     about the same time) whether or not it has one."""
-    throttle_hit(scope="password_reset", ident=client_address(request))
-    throttle_hit(
-        scope="mail_per_address",
-        ident=f"password_reset:{normalize_email(payload.email)}",
-    )
+    throttle_hits(*password_reset_limits(request=request, email=normalize_email(payload.email)))
     services.password_reset_request(email=payload.email)
     return Status(202, None)
 

@@ -20,7 +20,13 @@ from ilp.core.actors import Actor
 from ilp.core.authz import Permission, Role, has_permission
 from ilp.core.errors import AppError, Throttled
 from ilp.core.portal import company_page, company_start_url, secret_once_put, secret_once_take
-from ilp.core.throttle import client_address, retry_after_header, throttle_hit
+from ilp.core.throttle import (
+    client_address,
+    password_reset_limits,
+    retry_after_header,
+    throttle_hit,
+    throttle_hits,
+)
 
 from . import otp, selectors, services
 from .errors import AccountError
@@ -636,8 +642,7 @@ def password_reset_request(request):
     if request.method == "POST" and form.is_valid():
         email = normalize_email(form.cleaned_data["email"])
         try:
-            throttle_hit(scope="password_reset", ident=client_address(request))
-            throttle_hit(scope="mail_per_address", ident=f"password_reset:{email}")
+            throttle_hits(*password_reset_limits(request=request, email=email))
         except Throttled as exc:
             form.add_error(None, exc.message)
             throttled = exc
