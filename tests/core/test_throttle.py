@@ -147,7 +147,7 @@ def test_an_attacker_at_another_address_cannot_lock_the_owner_out():
     make_user("staff@ilp.test", is_staff=True, is_superuser=True)
     for n in range(25):
         Client(**attacker).post(
-            reverse("admin:login"), {"username": "staff@ilp.test", "password": "x"}
+            reverse("admin:login"), {"username": "staff@ilp.test", "password": f"x{n}"}
         )
     r = Client(**owner).post(
         reverse("admin:login"), {"username": "staff@ilp.test", "password": PASSWORD}
