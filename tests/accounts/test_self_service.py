@@ -214,13 +214,55 @@ def test_change_password_with_the_current_one(api):
     )
     assert response.status_code == 204
     assert authenticate(username=user.email, password=NEW_PASSWORD) == user
-    # The token it was made with keeps working (tokens are listed and revocable instead).
-    assert client.get("/me").status_code == 200
+    # The token it was made with was had with the old password: revoked too (API.md,
+    # "Account and credential safety").
+    _problem(client.get("/me"), 401)
+
+
+# API.md, "Account and credential safety": a reset or change revokes the person's API tokens
+# and ends their other sessions (issue 19, finding 5).
+
+
+def test_a_password_reset_revokes_every_api_token_and_ends_every_session(api):
+    user = make_user("anna@acme.test")
+    stolen, script = api(make_user_token(user)), api(make_user_token(user))
+    other = make_user("bert@acme.test")
+    bystander = api(make_user_token(other))
+    session = Client()
+    session.force_login(user)
+    assert session.get("/profile/").status_code == 200
+    api().post("/auth/password-reset", {"email": user.email})
+    token = _link(user.email, "password-reset")
+    assert (
+        api().post(f"/auth/password-reset/{token}", {"password": NEW_PASSWORD}).status_code == 204
+    )
+    _problem(stolen.get("/me"), 401)
+    _problem(script.get("/me"), 401)
+    assert session.get("/profile/").status_code == 302
+    assert session.get("/api/v1/me").status_code == 401
+    assert bystander.get("/me").status_code == 200  # another person's token stays
+    assert not user.api_tokens.filter(revoked_at__isnull=True).exists()
+    assert AuditEvent.objects.filter(action="api_token.revoked").count() == 2
+
+
+def test_a_password_change_by_token_revokes_every_api_token_and_ends_the_sessions(api):
+    user = make_user("anna@acme.test")
+    client, other_token = api(make_user_token(user)), api(make_user_token(user))
+    session = Client()
+    session.force_login(user)
+    body = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    assert client.post("/me/password", body).status_code == 204
+    _problem(client.get("/me"), 401)
+    _problem(other_token.get("/me"), 401)
+    assert session.get("/profile/").status_code == 302
+    login = {"email": user.email, "password": NEW_PASSWORD}
+    assert api().post("/auth/tokens", login).status_code == 201
 
 
 def test_change_password_by_session_keeps_this_session_and_ends_the_others():
     user = make_user("anna@acme.test")
     this, other = Client(), Client()
+    token = ApiClient(make_user_token(user))
     this.force_login(user)
     other.force_login(user)
     this.get("/profile/")
@@ -232,6 +274,7 @@ def test_change_password_by_session_keeps_this_session_and_ends_the_others():
     assert response.status_code == 204, response.content
     assert this.get("/profile/").status_code == 200
     assert other.get("/profile/").status_code == 302
+    _problem(token.get("/me"), 401)
 
 
 # --- deletion --------------------------------------------------------------------------------

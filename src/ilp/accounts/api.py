@@ -107,8 +107,8 @@ def password_reset_request(request, payload: PasswordResetIn):
     auth=None,
 )
 def password_reset_complete(request, token: str, payload: PasswordIn):
-    """Set a new password with the mailed link: the old one stops working and every session
-    ends. A used or expired link → 409, an unknown one → 404, a weak password → 422."""
+    """Set a new password with the mailed link: the old one stops working, every session
+    ends and every API token of the person is revoked. A used or expired link → 409, an unknown one → 404, a weak password → 422."""
     throttle_hit(scope="password_reset", ident=client_address(request))
     services.password_reset_complete(token=token, password=payload.password)
     return Status(204, None)
@@ -117,7 +117,8 @@ def password_reset_complete(request, token: str, payload: PasswordIn):
 @router.post("/me/password", response={204: None, **problems(401, 403, 422, 429)}, auth=UserAuth())
 def password_change(request, payload: PasswordChangeIn):
     """Change one's password; a wrong current password → 422 `wrong_password`. The caller's
-    other sessions end (this one, if it is a session, stays)."""
+    API tokens are revoked (the one used here too) and their other sessions end (this one,
+    if it is a session, stays)."""
     user = request.auth.user
     throttle_hit(scope="password_change", ident=str(user.pk))
     user = services.password_change(

@@ -461,7 +461,8 @@ def token_revoke(request, token_id: int):
 @require_POST
 @login_required
 def password_change(request):
-    """Change one's password on the profile page; this session stays, the others end."""
+    """Change one's password on the profile page; this session stays, the others and every
+    API token end."""
     form = PasswordChangeForm(request.POST)
     if form.is_valid():
         try:
@@ -477,7 +478,11 @@ def password_change(request):
         else:
             update_session_auth_hash(request, user)
             messages.success(
-                request, _("Your password is changed. Your other sessions were logged out.")
+                request,
+                _(
+                    "Your password is changed. Your other sessions were logged out and your "
+                    "API tokens revoked."
+                ),
             )
             return redirect("accounts:profile")
     return render(

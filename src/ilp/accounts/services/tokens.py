@@ -127,6 +127,31 @@ def api_token_revoke(*, actor: Actor, user: User, token_id: int) -> ApiToken:
 
 
 @transaction.atomic
+def api_tokens_revoke_all(*, actor: Actor, user: User, reason: str) -> int:
+    """Revoke every working API token of the person (their password was reset or changed:
+    a token taken with the old password must not outlive it). Returns how many."""
+    tokens = list(
+        ApiToken.objects.select_for_update()
+        .filter(user=user, revoked_at__isnull=True)
+        .order_by("pk")
+    )
+    now = timezone.now()
+    for api_token in tokens:
+        api_token.revoked_at = now
+        api_token.save(update_fields=["revoked_at"])
+        event_record(
+            actor=actor,
+            action="api_token.revoked",
+            obj_type="api_token",
+            obj_id=api_token.pk,
+            before={"user": user.email, "name": api_token.name},
+            after={"reason": reason},
+        )
+    credential_forget(*(t.token_hash for t in tokens))
+    return len(tokens)
+
+
+@transaction.atomic
 def staff_token_create(*, actor: Actor, name: str) -> tuple[StaffToken, str]:
     """A new staff (vendor back-office) token; the raw token is returned once."""
     token = new_token(STAFF_TOKEN_PREFIX)
