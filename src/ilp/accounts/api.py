@@ -185,7 +185,7 @@ def registration_create(request, payload: RegistrationIn):
 
 @router.post(
     "/me/2fa",
-    response={201: TwoFactorSetupOut, **problems(401, 403, 409, 422, 429)},
+    response={201: TwoFactorSetupOut, **problems(400, 401, 403, 422, 429)},
     auth=UserAuth(),
 )
 @not_replayable
