@@ -108,7 +108,8 @@ def password_reset_request(request, payload: PasswordResetIn):
 )
 def password_reset_complete(request, token: str, payload: PasswordIn):
     """Set a new password with the mailed link: the old one stops working, every session
-    ends and every API token of the person is revoked. A used or expired link → 409, an unknown one → 404, a weak password → 422."""
+    ends and every API token of the person is revoked. A used or expired link → 409, an
+    unknown one → 404, a weak password → 422."""
     throttle_hit(scope="password_reset", ident=client_address(request))
     services.password_reset_complete(token=token, password=payload.password)
     return Status(204, None)
