@@ -50,13 +50,16 @@ SEED = int(os.environ.get("ILP_FUZZ_SEED", "1207"))
 # refused there and `positive_data_acceptance` does not apply: a product must be in the
 # catalogue (a table, not an enum) and fit its seat multiple; seats must add up; a token or
 # password must be the right one; an e-mail address must be one (the schema says string);
-# names must not be blank; a delivery token needs `accept_eula: true`.
+# names must not be blank; a delivery token needs `accept_eula: true`; with two-factor on, a
+# code must be the right one.
 BUSINESS_422 = {
     "POST /api/v1/auth/tokens",
     "POST /api/v1/auth/password-reset",
     "POST /api/v1/auth/password-reset/{token}",
     "POST /api/v1/me/password",
+    "POST /api/v1/me/2fa",
     "POST /api/v1/me/2fa/confirm",
+    "POST /api/v1/me/2fa/recovery-codes",
     "DELETE /api/v1/me/2fa",
     "POST /api/v1/registrations",
     "PATCH /api/v1/companies/{gaid}",

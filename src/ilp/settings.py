@@ -306,9 +306,11 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)
 
 # Throttling (sliding windows on the shared cache), see core/throttle.py.
-# Failed logins per account (canonical e-mail); per client address this times the factor.
+# Failed logins per account (canonical e-mail) and client address; per account alone and per
+# client address alone this times the factors (0: no such limit).
 ILP_THROTTLE_LOGIN = env.str("ILP_THROTTLE_LOGIN", default="20/m")
 ILP_THROTTLE_LOGIN_ADDRESS_FACTOR = env.int("ILP_THROTTLE_LOGIN_ADDRESS_FACTOR", default=5)
+ILP_THROTTLE_LOGIN_ACCOUNT_FACTOR = env.int("ILP_THROTTLE_LOGIN_ACCOUNT_FACTOR", default=5)
 # Proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated); the
 # client is the right-most forwarded address that is not one of them.
 ILP_TRUSTED_PROXIES = env.list("ILP_TRUSTED_PROXIES", default=[])
@@ -323,6 +325,9 @@ ILP_THROTTLE_INVITATION = env.str("ILP_THROTTLE_INVITATION", default="60/m")
 ILP_THROTTLE_PASSWORD_RESET = env.str("ILP_THROTTLE_PASSWORD_RESET", default="20/m")
 ILP_THROTTLE_REGISTRATION = env.str("ILP_THROTTLE_REGISTRATION", default="20/m")
 ILP_THROTTLE_MAIL_PER_ADDRESS = env.str("ILP_THROTTLE_MAIL_PER_ADDRESS", default="5/h")
+# Reset requests per account from all client addresses together (ILP_THROTTLE_MAIL_PER_ADDRESS
+# then counts reset mails per account and client address, so a stranger cannot use them up).
+ILP_THROTTLE_PASSWORD_RESET_ACCOUNT = env.str("ILP_THROTTLE_PASSWORD_RESET_ACCOUNT", default="20/h")
 # Codes of the second sign-in step and of two-factor changes, per person.
 ILP_THROTTLE_OTP = env.str("ILP_THROTTLE_OTP", default="10/m")
 # Changing one's password (guesses of the current one), per person.

@@ -1,4 +1,5 @@
-"""Concurrent demotions cannot remove the last administrator (PostgreSQL row locks)."""
+"""Concurrent demotions cannot remove the last administrator, concurrent wrong codes cannot
+slip past the two-factor lock (PostgreSQL row locks)."""
 
 import threading
 
@@ -6,12 +7,13 @@ import pytest
 from django.db import connection
 
 from ilp.accounts import services
-from ilp.accounts.models import AccessRequest, Membership
+from ilp.accounts.models import AccessRequest, Membership, TwoFactor
 from ilp.core.actors import Actor
-from ilp.core.errors import Conflict
+from ilp.core.errors import Conflict, Throttled
 from ilp.licensing.models import SubscriptionKey
 from ilp.notifications.models import OutboxMail
 from tests.accounts.factories import make_company, make_user
+from tests.accounts.test_two_factor import enable
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -146,3 +148,30 @@ def test_two_claims_finalised_at_once_give_exactly_one_administrator():
     assert Membership.objects.filter(company=company).count() == 1
     assert Membership.objects.get(company=company).role == "administrator"
     assert AccessRequest.objects.filter(company=company, resolved_at__isnull=True).count() == 1
+
+
+def test_concurrent_wrong_codes_cannot_slip_past_the_lock():
+    """Ten guesses at once: the TwoFactor row's lock makes each see the count of the one
+    before, so exactly five are checked (the 5th locks) and the others get otp_locked."""
+    user = make_user("anna@x.test")
+    enable(user)
+    barrier = threading.Barrier(10)
+    outcomes = []
+
+    def guess():
+        try:
+            barrier.wait()
+            outcomes.append(services.otp_verify(user=user, code="000000"))
+        except Throttled as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=guess) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(map(str, outcomes)) == ["False"] * 5 + ["otp_locked"] * 5
+    assert TwoFactor.objects.get(user=user).failures == 5
+    assert OutboxMail.objects.filter(template="two_factor_locked").count() == 1

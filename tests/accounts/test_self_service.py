@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import authenticate
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from ilp.accounts import services
@@ -163,6 +164,28 @@ def test_reset_is_throttled_per_address_and_per_mailbox(api, settings):
     assert OutboxMail.objects.filter(template="password_reset").count() == 2
 
 
+def test_a_stranger_cannot_use_up_the_owners_reset_requests(settings):
+    # API.md, "Account and credential safety": 5 an hour per (account, client address), 20
+    # per account (issue 19, finding 3).
+    settings.ILP_PASSWORD_RESET_MIN_SECONDS = 0
+    make_user("anna@acme.test")
+    stranger = ApiClient(client=Client(REMOTE_ADDR="203.0.113.66"))
+    body = {"email": "anna@acme.test"}
+    for _ in range(5):
+        assert stranger.post("/auth/password-reset", body).status_code == 202
+    _problem(stranger.post("/auth/password-reset", body), 429, "throttled")
+    owner = ApiClient(client=Client(REMOTE_ADDR="198.51.100.7"))
+    assert owner.post("/auth/password-reset", body).status_code == 202
+    page = Client(REMOTE_ADDR="198.51.100.8").post(reverse("accounts:password_reset_request"), body)
+    assert page.status_code == 200
+    # 20 an hour per account, from whatever addresses.
+    for n in range(13):  # 7 so far
+        client = ApiClient(client=Client(REMOTE_ADDR=f"10.0.{n // 5}.{n % 5 + 1}"))
+        assert client.post("/auth/password-reset", body).status_code == 202, n
+    _problem(owner.post("/auth/password-reset", body), 429, "throttled")
+    assert OutboxMail.objects.filter(template="password_reset").count() == 20
+
+
 def test_deactivated_person_gets_no_reset_mail(api):
     make_user("gone@acme.test", is_active=False)
     assert api().post("/auth/password-reset", {"email": "gone@acme.test"}).status_code == 202
@@ -191,13 +214,55 @@ def test_change_password_with_the_current_one(api):
     )
     assert response.status_code == 204
     assert authenticate(username=user.email, password=NEW_PASSWORD) == user
-    # The token it was made with keeps working (tokens are listed and revocable instead).
-    assert client.get("/me").status_code == 200
+    # The token it was made with was had with the old password: revoked too (API.md,
+    # "Account and credential safety").
+    _problem(client.get("/me"), 401)
+
+
+# API.md, "Account and credential safety": a reset or change revokes the person's API tokens
+# and ends their other sessions (issue 19, finding 5).
+
+
+def test_a_password_reset_revokes_every_api_token_and_ends_every_session(api):
+    user = make_user("anna@acme.test")
+    stolen, script = api(make_user_token(user)), api(make_user_token(user))
+    other = make_user("bert@acme.test")
+    bystander = api(make_user_token(other))
+    session = Client()
+    session.force_login(user)
+    assert session.get("/profile/").status_code == 200
+    api().post("/auth/password-reset", {"email": user.email})
+    token = _link(user.email, "password-reset")
+    assert (
+        api().post(f"/auth/password-reset/{token}", {"password": NEW_PASSWORD}).status_code == 204
+    )
+    _problem(stolen.get("/me"), 401)
+    _problem(script.get("/me"), 401)
+    assert session.get("/profile/").status_code == 302
+    assert session.get("/api/v1/me").status_code == 401
+    assert bystander.get("/me").status_code == 200  # another person's token stays
+    assert not user.api_tokens.filter(revoked_at__isnull=True).exists()
+    assert AuditEvent.objects.filter(action="api_token.revoked").count() == 2
+
+
+def test_a_password_change_by_token_revokes_every_api_token_and_ends_the_sessions(api):
+    user = make_user("anna@acme.test")
+    client, other_token = api(make_user_token(user)), api(make_user_token(user))
+    session = Client()
+    session.force_login(user)
+    body = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    assert client.post("/me/password", body).status_code == 204
+    _problem(client.get("/me"), 401)
+    _problem(other_token.get("/me"), 401)
+    assert session.get("/profile/").status_code == 302
+    login = {"email": user.email, "password": NEW_PASSWORD}
+    assert api().post("/auth/tokens", login).status_code == 201
 
 
 def test_change_password_by_session_keeps_this_session_and_ends_the_others():
     user = make_user("anna@acme.test")
     this, other = Client(), Client()
+    token = ApiClient(make_user_token(user))
     this.force_login(user)
     other.force_login(user)
     this.get("/profile/")
@@ -209,6 +274,7 @@ def test_change_password_by_session_keeps_this_session_and_ends_the_others():
     assert response.status_code == 204, response.content
     assert this.get("/profile/").status_code == 200
     assert other.get("/profile/").status_code == 302
+    _problem(token.get("/me"), 401)
 
 
 # --- deletion --------------------------------------------------------------------------------

@@ -67,9 +67,11 @@ def test_key_longer_than_255_is_422(admin_api, company):
     assert ok.status_code == 201
 
 
-def test_token_creation_retry_returns_the_same_token(api, admin_user):
+def test_token_creation_retry_is_refused_not_replayed(api, admin_user):
+    # A login is never replayed (API.md, "Account and credential safety"): the retry → 409.
     body = {"email": "admin@acme.test", "password": "correct horse battery staple"}
     first = api().post("/auth/tokens", body, headers={"Idempotency-Key": "login-1"})
     second = api().post("/auth/tokens", body, headers={"Idempotency-Key": "login-1"})
-    assert first.status_code == 201 and second.json() == first.json()
+    assert first.status_code == 201 and second.status_code == 409
+    assert second.json()["code"] == "idempotency_not_replayable"
     assert admin_user.api_tokens.count() == 1

@@ -118,14 +118,57 @@ def _token(client_kwargs=None, email="anna@acme.test", password="wrong"):
 def test_api_the_21st_wrong_password_in_a_minute_is_429_with_retry_after():
     make_user("anna@acme.test")
     for n in range(20):
-        # From changing addresses: the account's own limit counts them all.
-        r = _token({"REMOTE_ADDR": f"10.0.0.{n}"})
+        # From one address: the limit per account and address counts them all.
+        r = _token({"REMOTE_ADDR": "10.0.0.1"})
         assert r.status_code == 401, n
-    r = _token({"REMOTE_ADDR": "10.0.1.1"}, email="ANNA@acme.test", password=PASSWORD)
+    r = _token({"REMOTE_ADDR": "10.0.0.1"}, email="ANNA@acme.test", password=PASSWORD)
     assert r.status_code == 429
     assert r["Content-Type"] == "application/problem+json"
     assert r.json()["code"] == "throttled" and 1 <= int(r["Retry-After"]) <= 65
     assert "Try again in" in r.json()["detail"]
+
+
+# API.md, "Account and credential safety": 20 a minute per (account, client address), 100
+# per account alone and 100 per client address alone (issue 19, finding 3).
+
+
+def test_an_attacker_at_another_address_cannot_lock_the_owner_out():
+    make_user("anna@acme.test")
+    attacker = {"REMOTE_ADDR": "203.0.113.66"}
+    spellings = ["anna@acme.test", "ANNA@acme.test", " Anna@ACME.test", "anna@Acme.Test"]
+    for n in range(25):
+        _token(attacker, email=spellings[n % len(spellings)], password=f"guess{n}")
+    assert _token(attacker, password=PASSWORD).status_code == 429  # the attacker is locked
+    owner = {"REMOTE_ADDR": "198.51.100.7"}
+    assert _token(owner, password=PASSWORD).status_code == 201  # the owner is not
+    portal = Client(**owner)
+    r = portal.post(reverse("web:login"), {"username": "anna@acme.test", "password": PASSWORD})
+    assert r.status_code == 302
+    make_user("staff@ilp.test", is_staff=True, is_superuser=True)
+    for n in range(25):
+        Client(**attacker).post(
+            reverse("admin:login"), {"username": "staff@ilp.test", "password": f"x{n}"}
+        )
+    r = Client(**owner).post(
+        reverse("admin:login"), {"username": "staff@ilp.test", "password": PASSWORD}
+    )
+    assert r.status_code == 302
+
+
+def test_a_hundred_failures_a_minute_lock_the_account_from_every_address():
+    make_user("anna@acme.test")
+    for n in range(100):
+        assert _token({"REMOTE_ADDR": f"10.0.{n // 20}.1"}).status_code == 401, n
+    r = _token({"REMOTE_ADDR": "198.51.100.7"}, password=PASSWORD)
+    assert r.status_code == 429 and int(r["Retry-After"]) >= 1
+
+
+def test_a_hundred_failures_a_minute_lock_a_client_address():
+    for n in range(100):
+        assert _token(email=f"nobody{n}@x.test").status_code == 401, n
+    make_user("anna@acme.test")
+    assert _token(email="anna@acme.test", password=PASSWORD).status_code == 429
+    assert _token({"REMOTE_ADDR": "192.0.2.9"}, password=PASSWORD).status_code == 201
 
 
 def test_successful_logins_do_not_count():

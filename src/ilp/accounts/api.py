@@ -9,9 +9,17 @@ from ninja.pagination import paginate
 from ilp.core.auth import CompanyAuth, UserAuth, authenticate
 from ilp.core.authz import Permission
 from ilp.core.errors import AppError, Conflict, PermissionDenied, Unauthorized
+from ilp.core.idempotency import not_replayable
 from ilp.core.pagination import Paging
 from ilp.core.problems import problems
-from ilp.core.throttle import client_address, login_limits, throttle_failures, throttle_hit
+from ilp.core.throttle import (
+    client_address,
+    login_limits,
+    password_reset_limits,
+    throttle_failures,
+    throttle_hit,
+    throttle_hits,
+)
 
 from . import selectors, services
 from .errors import AccountError
@@ -29,6 +37,7 @@ from .schemas import (
     MemberOut,
     MeOut,
     OtpIn,
+    OtpOptionalIn,
     PasswordChangeIn,
     PasswordIn,
     PasswordResetIn,
@@ -46,8 +55,11 @@ router = Router(tags=["accounts"])
 
 
 @router.post("/auth/tokens", response={201: TokenOut, **problems(401, 422, 429)}, auth=None)
+@not_replayable
 def create_token(request, payload: TokenIn):
-    """Log in with e-mail and password for a new API token (shown only here)."""
+    """Log in with e-mail and password for a new API token (shown only here). With two-factor
+    on, 429 `otp_locked` after too many wrong codes in a row (only after the right password);
+    a reused Idempotency-Key → 409 `idempotency_not_replayable`."""
     with throttle_failures(*login_limits(request=request, email=normalize_email(payload.email))):
         _token, raw = services.auth_token_issue(
             email=payload.email,
@@ -84,11 +96,7 @@ def my_token_revoke(request, token_id: int):
 def password_reset_request(request, payload: PasswordResetIn):
     """Mail a password-reset link to this address if it has an account; the same 202 (in
     about the same time) whether or not it has one."""
-    throttle_hit(scope="password_reset", ident=client_address(request))
-    throttle_hit(
-        scope="mail_per_address",
-        ident=f"password_reset:{normalize_email(payload.email)}",
-    )
+    throttle_hits(*password_reset_limits(request=request, email=normalize_email(payload.email)))
     services.password_reset_request(email=payload.email)
     return Status(202, None)
 
@@ -99,8 +107,9 @@ def password_reset_request(request, payload: PasswordResetIn):
     auth=None,
 )
 def password_reset_complete(request, token: str, payload: PasswordIn):
-    """Set a new password with the mailed link: the old one stops working and every session
-    ends. A used or expired link → 409, an unknown one → 404, a weak password → 422."""
+    """Set a new password with the mailed link: the old one stops working, every session
+    ends and every API token of the person is revoked. A used or expired link → 409, an
+    unknown one → 404, a weak password → 422."""
     throttle_hit(scope="password_reset", ident=client_address(request))
     services.password_reset_complete(token=token, password=payload.password)
     return Status(204, None)
@@ -109,7 +118,8 @@ def password_reset_complete(request, token: str, payload: PasswordIn):
 @router.post("/me/password", response={204: None, **problems(401, 403, 422, 429)}, auth=UserAuth())
 def password_change(request, payload: PasswordChangeIn):
     """Change one's password; a wrong current password → 422 `wrong_password`. The caller's
-    other sessions end (this one, if it is a session, stays)."""
+    API tokens are revoked (the one used here too) and their other sessions end (this one,
+    if it is a session, stays)."""
     user = request.auth.user
     throttle_hit(scope="password_change", ident=str(user.pk))
     user = services.password_change(
@@ -174,12 +184,38 @@ def registration_create(request, payload: RegistrationIn):
 # --- two-factor sign-in (rule 17) ----------------------------------------------------------
 
 
-@router.post("/me/2fa", response={201: TwoFactorSetupOut, **problems(401, 403)}, auth=UserAuth())
-def two_factor_begin(request):
+@router.post(
+    "/me/2fa",
+    response={201: TwoFactorSetupOut, **problems(400, 401, 403, 422, 429)},
+    auth=UserAuth(),
+)
+@not_replayable
+def two_factor_begin(request, payload: OtpOptionalIn | None = None):
     """Start setting up an authenticator app: its secret and `otpauth://` URI. Not active
-    until a code is confirmed; an active one keeps working until then."""
-    secret, uri = services.two_factor_begin(actor=request.auth.actor, user=request.auth.user)
+    until a code is confirmed; an active one keeps working until then. With two-factor on,
+    a current or recovery code in `otp` is needed (422 `otp_required` / `otp_invalid`)."""
+    user = request.auth.user
+    code = payload.otp if payload else None
+    if code:
+        throttle_hit(scope="otp", ident=str(user.pk))
+    secret, uri = services.two_factor_begin(actor=request.auth.actor, user=user, code=code)
     return Status(201, {"secret": secret, "otpauth_uri": uri})
+
+
+@router.post(
+    "/me/2fa/recovery-codes",
+    response={200: RecoveryCodesOut, **problems(401, 403, 409, 422, 429)},
+    auth=UserAuth(),
+)
+@not_replayable
+def recovery_codes_renew(request, payload: OtpIn):
+    """Ten new recovery codes (shown only here) for a current or recovery code; the earlier
+    ones stop working. 409 `two_factor_not_active` when two-factor sign-in is off."""
+    throttle_hit(scope="otp", ident=str(request.auth.user.pk))
+    codes = services.recovery_codes_renew(
+        actor=request.auth.actor, user=request.auth.user, code=payload.otp
+    )
+    return Status(200, {"recovery_codes": codes})
 
 
 @router.post(
@@ -187,6 +223,7 @@ def two_factor_begin(request):
     response={200: RecoveryCodesOut, **problems(401, 403, 409, 422, 429)},
     auth=UserAuth(),
 )
+@not_replayable
 def two_factor_confirm(request, payload: OtpIn):
     """Turn two-factor sign-in on with a code of the new authenticator; returns ten recovery
     codes, shown only here."""

@@ -15,6 +15,7 @@ class AccountError(StrEnum):
     TOKEN_NOT_FOUND = "token_not_found"
     OTP_REQUIRED = "otp_required"  # two-factor is on: send `otp` (401)
     OTP_INVALID = "otp_invalid"  # a wrong, used or stale code (401 logging in, 422 else)
+    OTP_LOCKED = "otp_locked"  # too many wrong codes in a row: wait (429, Retry-After)
 
     # Self-service (rule 16): mailed links, passwords, deletion
     LINK_NOT_FOUND = "link_not_found"

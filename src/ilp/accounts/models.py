@@ -264,13 +264,18 @@ class TwoFactor(models.Model):
     up, not active until a code from it is confirmed. Both are encrypted at rest with
     ILP_TOTP_KEY (whoever reads a backup could otherwise make every person's codes), clear on
     the instance. `last_step` is the time step of the last accepted code: a code is accepted
-    once (RFC 6238 section 5.2)."""
+    once (RFC 6238 section 5.2). `failures` counts wrong codes in a row (API and portal
+    alike; a right one resets it); from the 5th on, `locked_until` says when the next code may
+    be tried (API.md, "Account and credential safety")."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="two_factor")
     secret = EncryptedTextField(blank=True, key_setting="ILP_TOTP_KEY")
     pending_secret = EncryptedTextField(blank=True, key_setting="ILP_TOTP_KEY")
     confirmed_at = models.DateTimeField(null=True, blank=True)
     last_step = models.BigIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return f"two-factor of {self.user}"

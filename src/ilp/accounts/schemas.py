@@ -54,6 +54,12 @@ class OtpIn(Schema):
     otp: str = Field(max_length=64)
 
 
+class OtpOptionalIn(Schema):
+    """A current or recovery code, needed only while two-factor sign-in is on."""
+
+    otp: str | None = Field(None, max_length=64)
+
+
 class RecoveryCodesOut(Schema):
     recovery_codes: list[str]
 

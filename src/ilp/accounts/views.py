@@ -20,7 +20,13 @@ from ilp.core.actors import Actor
 from ilp.core.authz import Permission, Role, has_permission
 from ilp.core.errors import AppError, Throttled
 from ilp.core.portal import company_page, company_start_url, secret_once_put, secret_once_take
-from ilp.core.throttle import client_address, retry_after_header, throttle_hit
+from ilp.core.throttle import (
+    client_address,
+    password_reset_limits,
+    retry_after_header,
+    throttle_hit,
+    throttle_hits,
+)
 
 from . import otp, selectors, services
 from .errors import AccountError
@@ -464,7 +470,8 @@ def token_revoke(request, token_id: int):
 @require_POST
 @login_required
 def password_change(request):
-    """Change one's password on the profile page; this session stays, the others end."""
+    """Change one's password on the profile page; this session stays, the others and every
+    API token end."""
     form = PasswordChangeForm(request.POST)
     if form.is_valid():
         try:
@@ -480,7 +487,11 @@ def password_change(request):
         else:
             update_session_auth_hash(request, user)
             messages.success(
-                request, _("Your password is changed. Your other sessions were logged out.")
+                request,
+                _(
+                    "Your password is changed. Your other sessions were logged out and your "
+                    "API tokens revoked."
+                ),
             )
             return redirect("accounts:profile")
     return render(
@@ -502,45 +513,65 @@ def _safe_next(request) -> str:
 
 @login_required
 def two_factor(request):
-    """Set up, replace or turn off the authenticator app; recovery codes are shown once."""
+    """Set up, replace or turn off the authenticator app, or make new recovery codes; with
+    two-factor on, each needs a current code or a recovery code. Recovery codes are shown
+    once."""
     user = request.user
     next_url = _safe_next(request)
     form = OtpForm(request.POST or None)
     action = request.POST.get("action") if request.method == "POST" else None
-    status = 200
+    status, throttled, begin_error = 200, None, None
     if action == "begin":
-        services.two_factor_begin(actor=Actor.for_user(user), user=user)
-        url = reverse("accounts:two_factor")
-        return redirect(f"{url}?next={next_url}" if next_url else url)
-    if action in ("confirm", "disable") and form.is_valid():
+        code = (request.POST.get("otp") or "").strip() or None
+        try:
+            if code:
+                throttle_hit(scope="otp", ident=str(user.pk))
+            services.two_factor_begin(actor=Actor.for_user(user), user=user, code=code)
+        except AppError as exc:
+            begin_error, status = exc.message, exc.status
+            throttled = exc if isinstance(exc, Throttled) else None
+        else:
+            url = reverse("accounts:two_factor")
+            return redirect(f"{url}?next={next_url}" if next_url else url)
+    elif action in ("confirm", "disable", "recovery") and form.is_valid():
         try:
             throttle_hit(scope="otp", ident=str(user.pk))
-            if action == "confirm":
-                codes = services.two_factor_confirm(
-                    actor=Actor.for_user(user), user=user, code=form.cleaned_data["otp"]
-                )
+            code = form.cleaned_data["otp"]
+            if action in ("confirm", "recovery"):
+                if action == "confirm":
+                    codes = services.two_factor_confirm(
+                        actor=Actor.for_user(user), user=user, code=code
+                    )
+                else:
+                    codes = services.recovery_codes_renew(
+                        actor=Actor.for_user(user), user=user, code=code
+                    )
                 # The codes are in this response only; they are stored hashed.
                 return render(
                     request,
                     "accounts/two_factor.html",
-                    {"recovery_codes": codes, "next": next_url or reverse("accounts:profile")},
+                    {
+                        "recovery_codes": codes,
+                        "renewed": action == "recovery",
+                        "next": next_url or reverse("accounts:profile"),
+                    },
                 )
-            services.two_factor_disable(
-                actor=Actor.for_user(user), user=user, code=form.cleaned_data["otp"]
-            )
+            services.two_factor_disable(actor=Actor.for_user(user), user=user, code=code)
         except AppError as exc:
             form_errors_from(form, exc)
             status = exc.status
+            throttled = exc if isinstance(exc, Throttled) else None
         else:
             messages.success(request, _("Two-factor sign-in is off."))
             return redirect("accounts:profile")
-    elif action in ("confirm", "disable"):
+    elif action in ("confirm", "disable", "recovery"):
         status = 422
     two_factor_row = selectors.two_factor_get(user=user)
     pending = two_factor_row.pending_secret if two_factor_row else ""
     ctx = {
         "form": form,
         "action": action,
+        "begin_error": begin_error,
         "active": bool(two_factor_row and two_factor_row.is_active),
         "confirmed_at": two_factor_row.confirmed_at if two_factor_row else None,
         "pending_secret": pending,
@@ -552,7 +583,8 @@ def two_factor(request):
         ctx["qr_svg"] = otp.qr_svg(uri)
         # Grouped in fours, as authenticator apps show typed keys.
         ctx["secret_groups"] = " ".join(pending[i : i + 4] for i in range(0, len(pending), 4))
-    return render(request, "accounts/two_factor.html", ctx, status=status)
+    response = render(request, "accounts/two_factor.html", ctx, status=status)
+    return retry_after_header(response, throttled) if throttled else response
 
 
 # --- deleting one's account ----------------------------------------------------------------
@@ -624,8 +656,7 @@ def password_reset_request(request):
     if request.method == "POST" and form.is_valid():
         email = normalize_email(form.cleaned_data["email"])
         try:
-            throttle_hit(scope="password_reset", ident=client_address(request))
-            throttle_hit(scope="mail_per_address", ident=f"password_reset:{email}")
+            throttle_hits(*password_reset_limits(request=request, email=email))
         except Throttled as exc:
             form.add_error(None, exc.message)
             throttled = exc

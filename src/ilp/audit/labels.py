@@ -60,8 +60,12 @@ ACTION_LABELS = {
     "user.password_reset_requested": pgettext_lazy("audit action", "Password reset requested"),
     "user.profile_updated": pgettext_lazy("audit action", "Profile changed"),
     "user.recovery_code_used": pgettext_lazy("audit action", "Recovery code used"),
+    "user.recovery_codes_renewed": pgettext_lazy("audit action", "New recovery codes made"),
     "user.two_factor_disabled": pgettext_lazy("audit action", "Two-factor sign-in turned off"),
     "user.two_factor_enabled": pgettext_lazy("audit action", "Two-factor sign-in turned on"),
+    "user.two_factor_locked": pgettext_lazy(
+        "audit action", "Two-factor sign-in locked after wrong codes"
+    ),
     "user.two_factor_reset": pgettext_lazy("audit action", "Two-factor sign-in reset"),
     "user.two_factor_setup_started": pgettext_lazy("audit action", "Two-factor set-up started"),
 }

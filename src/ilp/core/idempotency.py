@@ -11,13 +11,22 @@ stored hash) or a logged-in session; a revoked, rotated, expired or unknown cred
 no replay (the route answers 401), and revoking one drops its rows. Anonymous callers keep
 rows only on the public POSTs (`PUBLIC_POSTS`); 401, 404 and 429 answers are never kept.
 
-Some first responses carry secrets (a new UMS credential, an API token). The stored body is
-therefore encrypted (AES-GCM) with a key derived from SECRET_KEY and what only the caller
-sends — the raw Authorization header or session cookie, and the request body — none of which
-is stored: the table alone cannot reveal a secret, yet a genuine retry can be replayed.
+A route whose answer carries a new secret (an API token, recovery codes, a UMS credential,
+an ALD or delivery token, a webhook secret) and `POST /auth/tokens` are never replayed (API.md,
+"Account and credential safety"): each is marked `@not_replayable` where it is declared,
+and that mark is the only thing the middleware asks. The first use of a key there runs and
+is recorded without its body; any later use of the key → 409 `idempotency_not_replayable`,
+and nothing runs. A replay would hand the secret to whoever repeats the request and skip
+its throttles and used one-time codes.
+
+Every other stored body is encrypted (AES-GCM) with a key derived from SECRET_KEY and what
+only the caller sends — the raw Authorization header or session cookie, and the request
+body — none of which is stored: the table alone reveals nothing of an answer, yet a genuine
+retry can be replayed.
 """
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -48,6 +57,24 @@ PUBLIC_POSTS = re.compile(
     r"^/api/v1/(auth/tokens|auth/password-reset(/[^/]+)?|registrations"
     r"|invitations/[^/]+/accept)$"
 )
+
+
+NOT_REPLAYABLE_ATTR = "idempotency_not_replayable"
+
+
+def not_replayable(view):
+    """Mark an API route as never replayed by `Idempotency-Key` (its answer carries a new
+    secret, or it logs in): a reused key → 409 `idempotency_not_replayable`. Put it under the
+    router's decorator; tests/core/test_idempotency_secrets.py checks that every POST whose
+    answer has a secret field carries it."""
+
+    @functools.wraps(view)
+    def marked(request, *args, **kwargs):
+        setattr(request, NOT_REPLAYABLE_ATTR, True)
+        return view(request, *args, **kwargs)
+
+    setattr(marked, NOT_REPLAYABLE_ATTR, True)
+    return marked
 
 
 def credential_caller(token_hash_: str) -> str:
@@ -162,11 +189,13 @@ class IdempotencyMiddleware:
                 record.delete()
                 return response
             # An update, not a save: the view may have dropped the row (it revoked the very
-            # credential it was called with, or deleted the account).
+            # credential it was called with, or deleted the account). A route that is not
+            # replayable keeps no body: a kept record without one marks the key as used.
+            replayable = not getattr(request, NOT_REPLAYABLE_ATTR, False)
             IdempotencyRecord.objects.filter(pk=record.pk).update(
                 status_code=response.status_code,
                 content_type=response.get("Content-Type", ""),
-                body=_seal(request, response.content),
+                body=_seal(request, response.content) if replayable else "",
             )
             return response
 
@@ -177,6 +206,15 @@ class IdempotencyMiddleware:
                 409,
                 "idempotency_in_progress",
                 _("A request with this Idempotency-Key is still running."),
+            )
+        if not record.body:  # a route that is never replayed: the key is used up
+            return problem_response(
+                409,
+                "idempotency_not_replayable",
+                _(
+                    "This Idempotency-Key was already used, and this request is never replayed "
+                    "(its answer carries a new secret). Send it again with a new key."
+                ),
             )
         if record.request_hash != request_hash:
             return problem_response(

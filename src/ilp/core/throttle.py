@@ -17,8 +17,9 @@ the oldest counted hit leaves the window.
 Two kinds of limit:
 - `throttle_hit` counts every request (invitation look-ups, reset and claim requests);
 - `throttle_failures` (a context manager) reserves a hit before the guarded block and gives
-  it back when the block succeeds: only failures count (logins: per account and, at a
-  multiple, per client address, API.md "429"), yet concurrent guesses cannot exceed N.
+  it back when the block succeeds: only failures count (logins: per account and client
+  address, and at multiples per account and per client address, API.md "429"), yet
+  concurrent guesses cannot exceed N.
 
 The client address is REMOTE_ADDR, or behind a trusted proxy (`ILP_TRUSTED_PROXIES`,
 addresses or networks) the right-most address in X-Forwarded-For that is not a trusted proxy.
@@ -172,18 +173,39 @@ def throttle_failures(*limits: Limit | None) -> Iterator[None]:
         _uncount(key)
 
 
-def login_limits(*, request, email: str) -> tuple[Limit | None, Limit | None]:
-    """Failed logins: per account (the canonical e-mail, `ILP_THROTTLE_LOGIN`) and per client
-    address at `ILP_THROTTLE_LOGIN_ADDRESS_FACTOR` times that, so one person's typos in an
-    office behind one address do not lock the others out, while random e-mails (each
-    attempt costs a password hash) are still bounded per address."""
-    account = Limit.of("login", f"account:{email}")
-    if account is None:
-        return None, None
-    factor = getattr(settings, "ILP_THROTTLE_LOGIN_ADDRESS_FACTOR", 5)
-    if factor <= 0:  # no limit per address
-        return account, None
-    return account, account.times(factor, "login_address", client_address(request))
+def login_limits(*, request, email: str) -> tuple[Limit | None, ...]:
+    """Failed logins (API.md, "Account and credential safety"): per account and client
+    address (`ILP_THROTTLE_LOGIN`, 20 a minute), per account alone at
+    `ILP_THROTTLE_LOGIN_ACCOUNT_FACTOR` times that (100) and per client address alone at
+    `ILP_THROTTLE_LOGIN_ADDRESS_FACTOR` times that (100). Someone guessing from another
+    address cannot lock the owner out with the first limit, only a spread attack at the
+    second; random e-mails from one address (each costs a password hash) meet the third. A
+    factor of 0 drops that limit."""
+    pair = Limit.of("login", f"account:{email}\naddress:{client_address(request)}")
+    if pair is None:
+        return ()
+    limits: list[Limit | None] = [pair]
+    account_factor = getattr(settings, "ILP_THROTTLE_LOGIN_ACCOUNT_FACTOR", 5)
+    if account_factor > 0:
+        limits.append(pair.times(account_factor, "login_account", f"account:{email}"))
+    address_factor = getattr(settings, "ILP_THROTTLE_LOGIN_ADDRESS_FACTOR", 5)
+    if address_factor > 0:
+        limits.append(pair.times(address_factor, "login_address", client_address(request)))
+    return tuple(limits)
+
+
+def password_reset_limits(*, request, email: str) -> tuple[Limit | None, ...]:
+    """Password-reset requests (API.md, "Account and credential safety"): per account and
+    client address at `ILP_THROTTLE_MAIL_PER_ADDRESS` (5 an hour) and per account alone at
+    `ILP_THROTTLE_PASSWORD_RESET_ACCOUNT` (20 an hour), so that a stranger's requests cannot
+    use up the owner's own; per client address alone `ILP_THROTTLE_PASSWORD_RESET` (any
+    e-mails). Counted together with `throttle_hits` (all or none)."""
+    address = client_address(request)
+    return (
+        Limit.of("password_reset", address),
+        Limit.of("mail_per_address", f"password_reset:{email}\naddress:{address}"),
+        Limit.of("password_reset_account", f"password_reset:{email}"),
+    )
 
 
 @lru_cache(maxsize=8)

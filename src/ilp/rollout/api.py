@@ -11,6 +11,7 @@ from ilp.core.api import api
 from ilp.core.auth import CompanyAuth, UmsAuth
 from ilp.core.authz import Permission
 from ilp.core.csv_export import csv_response
+from ilp.core.idempotency import not_replayable
 from ilp.core.pagination import DeepPaging, Paging, count_capped
 from ilp.core.params import IsoDateTime, PackIdPath, UnitIdPath
 from ilp.core.problems import problems
@@ -66,6 +67,7 @@ def _licensee(request) -> Licensee:
     response={201: UmsCreatedOut, **problems(400, 401, 403, 404, 422)},
     auth=MANAGE,
 )
+@not_replayable
 def ums_create(request, gaid: str, payload: UmsIn):
     """Register a UMS; the credential is in this response only."""
     ums, credential = services.ums_register(
@@ -134,6 +136,7 @@ def ums_remove(request, gaid: str, ums_id: str, force: bool = False):
     response={200: CredentialOut, **problems(401, 403, 404)},
     auth=MANAGE,
 )
+@not_replayable
 def ums_rotate(request, gaid: str, ums_id: str):
     """Rotate the UMS credential: the old one stops working at once."""
     ums = _ums(request, ums_id)
@@ -243,6 +246,7 @@ def device_license_remove(request, gaid: str, unit_id: UnitIdPath, license_id: s
     response={201: AldTokenOut, **problems(401, 403, 404)},
     auth=MANAGE,
 )
+@not_replayable
 def ald_token_create(request, gaid: str, key: str):
     """Generate the key's ALD token (shown only here); a new one replaces the old at once."""
     subscription_key = key_get(membership=request.auth.membership, key=key)

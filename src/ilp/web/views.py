@@ -180,13 +180,18 @@ def login_otp(request):
             messages.info(request, _("Log in again: the second step took too long."))
         return redirect("web:login")
     form = OtpForm(request.POST or None)
+    throttled = None
     if request.method == "POST" and form.is_valid():
         try:
             throttle_hit(scope="otp", ident=str(user.pk))
+            # Counts a wrong code on the account (API and portal alike); 429 `otp_locked`
+            # with the wait in minutes or hours after too many in a row.
+            verified = otp_verify(user=user, code=form.cleaned_data["otp"])
         except Throttled as exc:
             form.add_error(None, exc.message)
+            throttled = exc
         else:
-            if otp_verify(user=user, code=form.cleaned_data["otp"]):
+            if verified:
                 request.session.pop(TWO_FACTOR_PENDING, None)
                 auth_login(request, user, backend=MODEL_BACKEND)
                 return _language_cookie(redirect(pending.get("next") or "web:home"), user)
@@ -194,12 +199,13 @@ def login_otp(request):
                 "otp",
                 _("The code is wrong or was used already. Enter the current code of your app."),
             )
-    return render(
+    response = render(
         request,
         "registration/login_otp.html",
         {"form": form},
         status=422 if request.method == "POST" else 200,
     )
+    return retry_after_header(response, throttled) if throttled else response
 
 
 def error_page(request, status: int, title: str, message: str):

@@ -35,7 +35,9 @@ from .tokens import (
     staff_token_revoke,
 )
 from .two_factor import (
+    OtpLocked,
     otp_verify,
+    recovery_codes_renew,
     two_factor_begin,
     two_factor_confirm,
     two_factor_disable,
@@ -50,7 +52,9 @@ __all__ = [
     "account_deletion_confirm",
     "account_deletion_request",
     "company_two_factor_require",
+    "OtpLocked",
     "otp_verify",
+    "recovery_codes_renew",
     "password_change",
     "password_reset_check",
     "password_reset_complete",

@@ -1,9 +1,9 @@
 """Passwords (rule 16): reset by a mailed link, change with the current one.
 
-Either way the old password stops working and the person's sessions end: Django ties a
-session to a hash of the password, so every other session is logged out at its next request
-(a view that changes the password keeps its own with `update_session_auth_hash`). API tokens
-stay: they are listed, named and revocable on the profile page (docs/decisions.md)."""
+Either way the old password stops working, the person's API tokens are revoked and their
+sessions end (API.md, "Account and credential safety"): Django ties a session to a hash of
+the password, so every other session is logged out at its next request (a view that changes
+the password keeps its own with `update_session_auth_hash`; a reset keeps none)."""
 
 import time
 from datetime import timedelta
@@ -24,6 +24,7 @@ from .. import selectors
 from ..errors import AccountError
 from ..models import AccountLink, User, normalize_email
 from .common import account_link_issue, account_link_use, link_url, password_check
+from .tokens import api_tokens_revoke_all
 
 PASSWORD_RESET_TTL = timedelta(hours=1)
 PASSWORD_RESET_TOKEN_PREFIX = "ilpr"
@@ -107,12 +108,13 @@ def password_reset_check(*, token: str) -> AccountLink:
 def password_reset_complete(*, token: str, password: str) -> User:
     """Set a new password through a reset link: 404 unknown link, 409 used or expired, 422
     `weak_password` with the validators' messages. The link is used up, the old password and
-    every session end."""
+    every session and API token end."""
     link = account_link_use(token=token, purpose=AccountLink.Purpose.PASSWORD_RESET)
     user = User.objects.select_for_update().get(pk=link.user_id)
     password_check(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
+    api_tokens_revoke_all(actor=Actor.for_user(user), user=user, reason="password_reset")
     now = timezone.now()
     AccountLink.objects.filter(
         user=user, purpose=AccountLink.Purpose.PASSWORD_RESET, used_at__isnull=True
@@ -130,7 +132,8 @@ def password_reset_complete(*, token: str, password: str) -> User:
 @transaction.atomic
 def password_change(*, actor: Actor, user: User, current_password: str, new_password: str) -> User:
     """Change one's own password: 422 `wrong_password` when the current one is wrong, 422
-    `weak_password` for a weak new one."""
+    `weak_password` for a weak new one. Every API token of the person is revoked, the one
+    the change is made with too (it was had with the old password)."""
     user = User.objects.select_for_update().get(pk=user.pk)
     if not user.check_password(current_password or ""):
         message = _("The current password is wrong.")
@@ -142,6 +145,7 @@ def password_change(*, actor: Actor, user: User, current_password: str, new_pass
     password_check(new_password, user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
+    api_tokens_revoke_all(actor=actor, user=user, reason="password_changed")
     _changed_mail(user)
     event_record(actor=actor, action="user.password_changed", obj_type="user", obj_id=user.email)
     return user

@@ -64,7 +64,6 @@ def api_token_create(
     return api_token, token
 
 
-@transaction.atomic
 def auth_token_issue(
     *,
     email: str,
@@ -78,7 +77,10 @@ def auth_token_issue(
 
     401 alike for an unknown e-mail and a wrong password (Django's backend spends the hashing
     time for unknown e-mails too); then, only for the right password, 401 `otp_required` or
-    `otp_invalid`. A token made here is named ("API login" unless given) and expires after
+    `otp_invalid`, or 429 `otp_locked` after too many wrong codes in a row. Not one
+    transaction: a wrong code's count is committed by `otp_verify` before the 401.
+
+    A token made here is named ("API login" unless given) and expires after
     `expires_in_days`, by default settings.ILP_LOGIN_TOKEN_DAYS: logging in again and again
     does not pile up permanent tokens."""
     user = authenticate(username=normalize_email(email), password=password or "")
@@ -122,6 +124,31 @@ def api_token_revoke(*, actor: Actor, user: User, token_id: int) -> ApiToken:
             before={"user": user.email, "name": api_token.name},
         )
     return api_token
+
+
+@transaction.atomic
+def api_tokens_revoke_all(*, actor: Actor, user: User, reason: str) -> int:
+    """Revoke every working API token of the person (their password was reset or changed:
+    a token taken with the old password must not outlive it). Returns how many."""
+    tokens = list(
+        ApiToken.objects.select_for_update()
+        .filter(user=user, revoked_at__isnull=True)
+        .order_by("pk")
+    )
+    now = timezone.now()
+    for api_token in tokens:
+        api_token.revoked_at = now
+        api_token.save(update_fields=["revoked_at"])
+        event_record(
+            actor=actor,
+            action="api_token.revoked",
+            obj_type="api_token",
+            obj_id=api_token.pk,
+            before={"user": user.email, "name": api_token.name},
+            after={"reason": reason},
+        )
+    credential_forget(*(t.token_hash for t in tokens))
+    return len(tokens)
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from ninja.pagination import paginate
 
 from ilp.core.auth import AnyAuth, CompanyAuth, StaffAuth
 from ilp.core.authz import Permission
+from ilp.core.idempotency import not_replayable
 from ilp.core.pagination import Paging
 from ilp.core.problems import problems
 
@@ -77,6 +78,7 @@ def get_order(request, order_number: str):
     response={201: DeliveryTokenIssued, **problems(401, 403, 409, 422)},
     auth=StaffAuth(),
 )
+@not_replayable
 def issue_delivery_token(request, body: DeliveryTokenIssueIn):
     """Issue a delivery token for a legacy order; the token is shown only in this answer."""
     _row, token = delivery_token_issue(
