@@ -30,7 +30,7 @@ from ilp.notifications.services import mail_enqueue
 from .. import selectors
 from ..errors import AccountError
 from ..models import AccessRequest, Company, Invitation, Membership, User, normalize_email
-from .common import membership_create, role_check
+from .common import email_canonical, membership_create, role_check
 
 INVITATION_TOKEN_PREFIX = "ilpi"
 INVITATION_TTL = timedelta(days=7)
@@ -130,7 +130,7 @@ def invitation_create(
     except one who never finalised registration: they get a new link for the role they hold.
     A company sends at most ILP_INVITATIONS_PER_COMPANY_PER_DAY a day (429 `throttled`).
     """
-    email = normalize_email(email)
+    email = email_canonical(email=email)
     role_check(role)
     try:
         validate_email(email)
