@@ -37,6 +37,16 @@ def test_packs_csv_escapes_formula_comments(admin_api, company):
     assert rows[1][comment] == '\'=HYPERLINK("http://evil")'
 
 
+@pytest.mark.parametrize("separator", [";", ",", "|", "\t", "\n"])
+def test_packs_csv_escapes_a_formula_after_a_separator(admin_api, company, separator):
+    pack = make_key(company, packs=[("WE", 5)]).product_packs.get()
+    pack.comment = f"ok{separator}=cmd|' /C calc'!A0"
+    pack.save(update_fields=["comment"])
+    rows = _rows(admin_api.get(f"/companies/{company.gaid}/product-packs?format=csv"))
+    comment = rows[0].index("comment")
+    assert rows[1][comment] == f"'ok{separator}=cmd|' /C calc'!A0"
+
+
 def test_packs_csv_is_scoped(outsider_api, company):
     make_key(company, packs=[("WE", 5)])
     assert (

@@ -275,3 +275,11 @@ def test_license_rows_equal_the_schema_dump(company, ums):
         LicenseOut.from_orm(lic).model_dump(mode="json") for lic in licenses
     ]
     del third
+
+
+@pytest.mark.parametrize("after", [str(2**63), str(10**30), "-" + str(10**30)])
+def test_ums_pack_list_with_an_after_beyond_any_id_is_the_first_page(
+    admin_client, company, ums, after
+):
+    url = reverse("rollout:ums_packs", kwargs={"gaid": company.gaid, "ums_id": ums.ums_id})
+    assert admin_client.get(url, {"after": after}).status_code == 200

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from ilp.core.actors import Actor
+from ilp.core.emails import email_problem
 from ilp.core.errors import AppError
 from ilp.core.throttle import retry_after_header
 
@@ -83,6 +84,8 @@ class UserAddForm(AdminUserCreationForm):
 
     def clean_email(self):
         email = normalize_email(self.cleaned_data.get("email"))
+        if email_problem(email):
+            raise ValidationError(_("Enter a valid e-mail address (without invisible characters)."))
         if User.objects.filter(email=email).exists():
             raise ValidationError(_("A person with this e-mail exists already."))
         return email

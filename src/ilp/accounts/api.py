@@ -11,6 +11,7 @@ from ilp.core.authz import Permission
 from ilp.core.errors import AppError, Conflict, PermissionDenied, Unauthorized
 from ilp.core.idempotency import not_replayable
 from ilp.core.pagination import Paging
+from ilp.core.params import IdPath
 from ilp.core.problems import problems
 from ilp.core.throttle import (
     client_address,
@@ -83,7 +84,7 @@ def my_token_list(request):
 @router.delete(
     "/me/tokens/{token_id}", response={204: None, **problems(401, 403, 404)}, auth=UserAuth()
 )
-def my_token_revoke(request, token_id: int):
+def my_token_revoke(request, token_id: IdPath):
     """Revoke one of the caller's API tokens; it stops working at once."""
     services.api_token_revoke(actor=request.auth.actor, user=request.auth.user, token_id=token_id)
     return Status(204, None)
@@ -385,7 +386,7 @@ def invitation_list(request, gaid: str):
     response={204: None, **problems(401, 403, 404, 422)},
     auth=CompanyAuth(Permission.MANAGE_MEMBERS),
 )
-def invitation_delete(request, gaid: str, invitation_id: int):
+def invitation_delete(request, gaid: str, invitation_id: IdPath):
     """Withdraw a pending invitation (administrator); its link stops working."""
     services.invitation_withdraw(
         actor=request.auth.actor,
@@ -411,7 +412,7 @@ def access_request_list(request, gaid: str):
     response={201: InvitationOut, **problems(401, 403, 404, 409, 422, 429)},
     auth=CompanyAuth(Permission.MANAGE_MEMBERS),
 )
-def access_request_invite(request, gaid: str, access_request_id: int, payload: RoleIn):
+def access_request_invite(request, gaid: str, access_request_id: IdPath, payload: RoleIn):
     """Invite the person behind an access request with a role (administrator)."""
     invitation, _raw = services.access_request_invite(
         actor=request.auth.actor,
@@ -427,7 +428,7 @@ def access_request_invite(request, gaid: str, access_request_id: int, payload: R
     response={204: None, **problems(401, 403, 404, 422)},
     auth=CompanyAuth(Permission.MANAGE_MEMBERS),
 )
-def access_request_delete(request, gaid: str, access_request_id: int):
+def access_request_delete(request, gaid: str, access_request_id: IdPath):
     """Dismiss an access request without inviting anyone (administrator)."""
     services.access_request_dismiss(
         actor=request.auth.actor,

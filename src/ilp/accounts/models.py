@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ilp.core.authz import Role
+from ilp.core.emails import email_problem
 from ilp.core.fields import EncryptedTextField
 
 
@@ -21,7 +22,10 @@ class UserManager(BaseUserManager):
         return self.get(email=normalize_email(email))
 
     def create_user(self, email, password=None, **extra):
-        user = self.model(email=normalize_email(email), **extra)
+        email = normalize_email(email)
+        if email_problem(email):  # the services refuse it first (422 `invalid_email`)
+            raise ValueError(f"not a storable e-mail address: {email!r}")
+        user = self.model(email=email, **extra)
         user.set_password(password) if password else user.set_unusable_password()
         user.save(using=self._db)
         return user

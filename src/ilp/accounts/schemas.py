@@ -5,6 +5,8 @@ from typing import Literal
 
 from ninja import Field, Schema
 
+from ilp.core.bounds import MAX_DAYS
+
 RoleName = Literal["administrator", "service_provider", "user"]
 
 
@@ -13,7 +15,7 @@ class TokenIn(Schema):
     password: str = Field(max_length=4096)
     otp: str | None = Field(None, max_length=64)  # a TOTP code or a recovery code
     name: str = Field("", max_length=100)
-    expires_in_days: int | None = Field(None, ge=1, le=3650)
+    expires_in_days: int | None = Field(None, ge=1, le=MAX_DAYS)
 
 
 class ApiTokenOut(Schema):

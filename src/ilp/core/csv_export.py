@@ -1,18 +1,23 @@
 """CSV exports of the portal's and the API's lists: UTF-8, a header row, every row, streamed.
 
-A cell a spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, a tab or a
-carriage return) gets a leading apostrophe, so opening an export never runs anything a
-customer typed into a name or comment (OWASP "CSV injection").
+A cell a spreadsheet would read as a formula gets a leading apostrophe, so opening an export
+never runs anything a customer typed into a name or comment (OWASP "CSV injection"): one that
+starts with `=`, `+`, `-`, `@`, a tab or a carriage return, and one where any part after a
+`;`, `,`, `|`, a tab or a line break starts with `=`, `+`, `-` or `@` (blanks before it
+ignored). A spreadsheet opened with another separator than ours (German Excel splits on `;`)
+or a user's "text to columns" would otherwise turn that part into a cell of its own.
 """
 
 import csv
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import wraps
 
 from django.http import StreamingHttpResponse
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_AFTER_SEPARATOR = re.compile(r"[;,|\t\r\n][ \u00a0]*[=+\-@]")
 
 
 def csv_cell(value) -> str:
@@ -28,7 +33,7 @@ def csv_cell(value) -> str:
     text = str(value)
     if isinstance(value, int | float):
         return text  # a number (also a negative one) is not a formula
-    if text.startswith(_FORMULA_START):
+    if text.startswith(_FORMULA_START) or _FORMULA_AFTER_SEPARATOR.search(text):
         return "'" + text
     return text
 

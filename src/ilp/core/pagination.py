@@ -26,7 +26,7 @@ from ninja import Field, Schema
 from ninja.conf import settings
 from ninja.pagination import LimitOffsetPagination
 
-MAX_OFFSET = 2**31 - 1
+from .bounds import MAX_OFFSET
 
 
 class Paging(LimitOffsetPagination):

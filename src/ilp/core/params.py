@@ -10,6 +10,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from .bounds import MAX_ID
+
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
 
@@ -40,6 +42,9 @@ IsoDate = Annotated[datetime.date, _iso(_DATE, "date (YYYY-MM-DD)")]
 IsoDateTime = Annotated[
     datetime.datetime, _iso(_DATETIME, "date and time"), AfterValidator(_in_utc)
 ]
+
+# A row's id as a path parameter (`/me/tokens/{token_id}`): beyond the column is a 422.
+IdPath = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 # A unit ID as a path parameter: 6 to 64 letters and digits, or a MAC address in pairs of hex
 # digits with `:` or `-` (core/unit_ids.py normalises both; API.md "Unit IDs").

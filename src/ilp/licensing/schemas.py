@@ -4,6 +4,8 @@ import datetime
 
 from ninja import Field, Schema
 
+from ilp.core.bounds import MAX_SEATS, MAX_TERM_MONTHS
+
 
 class PackOut(Schema):
     """A product pack. Lists must `select_related("product", "subscription_key",
@@ -102,11 +104,13 @@ class ContactIn(Schema):
 
 
 class ItemIn(Schema):
-    # Plain ints: the service checks ranges and seat multiples and reports every item's
-    # problems together (422 with `errors`).
+    # The service checks the ranges (1..MAX_SEATS, 0..MAX_TERM_MONTHS) and seat multiples and
+    # reports every item's problems together (422 `invalid_items` with `errors`); the schema
+    # states the same upper bounds for OpenAPI without checking them first, so an order keeps
+    # its one error code.
     product: str = Field(..., max_length=32)
-    seats: int
-    term_months: int | None = None
+    seats: int = Field(..., json_schema_extra={"maximum": MAX_SEATS})
+    term_months: int | None = Field(None, json_schema_extra={"maximum": MAX_TERM_MONTHS})
 
 
 class OrderIn(Schema):

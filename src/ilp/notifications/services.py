@@ -11,6 +11,7 @@ from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone, translation
 
+from ilp.core.emails import email_for_delivery
 from ilp.core.text import plain_text
 
 from .models import OutboxMail
@@ -111,7 +112,8 @@ def mail_deliver(*, mail_id: int) -> bool:
                 subject=mail.subject,
                 body=mail.body_text,
                 from_email=settings.DEFAULT_FROM_EMAIL,
-                to=[mail.to],
+                # The stored address with its domain as IDNA 2008 A-label (core/emails.py).
+                to=[email_for_delivery(mail.to)],
             )
             if mail.body_html:
                 message.attach_alternative(mail.body_html, "text/html")

@@ -7,6 +7,8 @@ from typing import Literal
 from django.core.serializers.json import DjangoJSONEncoder
 from ninja import Field, Schema
 
+from ilp.core.bounds import MAX_DAYS, MAX_OFFSET
+
 from .licensee import lease_days_of
 from .selectors import ums_pack_ids
 
@@ -169,7 +171,7 @@ class UmsPatch(Schema):
     name: str | None = Field(None, max_length=200)
     auto_assign: bool | None = None
     # 1 to ILP_LICENSE_LEASE_MAX_DAYS (checked by the service: 422 `invalid_lease_days`)
-    lease_days: int | None = None
+    lease_days: int | None = Field(None, le=MAX_DAYS)
     auto_exchange: bool | None = None
 
 
@@ -259,4 +261,4 @@ class DeviceFilters(Schema):
     q: str | None = None
     format: Literal["json", "csv"] = "json"
     limit: int = Field(100, ge=1, le=1000)
-    offset: int = Field(0, ge=0, le=2**31 - 1)  # core.pagination.MAX_OFFSET
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)

@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from ilp.core.authz import Permission, has_permission
+from ilp.core.bounds import MAX_ID
 from ilp.core.csv_export import csv_response
 from ilp.core.errors import AppError, NotFound
 from ilp.core.pagination import CappedPaginator
@@ -428,10 +429,13 @@ def _pack_or_404(membership, pack_id: str) -> ProductPack:
 
 
 def _int(value) -> int | None:
+    """A whole number typed into a form or a query; None when it is none or beyond any
+    column (a 30-digit `after=` must not reach the database)."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if abs(number) <= MAX_ID else None
 
 
 @company_page(Permission.MANAGE_PACKS)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.authz import Role
+from ilp.core.emails import email_problem
 from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.core.ids import new_token, token_hash
 from ilp.core.text import plain_text
@@ -19,7 +20,21 @@ from ilp.notifications.services import mail_enqueue
 
 from .. import selectors
 from ..errors import AccountError
-from ..models import AccessRequest, AccountLink, Company, Membership, User
+from ..models import AccessRequest, AccountLink, Company, Membership, User, normalize_email
+
+
+def email_canonical(*, email: str, loc: tuple[str, ...] = ("body", "email")) -> str:
+    """The canonical form of an address that enters ILP (rule 18), or 422 `invalid_email` when
+    it holds a default-ignorable character (soft hyphen, zero-width characters) or a domain
+    IDNA 2008 refuses or maps to another one: what is stored must be where mail goes
+    (core/emails.py). Its syntax is the caller's check, with the caller's code."""
+    email = normalize_email(email)
+    if email_problem(email):
+        message = _("Enter a valid e-mail address (without invisible characters).")
+        raise Invalid(
+            message, code=AccountError.INVALID_EMAIL, errors=[{"loc": list(loc), "msg": message}]
+        )
+    return email
 
 
 def role_check(role: str) -> None:

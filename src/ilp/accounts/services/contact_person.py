@@ -16,8 +16,13 @@ from ilp.notifications.services import mail_enqueue
 
 from .. import selectors
 from ..errors import AccountError
-from ..models import Company, User, normalize_email
-from .common import access_request_open, administrators_locked, membership_create
+from ..models import Company, User
+from .common import (
+    access_request_open,
+    administrators_locked,
+    email_canonical,
+    membership_create,
+)
 from .invitations import invitation_issue
 
 
@@ -96,7 +101,7 @@ def contact_person_handle(
 
 def _contact_read(contact: dict) -> _Contact:
     """The order's contact person, names trimmed; 422 for an e-mail that is not valid."""
-    email = normalize_email(contact.get("email", ""))
+    email = email_canonical(email=contact.get("email", ""), loc=("body", "contact", "email"))
     try:
         validate_email(email)
     except DjangoValidationError:

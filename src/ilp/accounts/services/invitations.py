@@ -33,6 +33,7 @@ from ..models import AccessRequest, Company, Invitation, Membership, User, norma
 from .common import (
     access_request_open,
     administrators_locked,
+    email_canonical,
     membership_create,
     role_check,
 )
@@ -138,7 +139,7 @@ def invitation_create(
     except one who never finalised registration: they get a new link for the role they hold.
     A company sends at most ILP_INVITATIONS_PER_COMPANY_PER_DAY a day (429 `throttled`).
     """
-    email = normalize_email(email)
+    email = email_canonical(email=email)
     role_check(role)
     try:
         validate_email(email)

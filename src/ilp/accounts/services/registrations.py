@@ -15,9 +15,9 @@ from ilp.core.text import plain_text
 
 from .. import selectors
 from ..errors import AccountError
-from ..models import Company, normalize_email
+from ..models import Company
 from ..proofs import company_holds_key
-from .common import access_request_open, administrators_locked
+from .common import access_request_open, administrators_locked, email_canonical
 from .invitations import invitation_issue
 
 
@@ -27,7 +27,7 @@ class RegistrationOutcome(StrEnum):
 
 
 def _person_read(email: str, first_name: str, last_name: str) -> tuple[str, str, str]:
-    email = normalize_email(email)
+    email = email_canonical(email=email)
     first_name, last_name = plain_text(first_name)[:150], plain_text(last_name)[:150]
     errors = []
     try:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.auth import STAFF_TOKEN_PREFIX, USER_TOKEN_PREFIX
+from ilp.core.bounds import MAX_DAYS
 from ilp.core.errors import Invalid, NotFound, Unauthorized
 from ilp.core.idempotency import credential_forget
 from ilp.core.ids import new_token, token_hash
@@ -21,7 +22,7 @@ from ..models import ApiToken, StaffToken, User, normalize_email
 from .two_factor import otp_verify
 
 LOGIN_TOKEN_NAME = "API login"
-TOKEN_MAX_DAYS = 3650
+TOKEN_MAX_DAYS = MAX_DAYS
 
 
 def _expiry(expires_in_days: int | None):

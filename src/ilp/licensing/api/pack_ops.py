@@ -4,6 +4,7 @@ from ninja import Field, Router, Schema, Status
 
 from ilp.core.auth import CompanyAuth
 from ilp.core.authz import Permission
+from ilp.core.bounds import MAX_SEATS
 from ilp.core.params import PackIdPath
 from ilp.core.problems import problems
 
@@ -15,7 +16,9 @@ router = Router(tags=["licensing"])
 
 
 class SplitIn(Schema):
-    seats: int = Field(..., ge=1, description="Seats that leave the pack for the new one.")
+    seats: int = Field(
+        ..., ge=1, le=MAX_SEATS, description="Seats that leave the pack for the new one."
+    )
     unit_ids: list[str] = Field(
         default_factory=list, max_length=10_000, description="Devices whose licenses move."
     )

@@ -148,6 +148,10 @@ def _split_seats_check(source: ProductPack, seats: int) -> None:
             message=_("%(product)s packs split only in multiples of %(multiple)s seats.")
             % {"product": product.sku, "multiple": product.seat_multiple},
         )
+    # Checked again after the licenses moved (`_split_keep_check`), but first here: a number
+    # beyond the seats column (2**31 from a portal form) must never reach the insert.
+    if seats >= source.seats:
+        _split_keep_check(source, seats)
 
 
 def _split_keep_check(source: ProductPack, seats: int) -> None:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
+from ilp.core.bounds import MAX_SEATS, MAX_TERM_MONTHS
 from ilp.core.errors import Conflict, Invalid
 from ilp.core.ids import crockford
 
@@ -20,8 +21,6 @@ from ..models import Product, ProductPack, SubscriptionKey
 from ..selectors import product_map
 
 ID_ATTEMPTS = 10
-MAX_SEATS = 1_000_000  # per item; far above any real order, well inside the column's range
-MAX_TERM_MONTHS = 1200
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ two servers never wipe each other's figures; Prometheus scrapes each server sepa
 
 There is no gunicorn access log: the request middleware logs one line per request, with the
 route pattern, status, duration and request id (core/observability.py). gunicorn's own log
-uses the same format (ILP_LOG_FORMAT).
+uses the same format (ILP_LOG_FORMAT) and handler, which redacts secrets (core/logs.py); an
+access log turned on anyway (`GUNICORN_CMD_ARGS="--access-logfile -"`) is redacted by
+gunicorn_conf.RedactingLogger.
 """
 
 import os
