@@ -67,7 +67,9 @@ def _caller(request) -> str | None:
         if scheme.lower() != "bearer" or not token.strip():
             return None
         token = token.strip()
-        if principal_from_token(token) is None:
+        # Resolved once: the route's authentication reuses it (core.auth.authenticate).
+        principal = request._ilp_principal = principal_from_token(token)
+        if principal is None:
             return None
         return credential_caller(token_hash(token))
     user = getattr(request, "user", None)
