@@ -115,6 +115,12 @@ def test_which_paths_are_machine_paths():
         assert not machine_path(path), path
 
 
+def test_no_machine_paths_means_every_path_takes_the_full_stack(settings):
+    settings.ILP_MACHINE_PATHS = []
+    assert not machine_path("/api/v1/ums/licenses")
+    assert not machine_path("/login/")
+
+
 @pytest.mark.django_db
 def test_machine_routes_keep_401_problem_and_the_request_id():
     response = Client().get("/api/v1/ums/product-packs", headers={"X-Request-ID": "abc-1"})

@@ -39,7 +39,8 @@ def _machine_paths() -> re.Pattern:
     global _compiled
     patterns = tuple(settings.ILP_MACHINE_PATHS)
     if _compiled is None or _compiled[0] != patterns:
-        _compiled = (patterns, re.compile("|".join(f"(?:{p})" for p in patterns)))
+        either = "|".join(f"(?:{p})" for p in patterns) or "(?!)"  # none: nothing matches
+        _compiled = (patterns, re.compile(either))
     return _compiled[1]
 
 
