@@ -16,8 +16,10 @@ gunicorn settings as `ilp serve` (issue 20). One WSGI callable, two routes:
 It reads its settings from the JSON file named by ILP_PLAIN_CONFIG (bench_issuance writes
 it): the database URL (PostgreSQL through psycopg, or a SQLite file), the signing key (PEM)
 and its kid, the issuer, the lease and grace days, and the JWKS document. EULA checks,
-demo licenses, batches and lease refreshes of held devices are not part of this path (the
-benchmark's packs need no EULA and its devices are new).
+demo licenses, batches and lease refreshes of held devices are not part of this path (a
+device asked again answers `existing` without its document; the benchmark's packs need no
+EULA and its devices are new). tests/test_benchmarks.py holds it to ILP's claims, rows,
+audit event and seat count.
 """
 
 import base64
