@@ -166,8 +166,10 @@ def _free_port() -> int:
 
 _LUA = """
 local n = 0
-local tid = 0
-setup = function(thread) thread:set("tid", tid); tid = tid + 1 end
+local threads = 0
+-- `tid` is each wrk thread's own global (thread:set); a chunk-local `tid` would be 0 in
+-- every thread, and the threads would ask for the same unit IDs.
+setup = function(thread) thread:set("tid", threads); threads = threads + 1 end
 request = function()
   n = n + 1
   local body = string.format('{"product":"WE","unit_ids":["UNIT%%02d%%09d"]}', tid, n)
@@ -417,6 +419,10 @@ def bench_single() -> None:
             print(_line(name, r))
         if waits is not None:
             print(f"  server's database connections while issuing: {waits.summary()}")
+        for r, log in ((issue, "serve.log"), (plain_issue, "plain.log")):
+            if r["errors"]:
+                print(f"  {log}, its end:")
+                print("\n".join(Path(f"{tmp}/{log}").read_text().splitlines()[-12:]))
         print(
             f"  ratio {issue['rate'] / max(plain_issue['rate'], 1e-9):.0%} of the plain app's"
             f" rate (target ≥ 50%), p99 {issue['p99']:.1f} ms against"

@@ -61,12 +61,8 @@ def _connection():
     conn = getattr(_local, "conn", None)
     if conn is None:
         if POSTGRES:
-            import psycopg
-
             conn = psycopg.connect(CONFIG["database_url"])
         else:
-            import sqlite3
-
             conn = sqlite3.connect(
                 CONFIG["database_url"].removeprefix("sqlite:///"),  # sqlite:////abs/path
                 timeout=30,
@@ -146,6 +142,14 @@ CLAIM = (
 )
 
 _products: dict[str, int] = {}
+if POSTGRES:
+    import psycopg
+
+    INTEGRITY_ERRORS: tuple = (psycopg.IntegrityError,)
+else:
+    import sqlite3
+
+    INTEGRITY_ERRORS = (sqlite3.IntegrityError,)
 
 
 def _issue(conn, ums, sku: str, unit_id: str) -> tuple[str, dict | None]:
@@ -194,23 +198,27 @@ def _issue(conn, ums, sku: str, unit_id: str) -> tuple[str, dict | None]:
         token = _sign(claims)
         document_expires = datetime.datetime.fromtimestamp(exp, tz=datetime.UTC)
         listed_until = document_expires + datetime.timedelta(days=CONFIG["grace_days"])
-        cur.execute(
-            _sql(INSERT_LICENSE),
-            (
-                license_id,
-                company_id,
-                product_id,
-                pack_pk,
-                ums_pk,
-                unit_id,
-                _db_time(now),
-                expires_on.isoformat() if expires_on is not None else None,
-                token,
-                _db_time(now),
-                _db_time(document_expires),
-                _db_time(listed_until),
-            ),
-        )
+        try:
+            cur.execute(
+                _sql(INSERT_LICENSE),
+                (
+                    license_id,
+                    company_id,
+                    product_id,
+                    pack_pk,
+                    ums_pk,
+                    unit_id,
+                    _db_time(now),
+                    expires_on.isoformat() if expires_on is not None else None,
+                    token,
+                    _db_time(now),
+                    _db_time(document_expires),
+                    _db_time(listed_until),
+                ),
+            )
+        except INTEGRITY_ERRORS:
+            conn.rollback()  # a concurrent request licensed this device first: probe again
+            continue
         after = json.dumps({"unit_id": unit_id, "pack": pack_id, "ums_id": ums_id})
         cur.execute(_sql(INSERT_AUDIT), (_db_time(now), company_id, ums_id, license_id, after))
         if cur.execute(_sql(CLAIM), (pack_pk,)).fetchone() is None:
