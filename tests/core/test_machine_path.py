@@ -130,6 +130,17 @@ def test_machine_routes_keep_401_problem_and_the_request_id():
 
 
 @pytest.mark.django_db
+def test_machine_routes_still_refuse_a_host_not_allowed(ums_credential):
+    _ums, credential = ums_credential
+    response = Client().get(
+        "/api/v1/ums/product-packs",
+        headers={"Authorization": f"Bearer {credential}"},
+        HTTP_HOST="evil.example",
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db
 def test_a_session_is_no_credential_on_a_machine_route(admin_user):
     client = Client()
     client.force_login(admin_user)

@@ -66,7 +66,9 @@ class MachinePathMiddleware:
     def __call__(self, request):
         if not _machine_paths().match(request.path_info):
             return self.get_response(request)
-        request.machine = True
+        # Host validation (ALLOWED_HOSTS) as CommonMiddleware does it for the full stack:
+        # DisallowedHost becomes a 400 (convert_exception_to_response around this middleware).
+        request.get_host()
         # No LocaleMiddleware here: answer in the default language, never in the language a
         # person's page request left active in this thread.
         with translation.override(settings.LANGUAGE_CODE):
