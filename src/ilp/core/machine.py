@@ -49,6 +49,9 @@ class MachinePathMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
+        if any(db.get("ATOMIC_REQUESTS") for db in settings.DATABASES.values()):
+            # _view does not wrap views in a transaction as Django's handler would then.
+            raise ImproperlyConfigured("ATOMIC_REQUESTS has no lean path (core/machine.py)")
         self._view_hooks = []
         self._exception_hooks = []
         handler = convert_exception_to_response(self._view)
