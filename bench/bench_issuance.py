@@ -1,22 +1,30 @@
-"""Issue 14's throughput groups, each beside a ceiling measured in the same run:
+"""Issue 14's throughput groups, each beside a ceiling measured in the same run, and issue
+20's plain apps and middleware profile:
 
 1. batch issuance: 20 × 1,000 devices through `POST /ums/licenses` (in-process client, the
    whole API path) against one process Ed25519-signing the same claims and inserting the
    rows (`COPY` on PostgreSQL, `executemany` on SQLite);
 2. single-device issuance under 32 connections against a real `ilp serve` (gunicorn, 2
-   workers), the load from wrk in its own process, against `GET /.well-known/jwks.json`
-   under the same load; the load generator's CPU is printed;
-3. order intake: `POST /orders` (staff token), one client, orders/s.
+   workers × 4 threads), the load from wrk in its own process; beside it, under the same
+   gunicorn settings in the same run, the plain WSGI app of bench/plain_app.py (no
+   framework, psycopg): its JWKS (the same document) gives the pipeline's own cost as a
+   ratio, its issuance (the same work into the same tables) the group's ceiling. The
+   load generator's CPU is printed;
+3. order intake: `POST /orders` (staff token), one client, orders/s;
+4. profile: what each middleware costs a single-device `POST /ums/licenses` in-process
+   (µs per request, % of the whole), on the lean path and on the full stack it skips.
 
     make bench BENCH=bench_issuance             # SQLite (group 2 on a temporary file)
     make bench-postgres BENCH=bench_issuance    # PostgreSQL, throw-away databases
 
 Settings: ILP_BENCH_BATCHES (20), ILP_BENCH_SECONDS (wrk duration per run, 5),
-ILP_BENCH_CONNECTIONS (32), ILP_BENCH_ORDERS (200), ILP_BENCH_GROUPS ("batch,single,orders"),
-ILP_BENCH_THREADS (threads per gunicorn worker, 4 as `ilp serve`).
+ILP_BENCH_CONNECTIONS (32), ILP_BENCH_ORDERS (200), ILP_BENCH_PROFILE (requests profiled,
+300), ILP_BENCH_GROUPS ("batch,single,orders,profile"), ILP_BENCH_THREADS (threads per
+gunicorn worker, 4 as `ilp serve`).
 """
 
 import datetime
+import gc
 import json
 import os
 import re
@@ -38,6 +46,7 @@ BATCHES = int(os.environ.get("ILP_BENCH_BATCHES", "20"))
 SECONDS = int(os.environ.get("ILP_BENCH_SECONDS", "5"))
 CONNECTIONS = int(os.environ.get("ILP_BENCH_CONNECTIONS", "32"))
 ORDERS = int(os.environ.get("ILP_BENCH_ORDERS", "200"))
+PROFILE = int(os.environ.get("ILP_BENCH_PROFILE", "300"))
 THREADS = int(os.environ.get("ILP_BENCH_THREADS", "4"))  # per gunicorn worker (ilp serve's default)
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -158,8 +167,10 @@ def _free_port() -> int:
 
 _LUA = """
 local n = 0
-local tid = 0
-setup = function(thread) thread:set("tid", tid); tid = tid + 1 end
+local threads = 0
+-- `tid` is each wrk thread's own global (thread:set); a chunk-local `tid` would be 0 in
+-- every thread, and the threads would ask for the same unit IDs.
+setup = function(thread) thread:set("tid", threads); threads = threads + 1 end
 request = function()
   n = n + 1
   local body = string.format('{"product":"WE","unit_ids":["UNIT%%02d%%09d"]}', tid, n)
@@ -260,14 +271,64 @@ class _LockWaits:
         )
 
 
-def _serve_setup() -> None:
-    """Child process: migrate the bench database and print a UMS credential."""
+def _serve_setup(config_path: str) -> None:
+    """Child process: migrate the bench database, make one tenant for ILP and one of the same
+    shape for the plain app, write the plain app's settings to `config_path` and print the
+    two UMS credentials (ILP's, then the plain app's)."""
     django_setup()
+    from cryptography.hazmat.primitives import serialization
+    from django.conf import settings
     from django.core.management import call_command
+    from django.db import connection
+
+    from ilp.rollout import signing
+    from ilp.rollout.licensee import lease_days_of
 
     call_command("migrate", verbosity=0)
     _company, credential = _tenant(seats=1_000_000, packs=2)
-    print(credential)
+    _plain_company, plain_credential = _tenant(seats=1_000_000, packs=2)
+    pair = signing.signing_key_current()
+    db = connection.settings_dict
+    url = os.environ["DATABASE_URL"] if db["ENGINE"].endswith("postgresql") else None
+    config = {
+        "database_url": url or f"sqlite:///{db['NAME']}",
+        "private_pem": pair.private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode(),
+        "kid": pair.kid,
+        "typ": signing.LICENSE_TYP,
+        "iss": settings.ILP_BASE_URL,
+        "lease_days": lease_days_of(None),
+        "grace_days": signing.GRACE_DAYS,
+        "jwks": signing.jwks(),
+    }
+    Path(config_path).write_text(json.dumps(config))
+    print(credential, plain_credential)
+
+
+def _gunicorn_up(base: str, server: subprocess.Popen, path: str = "/healthz") -> bool:
+    """Wait until the server answers `path` (a loaded machine takes a while to start two
+    workers); False if it died."""
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(f"{base}{path}", timeout=2)
+            return True
+        except OSError:
+            if server.poll() is not None:
+                return False
+            time.sleep(0.2)
+    return server.poll() is None
+
+
+def _line(name: str, r: dict) -> str:
+    return (
+        f"  {name:26} {r['rate']:>8,.0f} req/s  p50 {r['p50']:>7.1f} ms"
+        f"  p99 {r['p99']:>7.1f} ms  non-2xx {r['errors']}  timeouts {r['timeouts']}"
+        f"  wrk CPU {r['cpu']:.0%}"
+        + (f"  machine CPU {r['machine']:.0%}" if r["machine"] is not None else "")
+    )
 
 
 def bench_single() -> None:
@@ -283,84 +344,105 @@ def bench_single() -> None:
         # bench/postgres-bench made this database for the run and drops it afterwards.
     else:
         url = f"sqlite:///{tmp}/bench.sqlite3"
-    port = _free_port()
+    port, plain_port = _free_port(), _free_port()
     env = dict(
         os.environ,
         DATABASE_URL=url,
         ILP_DATA_DIR=tmp,
         ILP_BASE_URL=f"http://127.0.0.1:{port}",
         PYTHONPATH=f"{ROOT}:{ROOT / 'src'}",
+        ILP_PLAIN_CONFIG=f"{tmp}/plain.json",
     )
-    credential = subprocess.run(
-        [sys.executable, "-m", "bench.bench_issuance", "--serve-setup"],
+    credential, plain_credential = subprocess.run(
+        [sys.executable, "-m", "bench.bench_issuance", "--serve-setup", f"{tmp}/plain.json"],
         env=env,
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
-    ).stdout.split()[-1]
+    ).stdout.split()[-2:]
+    gunicorn = ["--workers", "2", "--threads", str(THREADS)]  # `ilp serve`'s defaults
     server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "ilp"),
-            "serve",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            str(THREADS),
-        ],
+        [str(Path(sys.executable).parent / "ilp"), "serve", "--bind", f"127.0.0.1:{port}"]
+        + gunicorn,
         env=env,
         cwd=tmp,
         stdout=subprocess.DEVNULL,
         stderr=open(f"{tmp}/serve.log", "w"),  # noqa: SIM115
     )
+    # The plain app: the same gunicorn settings as `ilp serve` (serve.py), no Django.
+    plain = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "bench.plain_app:application"]
+        + ["--bind", f"127.0.0.1:{plain_port}", "--timeout", "60", "--no-control-socket"]
+        + gunicorn,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=open(f"{tmp}/plain.log", "w"),  # noqa: SIM115
+    )
     try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(600):  # a loaded machine takes a while to start two workers
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None:
-                    break
-                time.sleep(0.2)
-        else:
-            server.poll()
-        if server.returncode is not None:
-            print("single-device issuance: ilp serve did not start:")
-            print(Path(f"{tmp}/serve.log").read_text()[-2000:])
-            return
+        base, plain_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{plain_port}"
+        for name, srv, b, path, log in (
+            ("ilp serve", server, base, "/healthz", "serve.log"),
+            ("the plain app", plain, plain_base, "/.well-known/jwks.json", "plain.log"),
+        ):
+            if not _gunicorn_up(b, srv, path):
+                print(f"single-device issuance: {name} did not start:")
+                print(Path(f"{tmp}/{log}").read_text()[-2000:])
+                return
         script = Path(tmp) / "issue.lua"
         script.write_text(_LUA % credential)
-        _wrk(f"{base}/.well-known/jwks.json", seconds=1)  # warm-up: both workers loaded
-        bare = _wrk(f"{base}/.well-known/jwks.json")
+        plain_script = Path(tmp) / "plain.lua"
+        plain_script.write_text(_LUA % plain_credential)
+        jwks = "/.well-known/jwks.json"
+        _wrk(f"{base}{jwks}", seconds=1)  # warm-up: both workers loaded
+        _wrk(f"{plain_base}{jwks}", seconds=1)
+        bare = _wrk(f"{base}{jwks}")
+        plain_bare = _wrk(f"{plain_base}{jwks}")
+        issuing = "/api/v1/ums/licenses"
         if url.startswith("postgres"):
             with _LockWaits(url) as waits:
-                issue = _wrk(f"{base}/api/v1/ums/licenses", script=str(script))
+                issue = _wrk(f"{base}{issuing}", script=str(script))
         else:
-            waits, issue = None, _wrk(f"{base}/api/v1/ums/licenses", script=str(script))
+            waits, issue = None, _wrk(f"{base}{issuing}", script=str(script))
+        plain_issue = _wrk(f"{plain_base}{issuing}", script=str(plain_script))
         print(
             f"single-device issuance ({'postgresql' if url.startswith('postgres') else 'sqlite'},"
-            f" ilp serve 2 workers × {THREADS} threads,"
+            f" ilp serve and the plain app each 2 workers × {THREADS} threads,"
             f" wrk {CONNECTIONS} connections, {SECONDS} s each)"
         )
-        for name, r in (("POST /ums/licenses", issue), ("GET jwks (ceiling)", bare)):
-            print(
-                f"  {name:20} {r['rate']:>8,.0f} req/s  p50 {r['p50']:>7.1f} ms"
-                f"  p99 {r['p99']:>7.1f} ms  non-2xx {r['errors']}  timeouts {r['timeouts']}"
-                f"  wrk CPU {r['cpu']:.0%}"
-                + (f"  machine CPU {r['machine']:.0%}" if r["machine"] is not None else "")
-            )
+        for name, r in (
+            ("POST /ums/licenses", issue),
+            ("plain same work (ceiling)", plain_issue),
+            ("GET jwks (ceiling)", bare),
+            ("GET jwks plain WSGI", plain_bare),
+        ):
+            print(_line(name, r))
         if waits is not None:
             print(f"  server's database connections while issuing: {waits.summary()}")
+        for r, log in ((issue, "serve.log"), (plain_issue, "plain.log")):
+            if r["errors"]:
+                print(f"  {log}, its end:")
+                print("\n".join(Path(f"{tmp}/{log}").read_text().splitlines()[-12:]))
         print(
-            f"  ratio {issue['rate'] / max(bare['rate'], 1e-9):.0%} of the rate (target ≥ 50%),"
-            f" p99 {issue['p99'] / max(bare['p99'], 1e-9):.1f} × bare (target ≤ 2)"
+            f"  ratio {issue['rate'] / max(plain_issue['rate'], 1e-9):.0%} of the plain app's"
+            f" rate (target ≥ 50%), p99 {issue['p99']:.1f} ms against"
+            f" {plain_issue['p99']:.1f} ms (target ≤ 2 × + 10 ms ="
+            f" {2 * plain_issue['p99'] + 10:.1f} ms)"
+        )
+        print(
+            f"  jwks: ILP {bare['rate'] / max(plain_bare['rate'], 1e-9):.0%} of the plain WSGI"
+            " app's rate (the pipeline's own cost; ILP also reads the keys from its database)"
+        )
+        print(
+            f"  ratio {issue['rate'] / max(bare['rate'], 1e-9):.0%} of the rate of ILP's jwks,"
+            f" p99 {issue['p99'] / max(bare['p99'], 1e-9):.1f} × (issue 14's ceiling)"
         )
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for srv in (server, plain):
+            srv.terminate()
+        for srv in (server, plain):
+            srv.wait(timeout=30)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -408,25 +490,154 @@ def bench_orders() -> None:
     print(f"  measured {rate:>9,.0f} orders/s   target ≥ 200/s")
 
 
+# --- 4. what each middleware costs a UMS request -------------------------------------------
+
+_frames: list[float] = []  # the time each open timed layer spent in the layers inside it
+
+
+class _Passthrough:
+    """The innermost timed layer: its own time is Django's handler and the view."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+
+def _timed(path: str, name: str, stats: dict) -> str:
+    """An import path of a class that runs middleware `path` and adds its own time (without
+    the layers inside it, with its hooks) to `stats[name]`."""
+    from django.utils.module_loading import import_string
+
+    inner_cls = import_string(path) if path else _Passthrough
+
+    def hook(fn):
+        def timed(*args):
+            started = time.perf_counter()
+            try:
+                return fn(*args)
+            finally:
+                elapsed = time.perf_counter() - started
+                stats[name] += elapsed
+                if _frames:
+                    _frames[-1] += elapsed  # not the view's own time
+
+        return timed
+
+    class Timed:
+        def __init__(self, get_response):
+            self.inner = inner_cls(get_response)
+            for h in ("process_view", "process_exception"):
+                if hasattr(self.inner, h):
+                    setattr(self, h, hook(getattr(self.inner, h)))
+
+        def __call__(self, request):
+            _frames.append(0.0)
+            started = time.perf_counter()
+            try:
+                return self.inner(request)
+            finally:
+                elapsed = time.perf_counter() - started
+                stats[name] += elapsed - _frames.pop()
+                if _frames:
+                    _frames[-1] += elapsed
+
+    cls_name = f"_Timed{len(_timed_classes)}"
+    Timed.__name__ = Timed.__qualname__ = cls_name
+    _timed_classes.append(Timed)
+    setattr(sys.modules[__name__], cls_name, Timed)
+    return f"{__name__}.{cls_name}"
+
+
+_timed_classes: list = []
+
+
+def _profile(*, lean: bool, credential: str) -> list[tuple[str, float]]:
+    """µs per request of each layer over PROFILE single-device issuances."""
+    from django.conf import settings
+    from django.test import Client, override_settings
+
+    stats: dict[str, float] = {}
+
+    def wrap(paths, prefix=""):
+        out = []
+        for path in paths:
+            name = prefix + path.rsplit(".", 1)[-1]
+            stats.setdefault(name, 0.0)
+            out.append(_timed(path, name, stats))
+        return out
+
+    view = "handler + view"
+    stats[view] = 0.0
+    middleware = wrap(settings.MIDDLEWARE) + [_timed("", view, stats)]
+    machine = wrap(settings.ILP_MACHINE_MIDDLEWARE, "lean: ") + [_timed("", view, stats)]
+    with override_settings(
+        MIDDLEWARE=middleware,
+        ILP_MACHINE_MIDDLEWARE=machine,
+        ILP_MACHINE_PATHS=settings.ILP_MACHINE_PATHS if lean else [],
+    ):
+        client = Client(headers={"Authorization": f"Bearer {credential}"})
+        run = f"{'L' if lean else 'F'}{len(_timed_classes):03d}"
+
+        def issue(n):
+            body = json.dumps({"product": "WE", "unit_ids": [f"PROF{run}{n:07d}"]})
+            r = client.post("/api/v1/ums/licenses", body, content_type="application/json")
+            assert r.status_code == 200 and r.json()["results"][0]["status"] == "issued", r
+
+        for n in range(20):  # warm-up: the handler's chain, caches, the first key lookups
+            issue(-n - 1)
+        for name in stats:
+            stats[name] = 0.0
+        # No collector pauses inside the loop: one would land on whichever layer runs.
+        gc.collect()
+        gc.disable()
+        try:
+            for n in range(PROFILE):
+                issue(n)
+        finally:
+            gc.enable()
+    return [(name, seconds / PROFILE * 1e6) for name, seconds in stats.items() if seconds]
+
+
+def bench_profile() -> None:
+    from django.db import connection
+
+    _company, credential = _tenant(seats=1_000_000, packs=2)
+    print(
+        f"middleware profile ({connection.vendor}, in-process, {PROFILE} single-device"
+        " POST /ums/licenses each; own time of each layer, its hooks included)"
+    )
+    for title, lean in (("lean path (as served)", True), ("full stack (before issue 20)", False)):
+        rows = _profile(lean=lean, credential=credential)
+        total = sum(us for _name, us in rows)
+        middleware = sum(us for name, us in rows if name != "handler + view")
+        print(f"  {title}: {total:,.0f} µs per request, {middleware:,.0f} µs of it middleware")
+        for name, us in rows:
+            print(f"    {name:34} {us:>8,.0f} µs  {us / total:>6.1%}")
+
+
 def main() -> int:
-    groups = os.environ.get("ILP_BENCH_GROUPS", "batch,single,orders").split(",")
+    groups = os.environ.get("ILP_BENCH_GROUPS", "batch,single,orders,profile").split(",")
     django_setup()
     import logging
 
     logging.getLogger("ilp.request").setLevel(logging.WARNING)  # one line per request
-    if "batch" in groups or "orders" in groups:
+    if {"batch", "orders", "profile"} & set(groups):
         with test_database():
             if "batch" in groups:
                 bench_batch()
             if "orders" in groups:
                 bench_orders()
+            if "profile" in groups:
+                bench_profile()
     if "single" in groups:
         bench_single()
     return 0
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--serve-setup"]:
-        _serve_setup()
+    if sys.argv[1:2] == ["--serve-setup"]:
+        _serve_setup(sys.argv[2])
         raise SystemExit(0)
     raise SystemExit(main())

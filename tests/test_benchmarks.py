@@ -22,7 +22,8 @@ def test_the_issuance_benchmark_prints_every_group_with_its_ceiling(tmp_path):
         "ILP_BENCH_ORDERS": "3",
         "ILP_BENCH_SECONDS": "1",
         "ILP_BENCH_CONNECTIONS": "2",
-        "ILP_BENCH_GROUPS": "batch,single,orders",
+        "ILP_BENCH_GROUPS": "batch,single,orders,profile",
+        "ILP_BENCH_PROFILE": "3",
     }
     run = subprocess.run(
         [sys.executable, "-m", "bench", "bench_issuance"],
@@ -38,9 +39,98 @@ def test_the_issuance_benchmark_prints_every_group_with_its_ceiling(tmp_path):
     assert re.search(r"ceiling\s+[\d,]+ licenses/s", out), out
     assert re.search(r"ratio\s+\d+%\s+target ≥ 50%", out), out
     assert re.search(r"measured\s+[\d,]+ orders/s", out), out
+    # The middleware profile: every layer with its µs and share, lean and full.
+    assert "lean path (as served)" in out and "full stack (before issue 20)" in out, out
+    assert re.search(r"lean: IdempotencyMiddleware\s+[\d,]+ µs\s+[\d.]+%", out), out
+    assert re.search(r"SessionMiddleware\s+[\d,]+ µs\s+[\d.]+%", out), out
     if shutil.which("wrk"):
         assert re.search(r"POST /ums/licenses\s+[\d,]+ req/s .* non-2xx 0", out), out
         assert re.search(r"GET jwks \(ceiling\)\s+[\d,]+ req/s", out), out
-        assert re.search(r"ratio \d+% of the rate", out), out
+        assert re.search(r"plain same work \(ceiling\)\s+[\d,]+ req/s .* non-2xx 0", out), out
+        assert re.search(r"GET jwks plain WSGI\s+[\d,]+ req/s .* non-2xx 0", out), out
+        assert re.search(r"ratio \d+% of the plain app's rate", out), out
+        assert re.search(r"jwks: ILP \d+% of the plain WSGI app's rate", out), out
+        assert re.search(r"ratio \d+% of the rate of ILP's jwks", out), out
     else:
         assert "wrk not installed" in out, out
+
+
+def test_the_plain_app_does_the_same_work_as_ilp(tmp_path):
+    """bench/plain_app.py's issuance is a fair ceiling only if it is the same work: a license
+    with ILP's claims that ILP's JWKS verifies, its audit event, one seat taken; `existing` for
+    a device asked again; 401 for an unknown credential."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/bench.sqlite3",
+        "ILP_DATA_DIR": str(tmp_path / "data"),
+        "ILP_BASE_URL": "http://bench.example",
+        "ILP_PLAIN_CONFIG": str(tmp_path / "plain.json"),
+        "PYTHONPATH": f"{ROOT}:{ROOT / 'src'}",
+    }
+    setup = [sys.executable, "-m", "bench.bench_issuance", "--serve-setup", env["ILP_PLAIN_CONFIG"]]
+    run = subprocess.run(setup, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    ilp_credential, plain_credential = run.stdout.split()[-2:]
+    run = subprocess.run(
+        [sys.executable, "-c", PLAIN_CHECK, ilp_credential, plain_credential],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.split()[-1] == "same-work-ok", run.stdout
+
+
+# Runs in a child (the plain app reads its settings at import; the database is a file).
+PLAIN_CHECK = """
+import io, json, sys
+from bench._harness import django_setup
+django_setup()
+from django.test import Client
+from ilp.audit.models import AuditEvent
+from ilp.licensing.models import ProductPack
+from ilp.rollout import signing
+from ilp.rollout.models import DeviceLicense
+from bench import plain_app
+
+ilp_credential, plain_credential = sys.argv[1:3]
+
+def plain(credential, unit):
+    body = json.dumps({"product": "WE", "unit_ids": [unit]}).encode()
+    answer = {}
+    def start(status, headers):
+        answer["status"] = int(status.split()[0])
+    environ = {"PATH_INFO": "/api/v1/ums/licenses", "REQUEST_METHOD": "POST",
+               "HTTP_AUTHORIZATION": f"Bearer {credential}", "CONTENT_LENGTH": str(len(body)),
+               "wsgi.input": io.BytesIO(body)}
+    data = b"".join(plain_app.application(environ, start))
+    return answer["status"], json.loads(data)
+
+ilp = Client(headers={"Authorization": f"Bearer {ilp_credential}"}).post(
+    "/api/v1/ums/licenses", json.dumps({"product": "WE", "unit_ids": ["00E0C5ILP001"]}),
+    content_type="application/json").json()["results"][0]
+status, answer = plain(plain_credential, "00E0C5PLAIN1")
+assert status == 200, answer
+got = answer["results"][0]
+assert got["status"] == "issued" and set(got) == set(ilp), (got, ilp)
+assert set(got["license"]) == set(ilp["license"]), (got, ilp)
+keyset = signing.jwks()
+_h, ilp_claims = signing.jws_verify(ilp["license"]["token"], keyset)
+_h, claims = signing.jws_verify(got["license"]["token"], keyset)
+assert list(claims) == list(ilp_claims), (claims, ilp_claims)
+lic = DeviceLicense.objects.get(license_id=got["license"]["id"])
+assert lic.status == "active" and lic.unit_id == "00E0C5PLAIN1" and lic.pack.seats_used == 1
+assert ProductPack.objects.filter(company=lic.company).exclude(pk=lic.pack_id).get().seats_used == 0
+event = AuditEvent.objects.get(object_id=lic.license_id)
+ilp_event = AuditEvent.objects.get(object_id=ilp["license"]["id"])
+assert (event.action, event.object_type, set(event.after)) == (
+    ilp_event.action, ilp_event.object_type, set(ilp_event.after)), (event.after, ilp_event.after)
+assert event.after["ums_id"] == lic.ums.ums_id
+status, again = plain(plain_credential, "00E0C5PLAIN1")
+assert status == 200 and again["results"][0]["status"] == "existing", again
+assert DeviceLicense.objects.filter(unit_id="00E0C5PLAIN1").count() == 1
+assert plain(plain_credential + "x", "00E0C5PLAIN2")[0] == 401
+print("same-work-ok")
+"""

@@ -162,6 +162,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost: request id, the request log line and the request metrics (core/observability).
     "ilp.core.observability.RequestMiddleware",
+    # Machine routes (ILP_MACHINE_PATHS) leave here for the short chain below (core/machine.py).
+    "ilp.core.machine.MachinePathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -178,6 +180,21 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "ilp.core.idempotency.IdempotencyMiddleware",
     "ilp.web.middleware.PortalErrorMiddleware",
+]
+
+# The lean path (core/machine.py, docs/decisions.md): the routes only machines call skip the
+# sessions, CSRF, locale, auth, messages, htmx, CSP/frame headers and portal error pages, and
+# run only these (in this order) before the view. The request id, log line and metrics stay:
+# RequestMiddleware runs before the split.
+ILP_MACHINE_PATHS = [
+    r"/api/v1/ums/",
+    r"/api/v1/orders(?:/|$)",
+    r"/\.well-known/jwks\.json$",
+]
+ILP_MACHINE_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "ilp.web.middleware.BodySizeLimitMiddleware",
+    "ilp.core.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "ilp.urls"

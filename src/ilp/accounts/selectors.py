@@ -233,11 +233,12 @@ def api_token_list(*, user):
 def principal_for_user_token(token: str) -> Principal | None:
     """The user behind an API token (`ilpu_…`), if it is live (neither revoked nor expired)
     and its user active."""
-    api_token = (
+    found = (
         ApiToken.objects.select_related("user")
         .filter(ApiToken.live(), token_hash=token_hash(token), user__is_active=True)
-        .first()
+        .order_by()[:1]
     )
+    api_token = next(iter(found), None)
     if api_token is None:
         return None
     last_used_touch(api_token)
@@ -246,7 +247,14 @@ def principal_for_user_token(token: str) -> Principal | None:
 
 def principal_for_staff_token(token: str) -> Principal | None:
     """The vendor back-office token (`ilps_…`), if it is live."""
-    staff = StaffToken.objects.filter(token_hash=token_hash(token), revoked_at__isnull=True).first()
+    staff = next(
+        iter(
+            StaffToken.objects.filter(
+                token_hash=token_hash(token), revoked_at__isnull=True
+            ).order_by()[:1]
+        ),
+        None,
+    )
     if staff is None:
         return None
     last_used_touch(staff)

@@ -48,6 +48,7 @@ from .problems import problem_response
 
 RETENTION = timedelta(hours=24)
 HEADER = "Idempotency-Key"
+META_HEADER = "HTTP_IDEMPOTENCY_KEY"
 # Responses that say nothing about the request itself are not kept: a retry re-runs.
 NOT_KEPT = {401, 404, 429}
 # The API's POSTs without credentials (API.md): only these keep replay rows for anonymous
@@ -88,13 +89,15 @@ def _caller(request) -> str | None:
     logged-in session, an anonymous caller of a public POST; None when the request must not
     touch replay rows at all (unknown, revoked or expired credentials; anonymous POSTs to
     routes that need credentials). Such a request runs and gets its 401 from the route."""
-    header = request.headers.get("Authorization", "")
+    header = request.META.get("HTTP_AUTHORIZATION", "")
     if header:
         scheme, _sep, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return None
         token = token.strip()
-        if principal_from_token(token) is None:
+        # Resolved once: the route's authentication reuses it (core.auth.authenticate).
+        principal = request._ilp_principal = principal_from_token(token)
+        if principal is None:
             return None
         return credential_caller(token_hash(token))
     user = getattr(request, "user", None)
@@ -123,7 +126,7 @@ def user_forget(user_pk) -> int:
 
 def _body_key(request) -> bytes:
     material = (
-        request.headers.get("Authorization", "")
+        request.META.get("HTTP_AUTHORIZATION", "")
         + "\n"
         + request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
         + "\n"
@@ -151,7 +154,7 @@ class IdempotencyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        key = request.headers.get(HEADER)
+        key = request.META.get(META_HEADER)  # `HEADER`, without building request.headers
         if request.method != "POST" or key is None or not request.path.startswith("/api/"):
             return self.get_response(request)
         if not key or len(key) > 255:

@@ -99,9 +99,8 @@ class Licensee:
         """Record that the caller was here (and, with `refreshed`, got fresh documents);
         at most one write a minute each."""
         if self.ums is not None:
-            last_used_touch(self.ums, field="last_seen_at")
-            if refreshed:
-                last_used_touch(self.ums, field="last_refresh_at")
+            fields = ("last_seen_at", "last_refresh_at") if refreshed else ("last_seen_at",)
+            last_used_touch(self.ums, *fields)
         else:
             last_used_touch(self.ald, field="last_used_at")
 

@@ -369,20 +369,28 @@ def device_license_get(*, membership, unit_id: str, license_id: str) -> DeviceLi
 
 def principal_for_ums_credential(token: str) -> Principal | None:
     """The UMS instance behind a credential (`ilpm_…`)."""
-    ums = (
-        UmsInstance.objects.select_related("company")
-        .filter(credential_hash=token_hash(token))
-        .first()
+    # One statement on the unique index, the company with it (the routes need it next); no
+    # ORDER BY (`.first()` would sort by name what is at most one row).
+    ums = next(
+        iter(
+            UmsInstance.objects.select_related("company")
+            .filter(credential_hash=token_hash(token))
+            .order_by()[:1]
+        ),
+        None,
     )
     return Principal(kind="ums", ums=ums) if ums is not None else None
 
 
 def principal_for_ald_token(token: str) -> Principal | None:
     """The ALD token behind a bearer token (`ilpa_…`): a UMS credential of one key."""
-    ald = (
-        AldToken.objects.select_related("company", "subscription_key")
-        .filter(token_hash=token_hash(token))
-        .first()
+    ald = next(
+        iter(
+            AldToken.objects.select_related("company", "subscription_key")
+            .filter(token_hash=token_hash(token))
+            .order_by()[:1]
+        ),
+        None,
     )
     return Principal(kind="ald", ald_token=ald) if ald is not None else None
 
