@@ -276,14 +276,10 @@ def test_the_hot_queries_use_their_index_with_all_its_columns(company):
     cond = _index_cond(plan, "one_active_license_per_device_product", "license_active_by_unit")
     assert all(col in cond for col in ("company_id", "product_id", "unit_id")), plan
 
-    pick = (
-        ProductPack.objects.issuable(datetime.date.today())
-        .with_free_seat()
-        .filter(licensee.packs_q(), product_id=selectors.product_id_of("WE"))
-        .in_claim_order()[:1]
-    )
-    sql, params = pick.query.sql_with_params()
-    plan = _plan(sql, params)
+    with CaptureQueriesContext(connection) as picks:
+        picked = selectors.pack_pick_first(licensee=licensee, sku="WE", today=datetime.date.today())
+    assert picked is not None and picked.subscription_key.key == key.key
+    plan = _plan(picks.captured_queries[0]["sql"], None)
     cond = _index_cond(plan, "pack_claim_by_ums")
     assert "assigned_to" in cond and "product_id" in cond, plan
     assert "Sort" not in plan, plan

@@ -28,11 +28,13 @@ from django.db.models.functions import Cast, Concat, LPad, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ilp.accounts.models import Company
 from ilp.core.auth import Principal
 from ilp.core.errors import Invalid, NotFound
 from ilp.core.ids import token_hash
+from ilp.core.prepared import Prepared
 from ilp.core.unit_ids import unit_id_search_normalize
-from ilp.licensing.models import Product, ProductPack
+from ilp.licensing.models import Product, ProductPack, SubscriptionKey
 from ilp.licensing.selectors import PACK_RELATED
 
 from .errors import RolloutError
@@ -369,17 +371,27 @@ def device_license_get(*, membership, unit_id: str, license_id: str) -> DeviceLi
 
 def principal_for_ums_credential(token: str) -> Principal | None:
     """The UMS instance behind a credential (`ilpm_…`)."""
-    # One statement on the unique index, the company with it (the routes need it next); no
-    # ORDER BY (`.first()` would sort by name what is at most one row).
-    ums = next(
-        iter(
-            UmsInstance.objects.select_related("company")
-            .filter(credential_hash=token_hash(token))
-            .order_by()[:1]
-        ),
-        None,
-    )
-    return Principal(kind="ums", ums=ums) if ums is not None else None
+    # One prepared statement on the unique index, the company with it (the routes need it
+    # next); no ORDER BY (`.first()` would sort by name what is at most one row).
+    rows = _UMS_BY_CREDENTIAL.rows(digest=token_hash(token))
+    if not rows:
+        return None
+    n = len(_UMS_FIELDS)
+    ums = UmsInstance.from_db("default", _UMS_FIELDS, rows[0][:n])
+    ums.company = Company.from_db("default", _COMPANY_FIELDS, rows[0][n:])
+    return Principal(kind="ums", ums=ums)
+
+
+_UMS_FIELDS = [f.attname for f in UmsInstance._meta.concrete_fields]
+_COMPANY_FIELDS = [f.attname for f in Company._meta.concrete_fields]
+_UMS_BY_CREDENTIAL = Prepared(
+    lambda *, digest: (
+        UmsInstance.objects.filter(credential_hash=digest)
+        .order_by()
+        .values_list(*_UMS_FIELDS, *(f"company__{name}" for name in _COMPANY_FIELDS))[:1]
+    ),
+    digest=str,
+)
 
 
 def principal_for_ald_token(token: str) -> Principal | None:
@@ -462,27 +474,95 @@ def device_licenses_held(
     """The company's active licenses of product `sku` for these (normalised) unit IDs, by unit
     ID, whichever of its UMS instances or ALD tokens they were issued to (a device holds one
     license per product), loaded with their pack (to see whether the caller may use it) and
-    what signing them again needs. One probe of the unique index (company, product, unit ID).
-    """
+    what signing them again needs. First a lean probe of the unique index (company, product,
+    unit ID): a new device, the usual case, costs that one statement."""
     unit_ids = list(unit_ids)
     if not unit_ids:
         return {}
-    # One device (the hot path) by equality: all three columns then sit in the index
-    # condition whatever the statistics say; an array is kept for batches.
-    units = {"unit_id": unit_ids[0]} if len(unit_ids) == 1 else {"unit_id__any_of": unit_ids}
+    if len(unit_ids) == 1:
+        # One device (the hot path) by equality, prepared once: all three columns sit in the
+        # index condition whatever the statistics say.
+        rows = _HELD_ONE.rows(company_id=company_id, sku=sku, unit_id=unit_ids[0])
+        pks = [pk for (pk,) in rows]
+    else:
+        pks = list(
+            DeviceLicense.objects.filter(
+                company_id=company_id,
+                product_id=product_id_of(sku),
+                unit_id__any_of=unit_ids,
+                status=DeviceLicense.Status.ACTIVE,
+            )
+            .order_by()
+            .values_list("pk", flat=True)
+        )
+    if not pks:
+        return {}
     return {
         lic.unit_id: lic
         for lic in DeviceLicense.objects.select_related(
             "pack__product", "pack__subscription_key", "product", "ums", "company"
-        )
-        .filter(
+        ).filter(pk__any_of=pks, status=DeviceLicense.Status.ACTIVE)
+    }
+
+
+_HELD_ONE = Prepared(
+    lambda *, company_id, sku, unit_id: (
+        DeviceLicense.objects.filter(
             company_id=company_id,
             product_id=product_id_of(sku),
+            unit_id=unit_id,
             status=DeviceLicense.Status.ACTIVE,
-            **units,
         )
         .order_by()
-    }
+        .values_list("pk")
+    ),
+    company_id=int,
+    sku=str,
+    unit_id=str,
+)
+
+
+# The pack columns `pack_pick_first` reads, and the two names signing a license needs.
+_PACK_FIELDS = [f.attname for f in ProductPack._meta.concrete_fields]
+
+
+def _pick(holder_field: str, holder_kind: type) -> Prepared:
+    def build(*, holder, sku, today):
+        return (
+            ProductPack.objects.issuable(today)
+            .with_free_seat()
+            .filter(**{holder_field: holder}, product_id=product_id_of(sku))
+            .in_claim_order()
+            .values_list(*_PACK_FIELDS, "product__sku", "subscription_key__key")[:1]
+        )
+
+    return Prepared(build, holder=holder_kind, sku=str, today=datetime.date)
+
+
+_PICK_BY_UMS = _pick("assigned_to", str)
+_PICK_BY_KEY = _pick("subscription_key_id", int)
+
+
+def pack_pick_first(*, licensee: Licensee, sku: str, today: datetime.date) -> ProductPack | None:
+    """The first pack rule 12 hands a seat from to this caller (`ProductPack.objects
+    .issuable()` with a free seat, the caller's, of the product, in claim order), with its
+    product's SKU and its key loaded for signing; one prepared statement on the claim index.
+    None when the caller has no such pack."""
+    holder = licensee.claim_holder()
+    if "assigned_to" in holder:
+        rows = _PICK_BY_UMS.rows(holder=holder["assigned_to"], sku=sku, today=today)
+    else:
+        rows = _PICK_BY_KEY.rows(holder=holder["subscription_key_id"], sku=sku, today=today)
+    if not rows:
+        return None
+    row = rows[0]
+    n = len(_PACK_FIELDS)
+    pack = ProductPack.from_db("default", _PACK_FIELDS, row[:n])
+    pack.product = Product.from_db("default", ["id", "sku"], (pack.product_id, row[n]))
+    pack.subscription_key = SubscriptionKey.from_db(
+        "default", ["id", "key"], (pack.subscription_key_id, row[n + 1])
+    )
+    return pack
 
 
 def pack_licenses_active(*, packs: Iterable[ProductPack]) -> QuerySet[DeviceLicense]:

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from ilp.core.errors import Conflict
+from ilp.core.prepared import Prepared
 
 from ..errors import PackError
 from ..models import ProductPack, issuable_row_q
@@ -38,17 +39,37 @@ def seats_claim(
     """
     if count <= 0:
         return True
-    holder = (
-        {"assigned_to": assigned_to}
-        if assigned_to is not None
-        else {"subscription_key_id": subscription_key_id}
-    )
-    claimed = (
-        ProductPack.objects.filter(issuable_row_q(today), pk=pack_id, **holder)
-        .filter(seats_used__lte=F("seats") - count)
-        .update(seats_used=F("seats_used") + count)
-    )
+    if assigned_to is not None:
+        claimed = _CLAIM_BY_UMS.update(
+            pack_id=pack_id, count=count, today=today, holder=assigned_to
+        )
+    else:
+        claimed = _CLAIM_BY_KEY.update(
+            pack_id=pack_id, count=count, today=today, holder=subscription_key_id
+        )
     return claimed == 1
+
+
+def _claim(holder_field: str, holder_kind: type) -> Prepared:
+    """`seats_claim`'s statement for a holder kind, built by the ORM once per process."""
+
+    def build(*, pack_id, count, today, holder):
+        return ProductPack.objects.filter(
+            issuable_row_q(today), pk=pack_id, seats_used__lte=F("seats") - count
+        ).filter(**{holder_field: holder})
+
+    return Prepared(
+        build,
+        changes=lambda *, count, **_: {"seats_used": F("seats_used") + count},
+        pack_id=int,
+        count=int,
+        today=datetime.date,
+        holder=holder_kind,
+    )
+
+
+_CLAIM_BY_UMS = _claim("assigned_to", str)
+_CLAIM_BY_KEY = _claim("subscription_key_id", int)
 
 
 def seats_unclaim(*, pack_id: int, count: int) -> None:

@@ -205,6 +205,9 @@ def _packs_pick(
     Nothing is locked, unless `lock_first` (the last attempt), which locks all of them."""
     if needed == 0:
         return []
+    if needed == 1 and not lock_first:  # one device, the hot path: one prepared statement
+        first = selectors.pack_pick_first(licensee=licensee, sku=sku, today=today)
+        return [first] if first is not None else []
     base = (
         ProductPack.objects.issuable(today)
         .with_free_seat()
