@@ -281,7 +281,9 @@ def ums_product_packs(request):
 
 
 @ums_router.post(
-    "/ums/licenses", response={200: IssueOut, **problems(400, 401, 403, 422)}, auth=UmsAuth()
+    "/ums/licenses",
+    response={200: IssueOut, **problems(400, 401, 403, 409, 422)},
+    auth=UmsAuth(),
 )
 def ums_licenses_issue(request, payload: IssueIn):
     """Issue device licenses for up to 1000 unit IDs; results in the order asked. A licensed

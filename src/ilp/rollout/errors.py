@@ -34,6 +34,7 @@ class RolloutError(StrEnum):
     TOO_MANY_UNIT_IDS = "too_many_unit_ids"
     UNKNOWN_PRODUCT = "unknown_product"
     LICENSE_MOVING = "license_moving"
+    ISSUANCE_BUSY = "issuance_busy"  # 409: seats contended past every retry (practically never)
 
     # bulk upload of an air-gapped UMS (portal page; its message is what a person sees)
     UPLOAD_TOO_LARGE = "upload_too_large"

@@ -32,10 +32,10 @@ def seats_claim(
     issue to this caller (assigned to the UMS `assigned_to`, or on the key
     `subscription_key_id` for an ALD token); True if claimed.
 
-    No lock is taken before: the UPDATE locks the one row for the rest of the (short)
-    transaction, and PostgreSQL re-checks its conditions on the row's newest version when it
-    had to wait for a concurrent split, merge, unassignment or claim (all of which change
-    that row). When it fails, the caller rolls back and picks again.
+    No lock is taken before: the UPDATE locks the one row until the commit, so callers
+    write their rows first and claim last; PostgreSQL re-checks its conditions on the row's
+    newest version when it had to wait for a concurrent split, merge, unassignment or claim
+    (all of which change that row). When it fails, the caller rolls back and picks again.
     """
     if count <= 0:
         return True
@@ -70,13 +70,6 @@ def _claim(holder_field: str, holder_kind: type) -> Prepared:
 
 _CLAIM_BY_UMS = _claim("assigned_to", str)
 _CLAIM_BY_KEY = _claim("subscription_key_id", int)
-
-
-def seats_unclaim(*, pack_id: int, count: int) -> None:
-    """Give back `count` seats this transaction claimed (`seats_claim`, whose row lock it
-    holds) and did not use."""
-    if count > 0:
-        ProductPack.objects.filter(pk=pack_id).update(seats_used=F("seats_used") - count)
 
 
 def pack_assignee_set(*, pack: ProductPack, ums_id: str | None) -> None:

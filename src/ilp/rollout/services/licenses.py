@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +19,7 @@ from ilp.core.bulk import SMALL, objects_insert, objects_insert_new
 from ilp.core.errors import Conflict, Invalid
 from ilp.core.unit_ids import unit_id_normalize
 from ilp.licensing.models import Product, ProductPack, issuable_row_q
-from ilp.licensing.services.seats import seats_claim, seats_release, seats_unclaim
+from ilp.licensing.services.seats import seats_claim, seats_release
 
 from .. import selectors, signing
 from ..errors import RolloutError
@@ -54,9 +54,16 @@ ISSUE_STATUSES = (
 DEMO_STATUSES = ("demo_issued", "demo_used")  # only with "demo": true
 
 # A claim that finds its pack changed (filled up, split, merged, unassigned meanwhile) rolls
-# its attempt back and picks again; the last attempt locks the caller's packs first, as
-# issuance did before the one-statement claim, so that it cannot lose again.
-CLAIM_ATTEMPTS = 4
+# its attempt back and picks again; the last attempts lock the caller's packs first, as
+# issuance did before the one-statement claim, and cannot lose a claim (docs/decisions.md,
+# "The seat claim").
+ATTEMPTS = (False, False, False, True, True)
+
+
+def _retryable(exc: Exception) -> bool:
+    """A deadlock PostgreSQL broke, or a license row that lost its UMS (foreign key)."""
+    state = getattr(exc.__cause__, "sqlstate", None)
+    return state in ("40P01", "23503")
 
 
 @dataclass
@@ -89,8 +96,8 @@ def licenses_issue(
     licensed on another pack of the company is `licensed_elsewhere` (nothing of it shown).
     Pack choice: the caller's issuable packs with a free seat, most seats used first, ties to
     the earliest created, chosen in SQL by an index (`pack_claim_by_ums`/`_by_key`) without a
-    lock; each pack's seats are claimed in one statement (licensing's `seats_claim`), which
-    locks that row only, right before the license and audit rows are written. With `demo`,
+    lock; each pack's seats are claimed in one statement (licensing's `seats_claim`), last
+    before the commit, so that the one row is locked only that long. With `demo`,
     devices without a license get a demo license instead (rule 24, services/demos.py).
     """
     licensee = Licensee.of(ums)
@@ -107,16 +114,23 @@ def licenses_issue(
         unit_ids=wanted,
         demo=demo,
     )
-    for _try in range(CLAIM_ATTEMPTS - 1):
+    for lock_first in ATTEMPTS:
         try:
             with transaction.atomic():
-                outcome, created = attempt(lock_first=False)
+                outcome, created = attempt(lock_first=lock_first)
             break
         except _ClaimLost:
             continue
+        except (IntegrityError, OperationalError) as exc:
+            # A deadlock PostgreSQL broke (a locking attempt against a request licensing the
+            # same device), or the UMS deleted meanwhile (its licenses' foreign key): again.
+            if not _retryable(exc):
+                raise
     else:
-        with transaction.atomic():
-            outcome, created = attempt(lock_first=True)
+        raise Conflict(
+            _("Too many requests compete for these seats right now. Try again."),
+            code=RolloutError.ISSUANCE_BUSY,
+        )
     licenses_issued_count(created)
     return _issue_results(unit_ids=unit_ids, normalised=normalised, outcome=outcome)
 
@@ -133,7 +147,7 @@ def _issue_attempt(
 ) -> tuple[Outcome, int]:
     """One try of `licenses_issue` in its own transaction: the outcome per device and how
     many licenses it created. Raises `_ClaimLost` (rolling it all back) when a pack changed
-    between its choice and its claim; the seats are claimed before the rows are written."""
+    between its choice and its claim."""
     now = timezone.now()
     today = timezone.localdate()
     held = selectors.device_licenses_held(
@@ -162,29 +176,26 @@ def _issue_attempt(
     )
     planned = _licenses_plan(licensee=licensee, packs=packs, unit_ids=new_units, now=now)
     new = [lic for lic in planned.values() if lic is not None]
-    # Claim first, each pack in one statement, in primary-key order (the order of every pack
-    # lock), then write: a transaction never holds a new license row, which a concurrent
-    # request for the same device waits on, while it waits for a pack row itself.
-    wanted = Counter(lic.pack_id for lic in new)
-    for pack_id in sorted(wanted):
-        if not seats_claim(
-            pack_id=pack_id, count=wanted[pack_id], today=today, **licensee.claim_holder()
-        ):
-            raise _ClaimLost
+    # Everything but the claim first (sign, insert, audit, the caller's visit), the claim
+    # last: the one pack row is locked only from the claim to the commit. A device another
+    # request licensed meanwhile gets theirs, and its seat is not claimed.
     created = _licenses_create(
         actor=actor, licensee=licensee, new=new, outcome=outcome, pair=pair, now=now
     )
-    # A device another request licensed meanwhile took no license here: its seat goes back.
-    for pack_id, count in (wanted - Counter(lic.pack_id for lic in created)).items():
-        seats_unclaim(pack_id=pack_id, count=count)
+    licensee.touch(refreshed=True)
+    claims = Counter(lic.pack_id for lic in created)
+    for pack_id in sorted(claims):  # primary-key order, as every pack lock is taken
+        if not seats_claim(
+            pack_id=pack_id, count=claims[pack_id], today=today, **licensee.claim_holder()
+        ):
+            raise _ClaimLost
     unserved = [u for u, lic in planned.items() if lic is None]
     if unserved:  # asked after the claims, so that this batch's own packs count as full
         refusal = _refusal(licensee=licensee, product=product, sku=sku, today=today)
         outcome.update((u, (refusal, None)) for u in unserved)
-    # After the claims (pack rows, then license and UMS rows: the order of every other
-    # writer, ums_delete's too): fresh documents for devices asking again, the caller's visit.
+    # License rows last (after pack rows, the order of returns, moves and exchanges): fresh
+    # documents for devices asking again.
     _existing_refresh(outcome, licensee=licensee, pair=pair, now=now)
-    licensee.touch(refreshed=True)
     return outcome, len(created)
 
 
@@ -325,7 +336,7 @@ def _licenses_create(
     pair: signing.SigningKeyPair,
     now: datetime.datetime,
 ) -> list[DeviceLicense]:
-    """Sign and insert the planned licenses and audit each (their seats are claimed);
+    """Sign and insert the planned licenses and audit each (their seats are claimed after);
     a device a concurrent request licensed first gets that license in `outcome` (or
     `licensed_elsewhere`). Returns the licenses inserted."""
     if not new:

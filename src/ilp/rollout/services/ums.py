@@ -168,6 +168,10 @@ def ums_delete(*, actor: Actor, ums: UmsInstance, force: bool = False) -> int:
     """Delete a UMS. Refused (409 `ums_in_use`) while its packs hold active licenses,
     unless forced: then those licenses are revoked (one audit event each) and its packs
     unassigned. Returns the number of revoked licenses."""
+    # The UMS row first: an issuance that already wrote a license of this UMS (holding a
+    # key-share lock on the row) finishes first, one that has not waits and then finds its
+    # packs unassigned (issuance claims its pack row last). Packs after it, by primary key.
+    UmsInstance.objects.select_for_update().filter(pk=ums.pk).first()
     pack_ids = list(ums.assignments.values_list("pack_id", flat=True))
     packs = _lock_packs(pack_ids)
     active = selectors.pack_licenses_active_count(packs=packs.values())
