@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 from collections import Counter
@@ -116,7 +117,9 @@ def licenses_issue(
     )
     for lock_first in ATTEMPTS:
         try:
-            with transaction.atomic():
+            # Reads and signing run before the attempt's transaction opens (a locking
+            # attempt keeps its locks from the pick on, so it is one transaction).
+            with transaction.atomic() if lock_first else contextlib.nullcontext():
                 outcome, created = attempt(lock_first=lock_first)
             break
         except _ClaimLost:
@@ -161,12 +164,18 @@ def _issue_attempt(
     pair = signing.signing_key_current()
     if demo:
         prod = _product_check(product)
-        outcome.update(
-            demo_licenses_issue(
-                actor=actor, licensee=licensee, product=prod, unit_ids=new_units, pair=pair, now=now
+        with transaction.atomic():
+            outcome.update(
+                demo_licenses_issue(
+                    actor=actor,
+                    licensee=licensee,
+                    product=prod,
+                    unit_ids=new_units,
+                    pair=pair,
+                    now=now,
+                )
             )
-        )
-        _existing_refresh(outcome, licensee=licensee, pair=pair, now=now)
+            _existing_refresh(outcome, licensee=licensee, pair=pair, now=now)
         return outcome, 0
 
     if not new_units and not held:
@@ -176,26 +185,29 @@ def _issue_attempt(
     )
     planned = _licenses_plan(licensee=licensee, packs=packs, unit_ids=new_units, now=now)
     new = [lic for lic in planned.values() if lic is not None]
-    # Everything but the claim first (sign, insert, audit, the caller's visit), the claim
-    # last: the one pack row is locked only from the claim to the commit. A device another
-    # request licensed meanwhile gets theirs, and its seat is not claimed.
-    created = _licenses_create(
-        actor=actor, licensee=licensee, new=new, outcome=outcome, pair=pair, now=now
-    )
-    licensee.touch(refreshed=True)
-    claims = Counter(lic.pack_id for lic in created)
-    for pack_id in sorted(claims):  # primary-key order, as every pack lock is taken
-        if not seats_claim(
-            pack_id=pack_id, count=claims[pack_id], today=today, **licensee.claim_holder()
-        ):
-            raise _ClaimLost
-    unserved = [u for u, lic in planned.items() if lic is None]
-    if unserved:  # asked after the claims, so that this batch's own packs count as full
-        refusal = _refusal(licensee=licensee, product=product, sku=sku, today=today)
-        outcome.update((u, (refusal, None)) for u in unserved)
-    # License rows last (after pack rows, the order of returns, moves and exchanges): fresh
-    # documents for devices asking again.
-    _existing_refresh(outcome, licensee=licensee, pair=pair, now=now)
+    if new:  # signed before the transaction: it holds no lock meanwhile
+        new_licenses_sign(
+            new, gaid=licensee.company.gaid, pair=pair, now=now, lease_days=licensee.lease_days
+        )
+    with transaction.atomic():
+        # Everything but the claim first (insert, audit, the caller's visit), the claim last:
+        # the one pack row is locked only from the claim to the commit. A device another
+        # request licensed meanwhile gets theirs, and its seat is not claimed.
+        created = _licenses_create(actor=actor, licensee=licensee, new=new, outcome=outcome)
+        licensee.touch(refreshed=True)
+        claims = Counter(lic.pack_id for lic in created)
+        for pack_id in sorted(claims):  # primary-key order, as every pack lock is taken
+            if not seats_claim(
+                pack_id=pack_id, count=claims[pack_id], today=today, **licensee.claim_holder()
+            ):
+                raise _ClaimLost
+        unserved = [u for u, lic in planned.items() if lic is None]
+        if unserved:  # asked after the claims, so that this batch's own packs count as full
+            refusal = _refusal(licensee=licensee, product=product, sku=sku, today=today)
+            outcome.update((u, (refusal, None)) for u in unserved)
+        # License rows last (after pack rows, the order of returns, moves and exchanges):
+        # fresh documents for devices asking again.
+        _existing_refresh(outcome, licensee=licensee, pair=pair, now=now)
     return outcome, len(created)
 
 
@@ -333,10 +345,8 @@ def _licenses_create(
     actor: Actor,
     new: list[DeviceLicense],
     outcome: Outcome,
-    pair: signing.SigningKeyPair,
-    now: datetime.datetime,
 ) -> list[DeviceLicense]:
-    """Sign and insert the planned licenses and audit each (their seats are claimed after);
+    """Insert the planned, signed licenses and audit each (their seats are claimed after);
     a device a concurrent request licensed first gets that license in `outcome` (or
     `licensed_elsewhere`). Returns the licenses inserted."""
     if not new:
@@ -344,9 +354,6 @@ def _licenses_create(
     # Unit-ID order: two batches inserting overlapping devices wait for each other in the
     # same order, never crosswise.
     new.sort(key=lambda lic: lic.unit_id)
-    new_licenses_sign(
-        new, gaid=licensee.company.gaid, pair=pair, now=now, lease_days=licensee.lease_days
-    )
     created = _insert_licenses(new, licensee=licensee, outcome=outcome)
     for lic in created:
         outcome[lic.unit_id] = ("issued", lic)
