@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from ilp.audit.services import events_batched
 from ilp.core.actors import Actor
 from ilp.licensing.models import Order
 from ilp.licensing.services import delivery_tokens
@@ -39,13 +40,16 @@ def order_place(*, actor: Actor, **order) -> tuple[Order, bool]:
 
 @transaction.atomic
 def _order_place(*, actor: Actor, **order) -> tuple[Order, bool]:
-    placed, created = order_create(actor=actor, **order)
-    if created and placed.packs_new:
-        assigned = packs_auto_assign(
-            actor=actor, packs=placed.packs_new, company_new=placed.company_created
-        )
-        if assigned:
-            order_packs_assigned(order=placed)
+    # The order's audit events (company, contact, invitation, packs assigned, the order) in
+    # one statement at the end of the transaction.
+    with events_batched():
+        placed, created = order_create(actor=actor, **order)
+        if created and placed.packs_new:
+            assigned = packs_auto_assign(
+                actor=actor, packs=placed.packs_new, company_new=placed.company_created
+            )
+            if assigned:
+                order_packs_assigned(order=placed)
     return placed, created
 
 
