@@ -97,3 +97,171 @@ def test_no_app_imports_another_inside_a_function():
             if parts[0] == "ilp" and len(parts) > 1 and parts[1] in APPS and parts[1] != own:
                 found.append(f"{rel}:{line} {func}() imports {module}")
     assert not found, "\n".join(found)
+
+
+# --- domain events are notifications: nobody reads what a signal's receivers return ----------
+
+
+def _parents(tree: ast.AST) -> dict[ast.AST, ast.AST]:
+    return {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+
+
+def _signal_sends_read(source: str) -> list[int]:
+    """Lines where a signal of an events module (`events.x.send(...)`, or a signal imported
+    from an `…events` module) is sent and the call's value is used: anything but a bare
+    expression statement."""
+    tree = ast.parse(source)
+    modules, signals = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                name = alias.asname or alias.name
+                if alias.name == "events" or alias.name.endswith("_events"):
+                    modules.add(name)
+                elif (node.module or "").split(".")[-1] == "events":
+                    signals.add(name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[-1] == "events":
+                    modules.add(alias.asname or alias.name.split(".")[0])
+    parents = _parents(tree)
+    found = []
+    for node in ast.walk(tree):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in {"send", "send_robust"}
+        ):
+            continue
+        target = node.func.value
+        is_signal = (isinstance(target, ast.Name) and target.id in signals) or (
+            isinstance(target, ast.Attribute)
+            and (
+                (isinstance(target.value, ast.Name) and target.value.id in modules)
+                or (isinstance(target.value, ast.Attribute) and target.value.attr == "events")
+            )
+        )
+        if is_signal and not isinstance(parents.get(node), ast.Expr):
+            found.append(node.lineno)
+    return found
+
+
+@pytest.mark.parametrize(
+    "source, lines",
+    [
+        ("from .. import events\nevents.packs_extended.send(sender=1, packs=[])\n", []),
+        ("from .. import events\nanswers = events.packs_created.send(sender=1)\n", [2]),
+        ("from ilp.licensing import events\nfor r, a in events.x.send_robust(sender=1): a\n", [2]),
+        ("from ilp.licensing.events import packs_created\nx = packs_created.send(sender=1)\n", [2]),
+        ("import ilp.licensing.events\nf(ilp.licensing.events.x.send(sender=1))\n", [2]),
+    ],
+)
+def test_the_signal_check_catches_a_read_return_value(source, lines):
+    assert _signal_sends_read(source) == lines
+
+
+def test_no_code_reads_what_a_domain_event_s_receivers_return():
+    """A signal whose answer the sender reads (or whose receiver must succeed) is a required
+    call upward in disguise; the higher app orchestrates such work instead (architecture.md,
+    "Domain events")."""
+    found = [
+        f"{path.relative_to(SRC)}:{line}"
+        for path in SRC.rglob("*.py")
+        if "migrations" not in path.parts
+        for line in _signal_sends_read(path.read_text())
+    ]
+    assert not found, "a signal's return value is used at " + ", ".join(found)
+
+
+# --- one owner of the seat ledger ---------------------------------------------------------------
+
+SEAT_LEDGER = Path("licensing/services/seats.py")
+_WRITES = {"update", "create", "get_or_create", "update_or_create", "bulk_create", "bulk_update"}
+_OTHER_MODELS_WITH_SEATS_USED = {"SeatSnapshot"}  # a dated copy of the figures, not the ledger
+
+
+def _chain_names(node: ast.AST) -> set[str]:
+    """Every plain name in a call chain such as `ProductPack.objects.filter(…).update`."""
+    names = set()
+    while True:
+        if isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Attribute):
+            node = node.value
+        elif isinstance(node, ast.Name):
+            names.add(node.id)
+            return names
+        else:
+            return names
+
+
+def _mentions_seats_used(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Constant) and n.value == "seats_used" for n in ast.walk(node))
+
+
+def _seat_writes(source: str) -> list[int]:
+    """Lines that write `ProductPack.seats_used`: a queryset write or `ProductPack(...)` with a
+    `seats_used` keyword, `update_fields`/`bulk_update` naming it, or an assignment to an
+    object's `.seats_used` (unless the function works on SeatSnapshot rows)."""
+    tree = ast.parse(source)
+    parents = _parents(tree)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            method = node.func.attr if isinstance(node.func, ast.Attribute) else None
+            if _chain_names(node.func) & _OTHER_MODELS_WITH_SEATS_USED:
+                continue
+            constructs = isinstance(node.func, ast.Name) and node.func.id == "ProductPack"
+            kwargs = {k.arg for k in node.keywords}
+            if "seats_used" in kwargs and (method in _WRITES or constructs):
+                found.append(node.lineno)
+            elif method == "bulk_update" and any(map(_mentions_seats_used, node.args[1:])):
+                found.append(node.lineno)
+            elif any(
+                k.arg == "update_fields" and _mentions_seats_used(k.value) for k in node.keywords
+            ):
+                found.append(node.lineno)
+        elif isinstance(node, (ast.Assign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if not any(isinstance(t, ast.Attribute) and t.attr == "seats_used" for t in targets):
+                continue
+            scope = node
+            while scope in parents and not isinstance(scope, ast.FunctionDef):
+                scope = parents[scope]
+            names = {n.id for n in ast.walk(scope) if isinstance(n, ast.Name)}
+            if not names & _OTHER_MODELS_WITH_SEATS_USED:
+                found.append(node.lineno)
+    return sorted(set(found))
+
+
+@pytest.mark.parametrize(
+    "source, lines",
+    [
+        ("ProductPack.objects.filter(pk=1).update(seats_used=F('seats_used') + 1)\n", [1]),
+        (
+            "def f(pack):\n    pack.seats_used += 1\n    pack.save(update_fields=['seats_used'])\n",
+            [2, 3],
+        ),  # fmt: skip
+        ("def f(qs):\n    qs.update(seats_used=0)\n", [2]),
+        ("ProductPack(seats=2, seats_used=1)\n", [1]),
+        ("ProductPack.objects.bulk_update(rows, ['seats', 'seats_used'])\n", [1]),
+        ("SeatSnapshot.objects.bulk_update(rows, ['seats_used'])\n", []),
+        ("def f():\n    for r in SeatSnapshot.objects.all():\n        r.seats_used = 0\n", []),
+        ("ProductPack.objects.filter(seats_used__lt=F('seats')).count()\n", []),
+        ("x = {'seats_used': pack.seats_used}\n", []),
+    ],
+)
+def test_the_seat_ledger_check_catches_a_write(source, lines):
+    assert _seat_writes(source) == lines
+
+
+def test_only_the_seat_ledger_writes_seats_used():
+    """`ProductPack.seats_used` is written by licensing/services/seats.py alone (the ledger
+    with one owner); migrations, tests and the benchmark's data builders are not the app."""
+    found = [
+        f"{path.relative_to(SRC)}:{line}"
+        for path in SRC.rglob("*.py")
+        if "migrations" not in path.parts and path.relative_to(SRC) != SEAT_LEDGER
+        for line in _seat_writes(path.read_text())
+    ]
+    assert not found, "seats_used written outside the ledger at " + ", ".join(found)

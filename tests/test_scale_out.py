@@ -274,7 +274,12 @@ def test_two_servers_and_two_workers_count_every_seat_and_mail_once(setup_data, 
 
     # The daily jobs ran once: the exchange moved the 3 expiring licenses, one reminder.
     runs = {r.job: r for r in DailyRun.objects.all()}
-    assert set(runs) == {"exchange-licenses", "send-reminders", "snapshot-seats"}
+    assert set(runs) == {
+        "exchange-licenses",
+        "resign-licenses",
+        "send-reminders",
+        "snapshot-seats",
+    }
     assert all(r.finished_at for r in runs.values()), runs
     assert runs["exchange-licenses"].result.startswith("exchanged 3 licenses")
     assert runs["send-reminders"].result.startswith("1 reminders, 1 mails queued")

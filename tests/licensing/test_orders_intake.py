@@ -18,8 +18,9 @@ from tests.rollout.factories import make_ums
 pytestmark = pytest.mark.django_db
 
 # Statements of one new order with a contact person for a new company, the staff token's
-# look-up included (SQLite and PostgreSQL alike; 48 before issue 14's trimming).
-NEW_ORDER_WITH_CONTACT_STATEMENTS = 25
+# look-up included (SQLite and PostgreSQL alike; 48 before issue 14's trimming, 25 before
+# issue 20 wrote the order's audit events in one statement).
+NEW_ORDER_WITH_CONTACT_STATEMENTS = 22
 
 
 def _body(number, **fields):
@@ -55,6 +56,18 @@ def test_a_new_order_with_a_contact_runs_a_fixed_number_of_statements(staff_api)
     assert len(queries) <= NEW_ORDER_WITH_CONTACT_STATEMENTS, "\n".join(
         q["sql"][:120] for q in queries.captured_queries
     )
+    audit_inserts = [q for q in queries.captured_queries if "INSERT INTO" in q["sql"]]
+    audit_inserts = [q for q in audit_inserts if "audit_auditevent" in q["sql"].split("(")[0]]
+    assert len(audit_inserts) == 1  # the company, the contact's account and invitation, the order
+    gaid = response.json()["gaid"]
+    actions = AuditEvent.objects.filter(company__gaid=gaid).order_by("id")
+    assert [e.action for e in actions][-1] == "order.received"
+    assert {e.action for e in actions} == {
+        e.action
+        for e in AuditEvent.objects.filter(
+            company__gaid=staff_api.get("/orders/SO-0").json()["gaid"]
+        )
+    }
 
 
 def test_a_new_company_s_contact_gets_everything_as_before(staff_api):

@@ -9,7 +9,7 @@ from django.db import connection
 
 from ilp.core.actors import Actor
 from ilp.licensing.models import Order, ProductPack, SubscriptionKey
-from ilp.licensing.services.orders import order_receive
+from ilp.rollout.services import order_place
 from tests.accounts.factories import make_staff_token
 from tests.conftest import ApiClient
 
@@ -26,7 +26,7 @@ def _run_concurrently(n, kwargs_for):
     def work(i):
         try:
             barrier.wait()
-            order, created = order_receive(**kwargs_for(i))
+            order, created = order_place(**kwargs_for(i))
             results[i] = (order.pk, created, order.result)
         except Exception as exc:  # noqa: BLE001 - reported below
             errors[i] = exc

@@ -9,8 +9,9 @@ from ilp.audit.models import AuditEvent
 from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid
 from ilp.licensing.models import ProductPack
-from ilp.licensing.services.pack_ops import merge_problem, pack_merge, pack_split
+from ilp.licensing.services.pack_ops import merge_problem
 from ilp.rollout.models import DeviceLicense, PackAssignment, UmsInstance
+from ilp.rollout.services import pack_merge, pack_split
 from tests.licensing.factories import make_key, make_license, make_pack
 from tests.rollout.factories import assign
 

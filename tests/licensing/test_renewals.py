@@ -11,12 +11,14 @@ from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid
 from ilp.licensing.models import Order, ProductPack, Renewal
 from ilp.licensing.selectors import renewal_candidates
-from ilp.licensing.services.pack_ops import pack_split
 from ilp.licensing.services.packs import add_months as months_add
 from ilp.licensing.services.renewals import renewal_order_apply, renewal_redeem
 from ilp.notifications.models import OutboxMail
+from ilp.rollout.models import DeviceLicense
+from ilp.rollout.services import pack_merge, pack_split
 from tests.accounts.factories import add_member, make_user
-from tests.licensing.factories import make_key, make_pack, product
+from tests.licensing.factories import make_key, make_license, make_pack, product
+from tests.rollout.factories import resign_tasks_queued, resign_tasks_run
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +106,6 @@ def test_packs_left_behind_by_an_earlier_decrease_are_not_renewed(company):
 
 
 def test_more_seats_add_a_pack_with_the_extra_seats_that_can_be_merged(company):
-    from ilp.licensing.services.pack_ops import pack_merge
 
     key = make_key(company, packs=[("WE", 10)])
     original = live(key).get()
@@ -277,16 +278,20 @@ def test_renewals_never_change_seats_unless_more_were_ordered(company):
     assert total() == 20
 
 
-def test_licenses_of_renewed_packs_are_signed_again_with_the_new_expiry(company):
-    from ilp.rollout.models import DeviceLicense
-    from tests.licensing.factories import make_license
-
+def test_licenses_of_renewed_packs_are_signed_again_with_the_new_expiry(
+    company, django_capture_on_commit_callbacks
+):
     key = make_key(company, packs=[("WE", 10), ("WE", 5)])
     ten, five = live(key)
     on_ten = make_license(ten, "00E0C5000010")
     on_five = make_license(five, "00E0C5000005")
     renew(key, [("WE", 10, 12)], number="R-1")
-    renewal_redeem(actor=ACTOR, renewal=Renewal.objects.get(), packs=[ten])
+    with django_capture_on_commit_callbacks(execute=True):
+        renewal_redeem(actor=ACTOR, renewal=Renewal.objects.get(), packs=[ten])
+    # The redemption committed its dates only; the worker signs the documents afterwards.
+    assert DeviceLicense.objects.get(pk=on_ten.pk).token == "test-token"
+    assert resign_tasks_queued() == [[ten.pk]]
+    assert resign_tasks_run() == 1
     ten.refresh_from_db()
     on_ten = DeviceLicense.objects.get(pk=on_ten.pk)
     assert on_ten.expires_on == ten.expires_on and on_ten.token != "test-token"

@@ -16,13 +16,13 @@ from ilp.core.actors import Actor
 from ilp.core.errors import AppError, Conflict, Invalid
 from ilp.licensing.models import Order, ProductPack, Renewal
 from ilp.licensing.selectors import renewal_candidates
-from ilp.licensing.services.pack_ops import pack_merge, pack_split
 from ilp.licensing.services.renewals import (
     renewable_packs,
     renewal_order_apply,
     renewal_redeem,
 )
 from ilp.rollout.models import DeviceLicense
+from ilp.rollout.services import pack_merge, pack_split
 from tests.accounts.factories import add_member, make_company, make_user
 from tests.licensing.factories import make_key, make_license, product
 

@@ -1,9 +1,12 @@
 """Rollout factories: make_ums(company, packs=[pack, …]) → (ums, credential)."""
 
+from django_tasks_db.models import DBTaskResult
+
 from ilp.core.actors import Actor
 from ilp.licensing.services.seats import pack_assignee_set
 from ilp.rollout.models import PackAssignment
 from ilp.rollout.services import licenses_issue, ums_register
+from ilp.rollout.tasks import resign_licenses
 
 
 def make_ums(company, *, name="UMS Berlin", packs=(), auto_assign=False):
@@ -24,3 +27,23 @@ def assign(pack, ums):
 
 def issue(ums, product, *unit_ids):
     return licenses_issue(actor=Actor.for_ums(ums), ums=ums, product=product, unit_ids=unit_ids)
+
+
+def resign_tasks_queued() -> list[list[int]]:
+    """The pack IDs of every re-sign task waiting in the task queue (`rollout.tasks`)."""
+    return [
+        row.args_kwargs["args"][0]
+        for row in DBTaskResult.objects.ready().order_by("enqueued_at")
+        if row.task_path.endswith(".resign_licenses")
+    ]
+
+
+def resign_tasks_run() -> int:
+    """Run the queued re-sign tasks as the worker would (then mark them done); returns how
+    many licenses they signed again."""
+    signed = 0
+    for row in DBTaskResult.objects.ready().order_by("enqueued_at"):
+        if row.task_path.endswith(".resign_licenses"):
+            signed += resign_licenses.call(*row.args_kwargs["args"])
+            row.delete()
+    return signed

@@ -13,7 +13,6 @@ from django.test.utils import CaptureQueriesContext
 from ilp.audit.models import AuditEvent
 from ilp.core.actors import Actor
 from ilp.licensing.models import ProductPack
-from ilp.licensing.services.pack_ops import pack_merge, pack_split
 from ilp.licensing.services.seats import seats_claim
 from ilp.rollout import selectors
 from ilp.rollout.licensee import Licensee
@@ -22,6 +21,8 @@ from ilp.rollout.services import (
     ald_token_generate,
     licenses_issue,
     pack_assign,
+    pack_merge,
+    pack_split,
     pack_unassign,
     ums_delete,
 )

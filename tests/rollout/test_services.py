@@ -9,7 +9,6 @@ from ilp.core.actors import Actor
 from ilp.core.auth import principal_from_token
 from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.licensing.models import ProductPack
-from ilp.licensing.services import pack_ops
 from ilp.rollout import selectors, services, signing
 from ilp.rollout.models import DeviceLicense, PackAssignment, UmsInstance
 from tests.accounts.factories import make_company
@@ -232,14 +231,14 @@ def test_issuing_again_re_signs_a_stale_license_without_an_audit_event(ums, pack
     assert not AuditEvent.objects.filter(action="license.resigned").exists()
 
 
-def test_licenses_refresh_re_signs_only_stale_licenses_and_audits_each(company, ums, pack):
+def test_licenses_resign_re_signs_only_stale_licenses_and_audits_each(company, ums, pack):
     stale = issue(ums, "WE", "AAAAAA01", "AAAAAA02")
     _move_expiry(pack)
-    assert services.licenses_refresh(actor=SYSTEM, packs=[pack]) == 2
+    assert services.licenses_resign(actor=SYSTEM, pack_ids=[pack.pk], batch=1) == 2
     events = AuditEvent.objects.filter(action="license.resigned")
     assert {e.object_id for e in events} == {r.license.license_id for r in stale}
     assert {e.after["expires_on"] for e in events} == {str(pack.expires_on)}
-    assert services.licenses_refresh(actor=SYSTEM, packs=[pack]) == 0  # nothing stale now
+    assert services.licenses_resign(actor=SYSTEM, pack_ids=[pack.pk]) == 0  # nothing stale now
     assert events.count() == 2
 
 
@@ -337,9 +336,9 @@ def test_every_assignment_is_audited_with_why(company):
     PackAssignment.objects.all().delete()  # the auto-assign UMS took them all
     services.pack_assign(actor=SYSTEM, ums=ums, pack=by_hand)
     services.packs_auto_assign(actor=SYSTEM, packs=[split_me])
-    _source, created = pack_ops.pack_split(actor=SYSTEM, pack=split_me, seats=2)
+    _source, created = services.pack_split(actor=SYSTEM, pack=split_me, seats=2)
     assign(merge_me, ums)
-    pack_ops.pack_merge(actor=SYSTEM, packs=[target, merge_me])
+    services.pack_merge(actor=SYSTEM, packs=[target, merge_me])
     after = {
         e.object_id: e.after
         for e in AuditEvent.objects.filter(action="pack.assigned").order_by("id")

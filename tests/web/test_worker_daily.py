@@ -47,6 +47,7 @@ class Recorder:
 def test_the_worker_runs_its_jobs_daily():
     assert [job.name for job in DAILY_JOBS] == [
         "exchange-licenses",
+        "resign-licenses",
         "send-reminders",
         "snapshot-seats",
     ]
@@ -124,9 +125,10 @@ def test_worker_once_runs_the_real_daily_jobs(capsys):
     call_command("worker", "--once")
     out = capsys.readouterr().out
     assert "exchange-licenses: exchanged 0 licenses" in out
+    assert "resign-licenses: re-signed 0 licenses" in out
     assert "send-reminders: 0 reminders, 0 mails queued" in out
     assert "snapshot-seats: 0 seat snapshots" in out
-    assert DailyRun.objects.filter(finished_at__isnull=False).count() == 3
+    assert DailyRun.objects.filter(finished_at__isnull=False).count() == 4
 
 
 @pytest.mark.postgres

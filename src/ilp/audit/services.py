@@ -1,4 +1,6 @@
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.utils import timezone
@@ -44,7 +46,10 @@ def event_record(
     before: dict | None = None,
     after: dict | None = None,
 ) -> AuditEvent:
-    """Write one audit event; call it inside the transaction of the change it records."""
+    """Write one audit event; call it inside the transaction of the change it records.
+
+    Inside `events_batched()` the event is written with the others of the batch, in one
+    statement when the batch ends (still inside that transaction)."""
     event = _event(
         actor=actor,
         action=action,
@@ -54,8 +59,34 @@ def event_record(
         before=before,
         after=after,
     )
-    event.save()
+    batch = _batch.get()
+    if batch is not None:
+        batch.append(event)
+    else:
+        event.save()
     return event
+
+
+_batch: ContextVar[list[AuditEvent] | None] = ContextVar("audit_batch", default=None)
+
+
+@contextmanager
+def events_batched() -> Iterator[None]:
+    """Collect the `event_record` calls of the block and insert them in one multi-row
+    statement when it ends without an error (an order writes several events: the company,
+    the contact's account and invitation, the order). Use it inside the transaction, around
+    work that does not read its own audit events back; nested, it joins the outer batch."""
+    if _batch.get() is not None:
+        yield
+        return
+    events: list[AuditEvent] = []
+    token = _batch.set(events)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if events:
+        AuditEvent.objects.bulk_create(events)
 
 
 def events_record_many(

@@ -678,3 +678,30 @@ def ums_choices(*, membership) -> list[tuple[str, str]]:
         .order_by("name", "ums_id")
         .values_list("ums_id", "name")
     )
+
+
+def licenses_stale_ids(
+    *, pack_ids: Iterable[int] | None = None, limit: int, after: int = 0
+) -> list[int]:
+    """Up to `limit` active licenses (primary keys above `after`, in order) of these packs —
+    or of any pack with `pack_ids` None — whose document names another end than their
+    pack's (a renewal moved it): what the re-sign task signs again. Nothing is locked."""
+    qs = DeviceLicense.objects.filter(status=DeviceLicense.Status.ACTIVE, pk__gt=after).filter(
+        _DistinctFrom(F("expires_on"), F("pack__expires_on"))
+    )
+    if pack_ids is not None:
+        qs = qs.filter(pack_id__in=list(pack_ids))
+    return list(qs.order_by("pk").values_list("pk", flat=True)[:limit])
+
+
+def licenses_stale_lock(*, pks: Iterable[int]) -> list[DeviceLicense]:
+    """These licenses, locked in primary-key order and loaded for signing, if they are still
+    active and still name another end than their pack's (a concurrent run, move or return
+    may have dealt with them meanwhile)."""
+    return list(
+        DeviceLicense.objects.select_for_update(of=("self",))
+        .select_related("pack__product", "pack__subscription_key", "company", "ums")
+        .filter(pk__in=list(pks), status=DeviceLicense.Status.ACTIVE)
+        .filter(_DistinctFrom(F("expires_on"), F("pack__expires_on")))
+        .order_by("pk")
+    )

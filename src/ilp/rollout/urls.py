@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import views, views_packs
 
 app_name = "rollout"
 
 urlpatterns = [
     path(".well-known/jwks.json", views.jwks, name="jwks"),
     *views.page_urlpatterns,
+    *views_packs.urlpatterns,
 ]

@@ -26,7 +26,6 @@ from ilp.core.pagination import CappedPaginator
 from ilp.core.portal import company_page, secret_once_put, secret_once_take
 from ilp.licensing.models import ProductPack
 from ilp.licensing.selectors import key_get, pack_get
-from ilp.licensing.services import pack_ops
 
 from . import files, selectors, services, signing
 from .licensee import lease_days_of
@@ -451,7 +450,7 @@ def pack_split(request, membership, pack_id: str):
             error = _("Enter the number of seats to split off.")
         else:
             try:
-                source, created = pack_ops.pack_split(
+                source, created = services.pack_split(
                     actor=request.actor, pack=pack, seats=seats, unit_ids=picked
                 )
             except AppError as exc:

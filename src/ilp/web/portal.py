@@ -12,7 +12,7 @@ NAV = [
     (_("Subscription keys"), "licensing:keys", Permission.VIEW),
     (_("Renewals"), "licensing:renewals", Permission.VIEW),
     (_("Orders"), "licensing:orders", Permission.VIEW),
-    (_("Delivery token"), "licensing:delivery_token", Permission.REGISTER_DELIVERY_TOKEN),
+    (_("Delivery token"), "rollout:delivery_token", Permission.REGISTER_DELIVERY_TOKEN),
     (_("UMS IDs"), "rollout:ums_list", Permission.VIEW),
     (_("Devices"), "rollout:devices", Permission.VIEW),
     (_("Search hardware"), "rollout:hardware", Permission.VIEW),

@@ -1,15 +1,14 @@
-"""Licensing routes. Sub-routers are added in an order that keeps literal paths
-(`product-packs/merge`) ahead of parameterised ones (`product-packs/{pack_id}`)."""
+"""Licensing routes. Split, merge, `POST /orders` and delivery-token registration change
+licenses or assignments too: they are rollout's (`rollout/api_packs.py`), added ahead of these
+so that the literal `product-packs/merge` comes before `product-packs/{pack_id}`."""
 
 from ninja import Router
 
 from .orders import router as orders_router
-from .pack_ops import router as pack_ops_router
 from .packs import router as packs_router
 from .renewals import router as renewals_router
 
 router = Router()
-router.add_router("", pack_ops_router)
 router.add_router("", renewals_router)
 router.add_router("", orders_router)
 router.add_router("", packs_router)

@@ -1,4 +1,6 @@
-"""Orders, products and delivery tokens: the staff feed, and the company's order reads."""
+"""Orders, products and delivery tokens: the company's order reads, the staff's order read
+and delivery-token issue. `POST /orders` and delivery-token registration, whose new packs
+rollout auto-assigns, are rollout's routes (`rollout/api_packs.py`)."""
 
 from typing import Literal
 
@@ -16,17 +18,14 @@ from ..schemas import (
     CompanyOrderOut,
     DeliveryTokenIssued,
     DeliveryTokenIssueIn,
-    DeliveryTokenRegistered,
-    DeliveryTokenRegisterIn,
     EulaAcceptIn,
     OrderEulaOut,
-    OrderIn,
     OrderOut,
     ProductList,
 )
-from ..services.delivery_tokens import delivery_token_issue, delivery_token_register
+from ..services.delivery_tokens import delivery_token_issue
 from ..services.eula import order_eula_accept
-from ..services.orders import order_receive, pack_data
+from ..services.orders import pack_data
 
 router = Router(tags=["licensing"])
 
@@ -39,27 +38,6 @@ class OrderFilters(Schema):
 def list_products(request):
     """The product catalogue."""
     return {"items": list(selectors.products_list())}
-
-
-@router.post(
-    "/orders",
-    response={200: OrderOut, 201: OrderOut, **problems(401, 403, 409, 422)},
-    auth=StaffAuth(),
-)
-def post_order(request, body: OrderIn):
-    """Receive an order from the ERP (201; an identical replay of its order number 200)."""
-    data = body.model_dump(mode="python")
-    order, created = order_receive(
-        actor=request.auth.actor,
-        order_number=data["order_number"],
-        kind=data["kind"],
-        invoice_date=data["invoice_date"],
-        end_customer=body.end_customer.model_dump(mode="json"),
-        contact=body.contact.model_dump(mode="json") if body.contact else None,
-        subscription_key=data["subscription_key"],
-        items=[item.model_dump(mode="json") for item in body.items],
-    )
-    return Status(201 if created else 200, order.result)
 
 
 @router.get(
@@ -88,26 +66,6 @@ def issue_delivery_token(request, body: DeliveryTokenIssueIn):
         items=[item.model_dump(mode="json") for item in body.items],
     )
     return Status(201, {"token": token})
-
-
-@router.post(
-    "/companies/{gaid}/delivery-tokens",
-    response={201: DeliveryTokenRegistered, **problems(401, 403, 404, 409, 422)},
-    auth=CompanyAuth(Permission.REGISTER_DELIVERY_TOKEN),
-)
-def register_delivery_token(request, gaid: str, body: DeliveryTokenRegisterIn):
-    """Register a delivery token: its packs land in this company under a new key."""
-    membership = request.auth.membership
-    key, packs = delivery_token_register(
-        actor=request.auth.actor,
-        membership=membership,
-        token=body.token,
-        accept_eula=body.accept_eula,
-    )
-    fresh = selectors.pack_reload_many(
-        membership=membership, packs=sorted(packs, key=lambda p: p.pk)
-    )
-    return Status(201, {"subscription_key": key.key, "product_packs": fresh})
 
 
 @router.get(

@@ -14,9 +14,8 @@ from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.core.ids import crockford, token_hash
 
-from .. import events
 from ..errors import DeliveryTokenError, EulaError, OrderError
-from ..models import DeliveryToken, ProductPack
+from ..models import DeliveryToken
 from ..selectors import vendor_eula_in_force
 from .mail import new_key_mail
 from .packs import invoice_date_check, items_validate, subscription_key_create
@@ -87,6 +86,8 @@ def delivery_token_register(*, actor: Actor, membership, token: str, accept_eula
     Registering accepts the order's vendor EULA (rule 20), so the person must say so
     (`accept_eula`, the portal's tick; else 422 `eula_not_accepted`). Its packs have no
     order row and issue licenses at once (third-party EULAs of their products still wait).
+    Routes reach it through rollout's `delivery_token_register`, which assigns the new packs
+    to the company's auto-assign UMS in the same transaction.
     """
     if not accept_eula:
         raise Invalid(
@@ -126,7 +127,6 @@ def delivery_token_register(*, actor: Actor, membership, token: str, accept_eula
         ]
     )
 
-    events.packs_created.send(sender=ProductPack, actor=actor, packs=packs)
     new_key_mail(company=company, key=key, packs=packs)
     event_record(
         actor=actor,

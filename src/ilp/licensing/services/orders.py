@@ -1,9 +1,11 @@
 """Orders from the vendor's back office (DESIGN.md rules 1–5).
 
-`order_create` is the one way licenses arrive from the ERP: it finds or creates the end
-customer's company, creates the subscription key and its packs (or hands a renewal to the
-renewals service), handles the contact person, and queues the mails — all in one
-transaction, idempotent by order number.
+`order_create` is how licenses arrive from the ERP: it finds or creates the end customer's
+company, creates the subscription key and its packs (or hands a renewal to the renewals
+service), handles the contact person, and queues the mails — all in one transaction,
+idempotent by order number. Routes reach it through rollout's `order_place`, which in the
+same transaction assigns the new packs (`order.packs_new`) to the company's auto-assign UMS
+and notes their UMS in the stored answer (`order_packs_assigned`).
 """
 
 import datetime
@@ -25,7 +27,6 @@ from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid
 
-from .. import events
 from ..errors import OrderError
 from ..models import Order, OrderItem, ProductPack, SubscriptionKey
 from ..schemas import PackOut
@@ -63,7 +64,7 @@ def _invalid(loc: list, message: str, code: OrderError) -> Invalid:
     return Invalid(message, code=code, errors=[{"loc": loc, "msg": message}])
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def order_create(
     *,
     actor: Actor,
@@ -77,7 +78,12 @@ def order_create(
 ) -> tuple[Order, bool]:
     """Receive an order from the ERP. Returns `(order, created)`; `order.result` is the API
     response. Replaying an order number with the same body returns the first order
-    (created False); with another body it is a 409 `order_conflict` (rule 3)."""
+    (created False); with another body it is a 409 `order_conflict` (rule 3).
+
+    A created order carries `order.packs_new`: the packs it made (a new key's, an add-on's,
+    a renewal's extra seats), for the caller that assigns them. It opens no savepoint of
+    its own inside an outer transaction: the caller's block (rollout's `order_place`) is
+    the one that rolls back alone when it fails."""
     order_number = (order_number or "").strip()
     request_hash = canonical_hash(
         {
@@ -143,6 +149,9 @@ def order_create(
         company_new=company_created,
     )
     order.status = status
+    order.packs_new = [p for p in packs if p.order_id == order.pk]
+    for pack in order.packs_new:
+        pack.assigned_ums_id = None  # a new pack has no UMS yet (order_packs_assigned)
     packs = _order_result_save(order=order, company=company, key=key, packs=packs)
     _order_audit(
         actor=actor,
@@ -283,7 +292,7 @@ def _order_insert(**fields) -> Order:
     """Insert the order row, or raise OrderRaced when a concurrent request holds its number."""
     # The unique order number is the lock: a concurrent duplicate blocks here until the
     # first commits, then fails the insert and replays the first result. No savepoint: a
-    # failed insert rolls the whole order back anyway (order_create's atomic block, itself a
+    # failed insert rolls the whole order back anyway (the caller's atomic block, a
     # savepoint inside an outer transaction such as the Idempotency-Key middleware's).
     try:
         return Order.objects.create(**fields)
@@ -309,7 +318,7 @@ def _order_items_create(order: Order, specs: list[ItemSpec]) -> list[OrderItem]:
 def _new_key_fulfil(
     *, actor: Actor, order: Order, company: Company, specs: list[ItemSpec]
 ) -> tuple[SubscriptionKey, str, list[ProductPack]]:
-    """A new order: a new key with one pack per item (rollout may auto-assign them), and the
+    """A new order: a new key with one pack per item, and the
     "new subscription key" mail. Returns `(key, status, packs)`."""
     # Who is told is settled before this order touches the company's people: the contact
     # person it makes administrator afterwards gets their own invitation mail, and must not
@@ -321,7 +330,6 @@ def _new_key_fulfil(
         company=company, starts_on=order.invoice_date, items=specs, order=order
     )
     order.subscription_key = key
-    _packs_announce(actor=actor, packs=packs, company_new=order.company_created)
     new_key_mail(company=company, key=key, packs=packs, recipients=recipients, order=order)
     return key, "fulfilled", packs
 
@@ -329,34 +337,32 @@ def _new_key_fulfil(
 def _add_on_fulfil(
     *, actor: Actor, order: Order, key: SubscriptionKey, specs: list[ItemSpec]
 ) -> tuple[str, list[ProductPack]]:
-    """An add-on order (rule 19, FAQ Q4): one pack per item under the existing key (rollout
-    may auto-assign them), and the "packs added" mail. Returns `(status, packs)`."""
+    """An add-on order (rule 19, FAQ Q4): one pack per item under the existing key, and the
+    "packs added" mail. Returns `(status, packs)`."""
     # As for a new key: settled before the contact person is handled.
     recipients = mail_recipients(company=order.company, topic=MailTopic.NEW_KEY)
     # The key's row lock serialises add-ons with renewals of the same key (renewals lock it
     # first too), so a renewal never counts seats while packs are being added.
     key = SubscriptionKey.objects.select_for_update().get(pk=key.pk)
     packs = packs_add(key=key, starts_on=order.invoice_date, items=specs, order=order)
-    _packs_announce(actor=actor, packs=packs, company_new=False)
     packs_added_mail(
         company=order.company, key=key, packs=packs, order=order, recipients=recipients
     )
     return "fulfilled", packs
 
 
-def _packs_announce(*, actor: Actor, packs: list[ProductPack], company_new: bool) -> None:
-    """Send `packs_created` (rollout may auto-assign the packs) and note on each pack the UMS
-    the receivers answered it now has (`assigned_ums_id`), so the order's answer is built
-    from these packs without reading them back."""
-    answers = events.packs_created.send(
-        sender=ProductPack, actor=actor, packs=packs, company_new=company_new
-    )
-    assigned: dict[int, str] = {}
-    for _receiver, answer in answers:
-        if isinstance(answer, dict):
-            assigned.update(answer)
-    for pack in packs:
-        pack.assigned_ums_id = assigned.get(pack.pk)
+def order_packs_assigned(*, order: Order) -> None:
+    """Note in a just-created order's stored answer the UMS its new packs were assigned to
+    (each pack's `assigned_to`, set by rollout's auto-assign in this same transaction)."""
+    assigned = {p.pack_id: p.assigned_to for p in order.packs_new if p.assigned_to}
+    if not assigned:
+        return
+    for item in order.result["product_packs"]:
+        if item["id"] in assigned:
+            item["ums_id"] = assigned[item["id"]]
+    for pack in order.packs_new:
+        pack.assigned_ums_id = pack.assigned_to
+    order.save(update_fields=["result"])
 
 
 def _renewal_fulfil(
@@ -394,11 +400,11 @@ def _order_result_save(
     """Store the response body an identical replay returns; returns the packs as shown."""
     if order.kind == Order.Kind.RENEWAL:
         # The renewals service hands back packs it extended as well as made: read them back
-        # as they now are (with a UMS that auto-assign just set).
+        # as they now are (with the UMS of those already assigned).
         packs = pack_list_of_company(company=company, pks=[p.pk for p in packs])
     else:
-        # Packs this order just made, in memory with their product, key and order, and the
-        # UMS auto-assign gave them (`_packs_announce`): shown as a read-back would, by pk.
+        # Packs this order just made, in memory with their product, key and order (no UMS
+        # yet: `order_packs_assigned`): shown as a read-back would, by pk.
         packs = sorted(packs, key=lambda p: p.pk)
     order.result = {
         "order_number": order.order_number,
@@ -457,7 +463,7 @@ def _replay(order: Order, request_hash: str) -> Order:
 
 
 class OrderRaced(Exception):
-    """A concurrent request inserted the same order number first (see order_receive)."""
+    """A concurrent request inserted the same order number first (`order_raced_replay`)."""
 
     def __init__(self, *, order_number: str, request_hash: str):
         super().__init__(order_number)
@@ -465,21 +471,17 @@ class OrderRaced(Exception):
         self.request_hash = request_hash
 
 
-def order_receive(**kwargs) -> tuple[Order, bool]:
-    """`order_create`, plus the concurrent-duplicate case: when another request inserted the
-    same order number while this one was working, this one's transaction is rolled back and
-    the committed first order is replayed (or is a 409 if the bodies differ).
+def order_raced_replay(raced: OrderRaced) -> Order:
+    """The answer to an order whose transaction lost the race for its order number (it was
+    rolled back): the committed first order replayed, or a 409 if the bodies differ.
 
     Callers that run inside an outer transaction (the Idempotency-Key middleware) still get
-    a clean answer: the inner transaction is a savepoint that rolls back alone.
+    a clean answer: the order's transaction is a savepoint that rolled back alone.
     """
-    try:
-        return order_create(**kwargs)
-    except OrderRaced as raced:
-        existing = order_find(order_number=raced.order_number)
-        if existing is None:  # pragma: no cover - the other request rolled back after all
-            raise Conflict(
-                _("Order %(n)s is being received right now; retry.") % {"n": raced.order_number},
-                code=OrderError.ORDER_IN_PROGRESS,
-            ) from None
-        return _replay(existing, raced.request_hash), False
+    existing = order_find(order_number=raced.order_number)
+    if existing is None:  # pragma: no cover - the other request rolled back after all
+        raise Conflict(
+            _("Order %(n)s is being received right now; retry.") % {"n": raced.order_number},
+            code=OrderError.ORDER_IN_PROGRESS,
+        ) from None
+    return _replay(existing, raced.request_hash)

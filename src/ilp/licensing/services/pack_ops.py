@@ -1,4 +1,10 @@
-"""Split and merge of product packs (rules 9–11).
+"""Split and merge of product packs (rules 9–11): the seat side.
+
+Licensing owns a pack's seats; rollout owns the licenses that use them. An operation that
+changes both is orchestrated by rollout (`rollout.services.pack_split` / `pack_merge`):
+it locks the packs through `packs_lock`, checks and locks the licenses that move, calls the
+seat-only functions here (told how many used seats move), then moves its licenses — one
+transaction. These functions are not called by routes or pages directly.
 
 Both only move seats between packs of one subscription key and product: the total of live
 seats per key and product never changes. Every pack row is locked (`select_for_update`, in
@@ -18,7 +24,6 @@ from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.core.unit_ids import unit_id_normalize
 
-from .. import events
 from ..errors import PackError
 from ..models import ProductPack
 from .packs import pack_create
@@ -54,20 +59,30 @@ def _figures(pack: ProductPack) -> dict:
 # --- split -----------------------------------------------------------------------------
 
 
+def pack_split_check(
+    *, pack: ProductPack, seats: int, unit_ids: Sequence[str] = ()
+) -> tuple[ProductPack, list[str]]:
+    """Lock the source pack and check what a split of it asks for, before anything moves:
+    404/409 for the pack, 422 `invalid_unit_id` and the seat rules. Returns the locked
+    source and the unit IDs in normal form, each once."""
+    source = _split_source_lock(pack)
+    wanted = _split_units_check(unit_ids)
+    _split_seats_check(source, seats)
+    return source, wanted
+
+
 @transaction.atomic
 def pack_split(
     *, actor: Actor, pack: ProductPack, seats: int, unit_ids: Sequence[str] = ()
 ) -> tuple[ProductPack, ProductPack]:
-    """Move `seats` seats (and the licenses of `unit_ids`) from `pack` into a new pack.
+    """Move `seats` seats from `pack` into a new pack, and `len(unit_ids)` used seats with
+    them (the licenses of those devices, which the caller — rollout's `pack_split` — has
+    checked, locked and moves itself). Seats only: call it through rollout.
 
-    The new pack has a new ID and the source's key, product, dates and order; rollout gives
-    it the source's UMS (the licenses it may carry were issued through that UMS) and moves
-    the named devices' licenses (`events.pack_split`); their seats move with them.
-    Returns `(source, created)`.
+    The new pack has a new ID and the source's key, product, dates and order. Returns
+    `(source, created)`.
     """
-    source = _split_source_lock(pack)
-    wanted = _split_units_check(unit_ids)
-    _split_seats_check(source, seats)
+    source, wanted = pack_split_check(pack=pack, seats=seats, unit_ids=unit_ids)
     before = _figures(source)
     created = pack_create(
         key=source.subscription_key,
@@ -78,11 +93,8 @@ def pack_split(
         order=source.order,
         split_from=source,
     )
-    # Rollout checks and moves the named devices' licenses; their seats follow them here,
-    # while the source still holds all its seats (`seats_used <= seats` at every step).
-    events.pack_split.send(
-        sender=ProductPack, actor=actor, source=source, created=created, unit_ids=wanted
-    )
+    # The moved devices' seats follow them, while the source still holds all its seats
+    # (`seats_used <= seats` at every step).
     seats_transfer(source=source, target=created, count=len(wanted))
     _split_keep_check(source, seats)
     source.seats -= seats
@@ -223,17 +235,9 @@ def merge_problem(packs: Sequence[ProductPack]) -> str | None:
     return None
 
 
-@transaction.atomic
-def pack_merge(
-    *, actor: Actor, packs: Sequence[ProductPack]
-) -> tuple[ProductPack, list[ProductPack]]:
-    """Merge packs into the first one (rule 10). Returns `(target, merged)`.
-
-    The merged packs keep their seat count as history, point at the target and no longer
-    count; their used seats move to the target. Rollout moves their active licenses, and
-    the target takes over the one UMS the packs share; packs on different UMS instances
-    refuse (`events.packs_merged`).
-    """
+def packs_merge_lock(packs: Sequence[ProductPack]) -> list[ProductPack]:
+    """Lock the packs of a merge (target first in the answer) and check rule 10: 422 for
+    fewer than two, 409 `pack_not_mergeable` with the reason."""
     order = list(dict.fromkeys(p.pk for p in packs))
     if len(order) < 2:
         raise Invalid(
@@ -245,7 +249,20 @@ def pack_merge(
     problem = merge_problem(named)
     if problem:
         raise Conflict(code=PackError.PACK_NOT_MERGEABLE, message=problem)
+    return named
 
+
+@transaction.atomic
+def pack_merge(
+    *, actor: Actor, packs: Sequence[ProductPack]
+) -> tuple[ProductPack, list[ProductPack]]:
+    """Merge packs into the first one (rule 10), seats only: call it through rollout's
+    `pack_merge`, which moves the licenses. Returns `(target, merged)`.
+
+    The merged packs keep their seat count as history, point at the target and no longer
+    count; their used seats move to the target (the licenses that use them move too).
+    """
+    named = packs_merge_lock(packs)
     target, others = named[0], named[1:]
     before = {"target": _figures(target), "merged": [_figures(p) for p in others]}
     target.seats += sum(p.seats for p in others)
@@ -255,8 +272,6 @@ def pack_merge(
         p.state = ProductPack.State.MERGED
         p.merged_into = target
         p.save(update_fields=["state", "merged_into"])
-    events.packs_merged.send(sender=ProductPack, actor=actor, target=target, merged=others)
-
     event_record(
         actor=actor,
         company=target.company,

@@ -196,7 +196,8 @@ def _renewal_record(
 def _renewal_extend(
     *, actor: Actor, renewal: Renewal, packs: list[ProductPack]
 ) -> list[ProductPack]:
-    """An applied renewal: the packs get the new expiry, extra seats a new pack (rule 7).
+    """An applied renewal: the packs get the new expiry, extra seats a new pack (rule 7),
+    which the order's caller assigns like any new pack of the order (`order.packs_new`).
     Returns the packs extended or created."""
     key = renewal.subscription_key
     for p in packs:
@@ -215,7 +216,6 @@ def _renewal_extend(
             ends=renewal.expires_on,
             order=renewal.order,
         )
-        events.packs_created.send(sender=ProductPack, actor=actor, packs=[extra])
         touched.append(extra)
     _key_extend(key, renewal.expires_on)
     return touched

@@ -1,4 +1,5 @@
-"""Portal pages for renewals: the list, and "Redeem renewal" with split-to-fit in place."""
+"""Portal pages for renewals: the list, and "Redeem renewal". Its split-to-fit (a split, which
+may carry licenses) is rollout's page (`rollout/views_packs.py`), with these helpers."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -7,19 +8,17 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
 from ilp.core.authz import Permission
-from ilp.core.errors import AppError, NotFound
+from ilp.core.errors import AppError
 from ilp.core.portal import company_page
 
 from ..models import Renewal
 from ..selectors import (
     key_get,
-    pack_get,
     pack_list_by_ids,
     renewal_candidates,
     renewal_list,
     renewal_list_awaiting,
 )
-from ..services.pack_ops import pack_split
 from ..services.renewals import renewal_redeem
 from .common import or_404
 
@@ -42,18 +41,18 @@ def renewals(request, membership):
     )
 
 
-def _key_or_404(membership, key: str):
+def redeem_key_or_404(membership, key: str):
     return or_404(key_get, membership=membership, key=key.strip().upper())
 
 
-def _pick(waiting: list[Renewal], renewal_id) -> Renewal | None:
+def renewal_pick(waiting: list[Renewal], renewal_id) -> Renewal | None:
     for r in waiting:
         if str(r.pk) == str(renewal_id):
             return r
     return waiting[0] if waiting else None
 
 
-def _context(membership, key, renewal, *, picked=(), error=None, notice=None) -> dict:
+def redeem_context(membership, key, renewal, *, picked=(), error=None, notice=None) -> dict:
     candidates = renewal_candidates(membership=membership, renewal=renewal) if renewal else []
     return {
         "key": key,
@@ -69,9 +68,9 @@ def _context(membership, key, renewal, *, picked=(), error=None, notice=None) ->
 @company_page(Permission.REDEEM_RENEWAL)
 def redeem(request, membership, key: str):
     """Pick the renewal, tick the packs to keep (seats must add up exactly), redeem."""
-    key_obj = _key_or_404(membership, key)
+    key_obj = redeem_key_or_404(membership, key)
     waiting = renewal_list_awaiting(membership=membership, key=key_obj)
-    renewal = _pick(waiting, request.POST.get("renewal") or request.GET.get("renewal"))
+    renewal = renewal_pick(waiting, request.POST.get("renewal") or request.GET.get("renewal"))
     picked = request.POST.getlist("pack")
     error = None
     if request.method == "POST" and renewal is not None:
@@ -93,59 +92,12 @@ def redeem(request, membership, key: str):
             return redirect(reverse("licensing:key", args=[membership.company.gaid, key_obj.key]))
     context = {
         "waiting": waiting,
-        **_context(membership, key_obj, renewal, picked=picked, error=error),
+        **redeem_context(membership, key_obj, renewal, picked=picked, error=error),
     }
     return render(request, "licensing/renewal_redeem.html", context, status=422 if error else 200)
-
-
-@company_page(Permission.REDEEM_RENEWAL)
-def redeem_split(request, membership, key: str):
-    """htmx: split a candidate pack to fit, then show the candidates again."""
-    if request.method != "POST":
-        return redirect(reverse("licensing:redeem", args=[membership.company.gaid, key]))
-    key_obj = _key_or_404(membership, key)
-    waiting = renewal_list_awaiting(membership=membership, key=key_obj)
-    renewal = _pick(waiting, request.POST.get("renewal"))
-    pack_id = request.POST.get("split_pack", "")
-    picked = request.POST.getlist("pack")
-    error = notice = None
-    try:
-        seats = int(request.POST.get(f"split_seats_{pack_id}", ""))
-    except ValueError:
-        error = _("Enter the number of seats to split off.")
-    else:
-        try:
-            pack = pack_get(membership=membership, pack_id=pack_id)
-        except NotFound:
-            pack = None
-        if pack is None or pack.subscription_key_id != key_obj.pk:
-            error = _("No product pack %s under this key.") % pack_id
-        else:
-            try:
-                source, created = pack_split(actor=request.actor, pack=pack, seats=seats)
-            except AppError as exc:
-                error = exc.message
-            else:
-                notice = _(
-                    "%(source)s split: %(created)s holds %(seats)s seats. Tick the packs to keep."
-                ) % {"source": source.pack_id, "created": created.pack_id, "seats": created.seats}
-    context = _context(membership, key_obj, renewal, picked=picked, error=error, notice=notice)
-    if not request.htmx:
-        if error:
-            messages.error(request, error)
-        elif notice:
-            messages.success(request, notice)
-        url = reverse("licensing:redeem", args=[membership.company.gaid, key_obj.key])
-        return redirect(f"{url}?renewal={renewal.pk}" if renewal else url)
-    return render(request, "licensing/renewal_candidates.html", context)
 
 
 urlpatterns = [
     path("companies/<str:gaid>/renewals/", renewals, name="renewals"),
     path("companies/<str:gaid>/subscription-keys/<str:key>/redeem/", redeem, name="redeem"),
-    path(
-        "companies/<str:gaid>/subscription-keys/<str:key>/redeem/split/",
-        redeem_split,
-        name="redeem_split",
-    ),
 ]

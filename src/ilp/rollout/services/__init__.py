@@ -1,6 +1,9 @@
 """Rollout services: UMS instances, pack assignment, device licenses (rules 12–15).
 
-Licensing reaches rollout only through its domain events (rollout/receivers.py).
+Licensing never calls rollout. What needs pack and license changes together (split, merge,
+orders and delivery tokens whose packs are auto-assigned) is orchestrated here, calling
+licensing downward in one transaction; licensing's one remaining event (`packs_extended`) is a
+notification that rollout/receivers.py turns into a re-sign task after the commit.
 
 Lock order everywhere: product packs (primary-key order) before device licenses, the same
 order licensing uses for split and merge, so the two never deadlock.
@@ -12,10 +15,10 @@ from ilp.core.unit_ids import unit_id_normalize, unit_id_search_normalize
 from .ald import ald_token_generate, ald_token_revoke
 from .assignment import (
     pack_assign,
-    pack_split_follow,
+    pack_merge,
+    pack_split,
     pack_unassign,
     packs_auto_assign,
-    packs_merge_follow,
 )
 from .common import MAX_BATCH, document_due, document_expiry, license_claims, unit_ids_parse
 from .exchange import ExchangeResult, licenses_exchange, pack_licenses_exchange
@@ -25,8 +28,9 @@ from .licenses import (
     license_return,
     licenses_issue,
     licenses_move,
-    licenses_refresh,
 )
+from .orders import delivery_token_register, order_place
+from .resign import RESIGN_BATCH, licenses_resign
 from .ums import ums_credential_rotate, ums_delete, ums_register, ums_update
 from .upload import (
     SUSPICIOUS_CHOICES,
@@ -41,6 +45,7 @@ from .upload import (
 
 __all__ = [
     "MAX_BATCH",
+    "RESIGN_BATCH",
     "Conflict",
     "ExchangeResult",
     "Invalid",
@@ -54,6 +59,7 @@ __all__ = [
     "UploadResult",
     "ald_token_generate",
     "ald_token_revoke",
+    "delivery_token_register",
     "document_due",
     "document_expiry",
     "leases_refresh",
@@ -63,14 +69,15 @@ __all__ = [
     "license_return",
     "licenses_issue",
     "licenses_move",
-    "licenses_refresh",
+    "licenses_resign",
     "licenses_upload",
     "upload_size_check",
+    "order_place",
     "pack_assign",
-    "pack_split_follow",
+    "pack_merge",
+    "pack_split",
     "pack_unassign",
     "packs_auto_assign",
-    "packs_merge_follow",
     "ums_credential_rotate",
     "ums_delete",
     "ums_register",

@@ -1,6 +1,9 @@
-"""Pack assignment (rule 15): assign, unassign (forced: revoke), auto-assign."""
+"""Pack assignment (rule 15): assign, unassign (forced: revoke), auto-assign; and split and
+merge, which change packs, their licenses and assignments in one transaction."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from django.db import transaction
 from django.utils import timezone
@@ -10,6 +13,7 @@ from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.licensing.models import ProductPack
+from ilp.licensing.services import pack_ops
 from ilp.licensing.services.seats import pack_assignee_set, seats_release
 
 from .. import selectors
@@ -149,8 +153,8 @@ def packs_auto_assign(*, actor, packs, company_new: bool = False) -> dict[int, s
     """Assign newly created packs to their company's auto-assign UMS, if it has one; returns
     `{pack pk: UMS ID}` of the packs it assigned.
 
-    Called by licensing whenever it creates packs (orders, renewals, delivery tokens, split)
-    inside its own transaction; packs already assigned or not live are left alone. A company
+    Called by `order_place` and `delivery_token_register` (services/orders.py) in the
+    transaction that created the packs; packs already assigned or not live are left alone. A company
     created in that same transaction (`company_new`) has no UMS yet: nothing to look up.
     """
     packs = [p for p in packs if p.state == ProductPack.State.LIVE]
@@ -180,20 +184,37 @@ def packs_auto_assign(*, actor, packs, company_new: bool = False) -> dict[int, s
     return made
 
 
-def pack_split_follow(
-    *, actor: Actor, source: ProductPack, created: ProductPack, unit_ids: list[str]
-) -> None:
-    """After licensing split `created` off `source`: the new pack gets the source's UMS,
-    and the licenses of `unit_ids` move to it (licensing moves their seats; rule 9).
+# --- split and merge: pack and license changes in one transaction --------------------------
 
-    422 `unit_not_on_pack` when a named device has no active license of the source, and
-    `too_many_units` when more devices are named than the new pack has seats.
+
+@transaction.atomic
+def pack_split(
+    *, actor: Actor, pack: ProductPack, seats: int, unit_ids: Sequence[str] = ()
+) -> tuple[ProductPack, ProductPack]:
+    """Split `seats` seats (and the licenses of `unit_ids`) off `pack` into a new pack
+    (rule 9): the one way to split. Returns `(source, created)`.
+
+    Locks the source through licensing and checks the split there, then locks and checks
+    the named devices' licenses (422 `unit_not_on_pack` when one has no active license of
+    the source, `too_many_units` when more are named than the new pack has seats), calls
+    licensing's seat-only split (their used seats move with them), gives the new pack the
+    source's UMS and moves the licenses — one transaction.
     """
+    source, wanted = pack_ops.pack_split_check(pack=pack, seats=seats, unit_ids=unit_ids)
+    licenses = _split_licenses_lock(source=source, seats=seats, unit_ids=wanted)
+    source, created = pack_ops.pack_split(actor=actor, pack=source, seats=seats, unit_ids=wanted)
     assignment = PackAssignment.objects.filter(pack=source).select_related("ums").first()
     if assignment is not None:
         _assignment_create(actor=actor, pack=created, ums=assignment.ums, split_from=source.pack_id)
+    licenses_move(actor=actor, licenses=licenses, target_pack=created)
+    return source, created
+
+
+def _split_licenses_lock(
+    *, source: ProductPack, seats: int, unit_ids: list[str]
+) -> list[DeviceLicense]:
     if not unit_ids:
-        return
+        return []
     licenses = list(
         DeviceLicense.objects.select_for_update()
         .filter(pack=source, status=DeviceLicense.Status.ACTIVE, unit_id__in=unit_ids)
@@ -207,22 +228,28 @@ def pack_split_follow(
             message=_("No active license of pack %(pack)s for: %(units)s.")
             % {"pack": source.pack_id, "units": ", ".join(missing)},
         )
-    if len(licenses) > created.seats:
+    if len(licenses) > seats:
         raise Invalid(
             code=RolloutError.TOO_MANY_UNITS,
             message=_("%(n)s devices cannot move with only %(seats)s seats.")
-            % {"n": len(licenses), "seats": created.seats},
+            % {"n": len(licenses), "seats": seats},
         )
-    licenses_move(actor=actor, licenses=licenses, target_pack=created)
+    return licenses
 
 
-def packs_merge_follow(*, actor: Actor, target: ProductPack, merged: list[ProductPack]) -> None:
-    """After licensing merged packs into `target`: their active licenses move to it, and it
-    takes over the one UMS they share (rule 10).
+@transaction.atomic
+def pack_merge(
+    *, actor: Actor, packs: Sequence[ProductPack]
+) -> tuple[ProductPack, list[ProductPack]]:
+    """Merge packs into the first one (rule 10): the one way to merge. Returns
+    `(target, merged)`.
 
-    409 `pack_not_mergeable` when the packs are assigned to different UMS instances.
+    Locks and checks the packs through licensing, refuses packs assigned to different UMS
+    instances (409 `pack_not_mergeable`), calls licensing's seat-only merge, moves the merged
+    packs' active licenses to the target, which takes over the one UMS they share.
     """
-    pks = [target.pk, *(p.pk for p in merged)]
+    named = pack_ops.packs_merge_lock(packs)
+    pks = [p.pk for p in named]
     assignments = {
         a.pack_id: a
         for a in PackAssignment.objects.select_for_update()
@@ -240,17 +267,18 @@ def packs_merge_follow(*, actor: Actor, target: ProductPack, merged: list[Produc
         .filter(pack_id__in=pks[1:], status=DeviceLicense.Status.ACTIVE)
         .order_by("pk")
     )
+    target, merged = pack_ops.pack_merge(actor=actor, packs=named)
     licenses_move(actor=actor, licenses=licenses, target_pack=target)
     shared = next(iter(assignments.values()), None)
-    if shared is None:
-        return
-    PackAssignment.objects.filter(pack_id__in=pks[1:]).delete()
-    for pack in merged:
-        pack_assignee_set(pack=pack, ums_id=None)
-    if target.pk not in assignments:
-        _assignment_create(
-            actor=actor,
-            pack=target,
-            ums=shared.ums,
-            merged_from=[p.pack_id for p in merged],
-        )
+    if shared is not None:
+        PackAssignment.objects.filter(pack_id__in=pks[1:]).delete()
+        for pack in merged:
+            pack_assignee_set(pack=pack, ums_id=None)
+        if target.pk not in assignments:
+            _assignment_create(
+                actor=actor,
+                pack=target,
+                ums=shared.ums,
+                merged_from=[p.pack_id for p in merged],
+            )
+    return target, merged

@@ -215,7 +215,7 @@ def _existing_refresh(
     outcome: Outcome, *, licensee: Licensee, pair: signing.SigningKeyPair, now
 ) -> None:
     """A device asking again gets a fresh document when one is due; the lease refresh itself
-    is not audited per license (licenses_refresh, which a renewal triggers, is)."""
+    is not audited per license (re-signing after a renewal is: services/resign.py)."""
     existing = [lic for status, lic in outcome.values() if status == "existing" and lic]
     _documents_refresh(existing, pair=pair, now=now)
 
@@ -463,29 +463,6 @@ def _documents_refresh(
 
 def _lease(lic: DeviceLicense) -> int:
     return lease_days_of(lic.ums if lic.ums_id else None)
-
-
-@transaction.atomic
-def licenses_refresh(*, actor: Actor, packs: Sequence[ProductPack]) -> int:
-    """Re-sign the active licenses of these packs whose expiry changed (after a renewal).
-
-    Licensing may call it after moving expiry dates; `POST /ums/licenses` and the license
-    file also refresh stale licenses on their own. Returns how many were re-signed.
-    """
-    licenses = selectors.pack_licenses_active(packs=packs)
-    stale = _documents_refresh(licenses, now=timezone.now(), stale_only=True)
-    if not stale:
-        return 0
-    _audit_many(
-        actor=actor,
-        company_id=stale[0].company_id,
-        action="license.resigned",
-        rows=[
-            ("device_license", lic.license_id, None, {"expires_on": str(lic.expires_on)})
-            for lic in stale
-        ],
-    )
-    return len(stale)
 
 
 @transaction.atomic

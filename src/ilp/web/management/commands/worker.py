@@ -5,12 +5,12 @@ Several workers may run at once: tasks are claimed with row locks and each mail 
 the worker that locked it. The sweeper re-delivers mails whose earlier attempt failed (mail
 server down) once their back-off has passed, so a lost enqueue or an outage loses no mail.
 
-Daily jobs (`exchange-licenses`, `send-reminders`, then `snapshot-seats`): at start and
-whenever the local date changes, each worker tries to claim each job's run for today
-(core/daily.py); exactly one worker wins and runs it, the others skip it. If the winner
-dies mid-run its lease lapses (ILP_DAILY_LEASE_SECONDS) and another worker runs the job
-again; the jobs are idempotent, so the second run only finishes what the first left (the
-snapshot is retaken whole).
+Daily jobs (`exchange-licenses`, `resign-licenses`, `send-reminders`, then
+`snapshot-seats`): at start and whenever the local date changes, each worker tries to claim
+each job's run for today (core/daily.py); exactly one worker wins and runs it, the others
+skip it. If the winner dies mid-run its lease lapses (ILP_DAILY_LEASE_SECONDS) and another
+worker runs the job again; the jobs are idempotent, so the second run only finishes what the
+first left (the snapshot is retaken whole).
 """
 
 import datetime
@@ -33,7 +33,7 @@ from ilp.core.logs import log_context
 from ilp.licensing.services.reminders import reminders_queue
 from ilp.licensing.services.snapshots import seat_snapshots_take
 from ilp.notifications.services import outbox_deliver_due
-from ilp.rollout.services import licenses_exchange
+from ilp.rollout.services import licenses_exchange, licenses_resign
 
 logger = logging.getLogger("ilp.worker")
 
@@ -57,6 +57,10 @@ def _exchange(day: datetime.date) -> str:
     return f"exchanged {result.moved} licenses{left}"
 
 
+def _resign(day: datetime.date) -> str:
+    return f"re-signed {licenses_resign(actor=Actor.system())} licenses"
+
+
 def _reminders(day: datetime.date) -> str:
     run = reminders_queue(today=day)
     return f"{run.reminders} reminders, {run.mails} mails queued"
@@ -74,9 +78,11 @@ def _snapshots(day: datetime.date) -> str:
 
 
 # The exchange first: licenses moved off an expiring pack are not its reminders' business.
+# The re-sign sweep catches licenses of renewed packs a lost task left naming the old expiry.
 # The seat snapshot last, so the day's figures include the exchange.
 DAILY_JOBS = (
     DailyJob("exchange-licenses", _exchange),
+    DailyJob("resign-licenses", _resign),
     DailyJob("send-reminders", _reminders),
     DailyJob("snapshot-seats", _snapshots),
 )
