@@ -24,6 +24,7 @@ def test_the_issuance_benchmark_prints_every_group_with_its_ceiling(tmp_path):
         "ILP_BENCH_CONNECTIONS": "2",
         "ILP_BENCH_GROUPS": "batch,single,orders,profile",
         "ILP_BENCH_PROFILE": "3",
+        "ILP_BENCH_LARGE_SCALE": "0.001",
     }
     run = subprocess.run(
         [sys.executable, "-m", "bench", "bench_issuance"],
@@ -49,6 +50,8 @@ def test_the_issuance_benchmark_prints_every_group_with_its_ceiling(tmp_path):
         assert re.search(r"plain same work \(ceiling\)\s+[\d,]+ req/s .* non-2xx 0", out), out
         assert re.search(r"GET jwks plain WSGI\s+[\d,]+ req/s .* non-2xx 0", out), out
         assert re.search(r"ratio \d+% of the plain app's rate", out), out
+        assert re.search(r"… large customer ×0.001\s+[\d,]+ req/s .* non-2xx 0", out), out
+        assert re.search(r"large customer .* \d+% of the rate at a new company", out), out
         assert re.search(r"jwks: ILP \d+% of the plain WSGI app's rate", out), out
         assert re.search(r"ratio \d+% of the rate of ILP's jwks", out), out
     else:
@@ -66,11 +69,12 @@ def test_the_plain_app_does_the_same_work_as_ilp(tmp_path):
         "ILP_BASE_URL": "http://bench.example",
         "ILP_PLAIN_CONFIG": str(tmp_path / "plain.json"),
         "PYTHONPATH": f"{ROOT}:{ROOT / 'src'}",
+        "ILP_BENCH_LARGE_SCALE": "0",
     }
     setup = [sys.executable, "-m", "bench.bench_issuance", "--serve-setup", env["ILP_PLAIN_CONFIG"]]
     run = subprocess.run(setup, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
-    ilp_credential, plain_credential = run.stdout.split()[-2:]
+    ilp_credential, plain_credential, _large = run.stdout.split()[-3:]
     run = subprocess.run(
         [sys.executable, "-c", PLAIN_CHECK, ilp_credential, plain_credential],
         cwd=ROOT,
