@@ -9,7 +9,7 @@ from ilp.core.bounds import MAX_SEATS, MAX_TERM_MONTHS
 
 class PackOut(Schema):
     """A product pack. Lists must `select_related("product", "subscription_key",
-    "merged_into", "assignment__ums")` so that serialising runs no query per pack."""
+    "merged_into")` so that serialising runs no query per pack."""
 
     id: str
     product: str
@@ -44,13 +44,9 @@ class PackOut(Schema):
 
     @staticmethod
     def resolve_ums_id(obj) -> str | None:
-        if hasattr(obj, "assigned_ums_id"):  # a new pack, told by auto-assign (orders)
-            return obj.assigned_ums_id
-        try:
-            assignment = obj.assignment
-        except Exception:  # RelatedObjectDoesNotExist: not assigned
-            return None
-        return assignment.ums.ums_id if assignment else None
+        # The pack row names the UMS it is assigned to (`assigned_to`, kept by rollout's
+        # assignment services): no read of rollout's table.
+        return obj.assigned_to
 
     @staticmethod
     def resolve_merged_into(obj) -> str | None:

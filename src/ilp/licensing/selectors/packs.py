@@ -13,7 +13,7 @@ from ..errors import PackError
 from ..models import ExpiryReminder, ProductPack, Renewal, SubscriptionKey
 
 # Everything PackOut reads; `order` for `eula_accepted` (the order's vendor EULA).
-PACK_RELATED = ("product", "subscription_key", "merged_into", "assignment__ums", "order")
+PACK_RELATED = ("product", "subscription_key", "merged_into", "order")
 SELECTION_MAX = 500  # packs one portal selection may name
 
 PACK_SORTS = {

@@ -150,8 +150,6 @@ def order_create(
     )
     order.status = status
     order.packs_new = [p for p in packs if p.order_id == order.pk]
-    for pack in order.packs_new:
-        pack.assigned_ums_id = None  # a new pack has no UMS yet (order_packs_assigned)
     packs = _order_result_save(order=order, company=company, key=key, packs=packs)
     _order_audit(
         actor=actor,
@@ -360,8 +358,6 @@ def order_packs_assigned(*, order: Order) -> None:
     for item in order.result["product_packs"]:
         if item["id"] in assigned:
             item["ums_id"] = assigned[item["id"]]
-    for pack in order.packs_new:
-        pack.assigned_ums_id = pack.assigned_to
     order.save(update_fields=["result"])
 
 
