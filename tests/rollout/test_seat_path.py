@@ -114,6 +114,23 @@ def test_each_device_gets_the_first_status_that_applies_in_the_contracts_order(c
     assert _statuses(issue(ums, "WE", "00E0C5000003")) == ["no_free_seat"]
 
 
+@pytest.mark.django_db
+def test_a_batch_reads_packs_in_claim_order_past_the_first_chunk(company):
+    """A batch reads the caller's packs a few at a time until they hold enough seats: 40
+    devices over 30 one-seat packs and one of 20 fill the fullest first and spill in order."""
+    key = make_key(company, packs=[("WE", 1)] * 30 + [("WE", 20)])
+    packs = list(key.product_packs.order_by("pk"))
+    ums, _ = make_ums(company, packs=packs)
+    issue(ums, "WE", "00E0C5FF0000")  # ties at 0 used: the earliest created, a 1-seat pack
+    results = issue(ums, "WE", *(f"00E0C5AA{i:04d}" for i in range(40)))
+    assert _statuses(results) == ["issued"] * 40
+    used = dict(ProductPack.objects.filter(subscription_key=key).values_list("pk", "seats_used"))
+    assert sum(used.values()) == 41
+    assert all(used[p.pk] == 1 for p in packs[:30]) and used[packs[30].pk] == 11
+    for p in ProductPack.objects.filter(subscription_key=key):
+        assert p.seats_used == DeviceLicense.objects.filter(pack=p, status="active").count()
+
+
 # --- the pack row names its UMS -------------------------------------------------------------
 
 

@@ -244,7 +244,8 @@ def _packs_pick(
     free = 0
     chunk = 1 if needed == 1 else 16
     while free < needed:
-        more = list(base.in_claim_order()[len(picked) : len(picked) + chunk])
+        # By exclusion, not OFFSET: concurrent claims reorder the packs between two reads.
+        more = list(base.exclude(pk__in=[p.pk for p in picked]).in_claim_order()[:chunk])
         picked += more
         free += sum(p.seats_free for p in more)
         if len(more) < chunk:
