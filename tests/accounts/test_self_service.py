@@ -387,6 +387,22 @@ def test_company_without_contact_is_claimed_with_gaid_and_key(api, staff_api):
     assert AuditEvent.objects.filter(action="company.claimed", company__gaid=gaid).exists()
 
 
+def test_a_key_typed_without_dashes_or_with_spaces_proves_the_claim(api, staff_api):
+    """The claim form took only the key as printed; a key typed as `sk 4k3q…` or without its
+    dashes (as delivery tokens already are read) proves the claim too."""
+    for typed in (
+        lambda k: k.replace("-", "").lower(),
+        lambda k: " ".join(k.split("-")),
+        lambda k: k.replace("0", "O"),
+    ):
+        order = _order(staff_api)
+        response = _claim(
+            api, gaid=order["gaid"], subscription_key=typed(order["subscription_key"])
+        )
+        assert response.status_code == 202, (order["subscription_key"], response.content)
+        Invitation.objects.all().delete()
+
+
 def test_claim_with_a_key_of_another_company_or_an_unknown_gaid_is_422(api, staff_api):
     mine = _order(staff_api)
     theirs = _order(staff_api)

@@ -1,6 +1,9 @@
 """Client input never causes a 500: malformed JSON 400, invalid fields 422 with `errors`."""
 
 import pytest
+from django.utils import translation
+
+from ilp.core.errors import Throttled, wait_text
 
 pytestmark = pytest.mark.django_db
 
@@ -38,3 +41,15 @@ def test_overlong_values_are_422_not_500(admin_api, company):
 def test_unknown_member_email_path_is_404(admin_api, company):
     r = admin_api.delete(f"/companies/{company.gaid}/members/nobody%40x.test")
     assert r.status_code == 404 and r.json()["code"] == "member_not_found"
+
+
+def test_a_wait_reads_in_words_a_person_uses():
+    """A throttled person reads "61 minutes" or "2 hours", never "3602 seconds"."""
+    assert wait_text(1) == "1 second" and wait_text(59) == "59 seconds"
+    assert wait_text(60) == "1 minute" and wait_text(3602) == "61 minutes"
+    assert wait_text(7200) == "2 hours" and wait_text(86400) == "24 hours"
+    assert str(Throttled(retry_after=3602)) == "Too many attempts. Try again in 61 minutes."
+    with translation.override("de"):
+        assert str(Throttled(retry_after=3602)) == (
+            "Zu viele Versuche. Versuchen Sie es in 61 Minuten erneut."
+        )

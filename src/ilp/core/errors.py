@@ -65,9 +65,20 @@ class Throttled(AppError):
     def __init__(self, message: Any = None, *, retry_after: int = 60, **kwargs):
         self.retry_after = max(1, int(retry_after))
         if message is None:
-            message = ngettext(
-                "Too many attempts. Try again in %(seconds)d second.",
-                "Too many attempts. Try again in %(seconds)d seconds.",
-                self.retry_after,
-            ) % {"seconds": self.retry_after}
+            message = _("Too many attempts. Try again in %(wait)s.") % {
+                "wait": wait_text(self.retry_after)
+            }
         super().__init__(message, **kwargs)
+
+
+def wait_text(seconds: int) -> str:
+    """A wait in words a person reads: seconds under a minute, whole minutes (rounded up) up
+    to two hours, then hours — never "3602 seconds"."""
+    seconds = max(1, int(seconds))
+    if seconds < 60:
+        return ngettext("%(count)d second", "%(count)d seconds", seconds) % {"count": seconds}
+    minutes = -(-seconds // 60)
+    if minutes < 120:
+        return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+    hours = -(-minutes // 60)
+    return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}

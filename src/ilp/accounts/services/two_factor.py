@@ -14,11 +14,10 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
-from ilp.core.errors import Conflict, Invalid, Throttled
+from ilp.core.errors import Conflict, Invalid, Throttled, wait_text
 from ilp.notifications.services import mail_enqueue
 
 from .. import otp, selectors
@@ -48,15 +47,6 @@ def _otp_required_422() -> Invalid:
     return Invalid(
         message, code=AccountError.OTP_REQUIRED, errors=[{"loc": ["body", "otp"], "msg": message}]
     )
-
-
-def wait_text(seconds: int) -> str:
-    """A wait in words a person reads: whole minutes up to two hours, then hours."""
-    minutes = max(1, -(-int(seconds) // 60))
-    if minutes < 120:
-        return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
-    hours = -(-minutes // 60)
-    return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
 
 
 def lock_delay(failures: int) -> timedelta:

@@ -1,6 +1,7 @@
 """Reads of product packs and subscription keys, scoped by the acting membership."""
 
 import datetime
+import re
 from collections.abc import Iterable, Sequence
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
@@ -189,10 +190,28 @@ def key_get(*, membership, key: str) -> SubscriptionKey:
     return found
 
 
+_KEY_ALIASES = str.maketrans({"I": "1", "L": "1", "O": "0", "U": "V"})
+
+
+def subscription_key_normalize(raw: str) -> str:
+    """A subscription key as a person may type it — any case, with spaces, dashes or none,
+    `O` for `0` — in the form ILP writes it (`SK-XXXX-XXXX-XXXX`, Crockford base32, as
+    delivery tokens are read). Text of another shape comes back upper-cased and trimmed."""
+    text = re.sub(r"[\s\-_.]", "", (raw or "").upper())
+    body = text[2:] if text.startswith("SK") else text
+    if len(body) != 12:
+        return (raw or "").strip().upper()
+    body = body.translate(_KEY_ALIASES)
+    return f"SK-{body[0:4]}-{body[4:8]}-{body[8:12]}"
+
+
 def key_held_by(*, company_id: int, key: str) -> bool:
-    """Whether the subscription key (its exact, normalised text) is the company's: the proof
-    of a company claim (rule 16), where the claimant has no membership to read through yet."""
-    return SubscriptionKey.objects.filter(company_id=company_id, key=key).exists()
+    """Whether the subscription key (as typed: `subscription_key_normalize`) is the
+    company's: the proof of a company claim (rule 16), where the claimant has no membership
+    to read through yet."""
+    return SubscriptionKey.objects.filter(
+        company_id=company_id, key=subscription_key_normalize(key)
+    ).exists()
 
 
 def key_queryset(*, membership) -> QuerySet[SubscriptionKey]:
