@@ -47,12 +47,12 @@ SECONDS = int(os.environ.get("ILP_BENCH_SECONDS", "5"))
 CONNECTIONS = int(os.environ.get("ILP_BENCH_CONNECTIONS", "32"))
 ORDERS = int(os.environ.get("ILP_BENCH_ORDERS", "200"))
 PROFILE = int(os.environ.get("ILP_BENCH_PROFILE", "300"))
-THREADS = int(os.environ.get("ILP_BENCH_THREADS", "4"))
+THREADS = int(os.environ.get("ILP_BENCH_THREADS", "4"))  # per gunicorn worker (ilp serve's default)
 # The large customer of bench/tenant.py (20,000 packs, 500,000 licenses at 1) the single-device
 # group also issues to, on its biggest UMS; 0 leaves it out. SQLite builds it row by row: a
 # hundredth there unless asked.
 _ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith("postgres")
-LARGE = float(os.environ.get("ILP_BENCH_LARGE_SCALE", "1" if _ON_POSTGRES else "0.01"))  # per gunicorn worker (ilp serve's default)
+LARGE = float(os.environ.get("ILP_BENCH_LARGE_SCALE", "1" if _ON_POSTGRES else "0.01"))
 ROOT = Path(__file__).resolve().parent.parent
 
 
