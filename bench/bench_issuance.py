@@ -2,15 +2,18 @@
 20's plain apps and middleware profile:
 
 1. batch issuance: 20 × 1,000 devices through `POST /ums/licenses` (in-process client, the
-   whole API path) against one process Ed25519-signing the same claims and inserting the
-   rows (`COPY` on PostgreSQL, `executemany` on SQLite);
+   whole API path) against the plain same work: one process Ed25519-signing the same claims,
+   inserting the licenses and their audit events (`COPY` on PostgreSQL, `executemany` on
+   SQLite), one conditional seat `UPDATE`, one commit per batch;
 2. single-device issuance under 32 connections against a real `ilp serve` (gunicorn, 2
    workers × 4 threads), the load from wrk in its own process; beside it, under the same
    gunicorn settings in the same run, the plain WSGI app of bench/plain_app.py (no
    framework, psycopg): its JWKS (the same document) gives the pipeline's own cost as a
    ratio, its issuance (the same work into the same tables) the group's ceiling. The
    load generator's CPU is printed;
-3. order intake: `POST /orders` (staff token), one client, orders/s;
+3. order intake: `POST /orders` (staff token), one client, orders/s, against
+   bench/plain_app.py's same order (one transaction, the same rows) called as a WSGI app
+   in the same process, alternating in rounds of 10;
 4. profile: what each middleware costs a single-device `POST /ums/licenses` in-process
    (µs per request, % of the whole), on the lean path and on the full stack it skips.
 
