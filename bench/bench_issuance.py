@@ -2,15 +2,18 @@
 20's plain apps and middleware profile:
 
 1. batch issuance: 20 × 1,000 devices through `POST /ums/licenses` (in-process client, the
-   whole API path) against one process Ed25519-signing the same claims and inserting the
-   rows (`COPY` on PostgreSQL, `executemany` on SQLite);
+   whole API path) against the plain same work: one process Ed25519-signing the same claims,
+   inserting the licenses and their audit events (`COPY` on PostgreSQL, `executemany` on
+   SQLite), one conditional seat `UPDATE`, one commit per batch;
 2. single-device issuance under 32 connections against a real `ilp serve` (gunicorn, 2
    workers × 4 threads), the load from wrk in its own process; beside it, under the same
    gunicorn settings in the same run, the plain WSGI app of bench/plain_app.py (no
    framework, psycopg): its JWKS (the same document) gives the pipeline's own cost as a
    ratio, its issuance (the same work into the same tables) the group's ceiling. The
    load generator's CPU is printed;
-3. order intake: `POST /orders` (staff token), one client, orders/s;
+3. order intake: `POST /orders` (staff token), one client, orders/s, against
+   bench/plain_app.py's same order (one transaction, the same rows) called as a WSGI app
+   in the same process, alternating in rounds of 10;
 4. profile: what each middleware costs a single-device `POST /ums/licenses` in-process
    (µs per request, % of the whole), on the lean path and on the full stack it skips.
 
@@ -25,6 +28,7 @@ gunicorn worker, 4 as `ilp serve`).
 
 import datetime
 import gc
+import io
 import json
 import os
 import re
@@ -65,20 +69,42 @@ def _tenant(seats: int, packs: int = 4):
 
 
 class _Ceiling:
-    """One process signing the claims of licenses the API just issued again (new IDs) and
-    inserting the rows, 1,000 per transaction: the work no API can avoid."""
+    """Issue 20's plain same work for a batch: one process signs the claims of the licenses
+    the API just issued again (new IDs, for its own company, UMS and pack), `COPY`s the
+    licenses and their audit events (one `license.issued` each, as ILP writes) into the
+    same logged, indexed tables, claims the seats with one conditional
+    `UPDATE … SET seats_used = seats_used + n WHERE … AND seats_used + n <= seats RETURNING`
+    and commits, one transaction per batch (`executemany` on SQLite)."""
 
-    def __init__(self):
+    def __init__(self, company):
         from django.db import connection
 
+        from ilp.audit.models import AuditEvent
         from ilp.core.ids import crockford
+        from ilp.licensing.models import ProductPack
         from ilp.rollout import signing
-        from ilp.rollout.models import DeviceLicense
+        from ilp.rollout.models import DeviceLicense, UmsInstance
 
         self.table = DeviceLicense._meta.db_table
         self.fields = [f for f in DeviceLicense._meta.concrete_fields if not f.primary_key]
         self.columns = [f.column for f in self.fields]
         self.cols = ", ".join(connection.ops.quote_name(c) for c in self.columns)
+        self.audit_table = AuditEvent._meta.db_table
+        self.audit_columns = [
+            "created_at", "company_id", "actor_kind", "actor_user_id", "actor_label",
+            "action", "object_type", "object_id", "before", "after",
+        ]  # fmt: skip
+        self.audit_cols = ", ".join(connection.ops.quote_name(c) for c in self.audit_columns)
+        self.pack_table = ProductPack._meta.db_table
+        # Its own company's pack (made like the API's): its seats are claimed for real.
+        self.pack = (
+            ProductPack.objects.select_related("subscription_key")
+            .filter(company=company)
+            .order_by("id")
+            .first()
+        )
+        self.ums = UmsInstance.objects.get(company=company)
+        self.gaid = company.gaid
         self.pair = signing.current_key()
         self.prefix = crockford(4)
         self.n = 0
@@ -94,33 +120,63 @@ class _Ceiling:
         ]
 
     def run(self, rows: list[list]) -> float:
-        """Seconds to sign and insert `rows` again as new licenses."""
+        """Seconds to sign and write `rows` again as new licenses of the ceiling's pack."""
         from django.db import connection, transaction
+        from django.utils import timezone
 
         from ilp.rollout import signing
 
-        i_lid, i_unit, i_token = (self.columns.index(c) for c in ("license_id", "unit_id", "token"))
-        claims = [json.loads(signing.b64u_decode(r[i_token].split(".")[1])) for r in rows]
+        at = {f.attname: i for i, f in enumerate(self.fields)}
+        claims = [json.loads(signing.b64u_decode(r[at["token"]].split(".")[1])) for r in rows]
         marks = ", ".join(["%s"] * len(self.columns))
         insert = f"INSERT INTO {self.table} ({self.cols}) VALUES ({marks})"
+        audit_marks = ", ".join(["%s"] * len(self.audit_columns))
+        audit_insert = f"INSERT INTO {self.audit_table} ({self.audit_cols}) VALUES ({audit_marks})"
+        claim = (
+            f"UPDATE {self.pack_table} SET seats_used = seats_used + %s"
+            " WHERE id = %s AND seats_used + %s <= seats RETURNING seats_used"
+        )
+        ums_id, pack_id = self.ums.ums_id, self.pack.pack_id
         started = time.perf_counter()
-        out = []
-        for row, claim in zip(rows, claims, strict=True):
+        now = timezone.now()
+        out, events = [], []
+        for row, c in zip(rows, claims, strict=True):
             self.n += 1
             row = row[:]
-            row[i_lid] = f"C{self.prefix}{self.n:08d}"
-            row[i_unit] = f"CEIL{self.prefix}{self.n:08d}"
-            row[i_token] = signing.jws_sign(
-                {**claim, "jti": row[i_lid], "sub": row[i_unit]}, pair=self.pair
+            row[at["license_id"]] = f"C{self.prefix}{self.n:08d}"
+            row[at["company_id"]] = self.pack.company_id
+            row[at["pack_id"]] = self.pack.pk
+            row[at["ums_id"]] = self.ums.pk
+            row[at["token"]] = signing.jws_sign(
+                {
+                    **c,
+                    "jti": row[at["license_id"]],
+                    "pack": pack_id,
+                    "subscription_key": self.pack.subscription_key.key,
+                    "gaid": self.gaid,
+                },
+                pair=self.pair,
             )
             out.append(row)
+            after = {"unit_id": row[at["unit_id"]], "pack": pack_id, "ums_id": ums_id}
+            events.append(
+                [now, self.pack.company_id, "ums", None, ums_id, "license.issued"]
+                + ["device_license", row[at["license_id"]], None, json.dumps(after)]
+            )
         with transaction.atomic(), connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 with cursor.cursor.copy(f"COPY {self.table} ({self.cols}) FROM STDIN") as copy:
                     for row in out:
                         copy.write_row(row)
+                audit_copy = f"COPY {self.audit_table} ({self.audit_cols}) FROM STDIN"
+                with cursor.cursor.copy(audit_copy) as copy:
+                    for event in events:
+                        copy.write_row(event)
             else:
                 cursor.executemany(insert, out)
+                cursor.executemany(audit_insert, events)
+            cursor.execute(claim, [len(out), self.pack.pk, len(out)])
+            assert cursor.fetchone() is not None, "the ceiling's pack ran out of seats"
         return time.perf_counter() - started
 
 
@@ -131,11 +187,12 @@ def bench_batch() -> None:
     from django.test import Client
 
     _company, credential = _tenant(seats=BATCH * BATCHES)
+    ceiling_company, _ceiling_credential = _tenant(seats=BATCH * BATCHES, packs=1)
     client = Client(headers={"Authorization": f"Bearer {credential}"})
 
     warm = json.dumps({"product": "WE", "unit_ids": ["WARMUP01"]})
     client.post("/api/v1/ums/licenses", warm, content_type="application/json")  # makes the key
-    ceiling = _Ceiling()
+    ceiling = _Ceiling(ceiling_company)
     api_seconds = ceiling_seconds = 0.0
     issued = 0
     for b in range(BATCHES):
@@ -156,8 +213,11 @@ def bench_batch() -> None:
     ceiling_rate = issued / ceiling_seconds
     print(f"batch issuance ({connection.vendor}, {BATCHES} × {BATCH} devices, API)")
     print(f"  measured {rate:>9,.0f} licenses/s")
-    print(f"  ceiling  {ceiling_rate:>9,.0f} licenses/s (sign + insert in one process, each batch")
-    print("           right after the API's batch of the same licenses)")
+    print(
+        f"  ceiling  {ceiling_rate:>9,.0f} licenses/s (plain same work: sign, COPY licenses and"
+        " audit events, one seat UPDATE, commit per batch;"
+    )
+    print("           each batch right after the API's batch of the same licenses)")
     print(f"  ratio    {rate / ceiling_rate:>9.0%}   target ≥ 50%")
 
 
@@ -276,27 +336,18 @@ class _LockWaits:
         )
 
 
-def _serve_setup(config_path: str) -> None:
-    """Child process: migrate the bench database, make one tenant for ILP and one of the same
-    shape for the plain app, write the plain app's settings to `config_path` and print the
-    two UMS credentials (ILP's, then the plain app's)."""
-    django_setup()
+def _plain_config(database_url: str) -> dict:
+    """bench/plain_app.py's settings (it reads them at import from ILP_PLAIN_CONFIG)."""
     from cryptography.hazmat.primitives import serialization
     from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connection
 
+    from ilp.accounts.services.invitations import INVITATION_TTL
     from ilp.rollout import signing
     from ilp.rollout.licensee import lease_days_of
 
-    call_command("migrate", verbosity=0)
-    _company, credential = _tenant(seats=1_000_000, packs=2)
-    _plain_company, plain_credential = _tenant(seats=1_000_000, packs=2)
     pair = signing.signing_key_current()
-    db = connection.settings_dict
-    url = os.environ["DATABASE_URL"] if db["ENGINE"].endswith("postgresql") else None
-    config = {
-        "database_url": url or f"sqlite:///{db['NAME']}",
+    return {
+        "database_url": database_url,
         "private_pem": pair.private.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
@@ -305,10 +356,28 @@ def _serve_setup(config_path: str) -> None:
         "kid": pair.kid,
         "typ": signing.LICENSE_TYP,
         "iss": settings.ILP_BASE_URL,
+        "base_url": settings.ILP_BASE_URL,
+        "invitation_days": INVITATION_TTL.days,
         "lease_days": lease_days_of(None),
         "grace_days": signing.GRACE_DAYS,
         "jwks": signing.jwks(),
     }
+
+
+def _serve_setup(config_path: str) -> None:
+    """Child process: migrate the bench database, make one tenant for ILP and one of the same
+    shape for the plain app, write the plain app's settings to `config_path` and print the
+    two UMS credentials (ILP's, then the plain app's)."""
+    django_setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    _company, credential = _tenant(seats=1_000_000, packs=2)
+    _plain_company, plain_credential = _tenant(seats=1_000_000, packs=2)
+    db = connection.settings_dict
+    url = os.environ["DATABASE_URL"] if db["ENGINE"].endswith("postgresql") else None
+    config = _plain_config(url or f"sqlite:///{db['NAME']}")
     Path(config_path).write_text(json.dumps(config))
     large = "-"
     if LARGE > 0:
@@ -478,7 +547,87 @@ def bench_single() -> None:
 # --- 3. order intake ----------------------------------------------------------------------
 
 
+def _plain_orders_app():
+    """bench/plain_app.py in this process, on this run's database: on PostgreSQL its own
+    psycopg connection to the test database (as served, through the socket); on SQLite
+    (an in-memory test database) Django's own sqlite3 connection."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        url = (
+            f"postgresql://{quote(db['USER'] or '')}:{quote(str(db['PASSWORD'] or ''))}"
+            f"@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        )
+    else:
+        url = f"sqlite:///{db['NAME']}"
+    path = Path(tempfile.mkdtemp(prefix="ilp-bench-plain-")) / "plain.json"
+    path.write_text(json.dumps(_plain_config(url)))
+    os.environ["ILP_PLAIN_CONFIG"] = str(path)
+    from bench import plain_app
+
+    if connection.vendor != "postgresql":
+        connection.ensure_connection()
+        plain_app._local.conn = connection.connection
+    return plain_app
+
+
+def plain_orders_close(app) -> None:
+    """Let go of the plain app's connection (the test database is dropped after the run)."""
+    from django.db import connection
+
+    conn = getattr(app._local, "conn", None)
+    if conn is not None and connection.vendor == "postgresql":
+        conn.close()
+    app._local.conn = None
+
+
+def _order_body(run: str, n: int) -> dict:
+    return {
+        "order_number": f"B{run}{n:06d}",
+        "kind": "new",
+        "invoice_date": datetime.date.today().isoformat(),
+        "end_customer": {"name": f"Customer {n}", "country": "DE", "city": "Berlin"},
+        "contact": {
+            "email": f"buyer{n}@{run.lower()}.example",
+            "first_name": "Ada",
+            "last_name": "Buyer",
+        },
+        "items": [
+            {"product": "WE", "seats": 25, "term_months": 12},
+            {"product": "EMP", "seats": 5, "term_months": 12},
+        ],
+    }
+
+
+def plain_order(app, token: str, body: dict) -> tuple[int, dict]:
+    """One `POST /api/v1/orders` through the plain app's WSGI callable, in-process: the
+    same bytes in and out as the test client's request, without a server."""
+    data = json.dumps(body).encode()
+    answer = {}
+
+    def start(status, headers):
+        answer["status"] = int(status.split()[0])
+
+    environ = {
+        "PATH_INFO": "/api/v1/orders",
+        "REQUEST_METHOD": "POST",
+        "HTTP_AUTHORIZATION": f"Bearer {token}",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(data)),
+        "wsgi.input": io.BytesIO(data),
+    }
+    out = b"".join(app.application(environ, start))
+    return answer["status"], json.loads(out)
+
+
 def bench_orders() -> None:
+    """ILP's `POST /orders` through Django's test client (the whole request pipeline, in
+    this process) against bench/plain_app.py's same work called as a WSGI app in this
+    process: one client each, sequential, alternating in rounds of 10 so that both see
+    the same machine."""
     from django.db import connection
     from django.test import Client
 
@@ -488,35 +637,41 @@ def bench_orders() -> None:
 
     _staff, token = staff_token_create(actor=Actor.system(), name="bench")
     client = Client(headers={"Authorization": f"Bearer {token}"})
-    run = crockford(4)
-    today = datetime.date.today().isoformat()
+    app = _plain_orders_app()
+    run, plain_run = crockford(4), crockford(4)
 
     def order(n):
-        body = {
-            "order_number": f"B{run}{n:06d}",
-            "kind": "new",
-            "invoice_date": today,
-            "end_customer": {"name": f"Customer {n}", "country": "DE", "city": "Berlin"},
-            "contact": {
-                "email": f"buyer{n}@{run.lower()}.example",
-                "first_name": "Ada",
-                "last_name": "Buyer",
-            },
-            "items": [
-                {"product": "WE", "seats": 25, "term_months": 12},
-                {"product": "EMP", "seats": 5, "term_months": 12},
-            ],
-        }
-        r = client.post("/api/v1/orders", json.dumps(body), content_type="application/json")
+        body = json.dumps(_order_body(run, n))
+        r = client.post("/api/v1/orders", body, content_type="application/json")
         assert r.status_code == 201, r.content[:300]
 
-    order(-1)  # warm-up
-    started = time.perf_counter()
-    for n in range(ORDERS):
-        order(n)
-    rate = ORDERS / (time.perf_counter() - started)
+    def plain(n):
+        status, answer = plain_order(app, token, _order_body(plain_run, n))
+        assert status == 201, answer
+
+    try:
+        order(-1)  # warm-up
+        plain(-1)
+        ilp_seconds = plain_seconds = 0.0
+        for first in range(0, ORDERS, 10):
+            numbers = range(first, min(first + 10, ORDERS))
+            started = time.perf_counter()
+            for n in numbers:
+                order(n)
+            ilp_seconds += time.perf_counter() - started
+            started = time.perf_counter()
+            for n in numbers:
+                plain(n)
+            plain_seconds += time.perf_counter() - started
+    finally:
+        plain_orders_close(app)
+    rate, plain_rate = ORDERS / ilp_seconds, ORDERS / plain_seconds
     print(f"order intake ({connection.vendor}, one client, {ORDERS} new orders with contact)")
     print(f"  measured {rate:>9,.0f} orders/s   target ≥ 200/s")
+    print(
+        f"  orders: ILP {rate:,.0f}/s, plain same work {plain_rate:,.0f}/s,"
+        f" ratio {rate / plain_rate:.0%} (target ≥ 50%)"
+    )
 
 
 # --- 4. what each middleware costs a UMS request -------------------------------------------

@@ -1,5 +1,7 @@
-"""The plain apps of bench_issuance's single-device group: no framework, no Django, the same
-gunicorn settings as `ilp serve` (issue 20). One WSGI callable, two routes:
+"""The plain apps of bench_issuance (issue 20): no framework, no Django, psycopg. One WSGI
+callable, three routes (the single-device group serves it under the same gunicorn settings as
+`ilp serve`; the orders group calls it in-process, as its ILP side goes through Django's test
+client):
 
 - `GET /.well-known/jwks.json`: the JWKS document ILP serves, as bytes read once at start
   (ILP reads it from its database per request: that is part of ILP's figure).
@@ -12,6 +14,8 @@ gunicorn settings as `ilp serve` (issue 20). One WSGI callable, two routes:
   `UPDATE … SET seats_used = seats_used + 1 WHERE id = … AND seats_used < seats RETURNING`,
   last before COMMIT (a pack filled in between: the pick again). It answers like ILP
   (`{"results": [{"unit_id", "status", "license": {…}}]}`), 401 for an unknown credential.
+- `POST /api/v1/orders` with a staff token: a new order of a new company with its contact,
+  the same rows ILP's order writes (see "order intake" below).
 
 It reads its settings from the JSON file named by ILP_PLAIN_CONFIG (bench_issuance writes
 it): the database URL (PostgreSQL through psycopg, or a SQLite file), the signing key (PEM)
@@ -244,6 +248,8 @@ def _issue(conn, ums, sku: str, unit_id: str) -> tuple[str, dict | None]:
 
 def application(environ, start_response):
     path = environ.get("PATH_INFO", "")
+    if path == "/api/v1/orders" and environ.get("REQUEST_METHOD") == "POST":
+        return orders_application(environ, start_response)
     if path == "/.well-known/jwks.json":
         start_response(
             "200 OK",
@@ -291,3 +297,262 @@ def application(environ, start_response):
         "200 OK",
         {"results": [{"unit_id": unit_id, "status": status, "license": license}]},
     )
+
+
+# --- order intake: `POST /api/v1/orders` (bench_issuance's orders group) -------------------
+#
+# The same work as ILP's order of a new company with a contact (kind "new", no subscription
+# key named, the contact unknown): the staff token by its digest; then one transaction that
+# probes the order number, reads the vendor EULA in force, and inserts the company, the
+# subscription key, the order (its stored answer already in it), its items, the packs, the
+# user (an unusable password), the administrator membership, the invitation (its token
+# hashed), the registration mail in the outbox (its text rendered), the four audit events
+# (one multi-row insert) and the mail's delivery task; COMMIT. Products are read once per
+# process (reference data). Other order shapes (renewals, add-ons, a known company or
+# contact, replays with another body) are not part of this path: 422.
+
+STAFF = "SELECT name FROM accounts_stafftoken WHERE revoked_at IS NULL AND token_hash = %s"
+ORDER_FIND = "SELECT result FROM licensing_order WHERE order_number = %s"
+PRODUCTS = "SELECT sku, id, pack_prefix FROM licensing_product"
+VENDOR_EULA = (
+    "SELECT v.eula_id FROM licensing_eulaversion v JOIN licensing_eula e ON e.id = v.eula_id"
+    " WHERE e.kind = 'vendor' AND v.published_on <= %s LIMIT 1"
+)
+USER_FIND = "SELECT id FROM accounts_user WHERE email = %s LIMIT 1"
+MAIL_TEXT = """Hello {first_name},
+
+Order {order_number} names you as the contact person of {company} (GAID {gaid}). You are now \
+the administrator of this company account on the license portal, where its licenses are kept.
+
+Open this link to finalise your registration (your name and a password):
+{base_url}/invitations/{token}
+
+The link can be used once and is valid until {until} UTC.
+"""
+
+_order_products: dict[str, tuple[int, str]] = {}
+
+
+def _crockford(n: int) -> str:
+    return "".join(CROCKFORD[b & 31] for b in secrets.token_bytes(n))
+
+
+def _months_later(day: datetime.date, months: int) -> datetime.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=d)
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
+def _insert(cur, table: str, columns: list[str], rows: list[tuple], returning: bool = True):
+    marks = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(rows))
+    sql = f"INSERT INTO {table} ({', '.join(f'"{c}"' for c in columns)}) VALUES {marks}"
+    params = [v for row in rows for v in row]
+    if not returning:
+        cur.execute(_sql(sql), params)
+        return None
+    return [r[0] for r in cur.execute(_sql(sql + " RETURNING id"), params).fetchall()]
+
+
+def _order(conn, staff_name: str, body: dict) -> tuple[int, dict]:
+    """One new order of a new company with its contact, in one transaction."""
+    number = str(body["order_number"]).strip()
+    customer, contact = body["end_customer"], body["contact"]
+    if not number or body.get("kind") != "new" or body.get("subscription_key") or not contact:
+        return 422, {"status": 422}
+    items = [
+        (str(i["product"]).upper(), int(i["seats"]), int(i["term_months"])) for i in body["items"]
+    ]
+    email = str(contact["email"]).strip().lower()
+    cur = conn.cursor()
+    if not _order_products:
+        for sku, pk, prefix in cur.execute(PRODUCTS).fetchall():
+            _order_products[sku] = (pk, prefix)
+    if not items or any(sku not in _order_products or seats < 1 for sku, seats, _t in items):
+        return 422, {"status": 422}
+    now = datetime.datetime.now(datetime.UTC)
+    today = now.date()
+    actor = f"staff:{staff_name}"
+    request_hash = hashlib.sha256(
+        json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
+    ).hexdigest()
+    if not POSTGRES:
+        cur.execute("BEGIN IMMEDIATE")
+    stored = cur.execute(_sql(ORDER_FIND), (number,)).fetchone()
+    if stored is not None:
+        conn.commit()
+        result = stored[0]
+        return 200, result if isinstance(result, dict) else json.loads(result)
+    if cur.execute(_sql(USER_FIND), (email,)).fetchone() is not None:
+        conn.rollback()
+        return 422, {"status": 422}  # a known contact: not this path
+    eula = cur.execute(_sql(VENDOR_EULA), (today.isoformat(),)).fetchone()
+    gaid = f"GA{_crockford(8)}"
+    (company_id,) = _insert(
+        cur,
+        "accounts_company",
+        ["gaid", "customer_number", "name", "street", "postal_code", "city", "country"]
+        + ["require_2fa", "created_at"],
+        [(gaid, None, customer["name"], "", "", customer.get("city", ""), customer["country"])
+         + (False, _db_time(now))],
+    )  # fmt: skip
+    expires_on = max(_months_later(today, term) for _sku, _seats, term in items)
+    key = f"SK-{_crockford(4)}-{_crockford(4)}-{_crockford(4)}"
+    (key_id,) = _insert(
+        cur,
+        "licensing_subscriptionkey",
+        ["key", "company_id", "expires_on", "created_at"],
+        [(key, company_id, expires_on.isoformat(), _db_time(now))],
+    )
+    packs = [
+        (f"{_order_products[sku][1]}-{_crockford(5)}", sku, seats, _months_later(today, term))
+        for sku, seats, term in items
+    ]
+    packs_out = [
+        {"id": pack_id, "product": sku, "subscription_key": key, "seats": seats,
+         "seats_used": 0, "starts_on": today.isoformat(), "expires_on": ends.isoformat(),
+         "status": "active", "comment": "", "ums_id": None, "merged_into": None,
+         "eula_accepted": False}
+        for pack_id, sku, seats, ends in packs
+    ]  # fmt: skip
+    result = {
+        "order_number": number, "kind": "new", "gaid": gaid, "company_created": True,
+        "subscription_key": key, "status": "fulfilled", "product_packs": packs_out,
+        "contact_outcome": "administrator_created", "eula_accepted": False,
+        "eula_version": None, "eula_accepted_at": None, "eula_accepted_by": None,
+    }  # fmt: skip
+    (order_id,) = _insert(
+        cur,
+        "licensing_order",
+        ["order_number", "kind", "invoice_date", "company_id", "subscription_key_id", "contact"]
+        + ["company_created", "contact_outcome", "status", "request_hash", "result"]
+        + ["created_at", "eula_id", "eula_version_id", "eula_accepted_at", "eula_accepted_by"],
+        [(number, "new", body["invoice_date"], company_id, key_id, json.dumps(contact), True)
+         + ("administrator_created", "fulfilled", request_hash, json.dumps(result))
+         + (_db_time(now), eula[0] if eula else None, None, None, "")],
+    )  # fmt: skip
+    _insert(
+        cur,
+        "licensing_orderitem",
+        ["order_id", "product_id", "seats", "term_months"],
+        [(order_id, _order_products[sku][0], seats, term) for sku, seats, term in items],
+    )
+    _insert(
+        cur,
+        "licensing_productpack",
+        ["pack_id", "subscription_key_id", "company_id", "product_id", "seats", "seats_used"]
+        + ["starts_on", "expires_on", "state", "merged_into_id", "comment", "order_id"]
+        + ["split_from_id", "created_at", "third_party_eula_id", "third_party_eula_version_id"]
+        + ["third_party_eula_accepted_at", "third_party_eula_accepted_by", "assigned_to"],
+        [(pack_id, key_id, company_id, _order_products[sku][0], seats, 0, today.isoformat())
+         + (ends.isoformat(), "live", None, "", order_id, None, _db_time(now), None, None)
+         + (None, "", None)
+         for pack_id, sku, seats, ends in packs],
+    )  # fmt: skip
+    (user_id,) = _insert(
+        cur,
+        "accounts_user",
+        ["password", "last_login", "is_superuser", "email", "first_name", "last_name"]
+        + ["is_active", "is_staff", "default_company_id", "language", "date_joined"],
+        [("!" + secrets.token_urlsafe(30)[:40], None, False, email, contact.get("first_name", ""))
+         + (contact.get("last_name", ""), True, False, company_id, "", _db_time(now))],
+    )  # fmt: skip
+    _insert(
+        cur,
+        "accounts_membership",
+        ["user_id", "company_id", "role", "notify", "notify_new_key", "created_at"],
+        [(user_id, company_id, "administrator", False, False, _db_time(now))],
+    )
+    token = f"ilpi_{secrets.token_urlsafe(32)}"
+    until = now + datetime.timedelta(days=CONFIG["invitation_days"])
+    (invitation_id,) = _insert(
+        cur,
+        "accounts_invitation",
+        ["company_id", "email", "role", "token_hash", "invited_by_id", "created_at"]
+        + ["expires_at", "accepted_at", "accepted_by_id", "withdrawn_at", "is_claim"],
+        [(company_id, email, "administrator", hashlib.sha256(token.encode()).hexdigest())
+         + (None, _db_time(now), _db_time(until), None, None, None, False)],
+    )  # fmt: skip
+    text = MAIL_TEXT.format(
+        first_name=contact.get("first_name", ""), order_number=number, company=customer["name"],
+        gaid=gaid, base_url=CONFIG["base_url"], token=token,
+        until=until.strftime("%Y-%m-%d %H:%M"),
+    )  # fmt: skip
+    (mail_id,) = _insert(
+        cur,
+        "notifications_outboxmail",
+        ["to", "subject", "body_text", "body_html", "template", "status", "attempts"]
+        + ["next_attempt_at", "last_error", "created_at", "sent_at", "dedup_key"],
+        [(email, f"Finalise your registration as administrator of {customer['name']}", text)
+         + ("", "registration_finalise", "pending", 0, _db_time(now), "", _db_time(now))
+         + (None, None)],
+    )  # fmt: skip
+    events = [
+        ("company.created", "company", gaid,
+         {"name": customer["name"], "customer_number": None}),
+        ("member.added", "membership", email,
+         {"role": "administrator", "order_number": number, "pending": True}),
+        ("invitation.created", "invitation", str(invitation_id),
+         {"email": email, "role": "administrator", "replaced": []}),
+        ("order.received", "order", number,
+         {"kind": "new", "add_on": False, "eula_pending": eula is not None,
+          "subscription_key": key, "status": "fulfilled", "company_created": True,
+          "product_packs": [{"id": p[0], "seats": p[2]} for p in packs],
+          "contact_outcome": "administrator_created"}),
+    ]  # fmt: skip
+    _insert(
+        cur,
+        "audit_auditevent",
+        ["created_at", "company_id", "actor_kind", "actor_user_id", "actor_label", "action"]
+        + ["object_type", "object_id", "before", "after"],
+        [(_db_time(now), company_id, "staff", None, actor, action, kind, oid, None)
+         + (json.dumps(after),)
+         for action, kind, oid, after in events],
+    )  # fmt: skip
+    _insert(
+        cur,
+        "django_tasks_database_dbtaskresult",
+        ["id", "status", "enqueued_at", "started_at", "finished_at", "args_kwargs", "priority"]
+        + ["task_path", "worker_ids", "queue_name", "backend_name", "run_after"]
+        + ["return_value", "exception_class_path", "traceback"],
+        [(secrets.token_hex(16), "READY", _db_time(now), None, None)
+         + (json.dumps({"args": [mail_id], "kwargs": {}}), 0)
+         + ("ilp.notifications.tasks.deliver_mail", "[]", "default", "default")
+         + (_db_time(datetime.datetime(9999, 1, 1, tzinfo=datetime.UTC)), None, "", "")],
+        returning=False,
+    )  # fmt: skip
+    conn.commit()
+    return 201, result
+
+
+def orders_application(environ, start_response):
+    """`POST /api/v1/orders` with a staff token (served under `application` too)."""
+    scheme, _sep, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+    conn = _connection()
+    staff = None
+    if scheme.lower() == "bearer" and token.strip():
+        digest = hashlib.sha256(token.strip().encode()).hexdigest()
+        staff = conn.execute(_sql(STAFF), (digest,)).fetchone()
+        if POSTGRES:
+            conn.commit()
+    if staff is None:
+        return _answer(
+            start_response, "401 Unauthorized", {"status": 401}, "application/problem+json"
+        )
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = json.loads(environ["wsgi.input"].read(length))
+        status, answer = _order(conn, staff[0], body)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        conn.rollback()
+        status, answer = 422, {"status": 422}
+    except Exception:
+        conn.rollback()
+        raise
+    reason = {201: "201 Created", 200: "200 OK", 422: "422 Unprocessable Entity"}[status]
+    kind = "application/json" if status < 300 else "application/problem+json"
+    return _answer(start_response, reason, answer, kind)
