@@ -221,7 +221,7 @@ class ProductPackQuerySet(models.QuerySet):
 
     def with_eula(self):
         """Annotate `eula_ok`: whether the pack may issue device licenses as far as EULAs go
-        (rule 20). Rollout's issuance reads it; see `EULA_ACCEPTED`."""
+        (rule 20), for lists that show it (the admin); see `EULA_ACCEPTED`."""
         return self.annotate(eula_ok=ExpressionWrapper(EULA_ACCEPTED, output_field=BooleanField()))
 
     def eula_accepted(self):

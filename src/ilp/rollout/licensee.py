@@ -54,25 +54,22 @@ class Licensee:
     def lease_days(self) -> int:
         return lease_days_of(self.ums)
 
-    def packs_q(self, prefix: str = "") -> Q:
-        """The ProductPack filter of the packs this caller may draw from: a UMS's assigned
-        packs (the UMS ID on the pack row), an ALD token's key's packs."""
-        if self.ums is not None:
-            return Q(**{f"{prefix}assigned_to": self.ums.ums_id})
-        return Q(**{f"{prefix}subscription_key_id": self.ald.subscription_key_id})
-
-    def may_use(self, pack) -> bool:
-        """Whether this caller may draw from `pack` (`packs_q` for one loaded pack): what a
-        device's license must be on for the caller to see it."""
-        if self.ums is not None:
-            return pack.assigned_to == self.ums.ums_id
-        return pack.subscription_key_id == self.ald.subscription_key_id
-
     def claim_holder(self) -> dict:
-        """`packs_q` as licensing's `seats_claim` re-checks it on the pack row."""
+        """Which pack rows this caller may draw from, as the one pack column that says so: a
+        UMS's assigned packs (the UMS ID on the pack row), an ALD token's key's packs.
+        `packs_q` and `may_use` are this, and licensing's `seats_claim` re-checks it."""
         if self.ums is not None:
             return {"assigned_to": self.ums.ums_id}
         return {"subscription_key_id": self.ald.subscription_key_id}
+
+    def packs_q(self, prefix: str = "") -> Q:
+        """The ProductPack filter of the packs this caller may draw from (`claim_holder`)."""
+        return Q(**{f"{prefix}{field}": value for field, value in self.claim_holder().items()})
+
+    def may_use(self, pack) -> bool:
+        """Whether this caller may draw from `pack` (`claim_holder` for one loaded pack): what
+        a device's license must be on for the caller to see it."""
+        return all(getattr(pack, field) == value for field, value in self.claim_holder().items())
 
     def licenses_q(self) -> Q:
         """The DeviceLicense / DemoLicense filter of the licenses this caller holds."""
