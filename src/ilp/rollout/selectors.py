@@ -539,8 +539,11 @@ def _pick(holder_field: str, holder_kind: type) -> Prepared:
     return Prepared(build, holder=holder_kind, sku=str, today=datetime.date)
 
 
-_PICK_BY_UMS = _pick("assigned_to", str)
-_PICK_BY_KEY = _pick("subscription_key_id", int)
+# One prepared pick per column `Licensee.claim_holder` may name.
+_PICKS = {
+    "assigned_to": _pick("assigned_to", str),
+    "subscription_key_id": _pick("subscription_key_id", int),
+}
 
 
 def pack_pick_first(*, licensee: Licensee, sku: str, today: datetime.date) -> ProductPack | None:
@@ -548,11 +551,8 @@ def pack_pick_first(*, licensee: Licensee, sku: str, today: datetime.date) -> Pr
     .issuable()` with a free seat, the caller's, of the product, in claim order), with its
     product's SKU and its key loaded for signing; one prepared statement on the claim index.
     None when the caller has no such pack."""
-    holder = licensee.claim_holder()
-    if "assigned_to" in holder:
-        rows = _PICK_BY_UMS.rows(holder=holder["assigned_to"], sku=sku, today=today)
-    else:
-        rows = _PICK_BY_KEY.rows(holder=holder["subscription_key_id"], sku=sku, today=today)
+    ((field, holder),) = licensee.claim_holder().items()
+    rows = _PICKS[field].rows(holder=holder, sku=sku, today=today)
     if not rows:
         return None
     row = rows[0]
