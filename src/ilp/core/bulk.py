@@ -14,7 +14,7 @@ can keep a savepoint-and-fall-back path.
 import functools
 import itertools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from django.db import connection, models
 
@@ -98,8 +98,20 @@ def objects_insert(objs: Sequence[models.Model]) -> None:
     if not objs:
         return
     model = type(objs[0])
-    if connection.vendor != "postgresql" or len(objs) <= SMALL:
-        # A few rows: Django's own INSERT … RETURNING is one round trip as well.
+    if len(objs) <= SMALL:
+        # A few rows: one INSERT … RETURNING, its values prepared by their fields.
+        fields = _fields(model, None)
+        attnames = [f.attname for f in fields]
+        pk = connection.ops.quote_name(model._meta.pk.column)
+        returned = _values_insert(
+            model, fields, [[getattr(o, a) for a in attnames] for o in objs],
+            suffix=f" RETURNING {pk}",
+        )  # fmt: skip
+        for obj, (new_id,) in zip(objs, returned, strict=True):
+            obj.pk = new_id
+        _saved(objs)
+        return
+    if connection.vendor != "postgresql":
         model.objects.bulk_create(objs, batch_size=500)
         return
     pk = model._meta.pk
@@ -115,6 +127,31 @@ def objects_insert(objs: Sequence[models.Model]) -> None:
         setattr(obj, pk.attname, new_id)
     rows_insert(model, [f.name for f in fields], ([getattr(o, a) for a in attnames] for o in objs))
     _saved(objs)
+
+
+def object_insert[M: models.Model](obj: M) -> M:
+    """Insert one unsaved model object (it gets its primary key): what `Model.objects.create`
+    does for a model without save signals or overridden `save`, without compiling a query."""
+    objects_insert([obj])
+    return obj
+
+
+def objects_insert_fresh[M: models.Model](
+    objs: Sequence[M], *, key: str, redraw: Callable[[M], str], attempts: int = 10
+) -> list[M]:
+    """Insert objects whose unique `key` is a random ID, drawing a new ID for any that is
+    taken (ON CONFLICT DO NOTHING: no savepoint, one statement unless there is a collision).
+    IDs held by rows are never deleted, so an ID is never reused either. Any other unique
+    constraint the objects violate ends the same way as ten collisions: RuntimeError."""
+    pending = list(objs)
+    for _attempt in range(attempts):
+        inserted = {id(o) for o in objects_insert_new(pending, key=key)}
+        pending = [o for o in pending if id(o) not in inserted]
+        if not pending:
+            return list(objs)
+        for obj in pending:
+            setattr(obj, key, redraw(obj))
+    raise RuntimeError(f"could not allocate a unique {objs[0]._meta.verbose_name} {key}")
 
 
 def objects_insert_new(objs: Sequence[models.Model], *, key: str) -> list[models.Model]:

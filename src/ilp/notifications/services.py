@@ -7,10 +7,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.tasks import task
 from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone, translation
 
+from ilp.core.bulk import object_insert
 from ilp.core.emails import email_for_delivery
 from ilp.core.text import plain_text
 
@@ -55,7 +57,7 @@ def mail_enqueue(
     """Render `mail/<template>.subject.txt` and `.txt` and queue the mail in the outbox.
 
     Must run inside the transaction of the change that causes the mail, so that the mail
-    exists exactly when the change does. Delivery is kicked off after commit. With a
+    exists exactly when the change does; so does its delivery task (`deliver_mail`). With a
     `dedup_key` the mail is queued at most once ever (returns None when it already was).
     """
     if dedup_key and OutboxMail.objects.filter(dedup_key=dedup_key).exists():
@@ -69,10 +71,12 @@ def mail_enqueue(
         # The body keeps its lines; other control characters (a NUL, which PostgreSQL
         # refuses in text) go.
         body = _CONTROL.sub("", _render_text(f"mail/{template}.txt", ctx))
-    mail = OutboxMail.objects.create(
-        to=to, subject=subject, body_text=body, template=template, dedup_key=dedup_key
+    mail = object_insert(
+        OutboxMail(to=to, subject=subject, body_text=body, template=template, dedup_key=dedup_key)
     )
-    transaction.on_commit(lambda: _kick_delivery(mail.pk))
+    # Its delivery task is queued in the same transaction: it exists exactly when the mail
+    # does, and the change commits once. Should the worker miss it, the sweeper delivers it.
+    deliver_mail.enqueue(mail.pk)
     return mail
 
 
@@ -80,15 +84,6 @@ def _render_text(name: str, context: dict) -> str:
     """Render a plain-text mail template without HTML escaping ("Smith & Sons" stays so)."""
     template = get_template(name)
     return template.template.render(Context(context, autoescape=False))
-
-
-def _kick_delivery(mail_id: int) -> None:
-    from .tasks import deliver_mail
-
-    try:
-        deliver_mail.enqueue(mail_id)
-    except Exception:  # the sweeper in `ilp worker` delivers it anyway
-        logger.exception("could not enqueue delivery of mail %s", mail_id)
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -158,3 +153,9 @@ def outbox_deliver_due(*, limit: int = 200) -> int:
         .values_list("pk", flat=True)[:limit]
     )
     return sum(1 for mail_id in ids if mail_deliver(mail_id=mail_id))
+
+
+@task()
+def deliver_mail(mail_id: int) -> bool:
+    """Deliver one outbox mail (queued in the transaction that wrote it)."""
+    return mail_deliver(mail_id=mail_id)

@@ -1,9 +1,6 @@
-from django.tasks import task
+"""The outbox's task, under the name queued tasks carry (`ilp.notifications.tasks.deliver_mail`
+in rows queued before it moved beside `mail_enqueue`)."""
 
-from . import services
+from .services import deliver_mail
 
-
-@task()
-def deliver_mail(mail_id: int) -> bool:
-    """Deliver one outbox mail (enqueued after the commit that wrote it)."""
-    return services.mail_deliver(mail_id=mail_id)
+__all__ = ["deliver_mail"]

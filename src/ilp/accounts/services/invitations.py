@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.authz import Role
+from ilp.core.bulk import object_insert
 from ilp.core.errors import (
     Conflict,
     Invalid,
@@ -85,7 +86,7 @@ def invitation_issue(
         old.withdrawn_at = now
         old.save(update_fields=["withdrawn_at"])
     token = new_token(INVITATION_TOKEN_PREFIX)
-    invitation = Invitation.objects.create(
+    invitation = Invitation(
         company=company,
         email=email,
         role=role,
@@ -95,6 +96,7 @@ def invitation_issue(
         expires_at=now + INVITATION_TTL,
         is_claim=claim,
     )
+    object_insert(invitation)
     if user is None or user.email != email:
         user = selectors.user_find(email=email)
     mail_enqueue(

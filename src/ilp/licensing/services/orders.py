@@ -25,6 +25,7 @@ from ilp.accounts.selectors import (
 from ilp.accounts.services import company_create, contact_person_handle
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
+from ilp.core.bulk import objects_insert, objects_insert_new
 from ilp.core.errors import Conflict, Invalid
 
 from ..errors import OrderError
@@ -288,26 +289,24 @@ def _company_from_invoice(
 
 def _order_insert(**fields) -> Order:
     """Insert the order row, or raise OrderRaced when a concurrent request holds its number."""
-    # The unique order number is the lock: a concurrent duplicate blocks here until the
-    # first commits, then fails the insert and replays the first result. No savepoint: a
-    # failed insert rolls the whole order back anyway (the caller's atomic block, a
-    # savepoint inside an outer transaction such as the Idempotency-Key middleware's).
-    try:
-        return Order.objects.create(**fields)
-    except IntegrityError:
+    # The unique order number is the lock: a concurrent duplicate waits here until the first
+    # commits, then inserts nothing (ON CONFLICT DO NOTHING) and replays the first result.
+    # The whole order is rolled back then (the caller's atomic block, a savepoint inside an
+    # outer transaction such as the Idempotency-Key middleware's).
+    order = Order(**fields)
+    if not objects_insert_new([order], key="order_number"):
         transaction.set_rollback(True)
-        raise OrderRaced(
-            order_number=fields["order_number"], request_hash=fields["request_hash"]
-        ) from None
+        raise OrderRaced(order_number=fields["order_number"], request_hash=fields["request_hash"])
+    return order
 
 
 def _order_items_create(order: Order, specs: list[ItemSpec]) -> list[OrderItem]:
-    return OrderItem.objects.bulk_create(
-        [
-            OrderItem(order=order, product=s.product, seats=s.seats, term_months=s.term_months)
-            for s in specs
-        ]
-    )
+    items = [
+        OrderItem(order=order, product=s.product, seats=s.seats, term_months=s.term_months)
+        for s in specs
+    ]
+    objects_insert(items)
+    return items
 
 
 # --- fulfilling it -------------------------------------------------------------------------
