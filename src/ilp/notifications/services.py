@@ -7,7 +7,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.tasks import task
 from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone, translation
@@ -57,7 +56,7 @@ def mail_enqueue(
     """Render `mail/<template>.subject.txt` and `.txt` and queue the mail in the outbox.
 
     Must run inside the transaction of the change that causes the mail, so that the mail
-    exists exactly when the change does; so does its delivery task (`deliver_mail`). With a
+    exists exactly when the change does; the worker delivers it (`outbox_deliver_due`). With a
     `dedup_key` the mail is queued at most once ever (returns None when it already was).
     """
     if dedup_key and OutboxMail.objects.filter(dedup_key=dedup_key).exists():
@@ -74,9 +73,8 @@ def mail_enqueue(
     mail = object_insert(
         OutboxMail(to=to, subject=subject, body_text=body, template=template, dedup_key=dedup_key)
     )
-    # Its delivery task is queued in the same transaction: it exists exactly when the mail
-    # does, and the change commits once. Should the worker miss it, the sweeper delivers it.
-    deliver_mail.enqueue(mail.pk)
+    # No task per mail: the worker's outbox loop finds it within a second of the commit
+    # (`outbox_deliver_due`), so the change writes one row for its mail and commits once.
     return mail
 
 
@@ -153,9 +151,3 @@ def outbox_deliver_due(*, limit: int = 200) -> int:
         .values_list("pk", flat=True)[:limit]
     )
     return sum(1 for mail_id in ids if mail_deliver(mail_id=mail_id))
-
-
-@task()
-def deliver_mail(mail_id: int) -> bool:
-    """Deliver one outbox mail (queued in the transaction that wrote it)."""
-    return mail_deliver(mail_id=mail_id)

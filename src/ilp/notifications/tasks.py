@@ -1,6 +1,10 @@
-"""The outbox's task, under the name queued tasks carry (`ilp.notifications.tasks.deliver_mail`
-in rows queued before it moved beside `mail_enqueue`)."""
+from django.tasks import task
 
-from .services import deliver_mail
+from . import services
 
-__all__ = ["deliver_mail"]
+
+@task()
+def deliver_mail(mail_id: int) -> bool:
+    """Deliver one outbox mail. Mails are no longer queued as tasks (the worker's outbox loop
+    delivers them); this stays for tasks queued before, under the name their rows carry."""
+    return services.mail_deliver(mail_id=mail_id)
