@@ -6,7 +6,7 @@ from typing import Any
 from django.utils import timezone
 
 from ilp.core.actors import Actor
-from ilp.core.bulk import objects_insert, rows_insert
+from ilp.core.bulk import objects_insert_later, rows_insert
 
 from .models import AuditEvent
 
@@ -86,7 +86,7 @@ def events_batched() -> Iterator[None]:
     finally:
         _batch.reset(token)
     if events:
-        objects_insert(events)
+        objects_insert_later(events)
 
 
 def events_record_many(

@@ -25,7 +25,12 @@ from ilp.accounts.selectors import (
 from ilp.accounts.services import company_create, contact_person_handle
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
-from ilp.core.bulk import objects_insert, objects_insert_new
+from ilp.core.bulk import (
+    object_update_later,
+    objects_insert,
+    objects_insert_later,
+    objects_insert_new,
+)
 from ilp.core.errors import Conflict, Invalid
 
 from ..errors import OrderError
@@ -135,7 +140,8 @@ def order_create(
         # accept and the order needs no acceptance.
         eula_id=vendor_eula_id_in_force(),
     )
-    order_items = _order_items_create(order, specs)
+    # A renewal's saved items are read back by the renewals service; other orders' are not.
+    order_items = _order_items_create(order, specs, later=kind != Order.Kind.RENEWAL)
     if kind == Order.Kind.RENEWAL:
         status, packs = _renewal_fulfil(actor=actor, order=order, key=key, items=order_items)
     elif key is not None:
@@ -300,12 +306,12 @@ def _order_insert(**fields) -> Order:
     return order
 
 
-def _order_items_create(order: Order, specs: list[ItemSpec]) -> list[OrderItem]:
+def _order_items_create(order: Order, specs: list[ItemSpec], *, later: bool) -> list[OrderItem]:
     items = [
         OrderItem(order=order, product=s.product, seats=s.seats, term_months=s.term_months)
         for s in specs
     ]
-    objects_insert(items)
+    (objects_insert_later if later else objects_insert)(items)
     return items
 
 
@@ -357,7 +363,7 @@ def order_packs_assigned(*, order: Order) -> None:
     for item in order.result["product_packs"]:
         if item["id"] in assigned:
             item["ums_id"] = assigned[item["id"]]
-    order.save(update_fields=["result"])
+    object_update_later(order, ["result"])
 
 
 def _renewal_fulfil(
@@ -412,7 +418,7 @@ def _order_result_save(
         "contact_outcome": order.contact_outcome,
         **order_eula_data(order),
     }
-    order.save(update_fields=["subscription_key", "contact_outcome", "status", "result"])
+    object_update_later(order, ["subscription_key", "contact_outcome", "status", "result"])
     return packs
 
 
