@@ -308,8 +308,9 @@ def application(environ, start_response):
 # user (an unusable password), the administrator membership, the invitation (its token
 # hashed), the registration mail in the outbox (its text rendered), the four audit events
 # (one multi-row insert); COMMIT (the worker polls the outbox: no task row per mail).
-# Products are read once per process (reference data). Other order shapes (renewals, add-ons, a known company or
-# contact, replays with another body) are not part of this path: 422.
+# Products are read once per process (reference data). Other order shapes (renewals,
+# add-ons, a known company or contact, replays with another body) are not part of this
+# path: 422.
 
 STAFF = "SELECT name FROM accounts_stafftoken WHERE revoked_at IS NULL AND token_hash = %s"
 ORDER_FIND = "SELECT result FROM licensing_order WHERE order_number = %s"
