@@ -16,7 +16,10 @@ class AccountsConfig(AppConfig):
             two_factor_gate_register,
         )
 
+        from ilp.webhooks.services import administrators_lookup_register
+
         from .selectors import (
+            administrators_addresses,
             membership_get,
             membership_two_factor_ok,
             principal_for_staff_token,
@@ -29,3 +32,5 @@ class AccountsConfig(AppConfig):
         two_factor_gate_register(
             satisfied=membership_two_factor_ok, setup_url_name="accounts:two_factor"
         )
+        # webhooks mails a company's administrators when it disables a failing endpoint.
+        administrators_lookup_register(administrators_addresses)

@@ -80,6 +80,18 @@ def mail_recipients(*, company, topic: MailTopic | str | None = None) -> list[Us
     ]
 
 
+def administrators_addresses(company_id: int) -> list[tuple[str, str]]:
+    """(e-mail, language) of the company's active administrators, by e-mail."""
+    return [
+        (email, language or "en")
+        for email, language in Membership.objects.filter(
+            company_id=company_id, role=Role.ADMINISTRATOR, user__is_active=True
+        )
+        .order_by("user__email")
+        .values_list("user__email", "user__language")
+    ]
+
+
 def companies_solely_administered(*, user) -> list[Company]:
     """The companies whose only administrator this person is, by name (they cannot leave
     them: their account cannot be deleted while there is one)."""
