@@ -15,7 +15,6 @@ class AccountsConfig(AppConfig):
             membership_lookup_register,
             two_factor_gate_register,
         )
-
         from ilp.webhooks.services import administrators_lookup_register
 
         from .selectors import (

@@ -36,8 +36,7 @@ _ORDER = {
     "product_packs": [_PACK],
     "eula_accepted": True,
 }
-_MEMBER = {"email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace",
-           "role": "user"}
+_MEMBER = {"email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace", "role": "user"}
 _UMS = {
     "ums_id": "UMS-4F7K2",
     "name": "Plant Hamburg",

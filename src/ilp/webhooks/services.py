@@ -121,15 +121,35 @@ def event_body(type: str, data: dict, *, at: datetime.datetime | None = None) ->
     )
 
 
-_FIELDS = ("message_id", "endpoint_id", "event_type", "body", "status", "attempts",
-           "last_error", "created_at", "next_attempt_at", "claimed_by")
+_FIELDS = (
+    "message_id",
+    "endpoint_id",
+    "event_type",
+    "body",
+    "status",
+    "attempts",
+    "last_error",
+    "created_at",
+    "next_attempt_at",
+    "claimed_by",
+)
 
 
 def _deliveries_write(endpoint_ids: list[int], type: str, items: Iterable[dict]) -> int:
     now = timezone.now()
     rows = [
-        (_message_id(), endpoint_id, type, body, WebhookDelivery.Status.PENDING, 0, "", now,
-         now, "")
+        (
+            _message_id(),
+            endpoint_id,
+            type,
+            body,
+            WebhookDelivery.Status.PENDING,
+            0,
+            "",
+            now,
+            now,
+            "",
+        )
         for body in (event_body(type, item, at=now) for item in items)
         for endpoint_id in endpoint_ids
     ]
@@ -137,9 +157,7 @@ def _deliveries_write(endpoint_ids: list[int], type: str, items: Iterable[dict])
     return len(rows)
 
 
-def events_emit(
-    *, company_id: int | None, type: str, data: Callable[[], Iterable[dict]]
-) -> int:
+def events_emit(*, company_id: int | None, type: str, data: Callable[[], Iterable[dict]]) -> int:
     """Write one event per item `data()` returns, for every endpoint subscribed to `type`;
     call it inside the transaction of the change. `data` runs only when someone subscribes.
     Returns how many deliveries were written."""
