@@ -97,13 +97,55 @@ def _message_id() -> str:
 # --- emitting --------------------------------------------------------------------------------
 
 
+class _TransactionMark:
+    """A no-op on-commit callback whose presence in the connection's list says that the
+    transaction which registered it is still open (commit and rollback empty the list)."""
+
+    def __call__(self):
+        pass
+
+
+def _endpoints_of(company_id: int | None) -> list[tuple[int, list[str], bool]]:
+    """(pk, events, is vendor) of the enabled endpoints of the company and of the vendor,
+    read once per transaction: an order that adds a member, delivers an order and creates
+    packs asks once (one indexed read), however many events it writes. Endpoint changes in
+    the same transaction forget what was read (`_endpoints_forget`)."""
+    conn = transaction.get_connection()
+    cache = getattr(conn, "_ilp_webhook_endpoints", None)
+    if conn.in_atomic_block:
+        if cache is None or not any(f is cache[0] for _s, f, _r in conn.run_on_commit):
+            cache = (_TransactionMark(), {})
+            transaction.on_commit(cache[0])
+            conn._ilp_webhook_endpoints = cache
+    else:
+        cache = (None, {})
+    known = cache[1]
+    if company_id not in known:
+        where = Q(company_id__isnull=True)
+        if company_id is not None:
+            where |= Q(company_id=company_id)
+        known[company_id] = [
+            (pk, events, owner is None)
+            for pk, events, owner in WebhookEndpoint.objects.filter(
+                where, enabled=True
+            ).values_list("pk", "events", "company_id")
+        ]
+    return known[company_id]
+
+
+def _endpoints_forget() -> None:
+    transaction.get_connection()._ilp_webhook_endpoints = None
+
+
 def subscribed_endpoint_ids(*, company_id: int | None, type: str) -> list[int]:
-    """The enabled endpoints that receive `type` events of this company: one indexed read."""
-    where = Q(company_id=company_id) if company_id is not None else Q(pk__in=[])
-    if type in VENDOR_EVENT_TYPES:
-        where |= Q(company_id__isnull=True)
-    rows = WebhookEndpoint.objects.filter(where, enabled=True).values_list("pk", "events")
-    return [pk for pk, events in rows if type in events]
+    """The enabled endpoints that receive `type` events of this company (vendor endpoints:
+    `order.*` of every company)."""
+    vendor_type = type in VENDOR_EVENT_TYPES
+    return [
+        pk
+        for pk, events, vendor in _endpoints_of(company_id)
+        if type in events and (vendor_type or not vendor)
+    ]
 
 
 def event_body(type: str, data: dict, *, at: datetime.datetime | None = None) -> str:
@@ -220,6 +262,7 @@ def endpoint_create(
     *, actor: Actor, company, url: str, events: Iterable[str], description: str = ""
 ) -> tuple[WebhookEndpoint, str]:
     """A new endpoint of `company` (None: a vendor endpoint) and its secret, in clear once."""
+    _endpoints_forget()
     vendor = company is None
     url = _url_checked(url)
     events = _events_checked(events, vendor=vendor)
@@ -255,6 +298,7 @@ def endpoint_update(
     enabled: bool | None = None,
 ) -> WebhookEndpoint:
     """Change what is given; enabling again forgets the failing streak."""
+    _endpoints_forget()
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
     changed: dict = {}
     if url is not None:
@@ -277,6 +321,7 @@ def endpoint_update(
 
 @transaction.atomic
 def endpoint_delete(*, actor: Actor, endpoint: WebhookEndpoint) -> None:
+    _endpoints_forget()
     _audit(actor, "webhook.deleted", endpoint, url=endpoint.url)
     endpoint.delete()
 
@@ -429,6 +474,7 @@ def _endpoint_failed(endpoint: WebhookEndpoint, *, now: datetime.datetime) -> No
         locked.disabled_reason = "failing"
         locked.updated_at = now
         locked.save(update_fields=["enabled", "disabled_reason", "updated_at"])
+        _endpoints_forget()
         _audit(Actor.system(), "webhook.disabled", locked, reason="failing for 5 days")
         if locked.company_id is not None:
             for email, language in _administrators(locked.company_id):
