@@ -17,6 +17,7 @@ class Receiver:
     def __init__(self, secrets=()):
         self.secrets = list(secrets)
         self.mode = "ok"
+        self.redirect_to = ""
         self.received: list[dict] = []
         self.rejected: list[str] = []
         self.release = threading.Event()
@@ -58,6 +59,13 @@ class Receiver:
             handler.end_headers()
             return
         mode = self.mode
+        if mode == "redirect":
+            with self.lock:
+                self.received.append({"id": headers["webhook-id"], "status": 302})
+            handler.send_response(302)
+            handler.send_header("Location", self.redirect_to)
+            handler.end_headers()
+            return
         if mode == "stall":
             self.stalled.set()
             self.release.wait(60)
@@ -72,6 +80,7 @@ class Receiver:
                     "status": status,
                     "signatures": headers["webhook-signature"].count("v1,"),
                     "body": json.loads(body),
+                    "host": headers.get("host"),
                 }
             )
         handler.send_response(status)
