@@ -66,10 +66,12 @@ class Receiver:
             handler.send_header("Location", self.redirect_to)
             handler.end_headers()
             return
-        if mode == "stall":
+        if mode == "stall":  # answers nothing: recorded as status 0
+            with self.lock:
+                self.received.append({"id": headers["webhook-id"], "status": 0})
             self.stalled.set()
             self.release.wait(60)
-            mode = "ok"
+            return
         status = 503 if mode == "fail" else 204
         with self.lock:
             self.received.append(
