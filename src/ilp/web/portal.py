@@ -17,6 +17,7 @@ NAV = [
     (_("Devices"), "rollout:devices", Permission.VIEW),
     (_("Search hardware"), "rollout:hardware", Permission.VIEW),
     (_("Manage company"), "accounts:manage_company", Permission.VIEW),
+    (_("Webhooks"), "webhooks:list", Permission.MANAGE_WEBHOOKS),
     (_("Audit log"), "web:audit", Permission.READ_AUDIT),
 ]
 
