@@ -7,6 +7,7 @@ is the `webhook-id` header, the same on every attempt, and its `body` the exact 
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from ilp.core.fields import EncryptedTextField
 
@@ -57,9 +58,9 @@ class WebhookDelivery(models.Model):
     """One event for one endpoint, from its writing until it succeeded or failed for good."""
 
     class Status(models.TextChoices):
-        PENDING = "pending"
-        SUCCEEDED = "succeeded"
-        FAILED = "failed"
+        PENDING = "pending", pgettext_lazy("webhook delivery", "pending")
+        SUCCEEDED = "succeeded", pgettext_lazy("webhook delivery", "succeeded")
+        FAILED = "failed", pgettext_lazy("webhook delivery", "failed")
 
     message_id = models.CharField(max_length=40, unique=True)  # the `webhook-id`
     endpoint = models.ForeignKey(
