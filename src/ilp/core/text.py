@@ -18,10 +18,14 @@ def search_text(value: str | None) -> str:
     of one matches the other."""
     decomposed = unicodedata.normalize("NFKD", value or "")
     bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return _NOT_WORD.sub(" ", bare).strip()
+    return _NOT_WORD.sub(" ", bare.translate(_UNDECOMPOSED)).strip()
 
 
 _NOT_WORD = re.compile(r"[\W_]+")
+# Latin letters that carry their accent in the letter itself (NFKD leaves them whole).
+_UNDECOMPOSED = str.maketrans(
+    {"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"}
+)
 
 
 def plain_text(value: str | None) -> str:

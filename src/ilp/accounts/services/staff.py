@@ -50,9 +50,7 @@ def _locked(staff_member_id: int) -> StaffMember:
         .first()
     )
     if found is None:
-        raise NotFound(
-            _("No such staff member."), code=AccountError.STAFF_MEMBER_NOT_FOUND
-        )
+        raise NotFound(_("No such staff member."), code=AccountError.STAFF_MEMBER_NOT_FOUND)
     return found
 
 
