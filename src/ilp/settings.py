@@ -157,6 +157,7 @@ INSTALLED_APPS = [
     "ilp.webhooks",
     "ilp.licensing",
     "ilp.rollout",
+    "ilp.backoffice",
     "ilp.web",
 ]
 

@@ -5,7 +5,7 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from ilp.core.auth import CompanyAuth, StaffAuth
-from ilp.core.authz import Permission
+from ilp.core.authz import Permission, StaffRole
 from ilp.core.idempotency import not_replayable
 from ilp.core.pagination import Paging
 from ilp.core.problems import problems
@@ -25,9 +25,9 @@ from .schemas import (
 router = Router(tags=["webhooks"])
 
 MANAGE = CompanyAuth(Permission.MANAGE_WEBHOOKS)
-# Vendor webhooks need the staff role `staff_admin` (API.md); this is the one place that says
-# who may manage them.
-VENDOR = StaffAuth()
+# Vendor webhooks need the staff role `staff_admin` (API.md): the one place that says who may
+# manage them.
+VENDOR = StaffAuth(StaffRole.STAFF_ADMIN)
 
 COMPANY = "/companies/{gaid}/webhooks"
 STAFF = "/staff/webhooks"
