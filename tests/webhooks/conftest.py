@@ -14,3 +14,11 @@ def catalogue(db):
             sku=sku,
             defaults={"name": name, "pack_prefix": prefix, "seat_multiple": multiple, "term": term},
         )
+
+
+@pytest.fixture
+def staff_admin_api(db):
+    from tests.accounts.factories import make_staff_token
+    from tests.conftest import ApiClient
+
+    return ApiClient(make_staff_token("webhooks-admin", role="staff_admin"))

@@ -74,9 +74,13 @@ def _deliver_all():
         pending.update(next_attempt_at=timezone.now())
 
 
-def test_every_event_type_arrives_verified(company, admin_api, staff_api, receiver):
+def test_every_event_type_arrives_verified(
+    company, admin_api, staff_api, staff_admin_api, receiver
+):
     hook = _subscribe(admin_api, company, receiver)
-    vendor = staff_api.post("/staff/webhooks", {"url": receiver.url, "events": ["order.delivered"]})
+    vendor = staff_admin_api.post(
+        "/staff/webhooks", {"url": receiver.url, "events": ["order.delivered"]}
+    )
     assert vendor.status_code == 201, vendor.content
     receiver.secrets.append(vendor.json()["secret"])
 

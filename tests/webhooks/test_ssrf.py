@@ -217,7 +217,7 @@ def test_roles_and_tenancy(resolve, admin_api, sp_api, user_api, outsider_api, c
     assert admin_api.get(f"{url}/{made['id']}").status_code == 404
 
 
-def test_unknown_event_types_are_refused(resolve, admin_api, staff_api, company):
+def test_unknown_event_types_are_refused(resolve, admin_api, staff_api, staff_admin_api, company):
     resolve["hooks.example"] = [PUBLIC]
     url = f"/companies/{company.gaid}/webhooks"
     bad = admin_api.post(url, {"url": "https://hooks.example/", "events": ["license.eaten"]})
@@ -225,12 +225,15 @@ def test_unknown_event_types_are_refused(resolve, admin_api, staff_api, company)
     empty = admin_api.post(url, {"url": "https://hooks.example/", "events": []})
     assert empty.status_code == 422
     # Vendor endpoints take order.* only.
-    vendor = staff_api.post(
+    vendor = staff_admin_api.post(
         "/staff/webhooks", {"url": "https://hooks.example/", "events": ["member.added"]}
     )
     assert vendor.status_code == 422
-    ok = staff_api.post(
+    ok = staff_admin_api.post(
         "/staff/webhooks", {"url": "https://hooks.example/", "events": ["order.eula_pending"]}
     )
     assert ok.status_code == 201
     assert admin_api.post("/staff/webhooks", {"url": "https://x/", "events": []}).status_code == 403
+    # An operator token may place orders but not manage the vendor's webhooks.
+    assert staff_api.get("/staff/webhooks").status_code == 403
+    assert staff_admin_api.get("/staff/webhooks").json()["count"] == 1
