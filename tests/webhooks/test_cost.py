@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from ilp.core.actors import Actor
 from ilp.webhooks.models import WebhookDelivery
 from ilp.webhooks.services import endpoint_create
-from tests.licensing.factories import make_key
 from tests.conftest import ApiClient
+from tests.licensing.factories import make_key
 from tests.rollout.factories import make_ums
 
 # Committed like real requests: the endpoint read is remembered only within a transaction.
