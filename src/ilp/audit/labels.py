@@ -74,6 +74,13 @@ ACTION_LABELS = {
     ),
     "user.two_factor_reset": pgettext_lazy("audit action", "Two-factor sign-in reset"),
     "user.two_factor_setup_started": pgettext_lazy("audit action", "Two-factor set-up started"),
+    "webhook.created": pgettext_lazy("audit action", "Webhook endpoint added"),
+    "webhook.updated": pgettext_lazy("audit action", "Webhook endpoint changed"),
+    "webhook.deleted": pgettext_lazy("audit action", "Webhook endpoint deleted"),
+    "webhook.secret_rotated": pgettext_lazy("audit action", "Webhook secret rotated"),
+    "webhook.disabled": pgettext_lazy("audit action", "Webhook endpoint disabled (failing)"),
+    "webhook.tested": pgettext_lazy("audit action", "Webhook test event sent"),
+    "webhook.delivery_retried": pgettext_lazy("audit action", "Webhook delivery retried"),
 }
 
 FIELD_LABELS = {

@@ -266,10 +266,8 @@ def endpoint_create(
     vendor = company is None
     url = _url_checked(url)
     events = _events_checked(events, vendor=vendor)
-    count = WebhookEndpoint.objects.filter(
-        company_id__isnull=True if vendor else False, **({} if vendor else {"company": company})
-    ).count()
-    if count >= MAX_ENDPOINTS:
+    owner = Q(company__isnull=True) if vendor else Q(company=company)
+    if WebhookEndpoint.objects.filter(owner).count() >= MAX_ENDPOINTS:
         raise Invalid(
             _("At most %(max)d webhook endpoints.") % {"max": MAX_ENDPOINTS},
             code=WebhookError.TOO_MANY_ENDPOINTS,
@@ -348,7 +346,9 @@ def endpoint_test(*, actor: Actor, endpoint: WebhookEndpoint) -> WebhookDelivery
         TEST,
         [{"endpoint_id": endpoint.endpoint_id, "message": "This is a test event."}],
     )
-    return endpoint.deliveries.order_by("-pk").first()
+    delivery = endpoint.deliveries.order_by("-pk").first()
+    _audit(actor, "webhook.tested", endpoint, delivery=delivery.message_id)
+    return delivery
 
 
 @transaction.atomic
@@ -359,6 +359,7 @@ def delivery_retry(*, actor: Actor, delivery: WebhookDelivery) -> WebhookDeliver
         status=WebhookDelivery.Status.PENDING, next_attempt_at=timezone.now()
     )
     delivery.refresh_from_db()
+    _audit(actor, "webhook.delivery_retried", delivery.endpoint, delivery=delivery.message_id)
     return delivery
 
 
