@@ -78,7 +78,6 @@ def resolve(monkeypatch):
         ("https://mixed.example/hook", [PUBLIC, "192.168.0.1"]),
         ("http://public.example/hook", [PUBLIC]),
         ("ftp://public.example/hook", [PUBLIC]),
-        ("https://nowhere.example/hook", None),
         ("https://user:pw@public.example/hook", [PUBLIC]),
         ("https://127.0.0.1/hook", None),
         ("https://[::1]/hook", None),
@@ -237,3 +236,21 @@ def test_unknown_event_types_are_refused(resolve, admin_api, staff_api, staff_ad
     # An operator token may place orders but not manage the vendor's webhooks.
     assert staff_api.get("/staff/webhooks").status_code == 403
     assert staff_admin_api.get("/staff/webhooks").json()["count"] == 1
+
+
+def test_a_name_not_in_dns_is_stored_and_checked_at_each_delivery(resolve, admin_api, company):
+    created = admin_api.post(
+        f"/companies/{company.gaid}/webhooks",
+        {"url": "https://soon.example/hook", "events": ["webhook.test"]},
+    )
+    assert created.status_code == 201, created.content
+    admin_api.post(f"/companies/{company.gaid}/webhooks/{created.json()['id']}/test")
+    deliveries_send_due()
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.last_error == "URL not allowed: soon.example does not resolve"
+    # Once it resolves to a private address, the delivery still refuses it.
+    resolve["soon.example"] = ["192.168.7.7"]
+    WebhookDelivery.objects.update(next_attempt_at=delivery.created_at)
+    deliveries_send_due()
+    delivery.refresh_from_db()
+    assert "non-public" in delivery.last_error and delivery.attempts == 2

@@ -9,6 +9,7 @@ Hosts in `ILP_WEBHOOK_ALLOW_HOSTS` (tests, on-premises receivers) skip the addre
 may use `http`.
 
     target = url_check(url)              # OutboundUrlNotAllowed, or the checked Target
+                                         # (OutboundHostUnresolved, a subclass: no DNS answer)
     response = pinned_request(target, body=b"...", headers={...}, timeout=10)
 
 `pinned_request` connects to `target.address` (never resolving the name again, so a name that
@@ -39,6 +40,11 @@ class OutboundUrlNotAllowed(ValueError):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+class OutboundHostUnresolved(OutboundUrlNotAllowed):
+    """The host name does not resolve (now): nothing to connect to. A caller that stores a
+    URL for later may accept this (it is checked again before each request)."""
 
 
 @dataclass(frozen=True)
@@ -111,9 +117,9 @@ def url_check(url: str) -> Target:
     try:
         addresses = host_resolve(host, port)
     except (OSError, UnicodeError):
-        raise OutboundUrlNotAllowed(f"{host} does not resolve") from None
+        raise OutboundHostUnresolved(f"{host} does not resolve") from None
     if not addresses:
-        raise OutboundUrlNotAllowed(f"{host} does not resolve")
+        raise OutboundHostUnresolved(f"{host} does not resolve")
     if not exempt:
         refused = [a for a in addresses if not address_public(a)]
         if refused:
@@ -128,6 +134,7 @@ def url_check(url: str) -> Target:
 class Response:
     status: int
     body: bytes  # at most `max_body` bytes of it
+    headers: dict[str, str]  # names in lower case
 
 
 class _PinnedHTTP(http.client.HTTPConnection):
@@ -176,6 +183,7 @@ def pinned_request(
         data = answer.read(max_body)
         if time.monotonic() > deadline:
             raise TimeoutError(f"no complete answer within {timeout:g} s")
-        return Response(status=answer.status, body=data)
+        headers = {name.lower(): value for name, value in answer.getheaders()}
+        return Response(status=answer.status, body=data, headers=headers)
     finally:
         conn.close()

@@ -37,7 +37,12 @@ from ilp.core.actors import Actor
 from ilp.core.bulk import rows_insert
 from ilp.core.errors import Invalid
 from ilp.core.ids import crockford
-from ilp.core.outbound import OutboundUrlNotAllowed, pinned_request, url_check
+from ilp.core.outbound import (
+    OutboundHostUnresolved,
+    OutboundUrlNotAllowed,
+    pinned_request,
+    url_check,
+)
 from ilp.notifications.services import mail_enqueue
 
 from .errors import WebhookError
@@ -223,6 +228,10 @@ def _url_checked(url: str) -> str:
     url = (url or "").strip()
     try:
         url_check(url)
+    except OutboundHostUnresolved:
+        # Nothing to connect to yet (a name not in DNS yet, a resolver away): no risk in
+        # storing it, and every delivery checks the name again before it connects.
+        pass
     except OutboundUrlNotAllowed as exc:
         raise Invalid(
             _("This URL is not allowed for webhooks: %(reason)s.") % {"reason": exc.reason},
