@@ -67,3 +67,12 @@ def test_a_batch_writes_its_events_in_bulk(company):
     writes = [s for s in _webhook_statements(sqls) if "INSERT" in s.upper() or "COPY" in s]
     # COPY (PostgreSQL: one) or bulk_create batches (SQLite: its variable limit), never 1000.
     assert 1 <= len(writes) <= 20
+
+
+def test_the_schema_names_exactly_the_contract_s_event_types():
+    from typing import get_args
+
+    from ilp.webhooks.events import EVENT_TYPES
+    from ilp.webhooks.schemas import EventType
+
+    assert list(get_args(EventType)) == list(EVENT_TYPES)

@@ -1,19 +1,37 @@
 """API shapes of webhook endpoints and deliveries (API.md, "Webhooks")."""
 
 import datetime
+from typing import Literal
 
 from ninja import Field, Schema
 
+# The contract's event types (webhooks/events.py EVENT_TYPES, in the same order).
+EventType = Literal[
+    "license.issued",
+    "license.returned",
+    "license.revoked",
+    "license.exchanged",
+    "product_pack.created",
+    "product_pack.changed",
+    "product_pack.expiring",
+    "order.delivered",
+    "order.eula_pending",
+    "member.added",
+    "member.removed",
+    "ums.created",
+    "webhook.test",
+]
+
 
 class EndpointIn(Schema):
-    url: str = Field(max_length=2000)
-    events: list[str] = Field(max_length=50)
+    url: str = Field(min_length=1, max_length=2000)
+    events: list[EventType] = Field(min_length=1, max_length=50)
     description: str = Field("", max_length=200)
 
 
 class EndpointPatch(Schema):
-    url: str | None = Field(None, max_length=2000)
-    events: list[str] | None = Field(None, max_length=50)
+    url: str | None = Field(None, min_length=1, max_length=2000)
+    events: list[EventType] | None = Field(None, min_length=1, max_length=50)
     description: str | None = Field(None, max_length=200)
     enabled: bool | None = None
 
