@@ -3,8 +3,8 @@
 from django.utils.translation import gettext_lazy as _
 
 _PACK = {
-    "id": "WE-7K3QX-01",
-    "product": "EOS-ENT",
+    "id": "WE-7K3QX",
+    "product": "WE",
     "subscription_key": "7K3QX-9M2PA-4HT8C-WV6RJ",
     "seats": 50,
     "seats_used": 12,
@@ -18,9 +18,9 @@ _PACK = {
 }
 _LICENSE = {
     "id": "LIC-8Q2M4T7XKP",
-    "unit_id": "00:1A:2B:3C:4D:5E",
-    "product": "EOS-ENT",
-    "pack_id": "WE-7K3QX-01",
+    "unit_id": "001A2B3C4D5E",
+    "product": "WE",
+    "pack_id": "WE-7K3QX",
     "expires_on": "2027-01-01",
     "status": "active",
     "ums_id": "UMS-4F7K2",
@@ -60,7 +60,7 @@ EVENT_TYPES: dict[str, tuple] = {
     ),
     "license.exchanged": (
         _("A device license moved to a later pack before its pack expired."),
-        {**_LICENSE, "pack_id": "WE-7K3QX-02", "previous_pack_id": "WE-7K3QX-01"},
+        {**_LICENSE, "pack_id": "WE-9M2PA", "previous_pack_id": "WE-7K3QX"},
     ),
     "product_pack.created": (_("A product pack was created (order, split, delivery)."), _PACK),
     "product_pack.changed": (
