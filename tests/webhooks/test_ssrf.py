@@ -2,8 +2,12 @@
 the URL is saved and again at each delivery, connecting to the address it checked, following
 no redirect; ILP_WEBHOOK_ALLOW_HOSTS lifts it for named hosts."""
 
+import ipaddress
+
 import pytest
 from django.db import connection
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ilp.core import outbound
 from ilp.core.actors import Actor
@@ -254,3 +258,16 @@ def test_a_name_not_in_dns_is_stored_and_checked_at_each_delivery(resolve, admin
     deliveries_send_due()
     delivery.refresh_from_db()
     assert "non-public" in delivery.last_error and delivery.attempts == 2
+
+
+@given(st.integers(min_value=0, max_value=2**32 - 1))
+def test_an_ipv4_address_and_its_ipv6_forms_get_the_same_answer(n):
+    """Whatever the IPv4 address, its IPv4-mapped, 6to4 and NAT64 forms are allowed exactly
+    when it is (a private address does not become public by being written as IPv6)."""
+    v4 = ipaddress.IPv4Address(n)
+    answer = outbound.address_public(str(v4))
+    mapped = ipaddress.IPv6Address((0xFFFF << 32) | n)
+    sixtofour = ipaddress.IPv6Address((0x2002 << 112) | (n << 80))
+    nat64 = ipaddress.IPv6Address((0x64FF9B << 96) | n)
+    for form in (mapped, sixtofour, nat64):
+        assert outbound.address_public(str(form)) is answer, form
