@@ -53,6 +53,12 @@ SEED = int(os.environ.get("ILP_FUZZ_SEED", "1207"))
 # names must not be blank; a delivery token needs `accept_eula: true`; with two-factor on, a
 # code must be the right one.
 BUSINESS_422 = {
+    # webhooks: the URL must resolve to public addresses (DNS, not a schema), and vendor
+    # endpoints take order.* only
+    "POST /api/v1/companies/{gaid}/webhooks",
+    "PATCH /api/v1/companies/{gaid}/webhooks/{endpoint_id}",
+    "POST /api/v1/staff/webhooks",
+    "PATCH /api/v1/staff/webhooks/{endpoint_id}",
     "POST /api/v1/auth/tokens",
     "POST /api/v1/auth/password-reset",
     "POST /api/v1/auth/password-reset/{token}",

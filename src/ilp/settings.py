@@ -154,8 +154,10 @@ INSTALLED_APPS = [
     "ilp.accounts",
     "ilp.audit",
     "ilp.notifications",
+    "ilp.webhooks",
     "ilp.licensing",
     "ilp.rollout",
+    "ilp.backoffice",
     "ilp.web",
 ]
 
@@ -375,6 +377,15 @@ ILP_DEMO_DAYS = env.int("ILP_DEMO_DAYS", default=30)
 ILP_REVOCATIONS_TTL_HOURS = env.int("ILP_REVOCATIONS_TTL_HOURS", default=48)
 if ILP_REVOCATIONS_TTL_HOURS < 1:
     raise ValueError("ILP_REVOCATIONS_TTL_HOURS must be at least 1")
+
+# Webhooks (docs/webhooks.md): outbound requests go only to public addresses over https
+# (core/outbound.py) except to these hosts (comma-separated; tests, on-premises receivers),
+# which may also use http. A worker holds a delivery it claimed this long (then another
+# worker may try it: a worker killed mid-delivery loses nothing).
+ILP_WEBHOOK_ALLOW_HOSTS = env.list("ILP_WEBHOOK_ALLOW_HOSTS", default=[])
+ILP_WEBHOOK_LEASE_SECONDS = env.int("ILP_WEBHOOK_LEASE_SECONDS", default=60)
+if ILP_WEBHOOK_LEASE_SECONDS < 11:
+    raise ValueError("ILP_WEBHOOK_LEASE_SECONDS must exceed the 10 s delivery timeout")
 
 # Operations (issue 14, docs/deploy.md). Logs go to stderr as text or JSON lines, each with the
 # request id; /metrics answers only these addresses or networks (default: loopback).

@@ -7,6 +7,7 @@ from django.utils.translation import pgettext_lazy
 ACTION_LABELS = {
     "access_request.created": pgettext_lazy("audit action", "Access requested"),
     "access_request.dismissed": pgettext_lazy("audit action", "Access request dismissed"),
+    "eula.published": pgettext_lazy("audit action", "EULA version published"),
     "ald_token.regenerated": pgettext_lazy("audit action", "ALD token generated"),
     "ald_token.revoked": pgettext_lazy("audit action", "ALD token revoked"),
     "api_token.created": pgettext_lazy("audit action", "API token created"),
@@ -43,10 +44,15 @@ ACTION_LABELS = {
     "pack.expiry_reminder": pgettext_lazy("audit action", "Expiry reminder sent"),
     "pack.licenses_revoked": pgettext_lazy("audit action", "Pack licenses revoked"),
     "pack.merge": pgettext_lazy("audit action", "Packs merged"),
+    "product.changed": pgettext_lazy("audit action", "Product changed"),
+    "product.created": pgettext_lazy("audit action", "Product added"),
     "pack.split": pgettext_lazy("audit action", "Pack split"),
     "pack.unassigned": pgettext_lazy("audit action", "Pack unassigned from a UMS"),
     "renewal.awaiting_redemption": pgettext_lazy("audit action", "Renewal awaiting redemption"),
     "renewal.redeemed": pgettext_lazy("audit action", "Renewal redeemed"),
+    "staff_member.added": pgettext_lazy("audit action", "Staff member added"),
+    "staff_member.removed": pgettext_lazy("audit action", "Staff member removed"),
+    "staff_member.role_changed": pgettext_lazy("audit action", "Staff role changed"),
     "staff_token.created": pgettext_lazy("audit action", "Staff token created"),
     "staff_token.revoked": pgettext_lazy("audit action", "Staff token revoked"),
     "ums.credential_rotated": pgettext_lazy("audit action", "UMS credential renewed"),
@@ -68,6 +74,13 @@ ACTION_LABELS = {
     ),
     "user.two_factor_reset": pgettext_lazy("audit action", "Two-factor sign-in reset"),
     "user.two_factor_setup_started": pgettext_lazy("audit action", "Two-factor set-up started"),
+    "webhook.created": pgettext_lazy("audit action", "Webhook endpoint added"),
+    "webhook.updated": pgettext_lazy("audit action", "Webhook endpoint changed"),
+    "webhook.deleted": pgettext_lazy("audit action", "Webhook endpoint deleted"),
+    "webhook.secret_rotated": pgettext_lazy("audit action", "Webhook secret rotated"),
+    "webhook.disabled": pgettext_lazy("audit action", "Webhook endpoint disabled (failing)"),
+    "webhook.tested": pgettext_lazy("audit action", "Webhook test event sent"),
+    "webhook.delivery_retried": pgettext_lazy("audit action", "Webhook delivery retried"),
 }
 
 FIELD_LABELS = {

@@ -18,6 +18,7 @@ from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.core.ids import new_token, token_hash
 from ilp.core.text import plain_text
 from ilp.notifications.services import mail_enqueue
+from ilp.webhooks.services import event_emit
 
 from .. import selectors
 from ..errors import AccountError
@@ -74,7 +75,22 @@ def membership_create(
         obj_id=user.email,
         after={"role": role, **(audit or {})},
     )
+    member_event_emit(company_id=company.pk, type="member.added", user=user, role=role)
     return membership
+
+
+def member_event_emit(*, company_id: int, type: str, user: User, role: str) -> None:
+    """`member.added` / `member.removed` with the member object (API.md) as data."""
+    event_emit(
+        company_id=company_id,
+        type=type,
+        data=lambda: {
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "role": role,
+        },
+    )
 
 
 def _default_company_fill(user: User, company: Company) -> None:

@@ -12,7 +12,7 @@ from ilp.core.errors import Conflict, NotFound
 from .. import selectors
 from ..errors import AccountError
 from ..models import Company, Invitation, Membership, User, normalize_email
-from .common import administrators_locked, membership_create, role_check
+from .common import administrators_locked, member_event_emit, membership_create, role_check
 
 
 def _member_locked(company: Company, email: str) -> Membership:
@@ -91,6 +91,7 @@ def member_remove(*, actor: Actor, company: Company, email: str) -> None:
         obj_id=user.email,
         before={"role": role},
     )
+    member_event_emit(company_id=company.pk, type="member.removed", user=user, role=role)
 
 
 @transaction.atomic

@@ -20,6 +20,7 @@ from ilp.core.errors import Conflict
 from ..errors import EulaError
 from ..models import Eula, EulaVersion, Order, ProductPack
 from ..selectors.eula import eula_version_in_force, vendor_eula
+from .webhook_events import EULA, packs_changed, packs_emit
 
 
 def _version_to_accept(eula: Eula | None, expected: str | None) -> EulaVersion:
@@ -83,6 +84,12 @@ def order_eula_accept(*, actor: Actor, order: Order, version: str | None = None)
             ),
         },
     )
+    packs_emit(
+        company_id=locked.company_id,
+        type="product_pack.changed",
+        pack_ids=ProductPack.objects.filter(order=locked).values_list("pack_id", flat=True),
+        change=EULA,
+    )
     return locked
 
 
@@ -131,4 +138,5 @@ def pack_eula_accept(
                 "third_party": True,
             },
         )
+        packs_changed(company_id=locked.company_id, packs=[locked], change=EULA)
     return order, locked

@@ -32,6 +32,7 @@ from ilp.core.bulk import (
     objects_insert_new,
 )
 from ilp.core.errors import Conflict, Invalid
+from ilp.notifications.services import mail_about
 
 from ..errors import OrderError
 from ..models import Order, OrderItem, ProductPack, SubscriptionKey
@@ -90,6 +91,32 @@ def order_create(
     a renewal's extra seats), for the caller that assigns them. It opens no savepoint of
     its own inside an outer transaction: the caller's block (rollout's `order_place`) is
     the one that rolls back alone when it fails."""
+    # Every mail the order causes (the contact's, the new key's) is listed on its page in the
+    # back office.
+    with mail_about(f"order:{(order_number or '').strip()}"):
+        return _order_create(
+            actor=actor,
+            order_number=order_number,
+            kind=kind,
+            invoice_date=invoice_date,
+            end_customer=end_customer,
+            items=items,
+            contact=contact,
+            subscription_key=subscription_key,
+        )
+
+
+def _order_create(
+    *,
+    actor: Actor,
+    order_number: str,
+    kind: str,
+    invoice_date: datetime.date,
+    end_customer: dict,
+    items: list[dict],
+    contact: dict | None = None,
+    subscription_key: str | None = None,
+) -> tuple[Order, bool]:
     order_number = (order_number or "").strip()
     request_hash = canonical_hash(
         {

@@ -22,6 +22,7 @@ from ilp.licensing.services.orders import (
 )
 
 from .assignment import packs_auto_assign
+from .webhook_events import order_placed_emit, packs_created
 
 
 def order_place(*, actor: Actor, **order) -> tuple[Order, bool]:
@@ -52,6 +53,8 @@ def _order_place(*, actor: Actor, **order) -> tuple[Order, bool]:
             )
             if assigned:
                 order_packs_assigned(order=placed)
+        if created:
+            order_placed_emit(order=placed)
     return placed, created
 
 
@@ -66,4 +69,5 @@ def delivery_token_register(
         actor=actor, membership=membership, token=token, accept_eula=accept_eula
     )
     packs_auto_assign(actor=actor, packs=packs)
+    packs_created(company_id=membership.company_id, packs=packs)
     return key, packs
