@@ -31,8 +31,10 @@ import datetime
 import hashlib
 import json
 import os
+import re
 import secrets
 import threading
+import unicodedata
 
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
@@ -334,6 +336,15 @@ The link can be used once and is valid until {until} UTC.
 _order_products: dict[str, tuple[int, str]] = {}
 
 
+def _search_text(value: str) -> str:
+    """The name as the back office searches it: accents dropped, case folded, runs of other
+    characters one space (ILP's core.text.search_text, restated plainly)."""
+    bare = "".join(
+        c for c in unicodedata.normalize("NFKD", value) if not unicodedata.combining(c)
+    ).casefold()
+    return re.sub(r"[\W_]+", " ", bare).strip()
+
+
 def _crockford(n: int) -> str:
     return "".join(CROCKFORD[b & 31] for b in secrets.token_bytes(n))
 
@@ -397,9 +408,9 @@ def _order(conn, staff_name: str, body: dict) -> tuple[int, dict]:
         cur,
         "accounts_company",
         ["gaid", "customer_number", "name", "street", "postal_code", "city", "country"]
-        + ["require_2fa", "created_at"],
+        + ["require_2fa", "created_at", "name_search"],
         [(gaid, None, customer["name"], "", "", customer.get("city", ""), customer["country"])
-         + (False, _db_time(now))],
+         + (False, _db_time(now), _search_text(customer["name"])[:200])],
     )  # fmt: skip
     expires_on = max(_months_later(today, term) for _sku, _seats, term in items)
     key = f"SK-{_crockford(4)}-{_crockford(4)}-{_crockford(4)}"

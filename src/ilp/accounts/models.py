@@ -119,9 +119,14 @@ class Company(models.Model):
     def __str__(self):
         return f"{self.name} ({self.gaid})"
 
+    def derived_fill(self) -> None:
+        """The columns derived from others (the name's search form): `save` fills them, and
+        `core.bulk` before it inserts a company without `save`."""
+        self.name_search = search_text(self.name)[:200]
+
     def save(self, *args, **kwargs):
         # A derived column, not a workflow: whoever saves a name saves its search form.
-        self.name_search = search_text(self.name)[:200]
+        self.derived_fill()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "name" in update_fields:
             kwargs["update_fields"] = {*update_fields, "name_search"}

@@ -31,6 +31,19 @@ def _fields(model: type[models.Model], names: Sequence[str] | None) -> list[mode
     return [model._meta.get_field(n) for n in names]
 
 
+def _prepared(objs: Sequence[models.Model]) -> None:
+    """Objects inserted here skip `save`: a model that overrides it must say what its `save`
+    adds to a new row in `derived_fill()` (called here), or be saved the ORM's way."""
+    model = type(objs[0])
+    fill = getattr(model, "derived_fill", None)
+    if fill is None:
+        if "save" in model.__dict__:
+            raise TypeError(f"{model.__name__} overrides save(): give it derived_fill()")
+        return
+    for obj in objs:
+        obj.derived_fill()
+
+
 def _values_sql(
     model: type[models.Model], fields: list[models.Field], rows: list[Sequence]
 ) -> tuple[str, list]:
@@ -106,6 +119,7 @@ def objects_insert(objs: Sequence[models.Model]) -> None:
     (on PostgreSQL drawn from the table's sequence first, then `COPY`ed with the rows)."""
     if not objs:
         return
+    _prepared(objs)
     model = type(objs[0])
     if len(objs) <= SMALL:
         # A few rows: one INSERT … RETURNING, its values prepared by their fields.
@@ -180,6 +194,7 @@ def objects_insert_later(objs: Sequence[models.Model]) -> None:
     if held is None or not objs or len(objs) > SMALL:
         objects_insert(objs)
         return
+    _prepared(objs)
     model = type(objs[0])
     fields = _fields(model, None)
     attnames = [f.attname for f in fields]
@@ -237,6 +252,7 @@ def objects_insert_new(objs: Sequence[models.Model], *, key: str) -> list[models
     names a unique field that tells them apart). Meant for a few rows (see SMALL)."""
     if not objs:
         return []
+    _prepared(objs)
     model = type(objs[0])
     fields = _fields(model, None)
     attnames = [f.attname for f in fields]
