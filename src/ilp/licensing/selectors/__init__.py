@@ -7,6 +7,7 @@ One module per area; every public name is importable from here.
 from .eula import (
     eula_version_in_force,
     eula_versions_in_force,
+    eulas_waiting,
     pack_eulas_to_accept,
     packs_waiting_for_third_party_eula,
     vendor_eula,
@@ -71,6 +72,7 @@ __all__ = [
     "dashboard_figures",
     "eula_version_in_force",
     "eula_versions_in_force",
+    "eulas_waiting",
     "expiry_reminders_sent",
     "key_detail",
     "key_get",
