@@ -30,7 +30,9 @@ def test_accept_all_accepts_every_order_and_third_party_eula(admin_api, company,
     assert again.json() == {"accepted": [], "packs": []}
 
 
-def test_accept_all_takes_the_third_party_eula_of_an_accepted_order(admin_api, company, third_party):  # noqa: F811
+def test_accept_all_takes_the_third_party_eula_of_an_accepted_order(
+    admin_api, company, third_party
+):  # noqa: F811
     new_order(company, "SO-1", items=(("ICG", 10),))
     assert admin_api.post(f"/companies/{company.gaid}/orders/SO-1/eula", {}).status_code == 200
     body = admin_api.post(f"/companies/{company.gaid}/eula/accept-all", {}).json()
@@ -48,9 +50,7 @@ def test_accept_all_is_for_administrators_and_service_providers(
     assert sp_api.post(url, {}).json()["accepted"] == ["SO-1"]
 
 
-def test_accept_all_accepts_nothing_when_one_eula_has_no_version_in_force(
-    admin_api, company
-):
+def test_accept_all_accepts_nothing_when_one_eula_has_no_version_in_force(admin_api, company):
     new_order(company, "SO-1")
     eula = Eula.objects.create(slug="late", title="Late", kind=Eula.Kind.THIRD_PARTY)
     pack = ProductPack.objects.first()

@@ -112,11 +112,21 @@ def eulas_waiting(*, membership) -> dict:
         eula_ids={o.eula_id for o in orders} | {p.third_party_eula_id for p in packs}
     )
     blocked = list(
-        ProductPack.objects.filter(
-            company_id=membership.company_id, state=ProductPack.State.LIVE
-        )
+        ProductPack.objects.filter(company_id=membership.company_id, state=ProductPack.State.LIVE)
         .eula_pending()
         .order_by("pk")
         .values_list("pack_id", flat=True)
     )
     return {"orders": orders, "packs": packs, "versions": versions, "blocked_packs": blocked}
+
+
+def packs_blocked_by_eula(*, membership, limit: int) -> tuple[list[str], int]:
+    """The dashboard's EULA card: the IDs of the first `limit` live packs that issue no device
+    licenses because an EULA waits (their order's or their own), and how many there are.
+    Packs a renewal extended are among them only when the order that created them waits."""
+    qs = (
+        ProductPack.objects.filter(company_id=membership.company_id, state=ProductPack.State.LIVE)
+        .eula_pending()
+        .order_by("pk")
+    )
+    return list(qs.values_list("pack_id", flat=True)[:limit]), qs.count()
