@@ -2,16 +2,33 @@
 for, vendor and third-party, in one call; the portal's "Accept all" on the dashboard and the
 orders list, with a confirmation naming what it accepts."""
 
+import datetime
+
 import pytest
 
 from ilp.audit.models import AuditEvent
-from ilp.licensing.models import Eula, EulaVersion, Order, ProductPack
-from tests.licensing.test_eula import new_order, third_party  # noqa: F401 (fixture)
+from ilp.licensing.models import Eula, EulaVersion, Order, Product, ProductPack
+from tests.licensing.test_eula import new_order
 
 pytestmark = pytest.mark.django_db
 
 
-def test_accept_all_accepts_every_order_and_third_party_eula(admin_api, company, third_party):  # noqa: F811
+@pytest.fixture
+def third_party():
+    """ICG carries a third-party EULA."""
+    eula = Eula.objects.create(slug="relay", title="Relay terms", kind=Eula.Kind.THIRD_PARTY)
+    EulaVersion.objects.create(
+        eula=eula, version="r1", text="Relay text", published_on=datetime.date(2020, 1, 1)
+    )
+    Product.objects.filter(sku="ICG").update(third_party_eula=eula)
+    return eula
+
+
+def test_accept_all_accepts_every_order_and_third_party_eula(
+    admin_api,
+    company,
+    third_party,
+):
     new_order(company, "SO-1", items=(("WE", 10),))
     new_order(company, "SO-2", items=(("ICG", 10),))
     icg = ProductPack.objects.get(product__sku="ICG")
@@ -32,7 +49,7 @@ def test_accept_all_accepts_every_order_and_third_party_eula(admin_api, company,
 
 def test_accept_all_takes_the_third_party_eula_of_an_accepted_order(
     admin_api, company, third_party
-):  # noqa: F811
+):
     new_order(company, "SO-1", items=(("ICG", 10),))
     assert admin_api.post(f"/companies/{company.gaid}/orders/SO-1/eula", {}).status_code == 200
     body = admin_api.post(f"/companies/{company.gaid}/eula/accept-all", {}).json()

@@ -7,10 +7,21 @@ import datetime
 import pytest
 
 from ilp.licensing.models import Eula, EulaVersion, Order, Product, ProductPack, Renewal
+from tests.accounts.factories import make_user
 from tests.licensing.factories import make_key
-from tests.licensing.test_eula_views import admin_client, client_for, new_order, user_client  # noqa: F401
+from tests.licensing.test_eula_views import client_for, new_order
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    return client_for(admin_user)
+
+
+@pytest.fixture
+def user_client(company):
+    return client_for(make_user("reader@acme.test", company=company, role="user"))
 
 
 @pytest.fixture
@@ -25,7 +36,7 @@ def relay():
 
 def test_the_eula_card_names_the_packs_that_stop_and_says_the_others_issue(
     admin_client,
-    company,  # noqa: F811
+    company,
 ):
     extended = make_key(company).product_packs.get()  # no waiting order: keeps issuing
     order = new_order(company)
@@ -40,7 +51,7 @@ def test_the_eula_card_names_the_packs_that_stop_and_says_the_others_issue(
     assert f"/companies/{company.gaid}/eula/accept-all/" in card
 
 
-def test_the_dashboard_has_a_renewal_awaits_redemption_card(admin_client, company):  # noqa: F811
+def test_the_dashboard_has_a_renewal_awaits_redemption_card(admin_client, company):
     key = make_key(company)
     url = f"/companies/{company.gaid}/"
     assert "awaits redemption" not in admin_client.get(url).content.decode()
@@ -73,7 +84,7 @@ def test_the_dashboard_has_a_renewal_awaits_redemption_card(admin_client, compan
     assert keys.count("awaits redemption") == 1
 
 
-def test_key_cards_offer_no_greyed_redeem_and_are_sorted_by_expiry(admin_client, company):  # noqa: F811
+def test_key_cards_offer_no_greyed_redeem_and_are_sorted_by_expiry(admin_client, company):
     today = datetime.date.today()
     late = make_key(company, expires_on=today + datetime.timedelta(days=300))
     soon = make_key(company, expires_on=today + datetime.timedelta(days=20))
@@ -84,7 +95,7 @@ def test_key_cards_offer_no_greyed_redeem_and_are_sorted_by_expiry(admin_client,
     assert positions == sorted(positions)
 
 
-def test_an_order_row_says_its_third_party_eula_waits(admin_client, company, relay):  # noqa: F811
+def test_an_order_row_says_its_third_party_eula_waits(admin_client, company, relay):
     new_order(company, items=(("ICG", 10),))
     assert (
         admin_client.post(
@@ -97,7 +108,7 @@ def test_an_order_row_says_its_third_party_eula_waits(admin_client, company, rel
     assert '<span class="badge eula-pending">waits</span>' not in html
 
 
-def test_accept_all_names_what_it_accepts_then_accepts_it(admin_client, company, relay):  # noqa: F811
+def test_accept_all_names_what_it_accepts_then_accepts_it(admin_client, company, relay):
     new_order(company, "SO-1")
     new_order(company, "SO-2", items=(("ICG", 10),))
     icg = ProductPack.objects.get(product__sku="ICG")
@@ -121,7 +132,7 @@ def test_accept_all_names_what_it_accepts_then_accepts_it(admin_client, company,
     assert icg.third_party_eula_accepted_at is not None
 
 
-def test_accept_all_is_not_for_users(user_client, company):  # noqa: F811
+def test_accept_all_is_not_for_users(user_client, company):
     new_order(company)
     assert user_client.get(f"/companies/{company.gaid}/eula/accept-all/").status_code == 403
     html = user_client.get(f"/companies/{company.gaid}/").content.decode()

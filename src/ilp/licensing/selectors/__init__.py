@@ -8,8 +8,8 @@ from .eula import (
     eula_version_in_force,
     eula_versions_in_force,
     eulas_waiting,
-    packs_blocked_by_eula,
     pack_eulas_to_accept,
+    packs_blocked_by_eula,
     packs_waiting_for_third_party_eula,
     vendor_eula,
     vendor_eula_id_in_force,
@@ -60,10 +60,10 @@ from .renewals import (
     renewal_get_for_redeem,
     renewal_list,
     renewal_list_awaiting,
-    renewals_awaiting_count,
     renewal_pending_exists,
     renewal_queryset,
     renewal_reload,
+    renewals_awaiting_count,
 )
 
 __all__ = [
