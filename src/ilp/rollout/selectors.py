@@ -705,3 +705,18 @@ def licenses_stale_lock(*, pks: Iterable[int]) -> list[DeviceLicense]:
         .filter(_DistinctFrom(F("expires_on"), F("pack__expires_on")))
         .order_by("pk")
     )
+
+
+def device_licenses_active_many(
+    *, membership, unit_ids: Iterable[str], product: str | None = None
+) -> list[DeviceLicense]:
+    """The company's active licenses of these devices (normal form), of one product when
+    `product` names its SKU: what bulk "Remove" returns."""
+    qs = DeviceLicense.objects.filter(
+        company_id=membership.company_id,
+        status=DeviceLicense.Status.ACTIVE,
+        unit_id__in=list(unit_ids),
+    )
+    if product:
+        qs = qs.filter(product__sku=sku_normalise(product))
+    return list(qs.order_by("pack_id", "pk"))
