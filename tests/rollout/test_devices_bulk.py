@@ -105,10 +105,13 @@ def test_the_devices_list_removes_the_ticked_devices(admin_user, company, fleet)
     html = client.get(url).content.decode()
     assert 'name="unit_id" value="00E0C5AA0001"' in html
     assert f'action="/companies/{company.gaid}/devices/remove/"' in html
+    picked = {"unit_id": ["00E0C5AA0001", "00E0C5AA0003"], "next": url}
+    confirm = client.post(f"/companies/{company.gaid}/devices/remove/", picked)
+    text = confirm.content.decode()
+    assert "Remove these 2 devices?" in text and "EMP" in text  # names what goes
+    assert active("00E0C5AA0001") == 2  # nothing yet (WE and EMP)
     done = client.post(
-        f"/companies/{company.gaid}/devices/remove/",
-        {"unit_id": ["00E0C5AA0001", "00E0C5AA0003"], "next": url},
-        follow=True,
+        f"/companies/{company.gaid}/devices/remove/", {**picked, "confirm": "1"}, follow=True
     )
     page = done.content.decode()
     assert "2 devices removed" in page
@@ -120,9 +123,12 @@ def test_a_user_sees_no_remove_in_the_devices_list(company, fleet):
     client = client_for(make_user("reader@acme.test", company=company, role="user"))
     html = client.get(f"/companies/{company.gaid}/devices/").content.decode()
     assert 'name="unit_id"' not in html
-    assert client.post(
-        f"/companies/{company.gaid}/devices/remove/", {"unit_id": ["00E0C5AA0001"]}
-    ).status_code == 403
+    assert (
+        client.post(
+            f"/companies/{company.gaid}/devices/remove/", {"unit_id": ["00E0C5AA0001"]}
+        ).status_code
+        == 403
+    )
 
 
 def test_the_split_page_searches_its_devices(admin_user, company, fleet):

@@ -719,4 +719,4 @@ def device_licenses_active_many(
     )
     if product:
         qs = qs.filter(product__sku=sku_normalise(product))
-    return list(qs.order_by("pack_id", "pk"))
+    return list(qs.select_related(*LICENSE_RELATED).order_by("pack_id", "pk"))

@@ -36,6 +36,4 @@ def devices_remove(
     for lic in sorted(licenses, key=lambda lic: (lic.pack_id, lic.pk)):
         if license_return(actor=actor, license=lic):
             removed.add(lic.unit_id)
-    return [
-        {"unit_id": u, "status": "removed" if u in removed else "not_found"} for u in wanted
-    ]
+    return [{"unit_id": u, "status": "removed" if u in removed else "not_found"} for u in wanted]
