@@ -3,6 +3,7 @@ membership; the services read inside the company they act in."""
 
 from enum import StrEnum
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -266,3 +267,23 @@ def user_active_get(*, pk) -> User | None:
     if not pk:
         return None
     return User.objects.filter(pk=pk, is_active=True).first()
+
+
+def member_search(*, membership: Membership, q: str, limit: int) -> list[dict]:
+    """Company search (API.md, third round): members whose e-mail or name contains `q`."""
+    text = (q or "").strip()
+    if not text:
+        return []
+    found = member_list(membership=membership).filter(
+        Q(user__email__icontains=text)
+        | Q(user__first_name__icontains=text)
+        | Q(user__last_name__icontains=text)
+    )[:limit]
+    return [
+        {
+            "kind": "member",
+            "id": m.user.email,
+            "label": f"{m.user.full_name} · {m.user.email} · {m.get_role_display()}",
+        }
+        for m in found
+    ]

@@ -129,3 +129,7 @@ __all__ += ["companies_overview"]
 from .snapshots import seat_history  # noqa: E402
 
 __all__ += ["seat_history"]
+
+from .search import licensing_search  # noqa: E402
+
+__all__ += ["licensing_search"]
