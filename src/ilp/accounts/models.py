@@ -56,6 +56,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     # "" follows the browser (Accept-Language); "en"/"de" is the person's choice.
     language = models.CharField(max_length=8, default="", blank=True)
+    # The IANA zone the portal shows times in (issue 24); "" is UTC.
+    time_zone = models.CharField(max_length=64, default="", blank=True)
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()

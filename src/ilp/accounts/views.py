@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -379,6 +380,7 @@ def _profile_context(request, form=None, **extra) -> dict:
                 "last_name": user.last_name,
                 "language": user.language,
                 "default_company": user.default_company.gaid if user.default_company_id else "",
+                "time_zone": user.time_zone,
             },
         )
     return {
@@ -389,6 +391,7 @@ def _profile_context(request, form=None, **extra) -> dict:
         "password_form": PasswordChangeForm(),
         "two_factor_on": selectors.two_factor_active(user=user),
         "sole_administrations": selectors.companies_solely_administered(user=user),
+        "time_zones": sorted(services.time_zone_names()),
         **extra,
     }
 
@@ -417,11 +420,14 @@ def profile(request):
                         # Some roles always get these mails (their boxes are disabled).
                         if not m.mailed_always
                     },
+                    time_zone=form.cleaned_data["time_zone"],
                 )
             except AppError as exc:
                 form_errors_from(form, exc)
             else:
-                messages.success(request, _("Your profile is saved."))
+                # Said in the language just chosen: the next page is in it.
+                with translation.override(user.language or translation.get_language()):
+                    messages.success(request, _("Your profile is saved."))
                 return _set_language_cookie(redirect("accounts:profile"), user.language)
         return render(request, "accounts/profile.html", _profile_context(request, form), status=422)
     # A token created without htmx arrives here after the redirect, shown on this GET only.

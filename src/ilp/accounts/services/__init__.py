@@ -25,7 +25,7 @@ from .passwords import (
     password_reset_complete,
     password_reset_request,
 )
-from .profile import profile_update
+from .profile import profile_update, time_zone_check, time_zone_names, time_zone_set
 from .registrations import RegistrationOutcome, registration_create
 from .tokens import (
     api_token_create,
@@ -82,6 +82,9 @@ __all__ = [
     "member_remove",
     "member_role_change",
     "profile_update",
+    "time_zone_check",
+    "time_zone_names",
+    "time_zone_set",
     "staff_token_create",
     "staff_token_revoke",
 ]

@@ -28,7 +28,7 @@ def _show(value, field: str | None = None) -> str:
     if isinstance(value, str):
         if _ISO_MOMENT.fullmatch(value):  # a time as the services store it: as the pages show it
             moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-            return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+            return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
         return value_label(field, value)
     return str(value)
 
