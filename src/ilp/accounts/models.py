@@ -173,6 +173,11 @@ class Invitation(models.Model):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # Set when the same address was invited again (issue 24): this link then leads to the
+    # newer invitation while that one is pending, so the first mail keeps working.
+    replaced_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Made by a company claim (rule 16, `POST /registrations`): void once the company has an
     # administrator, however that came about.
     is_claim = models.BooleanField(default=False)

@@ -206,6 +206,17 @@ def invitation_get(*, token: str) -> Invitation:
         raise NotFound(
             _("This invitation link is not valid."), code=AccountError.INVITATION_NOT_FOUND
         )
+    return invitation_newest(invitation)
+
+
+def invitation_newest(invitation: Invitation) -> Invitation:
+    """The invitation a link leads to: itself, or, when the same address was invited again
+    (`replaced_by`), the newest of that chain, so an earlier mail's link keeps working while
+    the person is still invited. A withdrawn or accepted newest one says so as usual."""
+    seen = {invitation.pk}
+    while invitation.replaced_by_id is not None and invitation.replaced_by_id not in seen:
+        seen.add(invitation.replaced_by_id)
+        invitation = Invitation.objects.select_related("company").get(pk=invitation.replaced_by_id)
     return invitation
 
 

@@ -183,6 +183,10 @@ def _people_response(request, membership, **extra):
 @company_page(Permission.VIEW)
 def manage_company(request, membership):
     """GAID, company details, members, invitations and access requests of one company."""
+    return _manage_company_page(request, membership)
+
+
+def _manage_company_page(request, membership, *, status: int = 200, **extra):
     company = membership.company
     company_form = CompanyForm(
         initial={
@@ -196,7 +200,13 @@ def manage_company(request, membership):
     return render(
         request,
         "accounts/manage_company.html",
-        {"company": company, "company_form": company_form, **_people_context(membership)},
+        {
+            "company": company,
+            "company_form": company_form,
+            **_people_context(membership),
+            **extra,
+        },
+        status=status,
     )
 
 
@@ -299,7 +309,15 @@ def invitation_send(request, membership):
             return _people_response(
                 request,
                 membership,
-                notice=_("An invitation was sent to %(email)s.") % {"email": invitation.email},
+                notice=(
+                    _(
+                        "The invitation was sent again to %(email)s. The earlier mail's link "
+                        "still works and leads to this invitation."
+                    )
+                    if getattr(invitation, "sent_again", False)
+                    else _("An invitation was sent to %(email)s.")
+                )
+                % {"email": invitation.email},
             )
     if request.htmx:
         return render(
@@ -767,13 +785,16 @@ def company_security(request, membership):
             actor=request.actor, company=membership.company, required=required
         )
     except AppError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request,
-            _("Every member now needs two-factor sign-in.")
-            if required
-            else _("Two-factor sign-in is now each member's choice."),
+        # Said next to the switch, which gets the focus (the page scrolls to it), not at the
+        # top of a long page out of sight (issue 24).
+        return _manage_company_page(
+            request, membership, security_error=exc.message, status=exc.status
         )
+    messages.success(
+        request,
+        _("Every member now needs two-factor sign-in.")
+        if required
+        else _("Two-factor sign-in is now each member's choice."),
+    )
     url = reverse("accounts:manage_company", kwargs={"gaid": membership.company.gaid})
     return redirect(f"{url}#security-title")
