@@ -144,6 +144,7 @@ FIELD_LABELS = {
 # words the pages use for them (the same msgids, so the same German). Another value, or the
 # same word under another field (a name, a comment), shows as it is.
 _CODE_FIELDS = {"status", "kind", "eula", "role", "state"}
+CODE_FIELDS = frozenset(_CODE_FIELDS)
 VALUE_LABELS = {
     "active": _("Active"),
     "expired": _("Expired"),
