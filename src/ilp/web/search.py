@@ -17,12 +17,12 @@ PER_KIND = 10
 MIN_LENGTH = 2
 
 KIND_LABELS = {
-    "pack": _("Product pack"),
-    "key": _("Subscription key"),
-    "order": _("Order"),
-    "ums": _("UMS"),
-    "member": _("Member"),
-    "unit_id": _("Device"),
+    "pack": _("Product packs"),
+    "key": _("Subscription keys"),
+    "order": _("Orders"),
+    "ums": _("UMS IDs"),
+    "member": _("Members"),
+    "unit_id": _("Devices"),
 }
 
 
