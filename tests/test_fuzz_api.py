@@ -15,8 +15,8 @@ its own token) or rotate the UMS credential, and the next case must not inherit 
 
 `ILP_FUZZ_EXAMPLES` (default 8) bounds the fuzzing phase per operation, `ILP_FUZZ_SCENARIOS`
 (default 5) and `ILP_FUZZ_STEPS` (default 15) the stateful phase; `ILP_FUZZ_SEED` picks the
-seed (fixed by default so that CI is reproducible; change it to explore). See README.md,
-"Fuzzing the API and fault injection".
+seed (fixed by default so that CI is reproducible; change it to explore). See docs/testing.md,
+"Fuzzing the API".
 """
 
 import os

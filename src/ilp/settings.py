@@ -1,4 +1,4 @@
-"""Django settings for ILP, read from the environment (see README, "Settings")."""
+"""Django settings for ILP, read from the environment (see docs/operating.md, "Settings")."""
 
 import ipaddress
 import os
@@ -82,8 +82,8 @@ for _key in [ILP_TOTP_KEY, *ILP_TOTP_KEY_FALLBACKS]:  # a wrong key fails at sta
             "print(Fernet.generate_key().decode())'"
         ) from None
 
-# Production settings (issue 12, README "Settings", decisions "Issue 12: production settings
-# and CSP"). Host names: the base URL's host and loopback unless ILP_ALLOWED_HOSTS says.
+# Production settings (docs/operating.md, "Settings"; docs/decisions.md, "Security: the CSP,
+# secrets, logs"). Host names: the base URL's host and loopback unless ILP_ALLOWED_HOSTS says.
 _base = urlsplit(ILP_BASE_URL)
 ILP_HTTPS = _base.scheme == "https"
 _LOOPBACK = ["127.0.0.1", "localhost", "[::1]"]
@@ -360,9 +360,10 @@ ILP_TOTP_ISSUER = env.str("ILP_TOTP_ISSUER", default="ILP")
 # expires after this many days.
 ILP_LOGIN_TOKEN_DAYS = env.int("ILP_LOGIN_TOKEN_DAYS", default=30)
 
-# License lifecycle (rules 21–24, README "License lifecycle"): every license document is a
-# lease of this many days (a UMS may be given up to the maximum), licenses of packs expiring
-# within ILP_EXCHANGE_DAYS move to a later pack, demo licenses last ILP_DEMO_DAYS.
+# License lifecycle (rules 21–24, docs/api-integration.md "Leases and refreshing"): every
+# license document is a lease of this many days (a UMS may be given up to the maximum),
+# licenses of packs expiring within ILP_EXCHANGE_DAYS move to a later pack, demo licenses last
+# ILP_DEMO_DAYS.
 ILP_LICENSE_LEASE_DAYS = env.int("ILP_LICENSE_LEASE_DAYS", default=30)
 ILP_LICENSE_LEASE_MAX_DAYS = max(
     env.int("ILP_LICENSE_LEASE_MAX_DAYS", default=365), ILP_LICENSE_LEASE_DAYS

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ilp.core.authz import Role
+from ilp.core.bulk import object_insert
 from ilp.core.emails import email_problem
 from ilp.core.fields import EncryptedTextField
 
@@ -26,9 +27,12 @@ class UserManager(BaseUserManager):
         if email_problem(email):  # the services refuse it first (422 `invalid_email`)
             raise ValueError(f"not a storable e-mail address: {email!r}")
         user = self.model(email=email, **extra)
-        user.set_password(password) if password else user.set_unusable_password()
-        user.save(using=self._db)
-        return user
+        if password:
+            user.set_password(password)
+            user.save(using=self._db)  # AbstractBaseUser.save tells the password validators
+            return user
+        user.set_unusable_password()
+        return object_insert(user)
 
     def create_superuser(self, email, password=None, **extra):
         extra.setdefault("is_staff", True)

@@ -11,6 +11,7 @@ from ilp.core.auth import Principal, last_used_touch
 from ilp.core.authz import Role
 from ilp.core.errors import NotFound
 from ilp.core.ids import token_hash
+from ilp.core.prepared import PreparedObjects
 
 from .errors import AccountError
 from .models import (
@@ -39,7 +40,12 @@ class MailTopic(StrEnum):
 
 def user_find(*, email: str) -> User | None:
     """The person with this e-mail (any letter case), registered or not; None if nobody."""
-    return User.objects.filter(email=normalize_email(email)).first()
+    return _USER_BY_EMAIL.first(email=normalize_email(email))
+
+
+_USER_BY_EMAIL = PreparedObjects(
+    User, lambda *, email: User.objects.filter(email=email).order_by()[:1], email=str
+)
 
 
 def account_exists(*, email: str) -> bool:
@@ -257,16 +263,18 @@ def principal_for_user_token(token: str) -> Principal | None:
     return Principal(kind="user", user=api_token.user, api_token=api_token)
 
 
+_STAFF_TOKEN = PreparedObjects(
+    StaffToken,
+    lambda *, digest: StaffToken.objects.filter(
+        token_hash=digest, revoked_at__isnull=True
+    ).order_by()[:1],
+    digest=str,
+)
+
+
 def principal_for_staff_token(token: str) -> Principal | None:
     """The vendor back-office token (`ilps_…`), if it is live."""
-    staff = next(
-        iter(
-            StaffToken.objects.filter(
-                token_hash=token_hash(token), revoked_at__isnull=True
-            ).order_by()[:1]
-        ),
-        None,
-    )
+    staff = _STAFF_TOKEN.first(digest=token_hash(token))
     if staff is None:
         return None
     last_used_touch(staff)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.authz import Role
+from ilp.core.bulk import objects_insert_later
 from ilp.core.emails import email_problem
 from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.core.ids import new_token, token_hash
@@ -62,7 +63,8 @@ def membership_create(
 ) -> Membership:
     """Make the person a member with the role, their first company their default, and record
     `member.added` (with `audit`'s details: the order, the invitation)."""
-    membership = Membership.objects.create(user=user, company=company, role=role)
+    membership = Membership(user=user, company=company, role=role)
+    objects_insert_later([membership])  # no primary key inside `writes_held`
     _default_company_fill(user, company)
     event_record(
         actor=actor,

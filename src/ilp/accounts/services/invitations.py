@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.authz import Role
+from ilp.core.bulk import object_insert
 from ilp.core.errors import (
     Conflict,
     Invalid,
@@ -82,7 +83,7 @@ def invitation_issue(
         )
     )
     token = new_token(INVITATION_TOKEN_PREFIX)
-    invitation = Invitation.objects.create(
+    invitation = Invitation(
         company=company,
         email=email,
         role=role,
@@ -92,6 +93,7 @@ def invitation_issue(
         expires_at=now + INVITATION_TTL,
         is_claim=claim,
     )
+    object_insert(invitation)
     # The older invitations end, but their links lead to this one while it is pending (the
     # first mail keeps working, like GitHub's invitations: docs/admin-guide.md).
     for old in replaced:

@@ -4,6 +4,8 @@ import datetime
 
 from django.utils import timezone
 
+from ilp.core.prepared import Prepared
+
 from ..models import Eula, EulaVersion, Order, ProductPack
 from .packs import PACK_RELATED
 
@@ -16,13 +18,18 @@ def vendor_eula() -> Eula | None:
 def vendor_eula_id_in_force(*, today: datetime.date | None = None) -> int | None:
     """The id of the vendor's EULA when a version of it is in force today, else None: what a
     new order carries (rule 20). One query (`vendor_eula` plus `eula_version_in_force`)."""
-    today = today or timezone.localdate()
-    return (
+    rows = _VENDOR_EULA_IN_FORCE.rows(today=today or timezone.localdate())
+    return rows[0][0] if rows else None
+
+
+_VENDOR_EULA_IN_FORCE = Prepared(
+    lambda *, today: (
         EulaVersion.objects.filter(eula__kind=Eula.Kind.VENDOR, published_on__lte=today)
-        .values_list("eula_id", flat=True)
-        .order_by()  # any version in force will do: no ordering to build
-        .first()
-    )
+        .order_by()  # any version in force will do
+        .values_list("eula_id")[:1]
+    ),
+    today=datetime.date,
+)
 
 
 def eula_version_in_force(

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from ilp.audit.services import events_batched
 from ilp.core.actors import Actor
+from ilp.core.bulk import writes_held
 from ilp.licensing.models import Order
 from ilp.licensing.services import delivery_tokens
 from ilp.licensing.services.orders import (
@@ -41,8 +42,9 @@ def order_place(*, actor: Actor, **order) -> tuple[Order, bool]:
 @transaction.atomic
 def _order_place(*, actor: Actor, **order) -> tuple[Order, bool]:
     # The order's audit events (company, contact, invitation, packs assigned, the order) in
-    # one statement at the end of the transaction.
-    with events_batched():
+    # one statement, sent with the other writes nothing reads back (its items, the contact's
+    # membership and mail, its stored answer) in one round trip at the end.
+    with writes_held(), events_batched():
         placed, created = order_create(actor=actor, **order)
         if created and placed.packs_new:
             assigned = packs_auto_assign(

@@ -2,8 +2,9 @@
 the daily jobs.
 
 Several workers may run at once: tasks are claimed with row locks and each mail is sent by
-the worker that locked it. The sweeper re-delivers mails whose earlier attempt failed (mail
-server down) once their back-off has passed, so a lost enqueue or an outage loses no mail.
+the worker that locked it. The sweeper polls the outbox every second (`--sweep`): it sends new
+mails and re-delivers those whose earlier attempt failed (mail server down) once their
+back-off has passed, so an outage loses no mail.
 
 Daily jobs (`exchange-licenses`, `resign-licenses`, `send-reminders`, then
 `snapshot-seats`): at start and whenever the local date changes, each worker tries to claim
@@ -14,6 +15,7 @@ first left (the snapshot is retaken whole).
 """
 
 import datetime
+import itertools
 import logging
 import threading
 from collections.abc import Callable
@@ -41,14 +43,18 @@ logger = logging.getLogger("ilp.worker")
 RETRY_AFTER_ERROR = datetime.timedelta(minutes=1)
 
 
-def sweep_once() -> int:
+def sweep_once(*, purge: bool = True) -> int:
     close_old_connections()
     try:
         sent = outbox_deliver_due()
-        idempotency_purge()
+        if purge:
+            idempotency_purge()
         return sent
     finally:
         close_old_connections()
+
+
+PURGE_EVERY = 60  # outbox rounds between purges of expired Idempotency-Key records
 
 
 def _exchange(day: datetime.date) -> str:
@@ -173,7 +179,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=1.0, help="task poll interval (s)")
-        parser.add_argument("--sweep", type=float, default=15.0, help="outbox sweep interval (s)")
+        parser.add_argument(
+            "--sweep", type=float, default=1.0, help="outbox poll interval (s): mail latency"
+        )
         parser.add_argument(
             "--once",
             action="store_true",
@@ -207,7 +215,7 @@ class Command(BaseCommand):
         stop = threading.Event()
 
         def sweeper():
-            while True:
+            for round_ in itertools.count():
                 try:
                     daily.run_if_due()
                 except Exception:  # the next round tries again
@@ -215,7 +223,7 @@ class Command(BaseCommand):
                 if stop.wait(sweep):
                     return
                 try:
-                    sweep_once()
+                    sweep_once(purge=round_ % PURGE_EVERY == 0)
                 except Exception:  # keep sweeping; the next round retries
                     logger.exception("outbox sweep failed")
 
