@@ -469,9 +469,9 @@ def _order(conn, staff_name: str, body: dict) -> tuple[int, dict]:
         cur,
         "accounts_user",
         ["password", "last_login", "is_superuser", "email", "first_name", "last_name"]
-        + ["is_active", "is_staff", "default_company_id", "language", "date_joined"],
+        + ["is_active", "is_staff", "default_company_id", "language", "time_zone", "date_joined"],
         [("!" + secrets.token_urlsafe(30)[:40], None, False, email, contact.get("first_name", ""))
-         + (contact.get("last_name", ""), True, False, company_id, "", _db_time(now))],
+         + (contact.get("last_name", ""), True, False, company_id, "", "", _db_time(now))],
     )  # fmt: skip
     _insert(
         cur,

@@ -204,7 +204,8 @@ WSGI_APPLICATION = "ilp.wsgi.application"
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Django's templates, rendered in the person's time zone (ilp/web/templating.py).
+        "BACKEND": "ilp.web.templating.PersonTimeZoneTemplates",
         "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {

@@ -37,6 +37,7 @@ from .schemas import (
     InvitationPublicOut,
     MemberOut,
     MeOut,
+    MePatch,
     OtpIn,
     OtpOptionalIn,
     PasswordChangeIn,
@@ -265,12 +266,25 @@ def revoke_current_token(request):
 @router.get("/me", response={200: MeOut, **problems(401, 403)}, auth=UserAuth())
 def me(request):
     """The calling person and the companies they belong to, with their role in each."""
-    user = request.auth.user
+    return _me(request.auth.user)
+
+
+@router.patch("/me", response={200: MeOut, **problems(401, 403, 422)}, auth=UserAuth())
+def me_patch(request, payload: MePatch):
+    """Set the time zone (IANA name) the portal shows your times in; 422 for unknown names."""
+    user = services.time_zone_set(
+        actor=request.auth.actor, user=request.auth.user, time_zone=payload.time_zone
+    )
+    return _me(user)
+
+
+def _me(user) -> dict:
     return {
         "email": user.email,
         "first_name": user.first_name,
         "last_name": user.last_name,
         "language": user.language,
+        "time_zone": user.time_zone or "UTC",
         "default_company": user.default_company.gaid if user.default_company_id else None,
         "two_factor": selectors.two_factor_active(user=user),
         "companies": [

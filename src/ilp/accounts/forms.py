@@ -100,6 +100,15 @@ class ProfileForm(forms.Form):
         required=False,
     )
     default_company = forms.ChoiceField(label=_("Default company"), required=False)
+    # Free text with a list of IANA names to pick from (a datalist: type "Berl" to find
+    # Europe/Berlin); the service checks the name.
+    time_zone = forms.CharField(
+        label=_("Time zone"),
+        max_length=64,
+        required=False,
+        help_text=_("Times on every page are shown in this zone. Empty: UTC."),
+        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
+    )
 
     def __init__(self, *args, memberships=(), **kwargs):
         super().__init__(*args, **kwargs)

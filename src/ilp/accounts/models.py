@@ -61,6 +61,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     # "" follows the browser (Accept-Language); "en"/"de" is the person's choice.
     language = models.CharField(max_length=8, default="", blank=True)
+    # The IANA zone the portal shows times in (issue 24); "" is UTC.
+    time_zone = models.CharField(max_length=64, default="", blank=True)
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()
@@ -119,11 +121,6 @@ class Company(models.Model):
     def __str__(self):
         return f"{self.name} ({self.gaid})"
 
-    def derived_fill(self) -> None:
-        """The columns derived from others (the name's search form): `save` fills them, and
-        `core.bulk` before it inserts a company without `save`."""
-        self.name_search = search_text(self.name)[:200]
-
     def save(self, *args, **kwargs):
         # A derived column, not a workflow: whoever saves a name saves its search form.
         self.derived_fill()
@@ -131,6 +128,11 @@ class Company(models.Model):
         if update_fields is not None and "name" in update_fields:
             kwargs["update_fields"] = {*update_fields, "name_search"}
         super().save(*args, **kwargs)
+
+    def derived_fill(self) -> None:
+        """The columns derived from others (the name's search form): `save` fills them, and
+        `core.bulk` before it inserts a company without `save`."""
+        self.name_search = search_text(self.name)[:200]
 
 
 class Membership(models.Model):
@@ -205,6 +207,11 @@ class Invitation(models.Model):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # Set when the same address was invited again (issue 24): this link then leads to the
+    # newer invitation while that one is pending, so the first mail keeps working.
+    replaced_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Made by a company claim (rule 16, `POST /registrations`): void once the company has an
     # administrator, however that came about.
     is_claim = models.BooleanField(default=False)

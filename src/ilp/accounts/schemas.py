@@ -76,11 +76,18 @@ class MyCompanyOut(Schema):
     role: str
 
 
+class MePatch(Schema):
+    """`PATCH /me` (API.md, third round): the IANA zone the portal shows times in."""
+
+    time_zone: str
+
+
 class MeOut(Schema):
     email: str
     first_name: str
     last_name: str
     language: str
+    time_zone: str = "UTC"
     default_company: str | None
     two_factor: bool
     companies: list[MyCompanyOut]

@@ -3,7 +3,7 @@ membership; the services read inside the company they act in."""
 
 from enum import StrEnum
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -225,6 +225,17 @@ def invitation_get(*, token: str) -> Invitation:
         raise NotFound(
             _("This invitation link is not valid."), code=AccountError.INVITATION_NOT_FOUND
         )
+    return invitation_newest(invitation)
+
+
+def invitation_newest(invitation: Invitation) -> Invitation:
+    """The invitation a link leads to: itself, or, when the same address was invited again
+    (`replaced_by`), the newest of that chain, so an earlier mail's link keeps working while
+    the person is still invited. A withdrawn or accepted newest one says so as usual."""
+    seen = {invitation.pk}
+    while invitation.replaced_by_id is not None and invitation.replaced_by_id not in seen:
+        seen.add(invitation.replaced_by_id)
+        invitation = Invitation.objects.select_related("company").get(pk=invitation.replaced_by_id)
     return invitation
 
 
@@ -347,3 +358,23 @@ def staff_member_get(*, staff_member_id: int) -> StaffMember:
 def staff_token_list():
     """The staff tokens that still work, newest first."""
     return StaffToken.objects.filter(revoked_at__isnull=True).order_by("-created_at", "-pk")
+
+
+def member_search(*, membership: Membership, q: str, limit: int) -> list[dict]:
+    """Company search (API.md, third round): members whose e-mail or name contains `q`."""
+    text = (q or "").strip()
+    if not text:
+        return []
+    found = member_list(membership=membership).filter(
+        Q(user__email__icontains=text)
+        | Q(user__first_name__icontains=text)
+        | Q(user__last_name__icontains=text)
+    )[:limit]
+    return [
+        {
+            "kind": "member",
+            "id": m.user.email,
+            "label": f"{m.user.full_name} · {m.user.email} · {m.get_role_display()}",
+        }
+        for m in found
+    ]

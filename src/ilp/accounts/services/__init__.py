@@ -25,7 +25,7 @@ from .passwords import (
     password_reset_complete,
     password_reset_request,
 )
-from .profile import profile_update
+from .profile import profile_update, time_zone_check, time_zone_names, time_zone_set
 from .registrations import RegistrationOutcome, registration_create
 from .staff import staff_member_invite, staff_member_remove, staff_member_role_change
 from .tokens import (
@@ -86,6 +86,9 @@ __all__ = [
     "staff_member_invite",
     "staff_member_remove",
     "staff_member_role_change",
+    "time_zone_check",
+    "time_zone_names",
+    "time_zone_set",
     "staff_token_create",
     "staff_token_revoke",
 ]
