@@ -7,11 +7,12 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Actor:
-    kind: str  # "user" | "staff" | "ums" | "ald" | "system"
+    kind: str  # "user" | "staff" | "ums" | "ald" | "scim" | "system"
     user: Any = None
     staff_token: Any = None
     ums: Any = None
     ald_token: Any = None  # rollout's AldToken, with its subscription key loaded
+    scim_token: Any = None  # scim's ScimToken: a company's identity provider provisioning
 
     @classmethod
     def for_user(cls, user) -> "Actor":
@@ -24,6 +25,10 @@ class Actor:
     @classmethod
     def for_ums(cls, ums) -> "Actor":
         return cls(kind="ums", ums=ums)
+
+    @classmethod
+    def for_scim(cls, scim_token) -> "Actor":
+        return cls(kind="scim", scim_token=scim_token)
 
     @classmethod
     def system(cls) -> "Actor":
@@ -39,4 +44,6 @@ class Actor:
             return f"ums:{self.ums.ums_id}"
         if self.kind == "ald":
             return f"ald:{self.ald_token.subscription_key.key}"
+        if self.kind == "scim":
+            return f"scim:{self.scim_token.pk} identity provider provisioning"
         return "system"

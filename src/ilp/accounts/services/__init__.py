@@ -18,7 +18,13 @@ from .invitations import (
     invitation_create,
     invitation_withdraw,
 )
-from .members import member_add, member_remove, member_role_change
+from .members import (
+    member_add,
+    member_deprovision,
+    member_remove,
+    member_role_change,
+    sessions_end,
+)
 from .passwords import (
     password_change,
     password_reset_check,
@@ -29,7 +35,9 @@ from .profile import profile_update
 from .registrations import RegistrationOutcome, registration_create
 from .tokens import (
     api_token_create,
+    api_token_limits,
     api_token_revoke,
+    api_tokens_company_drop,
     auth_token_issue,
     staff_token_create,
     staff_token_revoke,
@@ -79,6 +87,10 @@ __all__ = [
     "invitation_create",
     "invitation_withdraw",
     "member_add",
+    "member_deprovision",
+    "sessions_end",
+    "api_token_limits",
+    "api_tokens_company_drop",
     "member_remove",
     "member_role_change",
     "profile_update",
