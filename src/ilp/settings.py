@@ -156,6 +156,7 @@ INSTALLED_APPS = [
     "ilp.notifications",
     "ilp.licensing",
     "ilp.rollout",
+    "ilp.scim",
     "ilp.web",
 ]
 
@@ -190,6 +191,7 @@ ILP_MACHINE_PATHS = [
     r"/api/v1/ums/",
     r"/api/v1/orders(?:/|$)",
     r"/\.well-known/jwks\.json$",
+    r"/scim/v2/",
 ]
 ILP_MACHINE_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
