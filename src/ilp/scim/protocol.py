@@ -331,8 +331,14 @@ def _immutable(attribute: str) -> SCIMException:
     return from_scim
 
 
+class MethodNotAllowed(SCIMException):
+    """405: the discovery endpoints are read-only (RFC 7644 §4)."""
+
+    status = 405
+
+
 def _method_not_allowed() -> SCIMException:
-    return NotImplementedException(detail="This method is not supported here.")
+    return MethodNotAllowed(detail="This method is not allowed here.")
 
 
 def _groups(scim: _Request, method: str, group_id: str | None) -> HttpResponse:
