@@ -57,9 +57,8 @@ def test_scim2_tester_reports_no_failure(live_server, settings, email_user_names
         results = check_server(client, resource_types=["User"])
 
     for result in results:
-        print(
-            f"{result.status.name:10} {result.resource_type or '-':6} {result.title}: {result.reason}"
-        )
+        kind = result.resource_type or "-"
+        print(f"{result.status.name:10} {kind:6} {result.title}: {result.reason}")
     failed = [r for r in results if r.status in FAILED]
     assert not failed, "\n".join(f"{r.title}: {r.reason} {r.data!r}" for r in failed)
     ran = [r for r in results if r.status == Status.SUCCESS]
