@@ -159,6 +159,8 @@ def _only(data: dict, fields: set[str]) -> dict:
 
 def _user_in(data: dict, ctx: Context) -> User:
     data = _only(data, USER_FIELDS)
+    if not any(k.lower() == "active" for k in data):
+        data["active"] = True  # published as required; a request without it means true
     for key in [k for k in data if k.lower() == "name"]:
         if isinstance(data[key], dict):
             data[key] = _only(data[key], NAME_FIELDS)
@@ -343,6 +345,7 @@ def _method_not_allowed() -> SCIMException:
 
 def _groups(scim: _Request, method: str, group_id: str | None) -> HttpResponse:
     params = scim.parameters()
+    services.scim_users_ensure(company=scim.company)
     if group_id is None:
         if method == "GET":
             text = scim.request.GET.get("filter")
@@ -382,7 +385,8 @@ def _groups(scim: _Request, method: str, group_id: str | None) -> HttpResponse:
             _patch_in(scim.body(), Group, GROUP_FIELDS).patch(current)
         else:
             data = _only(scim.body(), GROUP_FIELDS)
-            data.pop("displayName", None)
+            data = {k: v for k, v in data.items() if k.lower() != "displayname"}
+            data["displayName"] = group_id  # a role's name does not change
             try:
                 replaced = Group.model_validate(data, scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
             except ValidationError as exc:

@@ -10,6 +10,7 @@ protocol view answers in RFC 7644's error format; accounts' errors (409
 
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -26,6 +27,7 @@ from ilp.core.actors import Actor
 from ilp.core.authz import Role
 from ilp.core.emails import email_problem
 from ilp.core.ids import new_token, token_hash
+from ilp.notifications.services import mail_enqueue
 
 from .models import ScimToken, ScimUser
 
@@ -133,6 +135,29 @@ def _activate(*, actor: Actor, company, scim_user: ScimUser) -> None:
             template="invitation",
             user=user,
         )
+    else:
+        _mail(user, company, "scim_member_added", role=Role(scim_user.role).label)
+
+
+def _mail(user, company, template: str, **context) -> None:
+    mail_enqueue(
+        to=user.email,
+        template=template,
+        language=user.language or "en",
+        context={
+            "first_name": user.first_name,
+            "company_name": company.name,
+            "gaid": company.gaid,
+            "link": f"{settings.ILP_BASE_URL}/companies/{company.gaid}/",
+            **context,
+        },
+    )
+
+
+def _deprovision(*, actor: Actor, company, user) -> None:
+    member_deprovision(actor=actor, company=company, email=user.email)
+    if user.is_registered:
+        _mail(user, company, "scim_member_removed")
 
 
 @transaction.atomic
@@ -212,7 +237,7 @@ def scim_user_update(
         user.first_name, user.last_name = given_name or "", family_name or ""
         user.save(update_fields=["first_name", "last_name"])
     if active is False and member is not None:
-        member_deprovision(actor=actor, company=company, email=user.email)
+        _deprovision(actor=actor, company=company, user=user)
         event_record(
             actor=actor,
             company=company,
@@ -232,7 +257,7 @@ def scim_user_delete(*, actor: Actor, company, scim_user: ScimUser) -> None:
     administrator), and the provider forgets the id (the person's account stays)."""
     user = scim_user.user
     if account_selectors.member_find(company=company, email=user.email) is not None:
-        member_deprovision(actor=actor, company=company, email=user.email)
+        _deprovision(actor=actor, company=company, user=user)
     ScimUser.objects.filter(pk=scim_user.pk).delete()
     event_record(
         actor=actor,
