@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from pydantic import ValidationError
@@ -492,3 +492,6 @@ def scim_endpoint(request, gaid: str, rest: str = "") -> HttpResponse:
         return _error(exc)
     except AppError as exc:
         return _app_error(exc)
+    except IntegrityError:
+        # Two requests made the same person at once: the unique constraints decided.
+        return _error(UniquenessException(detail="A user with this userName exists."))
