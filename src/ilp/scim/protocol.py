@@ -29,6 +29,7 @@ from scim2_models import (
     SCIMException,
     ScimFilter,
     UnauthorizedException,
+    UniquenessException,
 )
 from scim2_models import Meta as ScimMeta
 
