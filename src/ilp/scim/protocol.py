@@ -33,6 +33,7 @@ from scim2_models import (
 )
 from scim2_models import Meta as ScimMeta
 
+from ilp.accounts.models import normalize_email
 from ilp.core.actors import Actor
 from ilp.core.authz import Role
 from ilp.core.errors import AppError
@@ -270,7 +271,7 @@ def _users(scim: _Request, method: str, scim_id: str | None) -> HttpResponse:
         return _answer(204)
     if method == "PUT":
         user = _user_in(scim.body(), Context.RESOURCE_REPLACEMENT_REQUEST)
-        if user.user_name and user.user_name.strip().lower() != scim_user.user.email:
+        if user.user_name and normalize_email(user.user_name) != scim_user.user.email:
             raise _immutable("userName")
         return _user_apply(scim, scim_user, user)
     if method == "PATCH":
@@ -280,7 +281,7 @@ def _users(scim: _Request, method: str, scim_id: str | None) -> HttpResponse:
         current = scim.user_out(scim_user, role)
         patch = _patch_in(scim.body(), User, USER_FIELDS)
         patch.patch(current)
-        if (current.user_name or "").lower() != scim_user.user.email:
+        if normalize_email(current.user_name) != scim_user.user.email:
             raise _immutable("userName")
         return _user_apply(scim, scim_user, current)
     raise _method_not_allowed()
