@@ -61,7 +61,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(default=timezone.now)
     # Raised to end every session of the person at its next request without touching the
     # password (a leaver deprovisioned by SCIM): it enters the session's auth hash.
-    session_epoch = models.PositiveIntegerField(default=0)
+    session_epoch = models.PositiveIntegerField(default=0, db_default=0)
 
     objects = UserManager()
 
