@@ -425,7 +425,10 @@ def _discovery(scim: _Request, kind: str, item: str | None) -> HttpResponse:
     if kind == "ServiceProviderConfig":
         if item:
             raise NotFoundException(detail="No such resource.")
-        config = service_provider_config(f"{settings.ILP_BASE_URL}/help/scim")
+        # The company's provisioning page says what ILP does with what the provider sends.
+        config = service_provider_config(
+            f"{settings.ILP_BASE_URL}/companies/{scim.company.gaid}/manage/scim/"
+        )
         return _answer(200, _dump(config, ctx=ctx))
     if kind == "ResourceTypes":
         objects = resource_types()
