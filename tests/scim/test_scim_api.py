@@ -241,6 +241,17 @@ def test_get_put_patch_user(scim):
     entra = scim.patch(path, {"op": "Replace", "value": {"displayName": "X", "externalId": "e-1"}})
     assert entra.status_code == 200, entra.content
     assert entra.json()["externalId"] == "e-1"
+    ignored = scim.patch(
+        path,
+        {"op": "Add", "path": 'emails[type eq "work"].value', "value": "x@acme.test"},
+        {
+            "op": "Replace",
+            "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+            "value": "IT",
+        },
+    )
+    assert ignored.status_code == 200, ignored.content
+    assert ignored.json()["externalId"] == "e-1"
     rename = scim.patch(path, {"op": "replace", "path": "userName", "value": "other@acme.test"})
     assert rename.status_code == 400
     assert rename.json()["scimType"] == "mutability"

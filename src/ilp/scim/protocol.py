@@ -280,6 +280,8 @@ def _users(scim: _Request, method: str, scim_id: str | None) -> HttpResponse:
         )
         current = scim.user_out(scim_user, role)
         patch = _patch_in(scim.body(), User, USER_FIELDS)
+        if patch is None:
+            return _user_answer(scim, scim_user, params=scim.parameters())
         patch.patch(current)
         if normalize_email(current.user_name) != scim_user.user.email:
             raise _immutable("userName")
@@ -300,8 +302,9 @@ def _user_apply(scim: _Request, scim_user, user: User) -> HttpResponse:
     return _user_answer(scim, scim_user, params=scim.parameters())
 
 
-def _patch_in(data: dict, model, fields: set[str]) -> PatchOp:
-    """The PatchOp request, without the operations on attributes ILP does not keep."""
+def _patch_in(data: dict, model, fields: set[str]) -> PatchOp | None:
+    """The PatchOp request, without the operations on attributes ILP does not keep; None
+    when nothing is left (Entra ID patches e-mails and departments ILP ignores)."""
     operations = data.get("Operations") or data.get("operations")
     if not isinstance(operations, list):
         raise InvalidSyntaxException(detail="A PatchOp needs Operations.")
@@ -320,6 +323,8 @@ def _patch_in(data: dict, model, fields: set[str]) -> PatchOp:
         if isinstance(op.get("op"), str):
             op = {**op, "op": op["op"].lower()}
         kept.append(op)
+    if operations and not kept:
+        return None
     try:
         return PatchOp[model].model_validate(
             {"schemas": [PatchOp.__schema__], "Operations": kept},
@@ -384,7 +389,9 @@ def _groups(scim: _Request, method: str, group_id: str | None) -> HttpResponse:
         current = scim.group_out(group_id)
         before = {m.value for m in current.members or []}
         if method == "PATCH":
-            _patch_in(scim.body(), Group, GROUP_FIELDS).patch(current)
+            patch = _patch_in(scim.body(), Group, GROUP_FIELDS)
+            if patch is not None:
+                patch.patch(current)
         else:
             data = _only(scim.body(), GROUP_FIELDS)
             data = {k: v for k, v in data.items() if k.lower() != "displayname"}
