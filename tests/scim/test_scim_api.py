@@ -427,3 +427,18 @@ def test_another_companys_scim_users_are_not_visible(scim, acme):
     listed = scim.get("Users", filter='userName eq "stranger@other.test"').json()
     assert listed["totalResults"] == 0
     assert not ScimUser.objects.filter(company=acme, user__email="stranger@other.test").exists()
+
+
+def test_entra_style_member_removal_with_a_value(scim, acme):
+    created = new_user(scim)
+    # Entra ID removes members naming them in `value` (scim2-models' policy allows it).
+    scim.patch(
+        "Groups/service_provider",
+        {"op": "Add", "path": "members", "value": [{"value": created["id"]}]},
+    )
+    entra = scim.patch(
+        "Groups/service_provider",
+        {"op": "Remove", "path": "members", "value": [{"value": created["id"]}]},
+    )
+    assert entra.status_code == 200, entra.content
+    assert Membership.objects.get(company=acme, user__email="new.person@acme.test").role == "user"

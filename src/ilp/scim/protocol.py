@@ -28,6 +28,7 @@ from scim2_models import (
     Schema,
     SCIMException,
     ScimFilter,
+    ScimPolicy,
     UnauthorizedException,
     UniquenessException,
 )
@@ -54,6 +55,13 @@ USER_FIELDS = {"schemas", "id", "externalid", "meta", "username", "name", "activ
 NAME_FIELDS = {"givenname", "familyname"}
 GROUP_FIELDS = {"schemas", "id", "externalid", "meta", "displayname", "members"}
 ROLES = [Role.ADMINISTRATOR, Role.SERVICE_PROVIDER, Role.USER]
+# What ILP tolerates of what identity providers send (scim2-models' policy): attributes it
+# does not keep are dropped, and a PATCH `remove` may name its values in `value`, as
+# Microsoft Entra ID removes group members.
+POLICY = ScimPolicy(
+    unknown=ScimPolicy.Unknown.ignore,
+    remove_value_as_filter=ScimPolicy.RemoveValue.apply,
+)
 
 
 def _answer(status: int, body: Any = None, *, location: str | None = None) -> HttpResponse:
@@ -480,9 +488,13 @@ def scim_endpoint(request, gaid: str, rest: str = "") -> HttpResponse:
         )
         response["WWW-Authenticate"] = 'Bearer realm="scim"'
         return response
-    scim = _Request(request, token)
+    with POLICY:
+        return _route(_Request(request, token), rest)
+
+
+def _route(scim: _Request, rest: str) -> HttpResponse:
     parts = [p for p in rest.split("/") if p]
-    method = request.method
+    method = scim.request.method
     try:
         if not parts:
             raise NotFoundException(detail="No such resource.")
