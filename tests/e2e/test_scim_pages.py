@@ -62,6 +62,11 @@ def test_scim_page_and_scoped_token_form_on_a_phone(phone, live_server, language
     gaid = phone.evaluate("location.pathname").split("/")[2]
 
     phone.goto(f"/companies/{gaid}/manage/")
+    _fits(phone)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    phone.locator("section[aria-labelledby=scim-title]").screenshot(
+        path=str(SHOTS / f"manage-scim-card-{language}.png")
+    )
     phone.get_by_role("button", name=text["setup"]).click()
     phone.wait_for_url(f"**/companies/{gaid}/manage/scim/")
     assert f"/scim/v2/{gaid}/" in phone.locator("#scim-base-url").inner_text()
