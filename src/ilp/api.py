@@ -6,11 +6,13 @@ from ilp.core.api import api
 from ilp.licensing.api import router as licensing_router
 from ilp.rollout.api import router as rollout_router
 from ilp.rollout.api_packs import router as rollout_packs_router
+from ilp.sso.api import router as sso_router
 
 api.add_router("", accounts_router)
 api.add_router("", rollout_packs_router)  # ahead of licensing: product-packs/merge
 api.add_router("", licensing_router)
 api.add_router("", rollout_router)
 api.add_router("", audit_router)
+api.add_router("", sso_router)
 
 __all__ = ["api"]

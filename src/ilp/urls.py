@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("ilp.rollout.urls")),
     path("", include("ilp.accounts.urls")),
     path("", include("ilp.licensing.urls")),
+    path("", include("ilp.sso.urls")),
     path("", include("ilp.web.urls")),
 ]
 

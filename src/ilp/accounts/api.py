@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.pagination import paginate
 
-from ilp.core.auth import CompanyAuth, UserAuth, authenticate
+from ilp.core.auth import CompanyAuth, UserAuth, authenticate, signed_in_by_sso
 from ilp.core.authz import Permission
 from ilp.core.errors import AppError, Conflict, PermissionDenied, Unauthorized
 from ilp.core.idempotency import not_replayable
@@ -24,6 +24,7 @@ from ilp.core.throttle import (
 
 from . import selectors, services
 from .errors import AccountError
+from .signin import current_session_id
 from .models import normalize_email
 from .schemas import (
     AcceptIn,
@@ -37,6 +38,7 @@ from .schemas import (
     InvitationPublicOut,
     MemberOut,
     MeOut,
+    MyTokenIn,
     OtpIn,
     OtpOptionalIn,
     PasswordChangeIn,
@@ -45,6 +47,8 @@ from .schemas import (
     RecoveryCodesOut,
     RegistrationIn,
     RoleIn,
+    SessionOut,
+    SignInOut,
     TokenIn,
     TokenOut,
     TwoFactorSetupOut,
@@ -79,6 +83,59 @@ def create_token(request, payload: TokenIn):
 def my_token_list(request):
     """The caller's working API tokens (neither revoked nor expired), newest first."""
     return selectors.api_token_list(user=request.auth.user)
+
+
+@router.post("/me/tokens", response={201: TokenOut, **problems(401, 403, 422)}, auth=UserAuth())
+@not_replayable
+def my_token_create(request, payload: MyTokenIn):
+    """Make an API token in a portal session (shown only here); one made in a session signed
+    in by single sign-on counts as SSO. A token cannot make tokens: 403 `not_session_auth`."""
+    if request.auth.api_token is not None:
+        raise PermissionDenied(
+            _("Make tokens in a signed-in session, not with a token."),
+            code=AccountError.NOT_SESSION_AUTH,
+        )
+    _token, raw = services.api_token_create(
+        actor=request.auth.actor,
+        user=request.auth.user,
+        name=payload.name,
+        expires_in_days=payload.expires_in_days,
+        sso=signed_in_by_sso(request),
+    )
+    return Status(201, {"token": raw})
+
+
+@router.get("/me/sessions", response={200: list[SessionOut], **problems(401, 403)}, auth=UserAuth())
+def my_session_list(request):
+    """The caller's open portal sessions; `current` marks the one asking."""
+    current = current_session_id(request)
+    return [
+        {
+            "id": s.pk,
+            "created_at": s.created_at,
+            "last_seen_at": s.last_seen_at,
+            "address": s.address,
+            "user_agent": s.user_agent,
+            "method": s.method,
+            "current": s.pk == current,
+        }
+        for s in selectors.session_list(user=request.auth.user)
+    ]
+
+
+@router.delete(
+    "/me/sessions/{session_id}", response={204: None, **problems(401, 403, 404)}, auth=UserAuth()
+)
+def my_session_end(request, session_id: IdPath):
+    """End one of the caller's sessions: that browser is signed out at once."""
+    services.session_end(actor=request.auth.actor, user=request.auth.user, session_id=session_id)
+    return Status(204, None)
+
+
+@router.get("/me/sign-ins", response={200: list[SignInOut], **problems(401, 403)}, auth=UserAuth())
+def my_sign_in_list(request):
+    """The caller's last 50 sign-ins, failed ones too, newest first."""
+    return list(selectors.sign_in_list(user=request.auth.user))
 
 
 @router.delete(
@@ -128,6 +185,7 @@ def password_change(request, payload: PasswordChangeIn):
         user=user,
         current_password=payload.current_password,
         new_password=payload.new_password,
+        keep_session_id=current_session_id(request) if request.auth.api_token is None else None,
     )
     if request.auth.api_token is None and hasattr(request, "session"):
         update_session_auth_hash(request, user)

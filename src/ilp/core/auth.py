@@ -101,6 +101,10 @@ _credential_resolvers: dict[str, CredentialResolver] = {}
 _membership_lookup: Callable[..., Any] | None = None
 _two_factor_gate: Callable[[Any], bool] | None = None
 _two_factor_setup_url_name = ""
+_sso_gate: Callable[[Any], bool] | None = None
+
+# How the portal session signed in ("password" | "sso"), kept in the session by the sign-in.
+AUTH_METHOD_SESSION_KEY = "ilp_auth_method"
 
 
 def credential_kind_register(*, prefix: str, resolve: CredentialResolver) -> None:
@@ -139,9 +143,46 @@ def two_factor_satisfied(membership) -> bool:
     return _two_factor_gate is None or _two_factor_gate(membership)
 
 
-def two_factor_check(membership) -> None:
+def signed_in_by_sso(request) -> bool:
+    """Whether the caller signed in through single sign-on: a portal session signed in so,
+    or an API token made in such a session."""
+    principal = getattr(request, "_ilp_principal", None)
+    api_token = principal.api_token if principal is not None else None
+    if api_token is not None:
+        return bool(getattr(api_token, "sso", False))
+    session = getattr(request, "session", None)
+    return session is not None and session.get(AUTH_METHOD_SESSION_KEY) == "sso"
+
+
+def sso_gate_register(*, satisfied: Callable[[Any], bool]) -> None:
+    """Set `satisfied(membership)`: False when the company requires single sign-on of this
+    member (a verified domain's address, no exemption by role) — asked only of callers who
+    did not sign in by SSO."""
+    global _sso_gate
+    _sso_gate = satisfied
+
+
+def sso_check(membership, request) -> None:
+    """403 `sso_required` when the company requires its single sign-on of this member and the
+    caller signed in another way (password, or a token not made in an SSO session)."""
+    if _sso_gate is None or signed_in_by_sso(request) or _sso_gate(membership):
+        return
+    raise PermissionDenied(
+        _(
+            "%(company)s requires signing in through its single sign-on. Sign out and sign in "
+            "again with your company account."
+        )
+        % {"company": membership.company.name},
+        code="sso_required",
+    )
+
+
+def two_factor_check(membership, request=None) -> None:
     """403 `two_factor_required` when the membership's company requires two-factor sign-in
-    and its member has not turned it on."""
+    and its member has not turned it on. A single sign-on meets it (the company's provider
+    is responsible for its second factor)."""
+    if request is not None and signed_in_by_sso(request):
+        return
     if not two_factor_satisfied(membership):
         raise PermissionDenied(
             _("%(company)s requires two-factor sign-in. Turn it on in your profile first.")
@@ -229,6 +270,7 @@ class CompanyAuth(_Auth):
         if not gaid:
             raise NotFound()
         membership = membership_for(user=principal.user, gaid=gaid)
-        two_factor_check(membership)
+        sso_check(membership, request)
+        two_factor_check(membership, request)
         require(membership, self.permission)
         return Access(principal=principal, membership=membership)

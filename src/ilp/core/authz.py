@@ -26,13 +26,16 @@ class Permission(StrEnum):
     ACCEPT_EULA = "accept_eula"  # accept an order's EULA or a pack's third-party EULA
     MANAGE_ROLLOUT = "manage_rollout"  # UMS instances, pack assignment, remove hardware
     READ_AUDIT = "read_audit"
+    # Single sign-on and domains; also what lets a member sign in by password + two-factor
+    # where the company requires SSO (for when its provider is down).
+    MANAGE_SSO = "manage_sso"
 
 
 _ALL = frozenset(Permission)
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.ADMINISTRATOR: _ALL,
-    Role.SERVICE_PROVIDER: _ALL - {Permission.MANAGE_MEMBERS},
+    Role.SERVICE_PROVIDER: _ALL - {Permission.MANAGE_MEMBERS, Permission.MANAGE_SSO},
     Role.USER: frozenset({Permission.VIEW}),
 }
 

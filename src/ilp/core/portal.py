@@ -14,7 +14,7 @@ from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 
 from .actors import Actor
-from .auth import membership_for, two_factor_check, two_factor_setup_url_name
+from .auth import membership_for, sso_check, two_factor_check, two_factor_setup_url_name
 from .authz import Permission, has_permission
 from .errors import NotFound, PermissionDenied
 
@@ -22,7 +22,8 @@ from .errors import NotFound, PermissionDenied
 def company_page(permission: Permission = Permission.VIEW):
     """Decorate a portal view `view(request, membership, ...)` taking `<gaid>` from the URL.
 
-    Not a member → 404 page; the company requires two-factor sign-in and the member has none
+    Not a member → 404 page; the company requires single sign-on of this member, who signed
+    in another way → 403 page saying so; the company requires two-factor sign-in and the member has none
     → to the set-up page (with a message saying why); role lacks the permission → 403 page.
     The membership is put on `request.membership` (for the templates) and the acting user on
     `request.actor` (for the services the view calls).
@@ -36,8 +37,9 @@ def company_page(permission: Permission = Permission.VIEW):
                 membership = membership_for(user=request.user, gaid=gaid)
             except NotFound:
                 raise Http404 from None
+            sso_check(membership, request)  # 403 `sso_required`: a readable page
             try:
-                two_factor_check(membership)
+                two_factor_check(membership, request)
             except PermissionDenied:
                 return _two_factor_setup_redirect(request)
             if not has_permission(membership.role, permission):

@@ -18,7 +18,12 @@ from .invitations import (
     invitation_create,
     invitation_withdraw,
 )
-from .members import member_add, member_remove, member_role_change
+from .members import (
+    member_add,
+    member_remove,
+    member_role_change,
+    user_create_without_password,
+)
 from .passwords import (
     password_change,
     password_reset_check,
@@ -27,6 +32,16 @@ from .passwords import (
 )
 from .profile import profile_update
 from .registrations import RegistrationOutcome, registration_create
+from .sessions import (
+    company_sso_required_set,
+    session_begin,
+    session_end,
+    session_end_current,
+    session_key_follow,
+    session_seen,
+    sessions_end_all,
+    sign_in_failed,
+)
 from .tokens import (
     api_token_create,
     api_token_revoke,
@@ -46,6 +61,15 @@ from .two_factor import (
 )
 
 __all__ = [
+    "company_sso_required_set",
+    "session_begin",
+    "session_end",
+    "session_end_current",
+    "session_key_follow",
+    "session_seen",
+    "sessions_end_all",
+    "sign_in_failed",
+    "user_create_without_password",
     "COMPANY_EDITABLE",
     "RegistrationOutcome",
     "account_deletion_check",

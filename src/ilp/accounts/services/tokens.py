@@ -40,16 +40,23 @@ def _expiry(expires_in_days: int | None):
 
 @transaction.atomic
 def api_token_create(
-    *, actor: Actor, user: User, name: str = "", expires_in_days: int | None = None
+    *,
+    actor: Actor,
+    user: User,
+    name: str = "",
+    expires_in_days: int | None = None,
+    sso: bool = False,
 ) -> tuple[ApiToken, str]:
     """A new API token for the user, named, expiring after `expires_in_days` (never without);
-    the raw token is returned once and stored hashed."""
+    the raw token is returned once and stored hashed. `sso`: made in a session signed in by
+    single sign-on (it counts as SSO where a company requires it)."""
     token = new_token(USER_TOKEN_PREFIX)
     api_token = ApiToken.objects.create(
         user=user,
         name=(name or "").strip()[:100],
         token_hash=token_hash(token),
         expires_at=_expiry(expires_in_days),
+        sso=sso,
     )
     event_record(
         actor=actor,
@@ -60,6 +67,7 @@ def api_token_create(
             "user": user.email,
             "name": api_token.name,
             "expires_at": api_token.expires_at.isoformat() if api_token.expires_at else None,
+            "sso": sso,
         },
     )
     return api_token, token

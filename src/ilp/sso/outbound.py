@@ -1,0 +1,111 @@
+"""Every request the server makes to an identity provider follows the webhook URL rules
+(API.md, "Webhooks"): `https://` to a host that resolves only to public addresses, unless
+the host is in ILP_WEBHOOK_ALLOW_HOSTS (then `http://` too: tests, on-premises providers).
+The request connects to the address it checked (the Host header and TLS name stay the
+host's) and follows no redirect.
+
+`issuer_url_check` is the one place this rule is written here; when core has the webhooks'
+guard it can call that instead (docs/sso.md, Decisions).
+"""
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from ilp.core.errors import Invalid
+
+from .errors import SsoError
+
+TIMEOUT_SECONDS = 10
+_SHARED = ipaddress.ip_network("100.64.0.0/10")
+
+
+def _allowed_hosts() -> set[str]:
+    return {h.strip().lower() for h in settings.ILP_WEBHOOK_ALLOW_HOSTS if h.strip()}
+
+
+def _public(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast and ip not in _SHARED
+
+
+def _refuse(url: str) -> Invalid:
+    return Invalid(
+        _("%(url)s is not allowed: use https:// and a host with public addresses only.")
+        % {"url": url[:200]},
+        code=SsoError.ISSUER_NOT_ALLOWED,
+    )
+
+
+def issuer_url_check(url: str) -> str | None:
+    """Check a URL the server is about to request from an identity provider; 422
+    `issuer_not_allowed` if it breaks the rules. Returns the checked address to connect to
+    (None for an allowed host, which is connected to by name)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if not host or parts.username or parts.password:
+        raise _refuse(url)
+    if host in _allowed_hosts():
+        if parts.scheme not in ("https", "http"):
+            raise _refuse(url)
+        return None
+    if parts.scheme != "https":
+        raise _refuse(url)
+    try:
+        infos = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise _refuse(url) from None
+    addresses = {info[4][0] for info in infos}
+    if not addresses or not all(_public(a) for a in addresses):
+        raise _refuse(url)
+    return sorted(addresses)[0]
+
+
+class _PinnedAdapter(requests.adapters.HTTPAdapter):
+    """Connects to the checked address while the URL (Host header, TLS name) keeps the host."""
+
+    def __init__(self, address: str, host: str):
+        self._address, self._host = address, host
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["server_hostname"] = self._host
+        kwargs["assert_hostname"] = self._host
+        super().init_poolmanager(*args, **kwargs)
+
+    def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
+        # The pool connects to the checked address; the certificate is checked for the host.
+        pinned = request.copy()
+        pinned.url = request.url.replace(f"//{self._host}", f"//{self._address}", 1)
+        return super().get_connection_with_tls_context(pinned, verify, proxies, cert)
+
+
+def issuer_session(url: str) -> requests.Session:
+    """A requests session for one request to `url` (checked first), no redirects followed,
+    no proxy from the environment."""
+    address = issuer_url_check(url)
+    session = requests.Session()
+    session.trust_env = False
+    session.max_redirects = 0
+    if address is not None:
+        host = urlsplit(url).hostname or ""
+        literal = f"[{address}]" if ":" in address else address
+        session.mount(f"https://{host}", _PinnedAdapter(literal, host))
+    return session
+
+
+def issuer_get_json(url: str) -> dict:
+    """GET a JSON document of a provider (discovery, JWKS) under the outbound rules."""
+    with issuer_session(url) as session:
+        response = session.get(url, timeout=TIMEOUT_SECONDS, allow_redirects=False)
+    response.raise_for_status()
+    data = response.json()
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    return data
