@@ -26,13 +26,14 @@ from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from ilp.accounts.models import AccessRequest, ApiToken
+from ilp.accounts.models import AccessRequest, ApiToken, UserSession
 from ilp.accounts.services import invitation_create
 from ilp.api import api
 from ilp.core.actors import Actor
 from ilp.core.auth import AnyAuth, CompanyAuth, StaffAuth, UmsAuth, UserAuth
 from ilp.core.authz import Role, has_permission
 from ilp.rollout.services import ald_token_generate
+from ilp.sso.models import CompanyDomain, CompanySso
 from tests.accounts.factories import make_company, make_staff_token, make_user, make_user_token
 from tests.conftest import ApiClient
 from tests.rollout.factories import issue, make_ums
@@ -245,6 +246,13 @@ def build_world(gaid: str | None = None) -> SimpleNamespace:
     w.access_request = AccessRequest.objects.create(
         company=w.company, email="contact@acme.test", first_name="Con", last_name="Tact"
     )
+    CompanySso.objects.create(
+        company=w.company, issuer="https://idp.acme.test", client_id="ilp", client_secret="s"
+    )
+    w.domain = CompanyDomain.objects.create(company=w.company, domain="acme.test", token="t").domain
+    w.session_id = UserSession.objects.create(
+        user=w.members[Role.ADMINISTRATOR], session_key="matrix-session", method="password"
+    ).pk
     return w
 
 
@@ -262,6 +270,8 @@ VALUES = {
     "license_id": lambda w: w.license_id,
     "token": lambda w: w.invitation_token,
     "token_id": lambda w: w.api_token_id,
+    "domain": lambda w: w.domain,
+    "session_id": lambda w: w.session_id,
 }
 
 

@@ -24,7 +24,6 @@ from ilp.core.throttle import (
 
 from . import selectors, services
 from .errors import AccountError
-from .signin import current_session_id
 from .models import normalize_email
 from .schemas import (
     AcceptIn,
@@ -53,6 +52,7 @@ from .schemas import (
     TokenOut,
     TwoFactorSetupOut,
 )
+from .signin import current_session_id
 
 router = Router(tags=["accounts"])
 

@@ -31,7 +31,6 @@ from ilp.core.throttle import (
 
 from . import otp, selectors, services
 from .errors import AccountError
-from .signin import browser_cookie_set, current_session_id, sign_in
 from .forms import (
     ClaimForm,
     CompanyForm,
@@ -47,6 +46,7 @@ from .forms import (
 )
 from .models import SignInMethod, normalize_email
 from .selectors import MailTopic
+from .signin import browser_cookie_set, current_session_id, sign_in
 
 
 def form_errors_from(form, exc: AppError, field_map: dict | None = None) -> None:

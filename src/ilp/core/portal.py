@@ -23,8 +23,9 @@ def company_page(permission: Permission = Permission.VIEW):
     """Decorate a portal view `view(request, membership, ...)` taking `<gaid>` from the URL.
 
     Not a member → 404 page; the company requires single sign-on of this member, who signed
-    in another way → 403 page saying so; the company requires two-factor sign-in and the member has none
-    → to the set-up page (with a message saying why); role lacks the permission → 403 page.
+    in another way → 403 page saying so; the company requires two-factor sign-in and the
+    member has none → to the set-up page (with a message saying why); role lacks the
+    permission → 403 page.
     The membership is put on `request.membership` (for the templates) and the acting user on
     `request.actor` (for the services the view calls).
     """

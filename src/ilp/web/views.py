@@ -21,8 +21,8 @@ from ilp.accounts.selectors import (
     user_active_get,
     user_find,
 )
-from ilp.accounts.signin import browser_cookie_set, current_session_id, sign_in, sign_in_failed
 from ilp.accounts.services import otp_verify, session_end_current
+from ilp.accounts.signin import browser_cookie_set, current_session_id, sign_in, sign_in_failed
 from ilp.audit.labels import action_label
 from ilp.audit.schemas import AuditEventOut
 from ilp.audit.selectors import event_actions, event_list
