@@ -156,7 +156,11 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
     authentication_form = LoginForm
 
+    _force_password = False
+
     def _password_step(self) -> bool:
+        if self._force_password:
+            return True
         if self.request.method == "POST":
             return "password" in self.request.POST
         return self.request.GET.get("password") == "1"
@@ -178,8 +182,7 @@ class LoginView(auth_views.LoginView):
             if request.POST.get("next"):
                 query["next"] = request.POST["next"]
             return redirect(f"{reverse('sso:start')}?{urlencode(query)}")
-        self.request.GET = self.request.GET.copy()
-        self.request.GET["password"] = "1"
+        self._force_password = True
         return self.render_to_response(self.get_context_data(form=self.get_form_class()()))
 
     def form_invalid(self, form):
