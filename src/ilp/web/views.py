@@ -181,7 +181,10 @@ class LoginView(auth_views.LoginView):
             query = {"email": email}
             if request.POST.get("next"):
                 query["next"] = request.POST["next"]
-            return redirect(f"{reverse('sso:start')}?{urlencode(query)}")
+            # A page that moves on by itself, not a redirect: the login form's CSP
+            # (form-action 'self') would stop a redirect chain leaving for the provider.
+            url = f"{reverse('sso:start')}?{urlencode(query)}"
+            return render(request, "registration/login_sso.html", {"url": url, "email": email})
         self._force_password = True
         return self.render_to_response(self.get_context_data(form=self.get_form_class()()))
 
