@@ -26,6 +26,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from ninja.utils import check_csrf
 
 from .actors import Actor
@@ -152,6 +153,11 @@ def signed_in_by_sso(request) -> bool:
         return bool(getattr(api_token, "sso", False))
     session = getattr(request, "session", None)
     return session is not None and session.get(AUTH_METHOD_SESSION_KEY) == "sso"
+
+
+class SsoRequired(PermissionDenied):
+    code = "sso_required"
+    default_message = _lazy("Single sign-on required")
 
 
 def sso_gate_register(*, satisfied: Callable[[Any], bool]) -> None:

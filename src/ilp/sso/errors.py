@@ -2,6 +2,10 @@
 
 from enum import StrEnum
 
+from django.utils.translation import gettext_lazy as _lazy
+
+from ilp.core.errors import PermissionDenied
+
 
 class SsoError(StrEnum):
     SSO_NOT_CONFIGURED = "sso_not_configured"
@@ -18,3 +22,9 @@ class SsoError(StrEnum):
     DOMAIN_TAKEN = "domain_taken"
     STAFF_SSO_NOT_CONFIGURED = "staff_sso_not_configured"
     STAFF_ROLE_MISSING = "staff_role_missing"
+
+
+class SsoDenied(PermissionDenied):
+    """A sign-in through an identity provider that was refused (403, a readable page)."""
+
+    default_message = _lazy("Signing in did not work")

@@ -23,11 +23,11 @@ from ilp.accounts.services import (
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.authz import Permission, require
-from ilp.core.errors import Conflict, Invalid, NotFound, PermissionDenied
+from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.notifications.services import mail_enqueue
 
 from . import oidc
-from .errors import SsoError
+from .errors import SsoDenied, SsoError
 from .models import JIT_ROLES, CompanyDomain, CompanySso
 from .outbound import issuer_url_check
 from .selectors import domain_get, email_domain
@@ -259,7 +259,7 @@ def sso_person(*, sso: CompanySso, claims: dict) -> SsoOutcome:
             company_id=sso.company_id, domain=domain, verified_at__isnull=False
         ).exists()
     ):
-        raise PermissionDenied(
+        raise SsoDenied(
             _(
                 "Your company's sign-in service vouched for %(email)s, but %(company)s has not "
                 "verified that address's domain. Ask your administrator."
@@ -275,7 +275,7 @@ def _person_join(*, sso: CompanySso, email: str, claims: dict) -> SsoOutcome:
     company = sso.company
     user = user_find(email=email)
     if user is not None and not user.is_active:
-        raise PermissionDenied(
+        raise SsoDenied(
             _("The account of %(email)s is closed.") % {"email": email},
             code=SsoError.SSO_NO_MEMBERSHIP,
         )
@@ -285,7 +285,7 @@ def _person_join(*, sso: CompanySso, email: str, claims: dict) -> SsoOutcome:
     if not sso.jit_role:
         if user is not None:  # a person of another company: signs in, sees what is theirs
             return SsoOutcome(user=user, company=company, joined=False)
-        raise PermissionDenied(
+        raise SsoDenied(
             _("%(company)s has no account for %(email)s yet. Ask your administrator to invite you.")
             % {"company": company.name, "email": email},
             code=SsoError.SSO_NO_MEMBERSHIP,

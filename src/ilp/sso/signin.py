@@ -8,10 +8,10 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from ilp.core.errors import AppError, PermissionDenied
+from ilp.core.errors import AppError
 
 from . import oidc
-from .errors import SsoError
+from .errors import SsoDenied, SsoError
 
 PENDING_SESSION_KEY = "ilp_sso_pending"
 PENDING_SECONDS = 600
@@ -96,8 +96,8 @@ def code_exchange(**kwargs) -> dict:
     return oidc.code_exchange(**kwargs)
 
 
-def _failed(reason: str) -> PermissionDenied:
-    return PermissionDenied(
+def _failed(reason: str) -> SsoDenied:
+    return SsoDenied(
         _(
             "Signing in through your company's sign-in service did not work (%(reason)s). Try "
             "again, or ask your administrator."

@@ -11,10 +11,10 @@ from ilp.accounts.selectors import user_find
 from ilp.accounts.services import user_create_without_password
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
-from ilp.core.errors import NotFound, PermissionDenied
+from ilp.core.errors import NotFound
 
 from . import oidc
-from .errors import SsoError
+from .errors import SsoDenied, SsoError
 
 STAFF_ROLES = ("support", "operator", "staff_admin")
 STAFF_LANDING = "/admin/"
@@ -37,7 +37,7 @@ def staff_role_of(claims: dict) -> str:
     is exactly one of the three role names."""
     role = claims.get(settings.ILP_STAFF_OIDC_ROLE_CLAIM)
     if not isinstance(role, str) or role not in STAFF_ROLES:
-        raise PermissionDenied(
+        raise SsoDenied(
             _("Your sign-in names no staff role of the license portal. Ask your administrator."),
             code=SsoError.STAFF_ROLE_MISSING,
         )
@@ -53,7 +53,7 @@ def staff_person(*, claims: dict) -> User:
     if user is None:
         user = user_create_without_password(email=email)
     if not user.is_active:
-        raise PermissionDenied(
+        raise SsoDenied(
             _("The account of %(email)s is closed.") % {"email": email},
             code=SsoError.STAFF_ROLE_MISSING,
         )
