@@ -163,3 +163,13 @@ def test_another_companys_domain_is_404(acme):
     CompanyDomain.objects.create(company=other, domain="other.test", token="t")
     response = api.post(f"/companies/{company.gaid}/domains/other.test/verify")
     assert response.status_code == 404
+
+
+def test_an_international_domain_is_kept_as_addresses_carry_it(acme, test_dns):
+    company, api = acme
+    added = api.post(f"/companies/{company.gaid}/domains", {"domain": "Straße.Example"})
+    assert added.status_code == 201, added.content
+    assert added.json()["domain"] == "straße.example"  # IDNA 2008: not strasse.example
+    test_dns.records["xn--strae-oqa.example"] = [added.json()["verification"]]
+    verified = api.post(f"/companies/{company.gaid}/domains/straße.example/verify")
+    assert verified.status_code == 200, verified.content

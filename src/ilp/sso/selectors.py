@@ -1,5 +1,6 @@
 """Reads of single sign-on: a company's provider and domains, and who must use it."""
 
+from ilp.accounts.models import normalize_email
 from ilp.core.authz import Permission, has_permission, require
 from ilp.core.errors import NotFound
 
@@ -44,7 +45,7 @@ def domain_list(*, membership):
 def domain_get(*, membership, domain: str) -> CompanyDomain:
     require(membership, Permission.MANAGE_SSO)
     found = CompanyDomain.objects.filter(
-        company_id=membership.company_id, domain=domain.strip().lower().rstrip(".")
+        company_id=membership.company_id, domain=normalize_email(domain).rstrip(".")
     ).first()
     if found is None:
         raise NotFound(code=SsoError.DOMAIN_NOT_FOUND)

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 
 import dns.exception
+import idna
 import dns.resolver
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -113,16 +114,23 @@ def sso_delete(*, actor: Actor, membership) -> None:
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 
+def domain_ascii(domain: str) -> str:
+    """The domain as DNS asks for it (IDNA 2008, as e-mail delivery: core/emails.py)."""
+    return idna.encode(domain, uts46=True, transitional=False).decode("ascii")
+
+
 def domain_normalize(domain: str) -> str:
-    """The domain in lower case, IDNA-encoded; 422 `invalid_domain` unless it is a name of
-    at least two labels."""
-    name = (domain or "").strip().lower().rstrip(".")
+    """The domain in the form e-mail addresses carry it (canonical: NFKC, lower case, the
+    Unicode form, core/emails.py); 422 `invalid_domain` unless it is a name of at least two
+    labels."""
+    name = normalize_email(domain).rstrip(".")
     try:
-        name = name.encode("idna").decode("ascii")
-    except UnicodeError:
-        name = ""
-    labels = name.split(".")
-    if len(name) > 253 or len(labels) < 2 or not all(_LABEL.match(x) for x in labels):
+        ascii_name = domain_ascii(name)
+        name = idna.decode(ascii_name)
+    except (idna.IDNAError, UnicodeError, ValueError):
+        ascii_name = ""
+    labels = ascii_name.split(".")
+    if len(ascii_name) > 253 or len(labels) < 2 or not all(_LABEL.match(x) for x in labels):
         raise Invalid(_("Enter a domain name such as example.com."), code=SsoError.INVALID_DOMAIN)
     return name
 
@@ -178,7 +186,7 @@ def domain_verify(*, actor: Actor, membership, domain: str) -> CompanyDomain:
     found = domain_get(membership=membership, domain=domain)
     if found.verified:
         return found
-    if found.verification not in domain_txt_values(found.domain):
+    if found.verification not in domain_txt_values(domain_ascii(found.domain)):
         raise Conflict(
             _("No TXT record of %(domain)s holds %(value)s yet. DNS changes can take a while.")
             % {"domain": found.domain, "value": found.verification},
