@@ -3,11 +3,12 @@
 outbound URL rules for issuers."""
 
 import pytest
+import requests
 from django.db import connection
 
 from ilp.accounts.models import Company
 from ilp.sso.models import CompanyDomain
-from ilp.sso.outbound import issuer_url_check
+from ilp.sso.outbound import issuer_session, issuer_url_check
 from tests.accounts.factories import make_company, make_user, make_user_token
 from tests.conftest import ApiClient
 
@@ -173,3 +174,26 @@ def test_an_international_domain_is_kept_as_addresses_carry_it(acme, test_dns):
     test_dns.records["xn--strae-oqa.example"] = [added.json()["verification"]]
     verified = api.post(f"/companies/{company.gaid}/domains/straße.example/verify")
     assert verified.status_code == 200, verified.content
+
+
+def test_a_provider_is_connected_to_at_the_checked_address(settings, monkeypatch):
+    """The connection goes to the address the check resolved (no second look-up an attacker
+    could answer differently), while TLS and the Host header still name the host."""
+    settings.ILP_WEBHOOK_ALLOW_HOSTS = []
+    monkeypatch.setattr(
+        "socket.getaddrinfo", lambda *a, **k: [(2, 1, 6, "", ("93.184.216.34", 443))]
+    )
+    session = issuer_session("https://idp.example.com/jwks")
+    adapter = session.get_adapter("https://idp.example.com/jwks")
+    prepared = requests.Request("GET", "https://idp.example.com/jwks").prepare()
+    pool = adapter.get_connection_with_tls_context(prepared, True)
+    assert pool.host == "93.184.216.34"
+    assert pool.conn_kw["server_hostname"] == "idp.example.com"
+    assert pool.assert_hostname == "idp.example.com"
+    sent = []
+    monkeypatch.setattr(
+        requests.adapters.HTTPAdapter, "send", lambda self, request, *a, **k: sent.append(request)
+    )
+    adapter.send(prepared)
+    assert sent[0].headers["Host"] == "idp.example.com"
+    assert session.max_redirects == 0 and session.trust_env is False

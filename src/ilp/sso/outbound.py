@@ -79,6 +79,12 @@ class _PinnedAdapter(requests.adapters.HTTPAdapter):
         kwargs["assert_hostname"] = self._host
         super().init_poolmanager(*args, **kwargs)
 
+    def send(self, request, *args, **kwargs):
+        # The connection goes to the address, so the Host header must name the host.
+        port = urlsplit(request.url).port
+        request.headers.setdefault("Host", f"{self._host}:{port}" if port else self._host)
+        return super().send(request, *args, **kwargs)
+
     def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
         # The pool connects to the checked address; the certificate is checked for the host.
         pinned = request.copy()
