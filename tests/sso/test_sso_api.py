@@ -84,9 +84,7 @@ def test_issuer_must_follow_the_outbound_rules(acme, settings, issuer):
 def test_issuer_resolving_to_a_private_address_is_refused(settings, monkeypatch, address):
     settings.ILP_WEBHOOK_ALLOW_HOSTS = []
     family = 10 if ":" in address else 2
-    monkeypatch.setattr(
-        "socket.getaddrinfo", lambda *a, **k: [(family, 1, 6, "", (address, 443))]
-    )
+    monkeypatch.setattr("socket.getaddrinfo", lambda *a, **k: [(family, 1, 6, "", (address, 443))])
     with pytest.raises(Exception) as caught:
         issuer_url_check("https://idp.example.com")
     assert getattr(caught.value, "code", "") == "issuer_not_allowed"

@@ -275,7 +275,12 @@ def sso_person(*, sso: CompanySso, claims: dict) -> SsoOutcome:
             % {"email": email or "?", "company": sso.company.name},
             code=SsoError.SSO_EMAIL_NOT_ALLOWED,
         )
-    return _person_join(sso=sso, email=email, claims=claims)
+    try:
+        return _person_join(sso=sso, email=email, claims=claims)
+    except (IntegrityError, Conflict):
+        # The same person's other first sign-in made the account or the membership a moment
+        # ago (two tabs): the second finds them now.
+        return _person_join(sso=sso, email=email, claims=claims)
 
 
 @transaction.atomic
