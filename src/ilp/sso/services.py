@@ -7,8 +7,8 @@ import secrets
 from dataclasses import dataclass
 
 import dns.exception
-import idna
 import dns.resolver
+import idna
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
