@@ -68,6 +68,15 @@ ACTION_LABELS = {
     ),
     "user.two_factor_reset": pgettext_lazy("audit action", "Two-factor sign-in reset"),
     "user.two_factor_setup_started": pgettext_lazy("audit action", "Two-factor set-up started"),
+    # Single sign-on and sessions
+    "domain.added": pgettext_lazy("audit action", "E-mail domain added"),
+    "domain.removed": pgettext_lazy("audit action", "E-mail domain removed"),
+    "domain.verified": pgettext_lazy("audit action", "E-mail domain verified"),
+    "member.joined_by_sso": pgettext_lazy("audit action", "Member added by single sign-on"),
+    "session.ended": pgettext_lazy("audit action", "Session ended"),
+    "sso.configured": pgettext_lazy("audit action", "Single sign-on set up"),
+    "sso.removed": pgettext_lazy("audit action", "Single sign-on removed"),
+    "staff.signed_in": pgettext_lazy("audit action", "Staff signed in by single sign-on"),
 }
 
 FIELD_LABELS = {
@@ -111,6 +120,14 @@ FIELD_LABELS = {
     "product_packs": pgettext_lazy("audit field", "product packs"),
     "subscription_key": pgettext_lazy("audit field", "subscription key"),
     "third_party": pgettext_lazy("audit field", "third party"),
+    # Single sign-on and sessions
+    "issuer": pgettext_lazy("audit field", "issuer"),
+    "client_id": pgettext_lazy("audit field", "client ID"),
+    "jit_role": pgettext_lazy("audit field", "role of new people"),
+    "require_sso": pgettext_lazy("audit field", "single sign-on required"),
+    "verified": pgettext_lazy("audit field", "verified"),
+    "method": pgettext_lazy("audit field", "sign-in method"),
+    "address": pgettext_lazy("audit field", "address"),
 }
 
 # Codes that audit figures hold under these fields (statuses, kinds, roles), shown as the
