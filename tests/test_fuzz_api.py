@@ -79,6 +79,9 @@ BUSINESS_422 = {
     "POST /api/v1/companies/{gaid}/ums",
     "PATCH /api/v1/companies/{gaid}/ums/{ums_id}",
     "POST /api/v1/ums/licenses",
+    # Single sign-on: an issuer must follow the outbound URL rules, a domain be a DNS name.
+    "PUT /api/v1/companies/{gaid}/sso",
+    "POST /api/v1/companies/{gaid}/domains",
 }
 
 CONFIG = SchemathesisConfig.from_dict(
