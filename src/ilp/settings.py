@@ -157,6 +157,7 @@ INSTALLED_APPS = [
     "ilp.licensing",
     "ilp.sso",
     "ilp.rollout",
+    "ilp.backoffice",
     "ilp.web",
 ]
 

@@ -8,9 +8,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ilp.core.authz import Role
+from ilp.core.authz import Role, StaffRole
 from ilp.core.emails import email_problem
 from ilp.core.fields import EncryptedTextField
+from ilp.core.text import search_text
 
 
 class UserManager(BaseUserManager):
@@ -98,13 +99,34 @@ class Company(models.Model):
     # costs no query for the companies that do not require it (docs/sso.md, Decisions).
     sso_required = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
+    # The name as the back office's search compares it (core.text.search_text: no accents,
+    # folded case), kept equal to `name` by save(): staff find "Müller" by typing "mull".
+    name_search = models.CharField(max_length=200, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name_plural = "companies"
         ordering = ["name"]
+        indexes = [
+            # A name prefix (staff search): a range on SQLite; `LIKE 'p%'` on PostgreSQL,
+            # which uses an index only with the pattern operator class whatever the collation.
+            models.Index(fields=["name_search"], name="company_name_search"),
+            models.Index(
+                fields=["name_search"],
+                name="company_name_search_like",
+                opclasses=["varchar_pattern_ops"],
+            ),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.gaid})"
+
+    def save(self, *args, **kwargs):
+        # A derived column, not a workflow: whoever saves a name saves its search form.
+        self.name_search = search_text(self.name)[:200]
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_search"}
+        super().save(*args, **kwargs)
 
 
 class Membership(models.Model):
@@ -137,6 +159,9 @@ class Membership(models.Model):
     MAILED_ALWAYS_ROLES = (Role.ADMINISTRATOR,)
     # Which opt-in answers which topic (MailTopic).
     TOPIC_FIELDS = {"expiry": "notify", "new_key": "notify_new_key"}
+    # True only on vendor staff's read-only view of a company (selectors.company_staff_view,
+    # never saved): pages show the "viewing as vendor staff" banner and no way to change.
+    is_staff_view = False
 
     def __str__(self):
         return f"{self.user} @ {self.company.gaid}: {self.role}"
@@ -313,13 +338,23 @@ class RecoveryCode(models.Model):
 
 
 class StaffToken(models.Model):
-    """A vendor back-office token (ERP feed, support scripts); stored hashed."""
+    """A vendor back-office token (ERP feed, support scripts); stored hashed. Tokens made
+    before staff roles existed became `operator`, so the ERP keeps posting orders."""
 
     name = models.CharField(max_length=100)
+    role = models.CharField(max_length=20, choices=StaffRole.choices, default=StaffRole.OPERATOR)
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=[r.value for r in StaffRole]),
+                name="staff_token_role_valid",
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -374,3 +409,26 @@ class SignIn(models.Model):
 
     def __str__(self):
         return f"{self.result} sign-in of {self.user} at {self.at:%Y-%m-%d %H:%M}"
+class StaffMember(models.Model):
+    """A person of the vendor's back office and their staff role (DESIGN.md rule 25). They
+    sign in with password and two-factor (required: without it the back office sends them to
+    set it up first); `User.is_staff` is kept equal to having this row (the Django admin is
+    for superusers only). Removing a person from the staff deletes the row."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="staff_member")
+    role = models.CharField(max_length=20, choices=StaffRole.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=[r.value for r in StaffRole]),
+                name="staff_member_role_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} (staff: {self.role})"

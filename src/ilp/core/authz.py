@@ -40,8 +40,48 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
 }
 
 
+class StaffRole(models.TextChoices):
+    """The vendor's back-office roles (DESIGN.md rule 25), each including the ones before it:
+    `support` reads everything and resends mails, `operator` also enters orders and makes
+    corrections, `staff_admin` also manages staff users, staff tokens and the catalogue."""
+
+    SUPPORT = "support", _("Support")
+    OPERATOR = "operator", _("Operator")
+    STAFF_ADMIN = "staff_admin", _("Staff administrator")
+
+
+_STAFF_RANK = {role.value: rank for rank, role in enumerate(StaffRole)}
+
+
+def staff_role_allows(role: str | None, needed: str) -> bool:
+    """Whether a staff member with `role` may do what needs `needed` (roles are ranked)."""
+    return role is not None and _STAFF_RANK.get(role, -1) >= _STAFF_RANK[needed]
+
+
+def staff_require(role: str | None, needed: str) -> None:
+    """Raise PermissionDenied (403) unless the staff role is `needed` or above: the one staff
+    role check, behind `core.auth.StaffAuth(role)` (API) and `core.portal.staff_page(role)`
+    (pages)."""
+    if not staff_role_allows(role, needed):
+        raise PermissionDenied()
+
+
 def has_permission(role: str, permission: Permission) -> bool:
     return permission in ROLE_PERMISSIONS.get(role, frozenset())
+
+
+# What vendor staff's read-only view of a company may do (rule 25): read what an administrator
+# reads. Every other method is refused by core.auth.company_membership; pages ask
+# `membership_can` so that they offer no button that would be refused.
+READ_PERMISSIONS = frozenset({Permission.VIEW, Permission.READ_AUDIT})
+
+
+def membership_can(membership, permission: Permission) -> bool:
+    """Whether a page may offer what needs `permission` to this membership: its role grants
+    it, and on vendor staff's read-only view of a company only the reading permissions."""
+    if getattr(membership, "is_staff_view", False) and permission not in READ_PERMISSIONS:
+        return False
+    return has_permission(membership.role, permission)
 
 
 def require(membership, permission: Permission) -> None:

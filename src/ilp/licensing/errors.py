@@ -86,3 +86,13 @@ class EulaError(StrEnum):
     EULA_UNAVAILABLE = "eula_unavailable"  # 409: no version of the EULA is in force
     # 409: the request named the version it accepts, and another one is in force by now.
     EULA_VERSION_OUTDATED = "eula_version_outdated"
+
+
+class CatalogueError(StrEnum):
+    """The catalogue staff maintain: products and EULA versions (rule 25)."""
+
+    PRODUCT_NOT_FOUND = "product_not_found"  # 404
+    PRODUCT_EXISTS = "product_exists"  # 409: the SKU is taken
+    PACK_PREFIX_TAKEN = "pack_prefix_taken"  # 409: another product's packs start so
+    EULA_VERSION_EXISTS = "eula_version_exists"  # 409: that version of the EULA exists
+    INVALID_CATALOGUE_VALUE = "invalid_catalogue_value"  # 422

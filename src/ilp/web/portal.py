@@ -3,7 +3,7 @@
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from ilp.core.authz import Permission, has_permission
+from ilp.core.authz import Permission, membership_can
 
 # (label, url name, permission). Entries whose URL is not (yet) defined are left out.
 NAV = [
@@ -21,10 +21,17 @@ NAV = [
 ]
 
 
+def permissions_for(membership) -> frozenset[Permission]:
+    """What the pages offer this membership (core.authz.membership_can): its role's
+    permissions; on vendor staff's view of a company only the reading ones."""
+    return frozenset(p for p in Permission if membership_can(membership, p))
+
+
 def nav_for(membership, current_path: str) -> list[dict]:
     items = []
+    granted = permissions_for(membership)
     for label, name, permission in NAV:
-        if not has_permission(membership.role, permission):
+        if permission not in granted:
             continue
         try:
             url = reverse(name, kwargs={"gaid": membership.company.gaid})

@@ -42,6 +42,7 @@ from .sessions import (
     sessions_end_all,
     sign_in_failed,
 )
+from .staff import staff_member_invite, staff_member_remove, staff_member_role_change
 from .tokens import (
     api_token_create,
     api_token_revoke,
@@ -106,6 +107,9 @@ __all__ = [
     "member_remove",
     "member_role_change",
     "profile_update",
+    "staff_member_invite",
+    "staff_member_remove",
+    "staff_member_role_change",
     "staff_token_create",
     "staff_token_revoke",
 ]
