@@ -202,10 +202,11 @@ def company_membership(*, principal: Principal, gaid: str, method: str, request=
 
     A member acts through their membership (403 `sso_required` when the company requires its
     single sign-on of them and they signed in another way; 403 `two_factor_required` when the
-    company needs two-factor sign-in and they have none — a single sign-on meets it). Vendor staff who are not members read as the
-    company's administrators do (rule 25: the company's `require_2fa` does not apply to them,
-    its sign-in rules are for its people), through a read-only view; any method but a read
-    → 403 `staff_read_only`. Anyone else → 404, so a company's existence never leaks."""
+    company needs two-factor sign-in and they have none — a single sign-on meets it). Vendor
+    staff who are not members read as the company's administrators do (rule 25: the
+    company's `require_2fa` does not apply to them, its sign-in rules are for its people),
+    through a read-only view; any method but a read → 403 `staff_read_only`. Anyone else →
+    404, so a company's existence never leaks."""
     if principal.kind == "user":
         try:
             membership = membership_for(user=principal.user, gaid=gaid)
@@ -396,6 +397,8 @@ class CompanyAuth(_Auth):
         gaid = (request.resolver_match.kwargs if request.resolver_match else {}).get("gaid")
         if not gaid:
             raise NotFound()
-        membership = company_membership(principal=principal, gaid=gaid, method=request.method, request=request)
+        membership = company_membership(
+            principal=principal, gaid=gaid, method=request.method, request=request
+        )
         require(membership, self.permission)
         return Access(principal=principal, membership=membership)
