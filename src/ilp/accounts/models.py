@@ -409,6 +409,8 @@ class SignIn(models.Model):
 
     def __str__(self):
         return f"{self.result} sign-in of {self.user} at {self.at:%Y-%m-%d %H:%M}"
+
+
 class StaffMember(models.Model):
     """A person of the vendor's back office and their staff role (DESIGN.md rule 25). They
     sign in with password and two-factor (required: without it the back office sends them to

@@ -82,7 +82,6 @@ ACTION_LABELS = {
     "session.ended": pgettext_lazy("audit action", "Session ended"),
     "sso.configured": pgettext_lazy("audit action", "Single sign-on set up"),
     "sso.removed": pgettext_lazy("audit action", "Single sign-on removed"),
-    "staff.signed_in": pgettext_lazy("audit action", "Staff signed in by single sign-on"),
 }
 
 FIELD_LABELS = {

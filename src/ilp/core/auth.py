@@ -51,6 +51,14 @@ class Principal:
     ums: Any = None
     api_token: Any = None
     ald_token: Any = None
+    session_sso: bool = False  # a portal session signed in by single sign-on
+
+    @property
+    def by_sso(self) -> bool:
+        """Signed in through single sign-on: an SSO session, or a token made in one."""
+        if self.api_token is not None:
+            return bool(getattr(self.api_token, "sso", False))
+        return self.session_sso
 
     @property
     def actor(self) -> Actor:
@@ -178,7 +186,8 @@ def staff_standing(user) -> "StaffStanding | None":
 
 def staff_role(principal: "Principal | None") -> str | None:
     """The caller's staff role, None when it is not vendor staff in good standing: a staff
-    token's role, or a staff user's with two-factor on (asked once per request)."""
+    token's role, or a staff user's with two-factor on or signed in through the vendor's
+    single sign-on (its provider holds the second factor) — asked once per request."""
     if principal is None:
         return None
     if principal.kind == "staff":
@@ -188,7 +197,8 @@ def staff_role(principal: "Principal | None") -> str | None:
     cached = principal.__dict__.get("_staff_role", False)
     if cached is False:
         standing = staff_standing(principal.user)
-        cached = standing.role if standing is not None and standing.second_factor else None
+        good = standing is not None and (standing.second_factor or principal.by_sso)
+        cached = standing.role if good else None
         principal.__dict__["_staff_role"] = cached
     return cached
 
@@ -253,9 +263,8 @@ def signed_in_by_sso(request) -> bool:
     """Whether the caller signed in through single sign-on: a portal session signed in so,
     or an API token made in such a session."""
     principal = getattr(request, "_ilp_principal", None)
-    api_token = principal.api_token if principal is not None else None
-    if api_token is not None:
-        return bool(getattr(api_token, "sso", False))
+    if principal is not None and principal.api_token is not None:
+        return principal.by_sso
     session = getattr(request, "session", None)
     return session is not None and session.get(AUTH_METHOD_SESSION_KEY) == "sso"
 
@@ -324,7 +333,11 @@ def authenticate(request) -> Principal | None:
             # A session is a browser: unsafe methods must carry the CSRF token.
             if check_csrf(request, lambda r: None) is not None:
                 raise PermissionDenied(code="csrf_failed", message="CSRF check failed.")
-            principal = Principal(kind="user", user=user)
+            principal = Principal(
+                kind="user",
+                user=user,
+                session_sso=request.session.get(AUTH_METHOD_SESSION_KEY) == "sso",
+            )
     request._ilp_principal = principal
     return principal
 

@@ -17,6 +17,7 @@ from .actors import Actor
 from .auth import (
     Principal,
     company_membership,
+    signed_in_by_sso,
     staff_standing,
     two_factor_setup_url_name,
 )
@@ -41,7 +42,9 @@ def company_page(permission: Permission = Permission.VIEW):
         @login_required
         @wraps(view)
         def wrapper(request, gaid: str, *args, **kwargs):
-            principal = Principal(kind="user", user=request.user)
+            principal = Principal(
+                kind="user", user=request.user, session_sso=signed_in_by_sso(request)
+            )
             try:
                 membership = company_membership(
                     principal=principal, gaid=gaid, method=request.method, request=request
@@ -85,7 +88,7 @@ def staff_page(role: StaffRole = StaffRole.SUPPORT):
             standing = staff_standing(request.user)
             if standing is None:
                 raise Http404
-            if not standing.second_factor:
+            if not standing.second_factor and not signed_in_by_sso(request):
                 return _two_factor_setup_redirect(request)
             if not staff_role_allows(standing.role, role):
                 raise DjangoPermissionDenied

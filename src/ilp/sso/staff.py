@@ -3,21 +3,19 @@ _CLIENT_SECRET): the staff role comes from the claim named by ILP_STAFF_OIDC_ROL
 must be exactly one of the three role names (else 403 `staff_role_missing`)."""
 
 from django.conf import settings
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ilp.accounts.models import User, normalize_email
 from ilp.accounts.selectors import user_find
-from ilp.accounts.services import user_create_without_password
-from ilp.audit.services import event_record
-from ilp.core.actors import Actor
+from ilp.accounts.services import staff_member_from_sso
+from ilp.core.authz import StaffRole
 from ilp.core.errors import NotFound
 
 from . import oidc
 from .errors import SsoDenied, SsoError
 
-STAFF_ROLES = ("support", "operator", "staff_admin")
-STAFF_LANDING = "/admin/"
+STAFF_ROLES = tuple(StaffRole.values)  # support, operator, staff_admin
+STAFF_LANDING = "/staff/"
 
 
 def staff_client() -> oidc.Client:
@@ -44,34 +42,20 @@ def staff_role_of(claims: dict) -> str:
     return role
 
 
-@transaction.atomic
 def staff_person(*, claims: dict) -> User:
     """The staff member the checked ID token names, with the role of its claim."""
     role = staff_role_of(claims)
     email = normalize_email(claims.get("email"))
     user = user_find(email=email)
-    if user is None:
-        user = user_create_without_password(email=email)
-    if not user.is_active:
+    if user is not None and not user.is_active:
         raise SsoDenied(
             _("The account of %(email)s is closed.") % {"email": email},
             code=SsoError.STAFF_ROLE_MISSING,
         )
-    staff_role_assign(user=user, role=role)
-    return user
+    return staff_role_assign(email=email, role=role)
 
 
-def staff_role_assign(*, user: User, role: str) -> None:
-    """Give the person the staff role of this sign-in. The one place that sets it: until the
-    back office's staff roles (ilp.backoffice) are merged, a staff role means the Django
-    admin's `is_staff` and the role is recorded in the audit log."""
-    if not user.is_staff:
-        User.objects.filter(pk=user.pk).update(is_staff=True)
-        user.is_staff = True
-    event_record(
-        actor=Actor.for_user(user),
-        action="staff.signed_in",
-        obj_type="user",
-        obj_id=user.email,
-        after={"role": role},
-    )
+def staff_role_assign(*, email: str, role: str) -> User:
+    """Give the person the staff role of this sign-in: the one place that sets it (the back
+    office's StaffMember, through accounts)."""
+    return staff_member_from_sso(email=email, role=role)

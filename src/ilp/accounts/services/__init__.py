@@ -42,7 +42,12 @@ from .sessions import (
     sessions_end_all,
     sign_in_failed,
 )
-from .staff import staff_member_invite, staff_member_remove, staff_member_role_change
+from .staff import (
+    staff_member_from_sso,
+    staff_member_invite,
+    staff_member_remove,
+    staff_member_role_change,
+)
 from .tokens import (
     api_token_create,
     api_token_revoke,
@@ -70,6 +75,7 @@ __all__ = [
     "session_seen",
     "sessions_end_all",
     "sign_in_failed",
+    "staff_member_from_sso",
     "user_create_without_password",
     "COMPANY_EDITABLE",
     "RegistrationOutcome",
