@@ -97,7 +97,7 @@ class Company(models.Model):
     # in through its provider: a copy of ilp.sso's CompanySso.require_sso, written only by
     # `company_sso_required_set` (the sso services), so that the gate of every company route
     # costs no query for the companies that do not require it (docs/sso.md, Decisions).
-    sso_required = models.BooleanField(default=False, editable=False)
+    sso_required = models.BooleanField(default=False, db_default=False, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     # The name as the back office's search compares it (core.text.search_text: no accents,
     # folded case), kept equal to `name` by save(): staff find "Müller" by typing "mull".
@@ -255,7 +255,7 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     # Made in a session signed in by single sign-on (POST /me/tokens): counts as SSO where a
     # company requires it (docs/sso.md).
-    sso = models.BooleanField(default=False)
+    sso = models.BooleanField(default=False, db_default=False)
 
     def __str__(self):
         return f"token {self.pk} of {self.user}"
