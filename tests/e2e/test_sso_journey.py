@@ -103,3 +103,32 @@ def test_sso_set_up_and_sign_in(page, live_server, e2e_idp, test_dns, shot, logi
     member.goto(f"/companies/{company.gaid}/manage/")
     assert member.get_by_role("heading", name="Firma verwalten").is_visible()
     other.close()
+
+
+def test_login_asks_for_the_e_mail_first(page, live_server, shot):
+    make_user("ann@plain.test", company=make_company(name="Plain"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/login/")
+    assert page.get_by_label("Password").count() == 0
+    shot("email-step-390")
+    page.get_by_label("E-mail").fill("ann@plain.test")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Password").fill(PASSWORD)
+    shot("password-step-390")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/login/" not in url)
+    page.goto("/help/single-sign-on/")
+    page.get_by_role("heading", name="Microsoft Entra ID").wait_for()
+    shot("help-390")
+
+
+def test_login_e_mail_first_in_german(browser, live_server):
+    context = browser.new_context(
+        base_url=live_server.url, locale="de-DE", viewport={"width": 390, "height": 844}
+    )
+    page = context.new_page()
+    page.goto("/login/")
+    page.get_by_role("button", name="Weiter").wait_for()
+    assert page.get_by_text("Stattdessen mit Passwort anmelden").is_visible()
+    page.screenshot(path="var/screenshots/test_login_e_mail_first_in_german-390.png")
+    context.close()
