@@ -155,3 +155,18 @@ def test_tokens_cannot_make_tokens(ann):
     response = ApiClient(make_user_token(ann)).post("/me/tokens", {"name": "x"})
     assert response.status_code == 403
     assert response.json()["code"] == "not_session_auth"
+
+
+def test_a_script_s_login_is_a_sign_in_too(ann):
+    anonymous = ApiClient()
+    assert (
+        anonymous.post("/auth/tokens", {"email": ann.email, "password": "nope"}).status_code == 401
+    )
+    made = anonymous.post("/auth/tokens", {"email": ann.email, "password": PASSWORD})
+    assert made.status_code == 201
+    items = ApiClient(made.json()["token"]).get("/me/sign-ins").json()
+    assert [(i["result"], i["method"]) for i in items] == [
+        ("succeeded", "password"),
+        ("failed", "password"),
+    ]
+    assert not UserSession.objects.filter(user=ann).exists()

@@ -52,7 +52,7 @@ from .schemas import (
     TokenOut,
     TwoFactorSetupOut,
 )
-from .signin import current_session_id
+from .signin import current_session_id, sign_in_failed
 
 router = Router(tags=["accounts"])
 
@@ -66,13 +66,23 @@ def create_token(request, payload: TokenIn):
     on, 429 `otp_locked` after too many wrong codes in a row (only after the right password);
     a reused Idempotency-Key → 409 `idempotency_not_replayable`."""
     with throttle_failures(*login_limits(request=request, email=normalize_email(payload.email))):
-        _token, raw = services.auth_token_issue(
-            email=payload.email,
-            password=payload.password,
-            otp=payload.otp,
-            name=payload.name,
-            expires_in_days=payload.expires_in_days,
-        )
+        try:
+            api_token, raw = services.auth_token_issue(
+                email=payload.email,
+                password=payload.password,
+                otp=payload.otp,
+                name=payload.name,
+                expires_in_days=payload.expires_in_days,
+            )
+        except Unauthorized:
+            # Shown in the person's sign-ins (GET /me/sign-ins), failed ones too.
+            sign_in_failed(request, selectors.user_find(email=payload.email))
+            raise
+    services.sign_in_by_api(
+        user=api_token.user,
+        address=client_address(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
     return Status(201, {"token": raw})
 
 

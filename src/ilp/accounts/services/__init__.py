@@ -40,6 +40,7 @@ from .sessions import (
     session_key_follow,
     session_seen,
     sessions_end_all,
+    sign_in_by_api,
     sign_in_failed,
 )
 from .staff import (
@@ -74,6 +75,7 @@ __all__ = [
     "session_key_follow",
     "session_seen",
     "sessions_end_all",
+    "sign_in_by_api",
     "sign_in_failed",
     "staff_member_from_sso",
     "user_create_without_password",

@@ -16,7 +16,7 @@ from ilp.core.ids import token_hash
 from ilp.notifications.services import mail_enqueue
 
 from ..errors import AccountError
-from ..models import Company, SignIn, User, UserSession
+from ..models import Company, SignIn, SignInMethod, User, UserSession
 
 USER_AGENT_MAX = 300
 
@@ -85,6 +85,18 @@ def sign_in_failed(*, user: User, method: str, address: str, user_agent: str) ->
         user=user,
         method=method,
         result=SignIn.Result.FAILED,
+        address=address or "",
+        user_agent=(user_agent or "")[:USER_AGENT_MAX],
+    )
+
+
+def sign_in_by_api(*, user: User, address: str, user_agent: str) -> None:
+    """Record a script's login for a token (POST /auth/tokens): a sign-in without a session
+    or a browser (no mail about a new browser)."""
+    SignIn.objects.create(
+        user=user,
+        method=SignInMethod.PASSWORD,
+        result=SignIn.Result.SUCCEEDED,
         address=address or "",
         user_agent=(user_agent or "")[:USER_AGENT_MAX],
     )
