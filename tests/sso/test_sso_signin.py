@@ -250,3 +250,17 @@ def test_require_sso_spares_administrators_and_other_domains(idp):
         response = client.post("/login/", {"username": email, "password": PASSWORD})
         assert response.status_code == 302
         assert client.get(f"/companies/{company.gaid}/manage/").status_code == 200, email
+
+
+def test_the_overview_hides_the_figures_of_a_company_that_requires_sso(idp):
+    company = sso_company(idp, require_sso=True)
+    make_user("ann@acme.test", company=company, role="user")
+    client = Client()
+    client.post("/login/", {"username": "ann@acme.test", "password": PASSWORD})
+    items = ApiClient(client=client).get("/me/overview").json()["items"]
+    assert items[0]["gaid"] == company.gaid
+    assert "seats" not in items[0]
+    sso_client = Client()
+    assert sso_sign_in(sso_client, "ann@acme.test").status_code == 302
+    items = ApiClient(client=sso_client).get("/me/overview").json()["items"]
+    assert "seats" in items[0]

@@ -297,6 +297,19 @@ def sso_check(membership, request) -> None:
     )
 
 
+def company_gates_met(membership, request=None) -> bool:
+    """Whether the member passes the company's sign-in gates (its `require_sso`, asked when
+    the request is known, and its `require_2fa`): what a list of companies (the overview)
+    may show figures of."""
+    try:
+        if request is not None:
+            sso_check(membership, request)
+        two_factor_check(membership, request)
+    except PermissionDenied:
+        return False
+    return True
+
+
 def two_factor_check(membership, request=None) -> None:
     """403 `two_factor_required` when the membership's company requires two-factor sign-in
     and its member has not turned it on. A single sign-on meets it (the company's provider

@@ -79,7 +79,7 @@ def no_company(request):
 @login_required
 def overview(request):
     """Start page of a person in several companies: one card per company (GET /me/overview)."""
-    items = companies_overview(memberships=memberships_of(user=request.user))
+    items = companies_overview(memberships=memberships_of(user=request.user), request=request)
     # A company whose `require_2fa` the person does not meet shows a way to turn it on, and
     # back here, instead of its figures.
     setup = f"{reverse(two_factor_setup_url_name())}?{urlencode({'next': request.path})}"
