@@ -264,3 +264,21 @@ def test_the_overview_hides_the_figures_of_a_company_that_requires_sso(idp):
     assert sso_sign_in(sso_client, "ann@acme.test").status_code == 302
     items = ApiClient(client=sso_client).get("/me/overview").json()["items"]
     assert "seats" in items[0]
+
+
+def test_a_refusal_by_the_provider_is_a_readable_403(idp):
+    sso_company(idp)
+    client = Client()
+    client.get("/sso/start", {"email": "ann@acme.test"})
+    state = client.session[signin.PENDING_SESSION_KEY]["state"]
+    response = client.get("/sso/callback", {"error": "access_denied", "state": state})
+    assert response.status_code == 403
+    assert b"access_denied" in response.content
+    assert b"<html" in response.content
+
+
+def test_a_callback_without_a_start_is_400(idp):
+    sso_company(idp)
+    response = Client().get("/sso/callback", {"code": "x", "state": "made-up"})
+    assert response.status_code == 400
+    assert b"Start signing in again" in response.content
