@@ -93,6 +93,12 @@ class Company(models.Model):
     # Rule 17: an administrator can require two-factor sign-in of every member.
     require_2fa = models.BooleanField(_("members need two-factor sign-in"), default=False)
     created_at = models.DateTimeField(default=timezone.now)
+    # Merged by vendor staff into another company (rule 26): everything moved there; the
+    # GAID stays answerable with 410 `company_merged` naming the target.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_companies"
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "companies"

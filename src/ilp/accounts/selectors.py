@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from ilp.core.auth import Principal, last_used_touch
 from ilp.core.authz import Role
-from ilp.core.errors import NotFound
+from ilp.core.errors import Gone, NotFound
 from ilp.core.ids import token_hash
 
 from .errors import AccountError
@@ -55,8 +55,36 @@ def membership_get(*, user, gaid: str) -> Membership:
         .first()
     )
     if membership is None:
+        company_merged_check(user=user, gaid=gaid)
         raise NotFound()
     return membership
+
+
+def company_merged_check(*, user, gaid: str, staff: bool = False) -> None:
+    """410 `company_merged` naming the target when the company with this GAID was merged into
+    another (rule 26) and the caller may see that one: vendor staff (`staff`) or a member of
+    the target. Anyone else learns nothing (the caller answers 404)."""
+    company = Company.objects.filter(gaid=gaid, merged_into__isnull=False).first()
+    if company is None:
+        return
+    target = company_merge_target(company=company)
+    if staff or Membership.objects.filter(user=user, company=target).exists():
+        raise Gone(
+            _("%(gaid)s was merged into %(name)s (%(target)s).")
+            % {"gaid": company.gaid, "name": target.name, "target": target.gaid},
+            code=AccountError.COMPANY_MERGED,
+            extra={"merged_into": target.gaid},
+        )
+
+
+def company_merge_target(*, company: Company) -> Company:
+    """Where a merged company's things are now: the end of its `merged_into` chain (a company
+    merged into one that was merged later)."""
+    seen = {company.pk}
+    while company.merged_into_id is not None and company.merged_into_id not in seen:
+        seen.add(company.merged_into_id)
+        company = Company.objects.get(pk=company.merged_into_id)
+    return company
 
 
 def memberships_of(*, user):

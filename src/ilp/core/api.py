@@ -159,7 +159,12 @@ def _app_error(request, exc: AppError):
     if isinstance(exc, Throttled):
         headers["Retry-After"] = str(exc.retry_after)
     return problem_response(
-        exc.status, exc.code, exc.message, errors=exc.errors or None, headers=headers
+        exc.status,
+        exc.code,
+        exc.message,
+        errors=exc.errors or None,
+        headers=headers,
+        extra=exc.extra or None,
     )
 
 
