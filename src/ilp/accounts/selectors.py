@@ -1,8 +1,10 @@
 """Reads of people and access. A page's or route's company-scoped read starts from the acting
 membership; the services read inside the company they act in."""
 
+import unicodedata
 from enum import StrEnum
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -103,6 +105,19 @@ def mail_recipients(*, company, topic: MailTopic | str | None = None) -> list[Us
         m.user
         for m in Membership.objects.filter(company=company, user__is_active=True)
         .filter(Membership.mailed(topic))
+        .select_related("user")
+        .order_by("user__email")
+    ]
+
+
+def administrators_of(*, company) -> list[User]:
+    """The company's active administrators, by e-mail: who hears of the vendor's corrections
+    to its account (rule 26), whatever their mail opt-ins."""
+    return [
+        m.user
+        for m in Membership.objects.filter(
+            company=company, role=Role.ADMINISTRATOR, user__is_active=True
+        )
         .select_related("user")
         .order_by("user__email")
     ]
@@ -294,3 +309,53 @@ def user_active_get(*, pk) -> User | None:
     if not pk:
         return None
     return User.objects.filter(pk=pk, is_active=True).first()
+
+
+# --- duplicates ------------------------------------------------------------------------------
+
+
+def company_name_canonical(name: str) -> str:
+    """A company name as duplicates are compared (`GET /staff/duplicates`): accents, case,
+    punctuation and spacing ignored ("Harbour-Freight GmbH" = "harbour freight gmbh")."""
+    text = unicodedata.normalize("NFKD", name or "")
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    return " ".join("".join(c if c.isalnum() else " " for c in text).split())
+
+
+def _postal(code: str) -> str:
+    return "".join((code or "").split()).upper()
+
+
+def company_duplicates() -> list[dict]:
+    """Groups of live companies that look like one customer: the same canonical name, postal
+    code and country, or the same ERP customer number (one customer number per company is
+    unique, so that rule finds none today; it stays for numbers written differently, spaces
+    and case ignored). Each group once, by its first GAID."""
+    rows = list(
+        Company.objects.filter(merged_into__isnull=True)
+        .filter(~Q(name=""))
+        .order_by("created_at", "pk")
+        .values_list("gaid", "name", "postal_code", "country", "customer_number")
+    )
+    groups: dict[tuple, list[str]] = {}
+    for gaid, name, postal, country, number in rows:
+        groups.setdefault(
+            ("address", company_name_canonical(name), _postal(postal), (country or "").upper()),
+            [],
+        ).append(gaid)
+        if number:
+            groups.setdefault(("number", "".join(number.split()).upper()), []).append(gaid)
+    found, seen = [], set()
+    for key, gaids in groups.items():
+        if len(gaids) < 2 or tuple(gaids) in seen:
+            continue
+        seen.add(tuple(gaids))
+        found.append(
+            {
+                "companies": gaids,
+                "reason": "same_name_and_address"
+                if key[0] == "address"
+                else "same_customer_number",
+            }
+        )
+    return found
