@@ -7,11 +7,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ilp.accounts.models import Company, Membership
+from ilp.accounts.models import Company, Membership, User
 from ilp.accounts.selectors import company_duplicates, membership_get
 from ilp.audit.models import AuditEvent
 from ilp.core.errors import Conflict, Gone, Invalid, NotFound
 from ilp.licensing.models import Order, ProductPack, Renewal, SubscriptionKey
+from ilp.licensing.services.corrections import order_contact_mail_resend
 from ilp.notifications.models import OutboxMail
 from ilp.rollout.models import AldToken, DeviceLicense, PackAssignment, UmsInstance
 from ilp.rollout.services import ald_token_generate, pack_split
@@ -364,3 +365,46 @@ def test_merge_refuses_itself_and_a_merged_company(company):
     company_merge(actor=staff_actor(), gaid=company.gaid, target_gaid=target.gaid, reason="r")
     with pytest.raises(NotFound):
         company_merge(actor=staff_actor(), gaid=company.gaid, target_gaid=target.gaid, reason="r")
+
+
+# --- resend the contact mail ---------------------------------------------------------------
+
+
+def _with_contact(order, email, outcome):
+    order.contact = {"email": email, "first_name": "Cora", "last_name": "Contact"}
+    order.contact_outcome = outcome
+    order.save(update_fields=["contact", "contact_outcome"])
+    return order
+
+
+def test_resend_gives_a_pending_administrator_a_new_finalise_link(company):
+    User.objects.create_user("cora@acme.test", None)
+    Membership.objects.create(
+        user=User.objects.get(email="cora@acme.test"), company=company, role="administrator"
+    )
+    order = _with_contact(make_order(company), "cora@acme.test", "administrator_created")
+    sent = order_contact_mail_resend(
+        actor=staff_actor(), order_number=order.order_number, reason="lost it"
+    )
+    assert sent == "registration_finalise"
+    [mail] = OutboxMail.objects.filter(to="cora@acme.test")
+    assert "/invitations/ilp" in mail.body_text and mail.template == "registration_finalise"
+    event = AuditEvent.objects.get(action="order.contact_mail_resent")
+    assert event.company_id == company.pk and event.after["reason"] == "lost it"
+
+
+def test_resend_asks_the_administrators_again(company, admin_user):
+    order = _with_contact(make_order(company), "new@acme.test", "administrators_notified")
+    sent = order_contact_mail_resend(
+        actor=staff_actor(), order_number=order.order_number, reason="r"
+    )
+    assert sent == "access_requested"
+    assert OutboxMail.objects.filter(to=admin_user.email).count() == 1
+
+
+def test_resend_without_a_contact_mail_is_409(company):
+    order = make_order(company)
+    with pytest.raises(Conflict) as none:
+        order_contact_mail_resend(actor=staff_actor(), order_number=order.order_number, reason="r")
+    assert none.value.code == "no_contact_mail"
+    assert not OutboxMail.objects.exists()

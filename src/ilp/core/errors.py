@@ -15,9 +15,7 @@ class AppError(Exception):
     code = "bad_request"
     default_message: Any = _("The request could not be processed.")
 
-    def __init__(
-        self, message: Any = None, *, code: str | None = None, errors=None, extra=None
-    ):
+    def __init__(self, message: Any = None, *, code: str | None = None, errors=None, extra=None):
         self.message = str(message if message is not None else self.default_message)
         if code:
             self.code = code

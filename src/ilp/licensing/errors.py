@@ -91,6 +91,7 @@ class EulaError(StrEnum):
 class CorrectionError(StrEnum):
     """Vendor staff corrections of orders and keys (rule 26)."""
 
+    REASON_REQUIRED = "reason_required"  # 422: a correction states why (rule 25)
     SEATS_IN_USE = "seats_in_use"  # 409, with `unit_ids`: the devices in the way of a cancel
     PACK_NOT_ON_ORDER = "pack_not_on_order"  # 422: a cancel names a pack the order did not make
     CANCEL_TOO_MANY = "cancel_too_many"  # 422: more seats than the pack still holds

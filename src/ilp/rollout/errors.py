@@ -50,5 +50,4 @@ class RolloutError(StrEnum):
     SIGNING_KEY_FROM_ENVIRONMENT = "signing_key_from_environment"
 
     # vendor staff corrections (rules 25, 26)
-    REASON_REQUIRED = "reason_required"  # 422: a correction states why
     MERGE_CONFLICT = "merge_conflict"  # 409, `unit_ids`: both companies license a device

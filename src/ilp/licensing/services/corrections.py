@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from ilp.accounts.selectors import administrators_of
+from ilp.accounts.services.contact_person import contact_mail_resend
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid, NotFound
@@ -35,6 +36,19 @@ from .seats import seats_cancel
 # Packs whose seats an order can still take back: not merged (their seats live on in the
 # target) and not cancelled already.
 CANCELLABLE = (ProductPack.State.LIVE, ProductPack.State.ARCHIVED)
+
+
+def reason_check(reason: str | None) -> str:
+    """Every correction states why (rule 25): 422 `reason_required` for none or blanks."""
+    text = " ".join((reason or "").split())
+    if not text:
+        message = _("Say why: a reason is required.")
+        raise Invalid(
+            message,
+            code=CorrectionError.REASON_REQUIRED,
+            errors=[{"loc": ["body", "reason"], "msg": message}],
+        )
+    return text[:500]
 
 
 @dataclass
@@ -304,3 +318,28 @@ def company_licensing_move(*, source, target) -> dict:
             snap.delete()
     SeatSnapshot.objects.filter(company=source).update(company=target)
     return moved
+
+
+# --- an order's contact mail sent again ---------------------------------------------------
+
+
+def order_contact_mail_resend(*, actor: Actor, order_number: str, reason: str) -> str:
+    """Send the order's contact mail again (accounts decides which, `contact_mail_resend`);
+    the customer's audit log records it with the reason. Returns the mail's kind."""
+    order = order_lock(order_number=order_number)
+    sent = contact_mail_resend(
+        actor=actor,
+        company=order.company,
+        contact=order.contact,
+        order_number=order.order_number,
+        outcome=order.contact_outcome,
+    )
+    event_record(
+        actor=actor,
+        company=order.company,
+        action="order.contact_mail_resent",
+        obj_type="order",
+        obj_id=order.order_number,
+        after={"mail": sent, "reason": reason},
+    )
+    return sent

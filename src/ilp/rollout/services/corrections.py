@@ -32,6 +32,7 @@ from ilp.core.errors import Conflict, Invalid
 from ilp.licensing.errors import CorrectionError
 from ilp.licensing.models import Order, ProductPack
 from ilp.licensing.services import corrections as licensing
+from ilp.licensing.services.corrections import reason_check
 from ilp.licensing.services.seats import pack_assignee_set, seats_release
 
 from ..errors import RolloutError
@@ -39,20 +40,6 @@ from ..models import AldToken, DemoLicense, DeviceLicense, PackAssignment, UmsIn
 from .ald import ald_token_revoke
 from .assignment import _revoke_pack_licenses
 from .common import _audit_many
-
-
-def reason_check(reason: str | None) -> str:
-    """Every correction states why (rule 25): 422 `reason_required` for none or blanks."""
-    text = " ".join((reason or "").split())
-    if not text:
-        message = _("Say why: a reason is required.")
-        raise Invalid(
-            message,
-            code=RolloutError.REASON_REQUIRED,
-            errors=[{"loc": ["body", "reason"], "msg": message}],
-        )
-    return text[:500]
-
 
 # --- cancel an order's seats ------------------------------------------------------------------
 
