@@ -6,14 +6,17 @@ no fixture value below, fails here until it is given one.
 
 For each company route (auth `CompanyAuth(permission)`):
 - anonymous → 401; a member of another company → 404 (never 403: existence must not leak);
-  a UMS credential, an ALD token or a staff token → 403 (wrong kind of credential);
+  a UMS credential or an ALD token → 403 (wrong kind of credential);
+- vendor staff (a staff token of any role, a staff user) read every company route as an
+  administrator does (GET 200) and change nothing (any other method 403 `staff_read_only`);
 - a `user` member → 403 when the permission is not one the `user` role has;
 - every role the permission allows passes the company check and never gets 401, 403 or a
   5xx; a GET of an existing object answers 200 (bodies of writes may be refused with 4xx).
-Staff routes: anonymous 401, a user token 403, a staff token neither. UMS routes: anonymous
+Staff routes: anonymous 401, a user token 403, a staff token of the route's role or above
+neither, one below it 403. UMS routes: anonymous
 401, a user token 403, a UMS credential and an ALD token neither. Company pages
 (`companies/<gaid>/…`): anonymous → login redirect, another company's member → 404, an
-administrator no 5xx.
+administrator no 5xx; a staff user reads them (no 4xx/5xx on GET) and every POST is 403.
 """
 
 import datetime
@@ -31,9 +34,15 @@ from ilp.accounts.services import invitation_create
 from ilp.api import api
 from ilp.core.actors import Actor
 from ilp.core.auth import AnyAuth, CompanyAuth, StaffAuth, UmsAuth, UserAuth
-from ilp.core.authz import Role, has_permission
+from ilp.core.authz import Role, StaffRole, has_permission, staff_role_allows
 from ilp.rollout.services import ald_token_generate
-from tests.accounts.factories import make_company, make_staff_token, make_user, make_user_token
+from tests.accounts.factories import (
+    make_company,
+    make_staff_token,
+    make_staff_user,
+    make_user,
+    make_user_token,
+)
 from tests.conftest import ApiClient
 from tests.rollout.factories import issue, make_ums
 
@@ -189,7 +198,9 @@ def build_world(gaid: str | None = None) -> SimpleNamespace:
     w.outsider_token = make_user_token(
         make_user("boss@other.test", company=w.other, role="administrator")
     )
-    w.staff_token = make_staff_token()
+    w.staff_tokens = {role: make_staff_token(f"staff-{role}", role=role) for role in StaffRole}
+    w.staff_token = w.staff_tokens[StaffRole.STAFF_ADMIN]
+    w.staff_user = make_staff_user("support@vendor.test", role=StaffRole.SUPPORT)
 
     # Orders through the staff API (the contract), so they are what the ERP would make.
     staff = ApiClient(w.staff_token)
@@ -352,13 +363,26 @@ def test_company_route_denies_outsiders(route, world):
     response = call(route, world, world.outsider_token)
     assert response.status_code == 404, f"{route} another company: {response.status_code}"
     assert response.json()["code"] == "not_found"
-    for label, token in (
-        ("staff token", world.staff_token),
-        ("UMS", world.ums_token),
-        ("ALD token", world.ald_token),
-    ):
+    for label, token in (("UMS", world.ums_token), ("ALD token", world.ald_token)):
         response = call(route, world, token)
         assert response.status_code == 403, f"{route} {label}: {response.status_code}"
+
+
+@pytest.mark.parametrize("route", COMPANY_ROUTES, ids=_ids(COMPANY_ROUTES))
+def test_company_route_vendor_staff_read_and_change_nothing(route, world):
+    """Rule 25: staff of every role see what an administrator sees, and change nothing."""
+    for role in (StaffRole.SUPPORT, StaffRole.STAFF_ADMIN):
+        response = call(route, world, world.staff_tokens[role])
+        detail = f"{route} as staff ({role}): {response.status_code} {response.content[:300]!r}"
+        if route.method == "GET":
+            assert response.status_code == 200, detail
+        else:
+            assert response.status_code == 403, detail
+            assert response.json()["code"] == "staff_read_only", detail
+    # An unknown company is 404 for staff too, before any 403.
+    unknown = url_for(route, world).replace(world.company.gaid, "GA00000000", 1)
+    response = getattr(ApiClient(world.staff_token), route.method.lower())(unknown)
+    assert response.status_code == 404, f"{route} unknown company as staff"
 
 
 LOW_ROLE_ROUTES = [r for r in COMPANY_ROUTES if not has_permission(Role.USER, r.permission)]
@@ -410,10 +434,15 @@ def test_staff_route(route, world):
     assert call(route, world, world.tokens[Role.ADMINISTRATOR]).status_code == 403
     assert call(route, world, world.ums_token).status_code == 403
     assert call(route, world, world.ald_token).status_code == 403
-    response = call(route, world, world.staff_token)
-    assert response.status_code not in (401, 403) and response.status_code < 500, (
-        f"{route} as staff: {response.status_code} {response.content[:300]!r}"
-    )
+    needed = route.auth[0].role
+    for role in StaffRole:
+        response = call(route, world, world.staff_tokens[role])
+        detail = f"{route} as staff {role}: {response.status_code} {response.content[:300]!r}"
+        if staff_role_allows(role, needed):
+            assert response.status_code not in (401, 403) and response.status_code < 500, detail
+        else:
+            assert response.status_code == 403, detail
+            assert response.json()["code"] == "permission_denied", detail
 
 
 @pytest.mark.parametrize("route", UMS_ROUTES, ids=_ids(UMS_ROUTES))
@@ -499,6 +528,23 @@ def test_company_page_administrator_never_gets_an_error(route, name, permission,
     assert response.status_code < 500 and response.status_code not in (401, 403, 404), (
         f"{route}: {response.status_code}"
     )
+
+
+@pytest.mark.parametrize(("route", "name", "permission"), PAGES, ids=_page_ids(PAGES))
+def test_company_page_vendor_staff_read_and_change_nothing(route, name, permission, world):
+    """Rule 25: a staff user sees the company's pages (banner included) and every POST is
+    refused, whatever the page's permission."""
+    client = Client(raise_request_exception=False)
+    client.force_login(world.staff_user)
+    url = page_url(route, world)
+    response = client.get(url)
+    if response.status_code != 405:
+        assert response.status_code < 400, f"{route} as staff: {response.status_code}"
+        if response.status_code == 200 and "text/html" in response["Content-Type"]:
+            if b"<html" in response.content:
+                assert b"staff-banner" in response.content, f"{route}: no staff banner"
+    response = client.post(url, {})
+    assert response.status_code == 403, f"{route} POST as staff: {response.status_code}"
 
 
 def test_an_unknown_parameter_name_fails_with_a_clear_message(world):

@@ -2,6 +2,7 @@
 
 from ilp.accounts.api import router as accounts_router
 from ilp.audit.api import router as audit_router
+from ilp.backoffice.api import router as backoffice_router
 from ilp.core.api import api
 from ilp.licensing.api import router as licensing_router
 from ilp.rollout.api import router as rollout_router
@@ -12,5 +13,6 @@ api.add_router("", rollout_packs_router)  # ahead of licensing: product-packs/me
 api.add_router("", licensing_router)
 api.add_router("", rollout_router)
 api.add_router("", audit_router)
+api.add_router("/staff", backoffice_router)
 
 __all__ = ["api"]

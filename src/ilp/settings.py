@@ -156,6 +156,7 @@ INSTALLED_APPS = [
     "ilp.notifications",
     "ilp.licensing",
     "ilp.rollout",
+    "ilp.backoffice",
     "ilp.web",
 ]
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("staff/", include("ilp.backoffice.urls")),
     path("", include("ilp.rollout.urls")),
     path("", include("ilp.accounts.urls")),
     path("", include("ilp.licensing.urls")),

@@ -2,7 +2,18 @@
 
 import itertools
 
-from ilp.accounts.models import ApiToken, Company, Membership, StaffToken, User
+from django.utils import timezone
+
+from ilp.accounts.models import (
+    ApiToken,
+    Company,
+    Membership,
+    StaffMember,
+    StaffToken,
+    TwoFactor,
+    User,
+)
+from ilp.accounts.otp import secret_new
 from ilp.core.auth import STAFF_TOKEN_PREFIX, USER_TOKEN_PREFIX
 from ilp.core.ids import crockford, new_token, token_hash
 
@@ -43,7 +54,20 @@ def make_user_token(user: User) -> str:
     return token
 
 
-def make_staff_token(name: str = "erp") -> str:
+def make_staff_token(name: str = "erp", role: str = "operator") -> str:
+    """A staff token; `operator` by default, like `ilp create-staff-token`."""
     token = new_token(STAFF_TOKEN_PREFIX)
-    StaffToken.objects.create(name=name, token_hash=token_hash(token))
+    StaffToken.objects.create(name=name, role=role, token_hash=token_hash(token))
     return token
+
+
+def make_staff_user(
+    email: str | None = None, *, role: str = "support", two_factor: bool = True, **fields
+) -> User:
+    """A person of the vendor's back office with a staff role; with two-factor sign-in on
+    (staff need it) unless `two_factor=False`."""
+    user = make_user(email or f"staff{next(_seq)}@vendor.test", is_staff=True, **fields)
+    StaffMember.objects.create(user=user, role=role)
+    if two_factor:
+        TwoFactor.objects.create(user=user, secret=secret_new(), confirmed_at=timezone.now())
+    return user

@@ -13,14 +13,17 @@ class AccountsConfig(AppConfig):
             USER_TOKEN_PREFIX,
             credential_kind_register,
             membership_lookup_register,
+            staff_register,
             two_factor_gate_register,
         )
 
         from .selectors import (
+            company_staff_view,
             membership_get,
             membership_two_factor_ok,
             principal_for_staff_token,
             principal_for_user_token,
+            staff_standing_of,
         )
 
         credential_kind_register(prefix=USER_TOKEN_PREFIX, resolve=principal_for_user_token)
@@ -29,3 +32,4 @@ class AccountsConfig(AppConfig):
         two_factor_gate_register(
             satisfied=membership_two_factor_ok, setup_url_name="accounts:two_factor"
         )
+        staff_register(standing=staff_standing_of, company_view=company_staff_view)

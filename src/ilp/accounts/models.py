@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ilp.core.authz import Role
+from ilp.core.authz import Role, StaffRole
 from ilp.core.emails import email_problem
 from ilp.core.fields import EncryptedTextField
 
@@ -138,6 +138,9 @@ class Membership(models.Model):
     MAILED_ALWAYS_ROLES = (Role.ADMINISTRATOR,)
     # Which opt-in answers which topic (MailTopic).
     TOPIC_FIELDS = {"expiry": "notify", "new_key": "notify_new_key"}
+    # True only on vendor staff's read-only view of a company (selectors.company_staff_view,
+    # never saved): pages show the "viewing as vendor staff" banner and no way to change.
+    is_staff_view = False
 
     def __str__(self):
         return f"{self.user} @ {self.company.gaid}: {self.role}"
@@ -311,13 +314,48 @@ class RecoveryCode(models.Model):
 
 
 class StaffToken(models.Model):
-    """A vendor back-office token (ERP feed, support scripts); stored hashed."""
+    """A vendor back-office token (ERP feed, support scripts); stored hashed. Tokens made
+    before staff roles existed became `operator`, so the ERP keeps posting orders."""
 
     name = models.CharField(max_length=100)
+    role = models.CharField(max_length=20, choices=StaffRole.choices, default=StaffRole.OPERATOR)
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=[r.value for r in StaffRole]),
+                name="staff_token_role_valid",
+            ),
+        ]
+
     def __str__(self):
         return self.name
+
+
+class StaffMember(models.Model):
+    """A person of the vendor's back office and their staff role (DESIGN.md rule 25). They
+    sign in with password and two-factor (required: without it the back office sends them to
+    set it up first); `User.is_staff` is kept equal to having this row (the Django admin is
+    for superusers only). Removing a person from the staff deletes the row."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="staff_member")
+    role = models.CharField(max_length=20, choices=StaffRole.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=[r.value for r in StaffRole]),
+                name="staff_member_role_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} (staff: {self.role})"

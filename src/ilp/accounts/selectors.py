@@ -4,12 +4,12 @@ membership; the services read inside the company they act in."""
 import unicodedata
 from enum import StrEnum
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ilp.core.auth import Principal, last_used_touch
-from ilp.core.authz import Role
+from ilp.core.auth import Principal, StaffStanding, last_used_touch
+from ilp.core.authz import Role, StaffRole
 from ilp.core.errors import Gone, NotFound
 from ilp.core.ids import token_hash
 
@@ -309,6 +309,42 @@ def user_active_get(*, pk) -> User | None:
     if not pk:
         return None
     return User.objects.filter(pk=pk, is_active=True).first()
+
+
+# --- vendor staff --------------------------------------------------------------------------
+
+
+def staff_standing_of(user) -> StaffStanding | None:
+    """The person's standing in the vendor's back office (registered with core in apps.py):
+    their StaffMember role (a superuser without one is `staff_admin`), and whether two-factor
+    sign-in is on — staff need it. None for everyone else. One query."""
+    if not user.is_active or not (user.is_staff or user.is_superuser):
+        return None
+    on = TwoFactor.objects.filter(user=OuterRef("pk")).exclude(secret="")
+    row = (
+        User.objects.filter(pk=user.pk)
+        .annotate(second_factor=Exists(on))
+        .values("staff_member__role", "second_factor")
+        .first()
+    )
+    if row is None:
+        return None
+    role = row["staff_member__role"] or (StaffRole.STAFF_ADMIN if user.is_superuser else None)
+    if role is None:
+        return None
+    return StaffStanding(role=role, second_factor=row["second_factor"])
+
+
+def company_staff_view(*, gaid: str, user=None) -> Membership:
+    """Vendor staff's read-only view of a company (rule 25): an unsaved administrator's
+    membership marked `is_staff_view`, so every selector shows what an administrator sees;
+    core refuses every write through it. NotFound (404) for an unknown GAID."""
+    company = Company.objects.filter(gaid=gaid).first()
+    if company is None:
+        raise NotFound()
+    view = Membership(company=company, user=user, role=Role.ADMINISTRATOR)
+    view.is_staff_view = True
+    return view
 
 
 # --- duplicates ------------------------------------------------------------------------------

@@ -12,11 +12,14 @@ class AuditEvent(models.Model):
     company = models.ForeignKey(
         "accounts.Company", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    actor_kind = models.CharField(max_length=10)  # user | staff | ums | system
+    actor_kind = models.CharField(max_length=10)  # user | staff | ums | ald | system
     actor_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     actor_label = models.CharField(max_length=254)
+    # Why vendor staff did it (actor_kind "staff"; DESIGN.md rule 25): the reason every staff
+    # correction and resend must state, shown in the company's own log. "" otherwise.
+    reason = models.TextField(blank=True, default="", db_default="")
     action = models.CharField(max_length=64)  # e.g. "pack.split", "member.role_changed"
     object_type = models.CharField(max_length=64)
     object_id = models.CharField(max_length=128)

@@ -9,6 +9,7 @@ class AuditEventOut(Schema):
     created_at: datetime
     actor: str
     actor_kind: str
+    reason: str = ""  # vendor staff's stated reason (actor_kind "staff"), else ""
     action: str
     object_type: str
     object_id: str

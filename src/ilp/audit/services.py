@@ -28,6 +28,7 @@ def _event(
         actor_kind=actor.kind,
         actor_user=actor.user if actor.kind == "user" else None,
         actor_label=actor.label,
+        reason=actor.reason,
         action=action,
         object_type=obj_type,
         object_id=str(obj_id),
@@ -101,7 +102,19 @@ def events_record_many(
         AuditEvent,
         _MANY_FIELDS,
         (
-            (now, company_id, actor.kind, user_id, actor.label, action, t, str(i), b, a)
+            (
+                now,
+                company_id,
+                actor.kind,
+                user_id,
+                actor.label,
+                actor.reason,
+                action,
+                t,
+                str(i),
+                b,
+                a,
+            )
             for t, i, b, a in rows
         ),
     )
@@ -113,6 +126,7 @@ _MANY_FIELDS = (
     "actor_kind",
     "actor_user",
     "actor_label",
+    "reason",
     "action",
     "object_type",
     "object_id",

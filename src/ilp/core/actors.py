@@ -1,6 +1,7 @@
-"""Who acts: a user, a staff token, a UMS instance, an ALD token or the system. Services take
-an Actor."""
+"""Who acts: a user, vendor staff (a staff token or a staff user), a UMS instance, an ALD
+token or the system. Services take an Actor."""
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -8,18 +9,23 @@ from typing import Any
 @dataclass(frozen=True)
 class Actor:
     kind: str  # "user" | "staff" | "ums" | "ald" | "system"
-    user: Any = None
+    user: Any = None  # the person: a user, or a staff user (kind "staff")
     staff_token: Any = None
     ums: Any = None
     ald_token: Any = None  # rollout's AldToken, with its subscription key loaded
+    # Why vendor staff did it (DESIGN.md rule 25): every correction and resend states one, and
+    # the company's audit log shows it beside "vendor staff". Written by audit's event_record.
+    reason: str = ""
 
     @classmethod
     def for_user(cls, user) -> "Actor":
         return cls(kind="user", user=user)
 
     @classmethod
-    def for_staff(cls, staff_token) -> "Actor":
-        return cls(kind="staff", staff_token=staff_token)
+    def for_staff(cls, staff_token=None, *, user=None, reason: str = "") -> "Actor":
+        """Vendor staff: a staff token (ERP feed, scripts) or a staff user (the /staff/ pages,
+        their session or token), optionally with the reason of what they do."""
+        return cls(kind="staff", staff_token=staff_token, user=user, reason=reason)
 
     @classmethod
     def for_ums(cls, ums) -> "Actor":
@@ -29,12 +35,28 @@ class Actor:
     def system(cls) -> "Actor":
         return cls(kind="system")
 
+    def with_reason(self, reason: str) -> "Actor":
+        """The same actor, stating why (a staff correction's required reason)."""
+        return dataclasses.replace(self, reason=(reason or "").strip())
+
+    @property
+    def is_vendor_staff(self) -> bool:
+        return self.kind == "staff"
+
+    @property
+    def staff_name(self) -> str:
+        """Vendor staff's name as the customer's audit log shows it: the staff user's e-mail,
+        or the staff token's name."""
+        if self.user is not None:
+            return self.user.email
+        return self.staff_token.name if self.staff_token is not None else ""
+
     @property
     def label(self) -> str:
         if self.kind == "user":
             return self.user.email
         if self.kind == "staff":
-            return f"staff:{self.staff_token.name}"
+            return f"staff:{self.staff_name}"
         if self.kind == "ums":
             return f"ums:{self.ums.ums_id}"
         if self.kind == "ald":

@@ -6,14 +6,18 @@ one subscription key) — or the portal session (CSRF-checked).
 
 Every route names what it needs through its `auth=`:
 - `UserAuth()` — a user (token or session); `request.auth` is a Principal.
-- `StaffAuth()` — a staff token.
+- `StaffAuth(StaffRole.X)` — vendor staff with role X or above (`support` < `operator` <
+  `staff_admin`): a staff token, or a staff user (session or the person's API token) with
+  two-factor sign-in on; `request.auth` is a StaffAccess (`.role`, `.actor`).
 - `UmsAuth()` — a UMS credential (`request.auth.ums` is the UMS instance) or an ALD token
   (`request.auth.ald_token`; rollout limits it to its key's packs).
 - `AnyAuth()` — any valid credential.
 - `CompanyAuth(Permission.X)` — a user who is a member of the company in the path's `{gaid}`
   (else 404, never 403, so a non-member cannot tell which companies exist), who has two-factor
   sign-in on when the company requires it (else 403 `two_factor_required`), and whose role
-  grants X (else 403); `request.auth` is an Access with `.membership`.
+  grants X (else 403); `request.auth` is an Access with `.membership`. Vendor staff read
+  every company as its administrators do (GET only, any other method 403 `staff_read_only`):
+  `company_membership` below is the one place that decides it, for routes and pages alike.
 
 The role is checked before the body is validated, so a too-low role gets 403 whatever it
 sends. Valid credentials of the wrong kind for a route (a UMS credential on a company
@@ -29,7 +33,7 @@ from django.utils.translation import gettext as _
 from ninja.utils import check_csrf
 
 from .actors import Actor
-from .authz import Permission, require
+from .authz import Permission, StaffRole, require, staff_require
 from .errors import NotFound, PermissionDenied, Unauthorized
 
 USER_TOKEN_PREFIX = "ilpu"
@@ -56,6 +60,25 @@ class Principal:
             ums=self.ums,
             ald_token=self.ald_token,
         )
+
+
+@dataclass
+class StaffAccess:
+    """Vendor staff acting in the back office: a staff token or a staff user, with its role."""
+
+    principal: Principal
+    role: str  # a StaffRole
+
+    @property
+    def user(self):
+        return self.principal.user
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.for_staff(self.principal.staff_token, user=self.principal.user)
+
+    def actor_with_reason(self, reason: str) -> Actor:
+        return self.actor.with_reason(reason)
 
 
 @dataclass
@@ -101,6 +124,17 @@ _credential_resolvers: dict[str, CredentialResolver] = {}
 _membership_lookup: Callable[..., Any] | None = None
 _two_factor_gate: Callable[[Any], bool] | None = None
 _two_factor_setup_url_name = ""
+_staff_standing: Callable[[Any], "StaffStanding | None"] | None = None
+_staff_view: Callable[..., Any] | None = None
+
+
+@dataclass(frozen=True)
+class StaffStanding:
+    """What the back office knows of a person: their staff role, and whether their sign-in
+    meets what staff need (two-factor on). Only a staff user in good standing acts as staff."""
+
+    role: str  # a StaffRole
+    second_factor: bool
 
 
 def credential_kind_register(*, prefix: str, resolve: CredentialResolver) -> None:
@@ -119,6 +153,73 @@ def membership_for(*, user, gaid: str):
     if _membership_lookup is None:  # pragma: no cover - accounts registers it at start-up
         raise RuntimeError("no membership look-up registered (is ilp.accounts installed?)")
     return _membership_lookup(user=user, gaid=gaid)
+
+
+def staff_register(*, standing: Callable[[Any], "StaffStanding | None"], company_view) -> None:
+    """Set `standing(user)`: the person's StaffStanding, None for everyone else; and
+    `company_view(gaid=, user=)`: vendor staff's read-only administrator view of a company (a
+    membership-like object with `is_staff_view` true; NotFound for an unknown GAID)."""
+    global _staff_standing, _staff_view
+    _staff_standing = standing
+    _staff_view = company_view
+
+
+def staff_standing(user) -> "StaffStanding | None":
+    """The person's standing in the vendor's back office; None if they are not staff."""
+    if _staff_standing is None or user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return _staff_standing(user)
+
+
+def staff_role(principal: "Principal | None") -> str | None:
+    """The caller's staff role, None when it is not vendor staff in good standing: a staff
+    token's role, or a staff user's with two-factor on (asked once per request)."""
+    if principal is None:
+        return None
+    if principal.kind == "staff":
+        return principal.staff_token.role
+    if principal.kind != "user":
+        return None
+    cached = principal.__dict__.get("_staff_role", False)
+    if cached is False:
+        standing = staff_standing(principal.user)
+        cached = standing.role if standing is not None and standing.second_factor else None
+        principal.__dict__["_staff_role"] = cached
+    return cached
+
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def company_membership(*, principal: Principal, gaid: str, method: str):
+    """The membership through which the caller acts in the company with this GAID — the one
+    place company access is decided, for the API (`CompanyAuth`) and pages (`company_page`).
+
+    A member acts through their membership (403 `two_factor_required` when the company needs
+    two-factor sign-in and they have none). Vendor staff who are not members read as the
+    company's administrators do (rule 25: the company's `require_2fa` does not apply to them,
+    its sign-in rules are for its people), through a read-only view; any method but a read
+    → 403 `staff_read_only`. Anyone else → 404, so a company's existence never leaks."""
+    if principal.kind == "user":
+        try:
+            membership = membership_for(user=principal.user, gaid=gaid)
+        except NotFound:
+            if staff_role(principal) is None:
+                raise
+        else:
+            two_factor_check(membership)
+            return membership
+    elif staff_role(principal) is None:
+        raise NotFound()
+    if _staff_view is None:  # pragma: no cover - accounts registers it at start-up
+        raise RuntimeError("no staff company view registered (is ilp.accounts installed?)")
+    view = _staff_view(gaid=gaid, user=principal.user)
+    if method.upper() not in READ_METHODS:
+        raise PermissionDenied(
+            _("Vendor staff can look at a company's data but change nothing there."),
+            code="staff_read_only",
+        )
+    return view
 
 
 def two_factor_gate_register(*, satisfied: Callable[[Any], bool], setup_url_name: str) -> None:
@@ -210,7 +311,24 @@ class UserAuth(_Auth):
 
 
 class StaffAuth(_Auth):
-    kinds = ("staff",)
+    """Vendor staff whose role is `role` or above; `request.auth` is a StaffAccess. A person
+    who is not staff (or a staff user without two-factor sign-in) gets 403, like any
+    credential of the wrong kind."""
+
+    kinds = ("staff", "user")
+
+    def __init__(self, role: StaffRole = StaffRole.SUPPORT) -> None:
+        super().__init__()
+        self.role = role
+
+    def authorize(self, request, principal: Principal) -> StaffAccess:
+        role = staff_role(principal)
+        if role is None:
+            raise PermissionDenied(
+                code="wrong_credential_kind", message="These credentials cannot be used here."
+            )
+        staff_require(role, self.role)
+        return StaffAccess(principal=principal, role=role)
 
 
 class UmsAuth(_Auth):
@@ -218,7 +336,7 @@ class UmsAuth(_Auth):
 
 
 class CompanyAuth(_Auth):
-    kinds = ("user",)
+    kinds = ("user", "staff")
 
     def __init__(self, permission: Permission = Permission.VIEW) -> None:
         super().__init__()
@@ -228,7 +346,6 @@ class CompanyAuth(_Auth):
         gaid = (request.resolver_match.kwargs if request.resolver_match else {}).get("gaid")
         if not gaid:
             raise NotFound()
-        membership = membership_for(user=principal.user, gaid=gaid)
-        two_factor_check(membership)
+        membership = company_membership(principal=principal, gaid=gaid, method=request.method)
         require(membership, self.permission)
         return Access(principal=principal, membership=membership)

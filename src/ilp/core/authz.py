@@ -37,6 +37,32 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
 }
 
 
+class StaffRole(models.TextChoices):
+    """The vendor's back-office roles (DESIGN.md rule 25), each including the ones before it:
+    `support` reads everything and resends mails, `operator` also enters orders and makes
+    corrections, `staff_admin` also manages staff users, staff tokens and the catalogue."""
+
+    SUPPORT = "support", _("Support")
+    OPERATOR = "operator", _("Operator")
+    STAFF_ADMIN = "staff_admin", _("Staff administrator")
+
+
+_STAFF_RANK = {role.value: rank for rank, role in enumerate(StaffRole)}
+
+
+def staff_role_allows(role: str | None, needed: str) -> bool:
+    """Whether a staff member with `role` may do what needs `needed` (roles are ranked)."""
+    return role is not None and _STAFF_RANK.get(role, -1) >= _STAFF_RANK[needed]
+
+
+def staff_require(role: str | None, needed: str) -> None:
+    """Raise PermissionDenied (403) unless the staff role is `needed` or above: the one staff
+    role check, behind `core.auth.StaffAuth(role)` (API) and `core.portal.staff_page(role)`
+    (pages)."""
+    if not staff_role_allows(role, needed):
+        raise PermissionDenied()
+
+
 def has_permission(role: str, permission: Permission) -> bool:
     return permission in ROLE_PERMISSIONS.get(role, frozenset())
 

@@ -14,8 +14,13 @@ from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 
 from .actors import Actor
-from .auth import membership_for, two_factor_check, two_factor_setup_url_name
-from .authz import Permission, has_permission
+from .auth import (
+    Principal,
+    company_membership,
+    staff_standing,
+    two_factor_setup_url_name,
+)
+from .authz import Permission, StaffRole, has_permission, staff_role_allows
 from .errors import NotFound, PermissionDenied
 
 
@@ -24,6 +29,8 @@ def company_page(permission: Permission = Permission.VIEW):
 
     Not a member → 404 page; the company requires two-factor sign-in and the member has none
     → to the set-up page (with a message saying why); role lacks the permission → 403 page.
+    Vendor staff see the page as the company's administrators do, under a banner, and change
+    nothing (any POST → 403; `core.auth.company_membership` decides, as for the API).
     The membership is put on `request.membership` (for the templates) and the acting user on
     `request.actor` (for the services the view calls).
     """
@@ -32,14 +39,17 @@ def company_page(permission: Permission = Permission.VIEW):
         @login_required
         @wraps(view)
         def wrapper(request, gaid: str, *args, **kwargs):
+            principal = Principal(kind="user", user=request.user)
             try:
-                membership = membership_for(user=request.user, gaid=gaid)
+                membership = company_membership(
+                    principal=principal, gaid=gaid, method=request.method
+                )
             except NotFound:
                 raise Http404 from None
-            try:
-                two_factor_check(membership)
-            except PermissionDenied:
-                return _two_factor_setup_redirect(request)
+            except PermissionDenied as exc:
+                if exc.code == "two_factor_required":
+                    return _two_factor_setup_redirect(request)
+                raise DjangoPermissionDenied from None
             if not has_permission(membership.role, permission):
                 raise DjangoPermissionDenied
             request.membership = membership
@@ -47,6 +57,37 @@ def company_page(permission: Permission = Permission.VIEW):
             return view(request, membership, *args, **kwargs)
 
         wrapper.ilp_permission = permission  # read by tests/test_tenancy_matrix.py
+        return wrapper
+
+    return decorator
+
+
+def staff_page(role: StaffRole = StaffRole.SUPPORT):
+    """Decorate a back-office view `view(request, ...)` under /staff/ for vendor staff whose
+    role is `role` or above (the page twin of `core.auth.StaffAuth(role)`).
+
+    Not staff → 404 page (the back office does not exist for customers); staff without
+    two-factor sign-in → to its set-up page first (staff always need it); role too low → 403
+    page. `request.staff_role` is the role (for the templates) and `request.actor` the staff
+    actor (services take `request.actor.with_reason(reason)` for corrections).
+    """
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            standing = staff_standing(request.user)
+            if standing is None:
+                raise Http404
+            if not standing.second_factor:
+                return _two_factor_setup_redirect(request)
+            if not staff_role_allows(standing.role, role):
+                raise DjangoPermissionDenied
+            request.staff_role = standing.role
+            request.actor = Actor.for_staff(user=request.user)
+            return view(request, *args, **kwargs)
+
+        wrapper.ilp_staff_role = role  # read by the back office's role matrix tests
         return wrapper
 
     return decorator

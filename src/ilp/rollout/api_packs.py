@@ -9,7 +9,7 @@ transaction. Added to the API ahead of licensing's routes (`ilp/api.py`), so tha
 from ninja import Field, Router, Schema, Status
 
 from ilp.core.auth import CompanyAuth, StaffAuth
-from ilp.core.authz import Permission
+from ilp.core.authz import Permission, StaffRole
 from ilp.core.bounds import MAX_SEATS
 from ilp.core.params import PackIdPath
 from ilp.core.problems import problems
@@ -55,7 +55,7 @@ class MergeOut(Schema):
 @router.post(
     "/orders",
     response={200: OrderOut, 201: OrderOut, **problems(401, 403, 409, 422)},
-    auth=StaffAuth(),
+    auth=StaffAuth(StaffRole.OPERATOR),
 )
 def post_order(request, body: OrderIn):
     """Receive an order from the ERP (201; an identical replay of its order number 200)."""

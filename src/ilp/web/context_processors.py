@@ -1,7 +1,7 @@
 from ilp.accounts.selectors import memberships_of
-from ilp.core.authz import Permission, has_permission
+from ilp.core.authz import Permission
 
-from .portal import nav_for
+from .portal import nav_for, permissions_for
 
 
 def portal(request):
@@ -13,5 +13,7 @@ def portal(request):
     if membership is not None:
         ctx["company"] = membership.company
         ctx["nav"] = nav_for(membership, request.path)
-        ctx["can"] = {p.value: has_permission(membership.role, p) for p in Permission}
+        granted = permissions_for(membership)
+        ctx["can"] = {p.value: p in granted for p in Permission}
+        ctx["staff_view"] = membership.is_staff_view
     return ctx

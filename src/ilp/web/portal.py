@@ -21,10 +21,25 @@ NAV = [
 ]
 
 
+# What vendor staff's read-only view of a company may still be shown (rule 25): the pages an
+# administrator reads; no page or button that only changes something.
+STAFF_VIEW_PERMISSIONS = frozenset({Permission.VIEW, Permission.READ_AUDIT})
+
+
+def permissions_for(membership) -> frozenset[Permission]:
+    """What the pages offer this membership: its role's permissions; on vendor staff's view of
+    a company only the reading ones (writes are refused anyway; this hides their buttons)."""
+    granted = frozenset(p for p in Permission if has_permission(membership.role, p))
+    if getattr(membership, "is_staff_view", False):
+        return granted & STAFF_VIEW_PERMISSIONS
+    return granted
+
+
 def nav_for(membership, current_path: str) -> list[dict]:
     items = []
+    granted = permissions_for(membership)
     for label, name, permission in NAV:
-        if not has_permission(membership.role, permission):
+        if permission not in granted:
             continue
         try:
             url = reverse(name, kwargs={"gaid": membership.company.gaid})

@@ -24,7 +24,7 @@ from ilp.accounts.services import otp_verify
 from ilp.audit.labels import action_label
 from ilp.audit.schemas import AuditEventOut
 from ilp.audit.selectors import event_actions, event_list
-from ilp.core.auth import two_factor_setup_url_name
+from ilp.core.auth import staff_standing, two_factor_setup_url_name
 from ilp.core.authz import Permission
 from ilp.core.csv_export import csv_of_schema
 from ilp.core.errors import NotFound, Throttled
@@ -39,6 +39,9 @@ def home(request):
     """Start page: the default company, else the first one the user belongs to."""
     memberships = list(memberships_of(user=request.user))
     if not memberships:
+        # Vendor staff belong to no company: their start page is the back office.
+        if staff_standing(request.user) is not None:
+            return redirect("backoffice:home")
         return redirect("web:no_company")
     default = next(
         (m for m in memberships if m.company_id == request.user.default_company_id), memberships[0]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.auth import STAFF_TOKEN_PREFIX, USER_TOKEN_PREFIX
+from ilp.core.authz import StaffRole
 from ilp.core.bounds import MAX_DAYS
 from ilp.core.errors import Invalid, NotFound, Unauthorized
 from ilp.core.idempotency import credential_forget
@@ -153,16 +154,28 @@ def api_tokens_revoke_all(*, actor: Actor, user: User, reason: str) -> int:
 
 
 @transaction.atomic
-def staff_token_create(*, actor: Actor, name: str) -> tuple[StaffToken, str]:
-    """A new staff (vendor back-office) token; the raw token is returned once."""
+def staff_token_create(
+    *, actor: Actor, name: str, role: str = StaffRole.OPERATOR
+) -> tuple[StaffToken, str]:
+    """A new staff (vendor back-office) token with a staff role (default `operator`, what the
+    ERP feed needs); the raw token is returned once."""
+    if role not in StaffRole.values:
+        message = _("Choose one of the staff roles: %(roles)s.") % {
+            "roles": ", ".join(StaffRole.values)
+        }
+        raise Invalid(
+            message,
+            code=AccountError.VALIDATION_ERROR,
+            errors=[{"loc": ["body", "role"], "msg": message}],
+        )
     token = new_token(STAFF_TOKEN_PREFIX)
-    staff = StaffToken.objects.create(name=name, token_hash=token_hash(token))
+    staff = StaffToken.objects.create(name=name, role=role, token_hash=token_hash(token))
     event_record(
         actor=actor,
         action="staff_token.created",
         obj_type="staff_token",
         obj_id=staff.pk,
-        after={"name": name},
+        after={"name": name, "role": role},
     )
     return staff, token
 

@@ -8,7 +8,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from ilp.core.auth import AnyAuth, CompanyAuth, StaffAuth
-from ilp.core.authz import Permission
+from ilp.core.authz import Permission, StaffRole
 from ilp.core.idempotency import not_replayable
 from ilp.core.pagination import Paging
 from ilp.core.problems import problems
@@ -54,7 +54,7 @@ def get_order(request, order_number: str):
 @router.post(
     "/delivery-tokens",
     response={201: DeliveryTokenIssued, **problems(401, 403, 409, 422)},
-    auth=StaffAuth(),
+    auth=StaffAuth(StaffRole.OPERATOR),
 )
 @not_replayable
 def issue_delivery_token(request, body: DeliveryTokenIssueIn):

@@ -7,6 +7,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from ilp.audit.labels import NO, YES, action_label, field_label, value_label
 
@@ -139,8 +140,20 @@ def audit_rows(event, gaid: str) -> list[dict]:
 
 @register.simple_tag
 def audit_actor(event, gaid: str) -> str:
-    """Who did it: a person's e-mail, or a UMS linked to its card on the UMS page."""
+    """Who did it: a person's e-mail, a UMS linked to its card on the UMS page, or vendor
+    staff by name with the reason they gave (rule 25)."""
     label = event.actor_label or ""
+    if event.actor_kind == "staff":
+        who = format_html(
+            '<span class="staff-actor">{}</span> {}',
+            _("Vendor staff"),
+            label.removeprefix("staff:"),
+        )
+        if event.reason:
+            return format_html(
+                '{}<br><small class="staff-reason">{}: {}</small>', who, _("Reason"), event.reason
+            )
+        return who
     if label.startswith("ums:"):
         ums_id = label.removeprefix("ums:")
         url = reverse("rollout:ums_list", kwargs={"gaid": gaid}) + f"#{ums_id}"

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0007_merge_claims_two_factor'),
+        ('accounts', '0008_staff_roles'),
     ]
 
     operations = [
