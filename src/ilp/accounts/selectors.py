@@ -342,6 +342,8 @@ def company_staff_view(*, gaid: str, user=None) -> Membership:
     company = Company.objects.filter(gaid=gaid).first()
     if company is None:
         raise NotFound()
+    if company.merged_into_id is not None:  # 410 `company_merged`: staff see where it went
+        company_merged_check(user=user, gaid=gaid, staff=True)
     view = Membership(company=company, user=user, role=Role.ADMINISTRATOR)
     view.is_staff_view = True
     return view

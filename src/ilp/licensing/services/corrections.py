@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -160,7 +161,6 @@ def order_seats_cancel(
                 "state": pack.state,
                 "seats_taken_back": take.seats,
                 "order_number": order.order_number,
-                "reason": reason,
             },
         )
     left = ProductPack.objects.filter(order=order, state__in=CANCELLABLE).exists()
@@ -179,7 +179,6 @@ def order_seats_cancel(
             "status": order.status,
             "product_packs": [{"id": t.pack.pack_id, "seats_taken_back": t.seats} for t in takes],
             "returned": list(returned),
-            "reason": reason,
         },
     )
     company_mail(
@@ -189,7 +188,6 @@ def order_seats_cancel(
             "order": order,
             "takes": takes,
             "returned": list(returned),
-            "reason": reason,
             "base_url": settings.ILP_BASE_URL,
         },
         recipients=administrators_of(company=order.company),
@@ -256,7 +254,6 @@ def key_company_move(
         "product_packs": [p.pack_id for p in packs],
         "orders": orders,
         "revoked_licenses": revoked,
-        "reason": reason,
     }
     for company, action in (
         (from_company, "key.transferred_out"),
@@ -280,7 +277,6 @@ def key_company_move(
                 "to_company": to_company,
                 "outgoing": company.pk == from_company.pk,
                 "revoked": revoked,
-                "reason": reason,
                 "base_url": settings.ILP_BASE_URL,
             },
             recipients=administrators_of(company=company),
@@ -323,9 +319,11 @@ def company_licensing_move(*, source, target) -> dict:
 # --- an order's contact mail sent again ---------------------------------------------------
 
 
+@transaction.atomic
 def order_contact_mail_resend(*, actor: Actor, order_number: str, reason: str) -> str:
     """Send the order's contact mail again (accounts decides which, `contact_mail_resend`);
     the customer's audit log records it with the reason. Returns the mail's kind."""
+    actor = actor.with_reason(reason_check(reason))
     order = order_lock(order_number=order_number)
     sent = contact_mail_resend(
         actor=actor,
@@ -340,6 +338,6 @@ def order_contact_mail_resend(*, actor: Actor, order_number: str, reason: str) -
         action="order.contact_mail_resent",
         obj_type="order",
         obj_id=order.order_number,
-        after={"mail": sent, "reason": reason},
+        after={"mail": sent},
     )
     return sent

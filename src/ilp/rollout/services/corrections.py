@@ -69,6 +69,7 @@ def order_cancel(
     (newest first) and listed. A pack left without seats is unassigned and reads `cancelled`.
     """
     reason = reason_check(reason)
+    actor = actor.with_reason(reason)
     order = licensing.order_lock(order_number=order_number)
     takes = licensing.order_cancel_plan(order=order, items=items)
     in_way: dict[int, list[DeviceLicense]] = {}
@@ -130,7 +131,6 @@ def _licenses_return(
                     "status": "returned",
                     "unit_id": lic.unit_id,
                     "pack": pack.pack_id,
-                    "reason": reason,
                 },
             )
             for lic in licenses
@@ -156,7 +156,7 @@ def _assignment_end(*, actor: Actor, pack: ProductPack, reason: str) -> None:
         obj_id=pack.pack_id,
         company=pack.company,
         before={"ums_id": assignment.ums.ums_id},
-        after={"ums_id": None, "reason": reason},
+        after={"ums_id": None},
     )
 
 
@@ -180,6 +180,7 @@ def key_transfer(*, actor: Actor, key: str, to_gaid: str, reason: str) -> Transf
     orders and renewals. 409 `renewal_pending` while a renewal of the key awaits redemption;
     422 `unknown_gaid`, `transfer_same_company`."""
     reason = reason_check(reason)
+    actor = actor.with_reason(reason)
     target = Company.objects.filter(
         gaid=(to_gaid or "").strip().upper(), merged_into__isnull=True
     ).first()
@@ -237,6 +238,7 @@ def company_merge(*, actor: Actor, gaid: str, target_gaid: str, reason: str) -> 
     license of the same product for the same device (409 `merge_conflict`, `unit_ids`).
     """
     reason = reason_check(reason)
+    actor = actor.with_reason(reason)
     source, target = company_merge_lock(source_gaid=gaid, target_gaid=target_gaid)
     licensing.company_packs_lock(companies=[source, target])
     conflicts = _license_conflicts(source=source, target=target)
@@ -258,7 +260,6 @@ def company_merge(*, actor: Actor, gaid: str, target_gaid: str, reason: str) -> 
             "merged_into": target.gaid,
             "moved": moved,
             "dropped": dropped,
-            "reason": reason,
         },
     )
     return MergeResult(source=source, target=target, moved=moved)
