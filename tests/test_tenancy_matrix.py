@@ -273,6 +273,7 @@ VALUES = {
     "license_id": lambda w: w.license_id,
     "token": lambda w: w.invitation_token,
     "token_id": lambda w: w.api_token_id,
+    "target_gaid": lambda w: w.company.gaid,
 }
 
 
