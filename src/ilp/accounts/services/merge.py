@@ -29,7 +29,7 @@ def company_merge_lock(*, source_gaid: str, target_gaid: str) -> tuple[Company, 
         )
     found = {
         c.gaid: c
-        for c in Company.objects.select_for_update()
+        for c in Company.objects.select_for_update(no_key=True)
         .filter(gaid__in=gaids, merged_into__isnull=True)
         .order_by("pk")
     }

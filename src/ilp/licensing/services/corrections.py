@@ -63,7 +63,7 @@ class SeatTake:
 def order_lock(*, order_number: str) -> Order:
     """Lock an order by number (any company): 404 `order_not_found`. Taken before its packs."""
     order = (
-        Order.objects.select_for_update()
+        Order.objects.select_for_update(no_key=True)
         .select_related("company")
         .filter(order_number=(order_number or "").strip())
         .first()
@@ -80,10 +80,7 @@ def order_cancel_plan(
     carry the order) and say how many seats each gives back: every seat, or `items` as
     (pack ID, seats). 422 `pack_not_on_order`, `cancel_too_many`, `seats_not_multiple`;
     409 `nothing_to_cancel` when the order has no seat left to take back."""
-    pks = ProductPack.objects.filter(order=order, state__in=CANCELLABLE).values_list(
-        "pk", flat=True
-    )
-    packs = [p for p in packs_lock(list(pks), related=True) if p.state in CANCELLABLE]
+    packs = [p for p in _order_packs_lock(order) if p.state in CANCELLABLE]
     if items is None:
         takes = [SeatTake(pack=p, seats=p.seats) for p in packs]
     else:
@@ -113,6 +110,22 @@ def order_cancel_plan(
             code=CorrectionError.NOTHING_TO_CANCEL,
         )
     return takes
+
+
+def _order_packs_lock(order: Order) -> list[ProductPack]:
+    """Lock the order's cancellable packs; a split that committed while we waited for its
+    source made one more, which is locked too (its primary key is higher: still in order)."""
+    locked: list[ProductPack] = []
+    for _round in range(5):
+        pks = set(
+            ProductPack.objects.filter(order=order, state__in=CANCELLABLE).values_list(
+                "pk", flat=True
+            )
+        ) - {p.pk for p in locked}
+        if not pks:
+            break
+        locked += packs_lock(pks, related=True, no_key=True)
+    return sorted(locked, key=lambda p: p.pk)
 
 
 def _take_check(take: SeatTake) -> None:
@@ -204,7 +217,7 @@ def key_transfer_lock(*, key: str) -> tuple[SubscriptionKey, list[ProductPack]]:
     redemption (the picking belongs to the company that bought the renewal)."""
     normal = subscription_key_normalize(key or "")
     found = (
-        SubscriptionKey.objects.select_for_update()
+        SubscriptionKey.objects.select_for_update(no_key=True)
         .select_related("company")
         .filter(key=normal)
         .first()
@@ -223,7 +236,7 @@ def key_transfer_lock(*, key: str) -> tuple[SubscriptionKey, list[ProductPack]]:
             code=RenewalError.RENEWAL_PENDING,
         )
     pks = ProductPack.objects.filter(subscription_key=found).values_list("pk", flat=True)
-    return found, packs_lock(list(pks), related=True)
+    return found, packs_lock(list(pks), related=True, no_key=True)
 
 
 def key_company_move(
@@ -290,7 +303,7 @@ def company_packs_lock(*, companies: Sequence) -> list[ProductPack]:
     """Lock every pack of these companies, in primary-key order (a merge holds them while it
     checks and moves, so no seat is claimed in between)."""
     pks = ProductPack.objects.filter(company__in=list(companies)).values_list("pk", flat=True)
-    return packs_lock(list(pks))
+    return packs_lock(list(pks), no_key=True)
 
 
 def company_licensing_move(*, source, target) -> dict:

@@ -31,6 +31,7 @@ from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid
 from ilp.licensing.errors import CorrectionError
 from ilp.licensing.models import Order, ProductPack
+from ilp.licensing.selectors.packs import subscription_key_normalize
 from ilp.licensing.services import corrections as licensing
 from ilp.licensing.services.corrections import reason_check
 from ilp.licensing.services.seats import pack_assignee_set, seats_release
@@ -191,6 +192,13 @@ def key_transfer(*, actor: Actor, key: str, to_gaid: str, reason: str) -> Transf
             code=CorrectionError.UNKNOWN_GAID,
             errors=[{"loc": ["body", "to_gaid"], "msg": message}],
         )
+    # The key's ALD token before the key and its packs, in the order issuance through it takes
+    # them (its visit recorded on the token row, then the pack claimed): no deadlock.
+    list(
+        AldToken.objects.select_for_update().filter(
+            subscription_key__key=subscription_key_normalize(key or "")
+        )
+    )
     found, packs = licensing.key_transfer_lock(key=key)
     source = found.company
     if source.pk == target.pk:
@@ -240,6 +248,14 @@ def company_merge(*, actor: Actor, gaid: str, target_gaid: str, reason: str) -> 
     reason = reason_check(reason)
     actor = actor.with_reason(reason)
     source, target = company_merge_lock(source_gaid=gaid, target_gaid=target_gaid)
+    # The callers' rows before the packs, in the order issuance takes them (it records its
+    # visit on the UMS or ALD token row, then claims the pack): no deadlock with it.
+    list(
+        UmsInstance.objects.select_for_update(no_key=True)
+        .filter(company__in=[source, target])
+        .order_by("pk")
+    )
+    list(AldToken.objects.select_for_update(no_key=True).filter(company=source).order_by("pk"))
     licensing.company_packs_lock(companies=[source, target])
     conflicts = _license_conflicts(source=source, target=target)
     if conflicts:
