@@ -1,11 +1,12 @@
 """The back office's pages under /staff/ (`ilp/urls.py` includes them there). Each views
 module contributes its own `urlpatterns`; a new area: a new module, one line here."""
 
-from .views import companies, home
+from .views import companies, corrections, home
 
 app_name = "backoffice"
 
 urlpatterns = [
     *home.urlpatterns,
     *companies.urlpatterns,
+    *corrections.urlpatterns,
 ]

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,6 +35,7 @@ from ilp.licensing.services import corrections as licensing
 from ilp.licensing.services.corrections import reason_check
 from ilp.licensing.services.seats import pack_assignee_set, seats_release
 
+from .. import selectors
 from ..errors import RolloutError
 from ..models import AldToken, DemoLicense, DeviceLicense, PackAssignment, UmsInstance
 from .ald import ald_token_revoke
@@ -257,7 +257,7 @@ def company_merge(*, actor: Actor, gaid: str, target_gaid: str, reason: str) -> 
     )
     list(AldToken.objects.select_for_update(no_key=True).filter(company=source).order_by("pk"))
     licensing.company_packs_lock(companies=[source, target])
-    conflicts = _license_conflicts(source=source, target=target)
+    conflicts = selectors.merge_license_conflicts(source=source, target=target)
     if conflicts:
         raise _merge_conflict(conflicts)
     moved = licensing.company_licensing_move(source=source, target=target)
@@ -279,20 +279,6 @@ def company_merge(*, actor: Actor, gaid: str, target_gaid: str, reason: str) -> 
         },
     )
     return MergeResult(source=source, target=target, moved=moved)
-
-
-def _license_conflicts(*, source: Company, target: Company) -> list[str]:
-    """Unit IDs for which both companies hold an active license of the same product."""
-    rows = (
-        DeviceLicense.objects.filter(
-            company__in=[source, target], status=DeviceLicense.Status.ACTIVE
-        )
-        .values("product_id", "unit_id")
-        .annotate(n=Count("company_id", distinct=True))
-        .filter(n__gt=1)
-        .order_by("unit_id")
-    )
-    return list(dict.fromkeys(r["unit_id"] for r in rows))
 
 
 def _merge_conflict(unit_ids: list[str]) -> Conflict:
@@ -320,7 +306,8 @@ def _rollout_move(*, source: Company, target: Company) -> dict:
     except IntegrityError:
         # A license issued meanwhile for a device of the other company (the unique index
         # of one active license per device and product caught it): nothing moves.
-        raise _merge_conflict(_license_conflicts(source=source, target=target)) from None
+        units = selectors.merge_license_conflicts(source=source, target=target)
+        raise _merge_conflict(units) from None
     AldToken.objects.filter(company=source).update(company=target)
     theirs = DemoLicense.objects.filter(company=target).values_list("product_id", "unit_id")
     taken = set(theirs)
