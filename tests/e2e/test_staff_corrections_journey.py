@@ -1,0 +1,80 @@
+"""A staff member's corrections as they click them (issue 21): cancel half of an order's
+seats, transfer a key to another company, merge a duplicate company — each with a reason,
+on a desktop and at phone width."""
+
+import time
+
+from ilp.accounts import otp
+from ilp.accounts.models import Company, TwoFactor
+from ilp.licensing.models import Order, ProductPack, SubscriptionKey
+from tests.accounts.factories import PASSWORD, make_company, make_staff_user, make_user
+from tests.licensing.factories import make_license, seed_catalogue
+from tests.rollout.corrections_factories import make_order
+
+
+def _staff_login(page, login, email):
+    secret = TwoFactor.objects.get(user__email=email).secret
+    login(email, PASSWORD)
+    page.get_by_label("Code or recovery code").fill(otp.totp_code(secret, time.time()))
+    page.get_by_role("button", name="Verify and log in").click()
+    page.wait_for_url(lambda url: "/login/" not in url)
+
+
+def test_staff_cancels_half_an_order_transfers_a_key_and_merges_a_duplicate(page, login, shot):
+    seed_catalogue()
+    acme = make_company(name="Harbour Freight GmbH", postal_code="20457", city="Hamburg")
+    make_user("admin@harbour.test", company=acme, role="administrator")
+    twin = make_company(name="Harbour Freight GmbH", postal_code="20457", city="Hamburg")
+    buyer = make_company(name="Buyer AG")
+    order = make_order(acme, packs=[("WE", 10)], number="SO-2026-0815")
+    pack = order.product_packs.get()
+    make_license(pack, "00E0C5000001")
+    make_staff_user("desk@vendor.test", role="operator", first_name="Desk")
+    _staff_login(page, login, "desk@vendor.test")
+
+    # Cancel half of the order's seats.
+    page.goto(f"/staff/orders/{order.order_number}/cancel/")
+    page.get_by_label(f"Seats to take back from {pack.pack_id}").fill("5")
+    page.get_by_label("Reason").fill("Credit note CN-4711")
+    shot("cancel-form")
+    page.get_by_role("button", name="Take the seats back").click()
+    page.get_by_text("5 seats of order SO-2026-0815 taken back.").wait_for()
+    shot("cancel-done")
+    pack.refresh_from_db()
+    assert (pack.seats, pack.seats_used) == (5, 1)
+    assert Order.objects.get(pk=order.pk).status == "partly_cancelled"
+
+    # Transfer the key to another company.
+    key = order.subscription_key
+    page.goto(f"/staff/subscription-keys/{key.key}/transfer/")
+    page.get_by_label("GAID of the company that gets the key").fill(buyer.gaid)
+    page.get_by_label("Reason").fill("Acquired by Buyer AG")
+    page.get_by_role("button", name="Transfer the key").click()
+    page.get_by_text(f"Subscription key {key.key} now belongs to Buyer AG").wait_for()
+    shot("transfer-done")
+    assert SubscriptionKey.objects.get(pk=key.pk).company_id == buyer.pk
+    assert ProductPack.objects.get(pk=pack.pk).seats_used == 0  # its license was revoked
+
+    # Merge the duplicate: from the list, confirm, with a reason.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_role("button", name="Menu").click()
+    page.get_by_role("link", name="Duplicates").click()
+    shot("duplicates-phone")
+    page.get_by_role("button", name=f"Merge into {acme.gaid}").click()
+    page.get_by_label("Reason").fill("Created twice by an order without GAID")
+    page.get_by_label(f"Yes, merge {twin.gaid} into {acme.gaid}").check()
+    shot("merge-confirm-phone")
+    no_sideways_scroll = page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1"
+    )
+    assert no_sideways_scroll
+    page.get_by_role("button", name="Merge", exact=True).click()
+    page.get_by_text(f"{twin.gaid} was merged into Harbour Freight GmbH").wait_for()
+    shot("merge-done-phone")
+    assert Company.objects.get(pk=twin.pk).merged_into_id == acme.pk
+
+    # The old GAID points to the new one.
+    response = page.goto(f"/companies/{twin.gaid}/")
+    assert response.status == 410
+    page.get_by_role("link", name=f"Go to {acme.gaid}").click()
+    page.wait_for_url(f"**/companies/{acme.gaid}/**")
