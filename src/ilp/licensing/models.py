@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Eula(models.Model):
@@ -279,7 +280,7 @@ class ProductPack(models.Model):
         MERGED = "merged", _("Merged")
         ARCHIVED = "archived", _("Archived")
         # Every seat taken back by the vendor (rule 26, `order_seats_cancel`).
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("pack status", "Cancelled")
 
     class Status(models.TextChoices):
         NOT_YET_ACTIVE = "not_yet_active", _("Not yet active")
@@ -287,7 +288,7 @@ class ProductPack(models.Model):
         EXPIRED = "expired", _("Expired")
         MERGED = "merged", _("Merged")
         ARCHIVED = "archived", _("Archived")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("pack status", "Cancelled")
 
     pack_id = models.CharField(max_length=24, unique=True)  # e.g. WE-7K3QX
     subscription_key = models.ForeignKey(
