@@ -78,3 +78,28 @@ def test_staff_cancels_half_an_order_transfers_a_key_and_merges_a_duplicate(page
     assert response.status == 410
     page.get_by_role("link", name=f"Go to {acme.gaid}").click()
     page.wait_for_url(f"**/companies/{acme.gaid}/**")
+
+
+def test_a_german_operator_on_a_phone_sees_the_devices_in_the_way(page, login, shot):
+    seed_catalogue()
+    acme = make_company(name="Hafenspedition GmbH")
+    order = make_order(acme, packs=[("WE", 2)], number="SO-2026-0900")
+    pack = order.product_packs.get()
+    make_license(pack, "00E0C5000011")
+    make_license(pack, "00E0C5000012")
+    make_staff_user("desk@vendor.test", role="operator", language="de")
+    page.set_viewport_size({"width": 390, "height": 844})
+    _staff_login(page, login, "desk@vendor.test")
+    page.goto(f"/staff/orders/{order.order_number}/cancel/")
+    page.get_by_label(f"Zurückzunehmende Plätze von {pack.pack_id}").fill("1")
+    page.get_by_label("Grund").fill("Gutschrift 4712")
+    page.get_by_role("button", name="Plätze zurücknehmen").click()
+    page.get_by_text("Im Weg stehende Geräte:").wait_for()
+    shot("cancel-blocked-de-phone")
+    assert page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1"
+    )
+    page.get_by_label("Wo Plätze belegt sind, Lizenzen zurückgeben (neueste zuerst)").check()
+    page.get_by_role("button", name="Plätze zurücknehmen").click()
+    page.get_by_text("1 Gerätelizenz zurückgegeben: 00E0C5000012.").wait_for()
+    shot("cancel-returned-de-phone")
