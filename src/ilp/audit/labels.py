@@ -12,6 +12,7 @@ ACTION_LABELS = {
     "api_token.created": pgettext_lazy("audit action", "API token created"),
     "api_token.revoked": pgettext_lazy("audit action", "API token revoked"),
     "company.claimed": pgettext_lazy("audit action", "Company claimed"),
+    "company.merged": pgettext_lazy("audit action", "Company merged into this one"),
     "company.created": pgettext_lazy("audit action", "Company created"),
     "company.customer_number_set": pgettext_lazy("audit action", "Customer number set"),
     "company.two_factor_required": pgettext_lazy(
@@ -27,6 +28,10 @@ ACTION_LABELS = {
     "invitation.claim_void": pgettext_lazy(
         "audit action", "Claim link void: the company has an administrator"
     ),
+    "key.transferred_in": pgettext_lazy("audit action", "Subscription key transferred here"),
+    "key.transferred_out": pgettext_lazy(
+        "audit action", "Subscription key transferred to another company"
+    ),
     "license.demo_issued": pgettext_lazy("audit action", "Demo license issued"),
     "license.exchanged": pgettext_lazy("audit action", "License exchanged"),
     "license.issued": pgettext_lazy("audit action", "License issued"),
@@ -38,8 +43,12 @@ ACTION_LABELS = {
     "member.added": pgettext_lazy("audit action", "Member added"),
     "member.removed": pgettext_lazy("audit action", "Member removed"),
     "member.role_changed": pgettext_lazy("audit action", "Role changed"),
+    "order.cancelled": pgettext_lazy("audit action", "Order cancelled"),
+    "order.contact_mail_resent": pgettext_lazy("audit action", "Contact mail sent again"),
+    "order.partly_cancelled": pgettext_lazy("audit action", "Order partly cancelled"),
     "order.received": pgettext_lazy("audit action", "Order received"),
     "pack.assigned": pgettext_lazy("audit action", "Pack assigned to a UMS"),
+    "pack.cancelled": pgettext_lazy("audit action", "Seats taken back by the vendor"),
     "pack.expiry_reminder": pgettext_lazy("audit action", "Expiry reminder sent"),
     "pack.licenses_revoked": pgettext_lazy("audit action", "Pack licenses revoked"),
     "pack.merge": pgettext_lazy("audit action", "Packs merged"),
@@ -107,7 +116,11 @@ FIELD_LABELS = {
     "lease_days": pgettext_lazy("audit field", "lease (days)"),
     "old_expires_on": pgettext_lazy("audit field", "previous expiry"),
     "order_number": pgettext_lazy("audit field", "order number"),
+    "merged_into": pgettext_lazy("audit field", "merged into"),
     "pack": pgettext_lazy("audit field", "pack"),
+    "returned": pgettext_lazy("audit field", "licenses returned"),
+    "revoked_licenses": pgettext_lazy("audit field", "licenses revoked"),
+    "seats_taken_back": pgettext_lazy("audit field", "seats taken back"),
     "product_packs": pgettext_lazy("audit field", "product packs"),
     "subscription_key": pgettext_lazy("audit field", "subscription key"),
     "third_party": pgettext_lazy("audit field", "third party"),
@@ -124,6 +137,8 @@ VALUE_LABELS = {
     "live": _("Live"),
     "merged": _("Merged"),
     "archived": _("Archived"),
+    "cancelled": pgettext_lazy("pack status", "Cancelled"),
+    "partly_cancelled": _("Partly cancelled"),
     "returned": pgettext_lazy("device license status", "Returned"),
     "revoked": pgettext_lazy("device license status", "Revoked"),
     "awaiting_redemption": _("Awaiting redemption"),
