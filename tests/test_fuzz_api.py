@@ -51,7 +51,8 @@ SEED = int(os.environ.get("ILP_FUZZ_SEED", "1207"))
 # catalogue (a table, not an enum) and fit its seat multiple; seats must add up; a token or
 # password must be the right one; an e-mail address must be one (the schema says string);
 # names must not be blank; a delivery token needs `accept_eula: true`; with two-factor on, a
-# code must be the right one.
+# code must be the right one; a staff correction names a pack of the order and seats it holds,
+# and a company that exists and is another one.
 BUSINESS_422 = {
     "POST /api/v1/auth/tokens",
     "POST /api/v1/auth/password-reset",
@@ -79,6 +80,9 @@ BUSINESS_422 = {
     "POST /api/v1/companies/{gaid}/ums",
     "PATCH /api/v1/companies/{gaid}/ums/{ums_id}",
     "POST /api/v1/ums/licenses",
+    "POST /api/v1/staff/orders/{order_number}/cancel",
+    "POST /api/v1/staff/subscription-keys/{key}/transfer",
+    "POST /api/v1/staff/companies/{gaid}/merge-into/{target_gaid}",
 }
 
 CONFIG = SchemathesisConfig.from_dict(

@@ -14,12 +14,18 @@ from ilp.core.bounds import MAX_SEATS
 from ilp.core.pagination import Paging
 from ilp.core.problems import problems
 from ilp.licensing.schemas import PackOut
-from ilp.licensing.services.corrections import order_contact_mail_resend
+from ilp.licensing.services.corrections import REASON_PATTERN, order_contact_mail_resend
 from ilp.rollout.services.corrections import company_merge, key_transfer, order_cancel
 
 router = Router(tags=["back office"])
 
-REASON = Field(..., max_length=500, description="Why (shown in the customer's audit log).")
+REASON = Field(
+    ...,
+    min_length=1,
+    max_length=500,
+    pattern=REASON_PATTERN,
+    description="Why (shown in the customer's audit log); not only blanks.",
+)
 
 
 class CancelItemIn(Schema):

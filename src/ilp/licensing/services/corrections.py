@@ -39,9 +39,15 @@ from .seats import seats_cancel
 CANCELLABLE = (ProductPack.State.LIVE, ProductPack.State.ARCHIVED)
 
 
+# What counts as a blank reason: the same six characters as the API schema's `pattern`
+# (`REASON_PATTERN`), so that the schema and the service agree on every input.
+REASON_BLANKS = " \t\n\r\x0b\x0c"
+REASON_PATTERN = "[^ \\t\\n\\r\\x0b\\x0c]"
+
+
 def reason_check(reason: str | None) -> str:
     """Every correction states why (rule 25): 422 `reason_required` for none or blanks."""
-    text = " ".join((reason or "").split())
+    text = (reason or "").strip(REASON_BLANKS)
     if not text:
         message = _("Say why: a reason is required.")
         raise Invalid(
