@@ -303,7 +303,7 @@ class ProductPack(models.Model):
     seats_used = models.PositiveIntegerField(default=0)
     # Seats the vendor took back from this pack (an order cancelled, rule 26): history, never
     # counted; `seats` is what remains.
-    seats_cancelled = models.PositiveIntegerField(default=0)
+    seats_cancelled = models.PositiveIntegerField(default=0, db_default=0)
     starts_on = models.DateField()
     expires_on = models.DateField(null=True, blank=True)  # null when perpetual
     state = models.CharField(max_length=10, choices=State.choices, default=State.LIVE)
