@@ -29,12 +29,12 @@ from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from ilp.accounts.models import AccessRequest, ApiToken
+from ilp.accounts.models import AccessRequest, ApiToken, StaffToken
 from ilp.accounts.services import invitation_create
 from ilp.api import api
 from ilp.core.actors import Actor
 from ilp.core.auth import AnyAuth, CompanyAuth, StaffAuth, UmsAuth, UserAuth
-from ilp.core.authz import Role, StaffRole, has_permission, staff_role_allows
+from ilp.core.authz import READ_PERMISSIONS, Role, StaffRole, has_permission, staff_role_allows
 from ilp.rollout.services import ald_token_generate
 from tests.accounts.factories import (
     make_company,
@@ -201,6 +201,8 @@ def build_world(gaid: str | None = None) -> SimpleNamespace:
     w.staff_tokens = {role: make_staff_token(f"staff-{role}", role=role) for role in StaffRole}
     w.staff_token = w.staff_tokens[StaffRole.STAFF_ADMIN]
     w.staff_user = make_staff_user("support@vendor.test", role=StaffRole.SUPPORT)
+    w.staff_member_id = w.staff_user.staff_member.pk
+    w.staff_token_id = StaffToken.objects.get(name="staff-support").pk
 
     # Orders through the staff API (the contract), so they are what the ERP would make.
     staff = ApiClient(w.staff_token)
@@ -273,6 +275,10 @@ VALUES = {
     "license_id": lambda w: w.license_id,
     "token": lambda w: w.invitation_token,
     "token_id": lambda w: w.api_token_id,
+    # The back office's own objects (staff routes).
+    "staff_member_id": lambda w: w.staff_member_id,
+    "staff_token_id": lambda w: w.staff_token_id,
+    "sku": lambda w: "WE",
     "target_gaid": lambda w: w.company.gaid,
 }
 
@@ -318,8 +324,8 @@ def test_every_route_declares_who_may_call_it(route):
         assert (route.method, route.path) in PUBLIC, (
             f"{route} needs no credential; add auth= or list it in PUBLIC if it truly is public"
         )
-    if "{gaid}" in route.path and kind != "staff":
-        # Staff routes name any company (`/staff/companies/{gaid}/…`): their auth is StaffAuth.
+    if "{gaid}" in route.path and not route.path.startswith("/staff/"):
+        # The back office's routes name every company; vendor staff may read all of them.
         assert kind == "company", f"{route} names a company but does not use CompanyAuth"
     if kind == "company":
         assert "{gaid}" in route.path, f"{route} uses CompanyAuth without a {{gaid}} in its path"
@@ -540,11 +546,25 @@ def test_company_page_vendor_staff_read_and_change_nothing(route, name, permissi
     client.force_login(world.staff_user)
     url = page_url(route, world)
     response = client.get(url)
-    if response.status_code != 405:
+    if permission not in {str(p) for p in READ_PERMISSIONS}:
+        # A page for a change is no page for staff's read-only view.
+        assert response.status_code in (403, 405), f"{route} as staff: {response.status_code}"
+    elif response.status_code != 405:
         assert response.status_code < 400, f"{route} as staff: {response.status_code}"
         if response.status_code == 200 and "text/html" in response["Content-Type"]:
-            if b"<html" in response.content:
-                assert b"staff-banner" in response.content, f"{route}: no staff banner"
+            page = response.content.decode()
+            if "<html" in page:
+                assert "staff-banner" in page, f"{route}: no staff banner"
+            # No form that changes something: only logging out and the language remain.
+            forms = re.findall(r'<form[^>]*method="post"[^>]*>', page, flags=re.I)
+            # (The packs list's selection wrapper holds no box to tick for staff, as for a
+            # `user`: it changes nothing.)
+            changing = [
+                f
+                for f in forms
+                if "/logout/" not in f and "/i18n/" not in f and 'id="pack-select"' not in f
+            ]
+            assert not changing, f"{route}: staff see a form that would change: {changing}"
     response = client.post(url, {})
     assert response.status_code == 403, f"{route} POST as staff: {response.status_code}"
 

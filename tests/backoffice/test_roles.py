@@ -172,3 +172,32 @@ def test_staff_tokens_made_before_roles_become_operators():
     finally:
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_staff_cannot_turn_two_factor_off():
+    from ilp.accounts import otp
+    from ilp.accounts.models import TwoFactor
+
+    user = make_staff_user("op@vendor.test", role="operator")
+    secret = TwoFactor.objects.get(user=user).secret
+    client = ApiClient(make_user_token(user))
+    response = client._send("delete", "/me/2fa", {"otp": otp.totp_code(secret)}, None)
+    assert response.status_code == 409 and response.json()["code"] == "two_factor_required"
+    assert TwoFactor.objects.get(user=user).is_active
+
+
+def test_the_demo_s_staff_sign_in_to_the_back_office_with_the_printed_key(capsys):
+    import pyotp
+
+    from ilp.web import demo
+
+    call_command("demo")
+    out = capsys.readouterr().out
+    assert demo.STAFF_TOTP_SECRET in out and "/staff/" in out
+    client = Client()
+    response = client.post("/login/", {"username": demo.STAFF_EMAIL, "password": demo.PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/login/verify/"
+    code = pyotp.TOTP(demo.STAFF_TOTP_SECRET).now()
+    response = client.post("/login/verify/", {"otp": code})
+    assert response.status_code == 302
+    assert client.get("/staff/").status_code == 200

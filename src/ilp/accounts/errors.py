@@ -54,6 +54,11 @@ class AccountError(StrEnum):
     LOGIN_REQUIRED = "login_required"  # the invited e-mail has an account: log in to accept
     VALIDATION_ERROR = "validation_error"  # a new person's names or password
 
+    # The vendor's staff (rule 25)
+    STAFF_MEMBER_EXISTS = "staff_member_exists"
+    STAFF_MEMBER_NOT_FOUND = "staff_member_not_found"
+    LAST_STAFF_ADMIN = "last_staff_admin"  # the last staff administrator stays one
+
     # An order's contact person and access requests (rule 4)
     INVALID_CONTACT_EMAIL = "invalid_contact_email"
     ACCESS_REQUEST_NOT_FOUND = "access_request_not_found"

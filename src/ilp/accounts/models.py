@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from ilp.core.authz import Role, StaffRole
 from ilp.core.emails import email_problem
 from ilp.core.fields import EncryptedTextField
+from ilp.core.text import search_text
 
 
 class UserManager(BaseUserManager):
@@ -99,13 +100,34 @@ class Company(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_companies"
     )
     merged_at = models.DateTimeField(null=True, blank=True)
+    # The name as the back office's search compares it (core.text.search_text: no accents,
+    # folded case), kept equal to `name` by save(): staff find "Müller" by typing "mull".
+    name_search = models.CharField(max_length=200, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name_plural = "companies"
         ordering = ["name"]
+        indexes = [
+            # A name prefix (staff search): a range on SQLite; `LIKE 'p%'` on PostgreSQL,
+            # which uses an index only with the pattern operator class whatever the collation.
+            models.Index(fields=["name_search"], name="company_name_search"),
+            models.Index(
+                fields=["name_search"],
+                name="company_name_search_like",
+                opclasses=["varchar_pattern_ops"],
+            ),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.gaid})"
+
+    def save(self, *args, **kwargs):
+        # A derived column, not a workflow: whoever saves a name saves its search form.
+        self.name_search = search_text(self.name)[:200]
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_search"}
+        super().save(*args, **kwargs)
 
 
 class Membership(models.Model):

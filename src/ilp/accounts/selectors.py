@@ -21,6 +21,7 @@ from .models import (
     Company,
     Invitation,
     Membership,
+    StaffMember,
     StaffToken,
     TwoFactor,
     User,
@@ -347,6 +348,29 @@ def company_staff_view(*, gaid: str, user=None) -> Membership:
     view = Membership(company=company, user=user, role=Role.ADMINISTRATOR)
     view.is_staff_view = True
     return view
+
+
+def staff_member_list():
+    """The vendor's staff with their accounts, by e-mail; each with `second_factor` (whether
+    they can open the back office yet)."""
+    on = TwoFactor.objects.filter(user=OuterRef("user_id")).exclude(secret="")
+    return (
+        StaffMember.objects.select_related("user")
+        .annotate(second_factor=Exists(on))
+        .order_by("user__email")
+    )
+
+
+def staff_member_get(*, staff_member_id: int) -> StaffMember:
+    found = staff_member_list().filter(pk=staff_member_id).first()
+    if found is None:
+        raise NotFound(_("No such staff member."), code=AccountError.STAFF_MEMBER_NOT_FOUND)
+    return found
+
+
+def staff_token_list():
+    """The staff tokens that still work, newest first."""
+    return StaffToken.objects.filter(revoked_at__isnull=True).order_by("-created_at", "-pk")
 
 
 # --- duplicates ------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ilp.core.actors import Actor
-from ilp.core.authz import Permission, Role, has_permission
+from ilp.core.authz import Permission, Role, has_permission, membership_can
 from ilp.core.errors import AppError, Throttled
 from ilp.core.portal import company_page, company_start_url, secret_once_put, secret_once_take
 from ilp.core.throttle import (
@@ -151,7 +151,7 @@ def invitation(request, token: str):
 
 
 def _people_context(membership, **extra) -> dict:
-    can_manage = has_permission(membership.role, Permission.MANAGE_MEMBERS)
+    can_manage = membership_can(membership, Permission.MANAGE_MEMBERS)
     ctx = {
         "membership": membership,
         "can_manage": can_manage,

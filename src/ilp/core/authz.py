@@ -67,6 +67,20 @@ def has_permission(role: str, permission: Permission) -> bool:
     return permission in ROLE_PERMISSIONS.get(role, frozenset())
 
 
+# What vendor staff's read-only view of a company may do (rule 25): read what an administrator
+# reads. Every other method is refused by core.auth.company_membership; pages ask
+# `membership_can` so that they offer no button that would be refused.
+READ_PERMISSIONS = frozenset({Permission.VIEW, Permission.READ_AUDIT})
+
+
+def membership_can(membership, permission: Permission) -> bool:
+    """Whether a page may offer what needs `permission` to this membership: its role grants
+    it, and on vendor staff's read-only view of a company only the reading permissions."""
+    if getattr(membership, "is_staff_view", False) and permission not in READ_PERMISSIONS:
+        return False
+    return has_permission(membership.role, permission)
+
+
 def require(membership, permission: Permission) -> None:
     """Raise PermissionDenied (403) unless the membership's role grants the permission."""
     if not has_permission(membership.role, permission):

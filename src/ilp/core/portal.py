@@ -20,7 +20,7 @@ from .auth import (
     staff_standing,
     two_factor_setup_url_name,
 )
-from .authz import Permission, StaffRole, has_permission, staff_role_allows
+from .authz import Permission, StaffRole, membership_can, staff_role_allows
 from .errors import NotFound, PermissionDenied
 
 
@@ -50,7 +50,9 @@ def company_page(permission: Permission = Permission.VIEW):
                 if exc.code == "two_factor_required":
                     return _two_factor_setup_redirect(request)
                 raise DjangoPermissionDenied from None
-            if not has_permission(membership.role, permission):
+            # A page for a change (split, merge, register a token …) is no page for vendor
+            # staff's read-only view: 403 like a role that may not make that change.
+            if not membership_can(membership, permission):
                 raise DjangoPermissionDenied
             request.membership = membership
             request.actor = Actor.for_user(request.user)

@@ -11,6 +11,23 @@ import unicodedata
 _SPACES = re.compile(r" {2,}")
 
 
+def search_text(value: str | None) -> str:
+    """A name as the back office's search compares it: accents dropped (`Müller` → `muller`),
+    case folded (`ß` → `ss`), every run of other characters than letters and digits one space.
+    Stored beside a name (`Company.name_search`) and applied to what staff type, so a prefix
+    of one matches the other."""
+    decomposed = unicodedata.normalize("NFKD", value or "")
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return _NOT_WORD.sub(" ", bare.translate(_UNDECOMPOSED)).strip()
+
+
+_NOT_WORD = re.compile(r"[\W_]+")
+# Latin letters that carry their accent in the letter itself (NFKD leaves them whole).
+_UNDECOMPOSED = str.maketrans(
+    {"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"}
+)
+
+
 def plain_text(value: str | None) -> str:
     """`value` on one line: control and format characters (Unicode Cc and Cf) and line or
     paragraph separators go; those that separate words (newline, tab, U+2028 …) become a

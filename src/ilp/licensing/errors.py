@@ -98,3 +98,13 @@ class CorrectionError(StrEnum):
     NOTHING_TO_CANCEL = "nothing_to_cancel"  # 409: every seat of the order is taken back
     TRANSFER_SAME_COMPANY = "transfer_same_company"  # 422: the key is there already
     UNKNOWN_GAID = "unknown_gaid"  # 422: `to_gaid` names no company
+
+
+class CatalogueError(StrEnum):
+    """The catalogue staff maintain: products and EULA versions (rule 25)."""
+
+    PRODUCT_NOT_FOUND = "product_not_found"  # 404
+    PRODUCT_EXISTS = "product_exists"  # 409: the SKU is taken
+    PACK_PREFIX_TAKEN = "pack_prefix_taken"  # 409: another product's packs start so
+    EULA_VERSION_EXISTS = "eula_version_exists"  # 409: that version of the EULA exists
+    INVALID_CATALOGUE_VALUE = "invalid_catalogue_value"  # 422

@@ -25,9 +25,16 @@ class OutboxMail(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     # Dedup key for mails that must go out once (e.g. "reminder:WE-7K3QX:30:user@x").
     dedup_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    # What the mail is about, for the back office's order page ("order:SO-1"): set by
+    # `mail_about()` around the work that causes the mail. "" for mails about nothing in
+    # particular (and for those queued before the field existed).
+    about = models.CharField(max_length=100, blank=True, default="", db_default="")
 
     class Meta:
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["about", "created_at"], name="outbox_about"),
+        ]
 
     def __str__(self):
         return f"{self.template} → {self.to} ({self.status})"

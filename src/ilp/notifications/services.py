@@ -2,6 +2,9 @@
 
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.conf import settings
@@ -44,6 +47,28 @@ MAX_ATTEMPTS = 60  # with the back-off capped at one hour: more than two days of
 BACKOFF_CAP = timedelta(hours=1)
 
 
+_about: ContextVar[str] = ContextVar("mail_about", default="")
+
+
+@contextmanager
+def mail_about(subject: str) -> Iterator[None]:
+    """Mark every mail queued in the block as being about `subject` (`order:SO-1`), so the
+    back office lists an order's mails on its page; nested, the outer subject stays."""
+    if _about.get():
+        yield
+        return
+    token = _about.set(subject[:100])
+    try:
+        yield
+    finally:
+        _about.reset(token)
+
+
+def mails_about(*, subject: str):
+    """The mails queued about `subject` (see `mail_about`), oldest first."""
+    return OutboxMail.objects.filter(about=subject).order_by("created_at", "pk")
+
+
 def mail_enqueue(
     *,
     to: str,
@@ -70,7 +95,12 @@ def mail_enqueue(
         # refuses in text) go.
         body = _CONTROL.sub("", _render_text(f"mail/{template}.txt", ctx))
     mail = OutboxMail.objects.create(
-        to=to, subject=subject, body_text=body, template=template, dedup_key=dedup_key
+        to=to,
+        subject=subject,
+        body_text=body,
+        template=template,
+        dedup_key=dedup_key,
+        about=_about.get(),
     )
     transaction.on_commit(lambda: _kick_delivery(mail.pk))
     return mail

@@ -102,6 +102,8 @@ class DeviceLicense(models.Model):
         ordering = ["issued_at", "id"]
         indexes = [
             models.Index(fields=["company", "unit_id"]),
+            # The back office's search finds a device in every company by its unit ID.
+            models.Index(fields=["unit_id"], name="license_unit_id"),
             models.Index(fields=["company", "status", "listed_until"]),
             models.Index(fields=["ums", "document_signed_at"]),
             # GET /ums/licenses: a UMS's active licenses in issue order (issue 14).

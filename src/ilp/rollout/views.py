@@ -18,7 +18,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from ilp.core.authz import Permission, has_permission
+from ilp.core.authz import Permission, membership_can
 from ilp.core.bounds import MAX_ID
 from ilp.core.csv_export import csv_response
 from ilp.core.errors import AppError, NotFound
@@ -86,7 +86,7 @@ def _ums_page(request, membership, *, credential=None, credential_ums=None, stat
         "assignable_options": render_to_string(
             "rollout/_assignable_options.html", {"assignable": assignable[:ASSIGNABLE_SHOWN]}
         )
-        if has_permission(membership.role, Permission.MANAGE_ROLLOUT)
+        if membership_can(membership, Permission.MANAGE_ROLLOUT)
         else "",
         "assignable_more": len(assignable) > ASSIGNABLE_SHOWN,
         "credential": credential,
@@ -113,7 +113,7 @@ def ums_packs(request, membership, ums_id: str):
     more = len(packs) > PACKS_PAGE
     packs = packs[:PACKS_PAGE]
     assignable = []
-    if q and has_permission(membership.role, Permission.MANAGE_ROLLOUT):
+    if q and membership_can(membership, Permission.MANAGE_ROLLOUT):
         assignable = list(selectors.packs_assignable(membership=membership, q=q)[:PACKS_PAGE])
     context = {
         "ums": ums,
@@ -129,7 +129,7 @@ def ums_packs(request, membership, ums_id: str):
 @company_page(Permission.VIEW)
 def ums_list(request, membership):
     if request.method == "POST":
-        if not has_permission(membership.role, Permission.MANAGE_ROLLOUT):
+        if not membership_can(membership, Permission.MANAGE_ROLLOUT):
             raise DjangoPermissionDenied
         return _ums_register(request, membership)
     kept = secret_once_take(request, kind="ums_credential")
@@ -516,7 +516,7 @@ def ald_token(request, membership, key: str):
         raise Http404 from None
     context = {"key": subscription_key, "ald_token": None}
     if request.method == "POST":
-        if not has_permission(membership.role, Permission.MANAGE_ROLLOUT):
+        if not membership_can(membership, Permission.MANAGE_ROLLOUT):
             raise DjangoPermissionDenied
         if request.POST.get("action") == "revoke":
             services.ald_token_revoke(actor=request.actor, key=subscription_key)

@@ -8,13 +8,17 @@ Each app may provide `ilp.<app>.demo.load(ctx)`; `ctx` carries what was made so 
 import importlib
 from dataclasses import dataclass, field
 
-from ilp.accounts.models import Membership, User
+from django.utils import timezone
+
+from ilp.accounts.models import Membership, StaffMember, TwoFactor, User
 from ilp.accounts.services import company_create
 from ilp.core.actors import Actor
+from ilp.core.authz import StaffRole
 from ilp.licensing.demo import snapshots_backfill
 
 PASSWORD = "demo-password-1"
 STAFF_EMAIL = "staff@ilp.example"
+STAFF_TOTP_SECRET = "ILPDEMOSTAFFBACKOFFICE2FA234567A"  # base32, 32 characters
 
 
 @dataclass
@@ -69,16 +73,26 @@ def load() -> DemoContext:
     _user(
         ctx, "north_admin", "admin@northwind.example", "Nora", "North", [("north", "administrator")]
     )
-    # The vendor's back office (/admin/): staff of the vendor, a member of no company.
+    # The vendor's staff, a member of no company: a superuser (the Django admin at /admin/)
+    # and a staff administrator of the back office at /staff/, which needs two-factor
+    # sign-in: the demo prints the authenticator key (a demo's key is no secret).
     ctx.users["staff"] = User.objects.create_superuser(
         STAFF_EMAIL, PASSWORD, first_name="Sven", last_name="Staff"
+    )
+    StaffMember.objects.create(user=ctx.users["staff"], role=StaffRole.STAFF_ADMIN)
+    TwoFactor.objects.create(
+        user=ctx.users["staff"], secret=STAFF_TOTP_SECRET, confirmed_at=timezone.now()
+    )
+    ctx.notes.append(
+        f"back office at /staff/ as {STAFF_EMAIL}: add the authenticator key "
+        f"{STAFF_TOTP_SECRET} to your authenticator app for the second step"
     )
     ctx.logins += [
         ("administrator of Acme", "admin@acme.example", PASSWORD),
         ("service provider for Acme and Northwind", "partner@itservice.example", PASSWORD),
         ("user (read-only) of Acme", "user@acme.example", PASSWORD),
         ("administrator of Northwind", "admin@northwind.example", PASSWORD),
-        ("vendor staff, back office at /admin/", STAFF_EMAIL, PASSWORD),
+        ("vendor staff: back office at /staff/, Django admin at /admin/", STAFF_EMAIL, PASSWORD),
     ]
     for app in ("licensing", "rollout", "notifications"):
         try:

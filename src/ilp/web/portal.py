@@ -3,7 +3,7 @@
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from ilp.core.authz import Permission, has_permission
+from ilp.core.authz import Permission, membership_can
 
 # (label, url name, permission). Entries whose URL is not (yet) defined are left out.
 NAV = [
@@ -21,18 +21,10 @@ NAV = [
 ]
 
 
-# What vendor staff's read-only view of a company may still be shown (rule 25): the pages an
-# administrator reads; no page or button that only changes something.
-STAFF_VIEW_PERMISSIONS = frozenset({Permission.VIEW, Permission.READ_AUDIT})
-
-
 def permissions_for(membership) -> frozenset[Permission]:
-    """What the pages offer this membership: its role's permissions; on vendor staff's view of
-    a company only the reading ones (writes are refused anyway; this hides their buttons)."""
-    granted = frozenset(p for p in Permission if has_permission(membership.role, p))
-    if getattr(membership, "is_staff_view", False):
-        return granted & STAFF_VIEW_PERMISSIONS
-    return granted
+    """What the pages offer this membership (core.authz.membership_can): its role's
+    permissions; on vendor staff's view of a company only the reading ones."""
+    return frozenset(p for p in Permission if membership_can(membership, p))
 
 
 def nav_for(membership, current_path: str) -> list[dict]:

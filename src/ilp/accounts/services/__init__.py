@@ -27,6 +27,7 @@ from .passwords import (
 )
 from .profile import profile_update
 from .registrations import RegistrationOutcome, registration_create
+from .staff import staff_member_invite, staff_member_remove, staff_member_role_change
 from .tokens import (
     api_token_create,
     api_token_revoke,
@@ -82,6 +83,9 @@ __all__ = [
     "member_remove",
     "member_role_change",
     "profile_update",
+    "staff_member_invite",
+    "staff_member_remove",
+    "staff_member_role_change",
     "staff_token_create",
     "staff_token_revoke",
 ]

@@ -22,7 +22,7 @@ from ilp.notifications.services import mail_enqueue
 
 from .. import otp, selectors
 from ..errors import AccountError
-from ..models import RecoveryCode, TwoFactor, User
+from ..models import RecoveryCode, StaffMember, TwoFactor, User
 from .common import link_url
 
 # The 5th wrong code in a row locks for 1 minute, the 6th for 2, … at most a day.
@@ -281,6 +281,12 @@ def _off(two_factor: TwoFactor) -> None:
 def _disable_check(user: User) -> None:
     if not selectors.two_factor_active(user=user):
         raise Conflict(_("Two-factor sign-in is not on."), code=AccountError.TWO_FACTOR_NOT_ACTIVE)
+    if StaffMember.objects.filter(user=user).exists():
+        # Vendor staff always sign in with a second factor (rule 25).
+        raise Conflict(
+            _("Vendor staff need two-factor sign-in, so it stays on."),
+            code=AccountError.TWO_FACTOR_REQUIRED,
+        )
     requiring = selectors.companies_requiring_two_factor(user=user)
     if requiring:
         raise Conflict(

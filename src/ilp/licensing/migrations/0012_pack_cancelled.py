@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0009_company_merged_into'),
+        ('accounts', '0010_company_merged_into'),
         ('licensing', '0011_pack_assigned_to_claim_indexes'),
     ]
 

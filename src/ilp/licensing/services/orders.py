@@ -26,6 +26,7 @@ from ilp.accounts.services import company_create, contact_person_handle
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid
+from ilp.notifications.services import mail_about
 
 from ..errors import OrderError
 from ..models import Order, OrderItem, ProductPack, SubscriptionKey
@@ -84,6 +85,32 @@ def order_create(
     a renewal's extra seats), for the caller that assigns them. It opens no savepoint of
     its own inside an outer transaction: the caller's block (rollout's `order_place`) is
     the one that rolls back alone when it fails."""
+    # Every mail the order causes (the contact's, the new key's) is listed on its page in the
+    # back office.
+    with mail_about(f"order:{(order_number or '').strip()}"):
+        return _order_create(
+            actor=actor,
+            order_number=order_number,
+            kind=kind,
+            invoice_date=invoice_date,
+            end_customer=end_customer,
+            items=items,
+            contact=contact,
+            subscription_key=subscription_key,
+        )
+
+
+def _order_create(
+    *,
+    actor: Actor,
+    order_number: str,
+    kind: str,
+    invoice_date: datetime.date,
+    end_customer: dict,
+    items: list[dict],
+    contact: dict | None = None,
+    subscription_key: str | None = None,
+) -> tuple[Order, bool]:
     order_number = (order_number or "").strip()
     request_hash = canonical_hash(
         {

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0008_staff_roles'),
+        ('accounts', '0009_company_name_search'),
     ]
 
     operations = [
