@@ -49,6 +49,8 @@ def test_cancel_takes_back_every_seat_and_the_order_reads_cancelled(company, adm
     assert AuditEvent.objects.filter(action="pack.cancelled", company=company).count() == 2
     [mail] = OutboxMail.objects.filter(to=admin_user.email)
     assert order.order_number in mail.subject
+    assert "Reason given by the vendor: credit" in mail.body_text
+    assert mail.about == f"order:{order.order_number}"  # on the staff's order page
 
 
 def test_cancel_part_of_a_pack_leaves_the_rest_and_the_order_partly_cancelled(company):
@@ -248,7 +250,8 @@ def test_transfer_moves_key_and_packs_revokes_licenses_and_tells_both(company, a
     assert AuditEvent.objects.filter(company=company, action="key.transferred_out").exists()
     assert AuditEvent.objects.get(company=buyer, action="key.transferred_in").reason == "M&A"
     assert OutboxMail.objects.filter(to=admin_user.email, subject__contains=key.key).exists()
-    assert OutboxMail.objects.filter(to=buyer_admin.email, subject__contains=key.key).exists()
+    mail = OutboxMail.objects.get(to=buyer_admin.email, subject__contains=key.key)
+    assert "Reason given by the vendor: M&A" in mail.body_text
 
 
 def test_a_key_with_a_renewal_awaiting_redemption_stays(company):

@@ -19,6 +19,7 @@ from ilp.accounts.services.contact_person import contact_mail_resend
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid, NotFound
+from ilp.notifications.services import mail_about
 
 from ..errors import CorrectionError, OrderError, PackError, RenewalError
 from ..models import (
@@ -200,17 +201,19 @@ def order_seats_cancel(
             "returned": list(returned),
         },
     )
-    company_mail(
-        company=order.company,
-        template="seats_cancelled",
-        context={
-            "order": order,
-            "takes": takes,
-            "returned": list(returned),
-            "base_url": settings.ILP_BASE_URL,
-        },
-        recipients=administrators_of(company=order.company),
-    )
+    with mail_about(f"order:{order.order_number}"):  # listed on the staff's order page
+        company_mail(
+            company=order.company,
+            template="seats_cancelled",
+            context={
+                "order": order,
+                "takes": takes,
+                "returned": list(returned),
+                "reason": reason,
+                "base_url": settings.ILP_BASE_URL,
+            },
+            recipients=administrators_of(company=order.company),
+        )
     return packs
 
 
@@ -296,6 +299,7 @@ def key_company_move(
                 "to_company": to_company,
                 "outgoing": company.pk == from_company.pk,
                 "revoked": revoked,
+                "reason": reason,
                 "base_url": settings.ILP_BASE_URL,
             },
             recipients=administrators_of(company=company),
@@ -344,13 +348,14 @@ def order_contact_mail_resend(*, actor: Actor, order_number: str, reason: str) -
     the customer's audit log records it with the reason. Returns the mail's kind."""
     actor = actor.with_reason(reason_check(reason))
     order = order_lock(order_number=order_number)
-    sent = contact_mail_resend(
-        actor=actor,
-        company=order.company,
-        contact=order.contact,
-        order_number=order.order_number,
-        outcome=order.contact_outcome,
-    )
+    with mail_about(f"order:{order.order_number}"):  # listed on the staff's order page
+        sent = contact_mail_resend(
+            actor=actor,
+            company=order.company,
+            contact=order.contact,
+            order_number=order.order_number,
+            outcome=order.contact_outcome,
+        )
     event_record(
         actor=actor,
         company=order.company,
