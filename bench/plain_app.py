@@ -36,6 +36,8 @@ import threading
 
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+from ilp.core.text import search_text  # the back office's name search form (no Django)
+
 CONFIG = json.loads(open(os.environ["ILP_PLAIN_CONFIG"]).read())  # noqa: SIM115
 JWKS = json.dumps(CONFIG["jwks"]).encode()
 KEY = load_pem_private_key(CONFIG["private_pem"].encode(), password=None)
@@ -396,9 +398,9 @@ def _order(conn, staff_name: str, body: dict) -> tuple[int, dict]:
         cur,
         "accounts_company",
         ["gaid", "customer_number", "name", "street", "postal_code", "city", "country"]
-        + ["require_2fa", "created_at"],
+        + ["require_2fa", "created_at", "name_search"],
         [(gaid, None, customer["name"], "", "", customer.get("city", ""), customer["country"])
-         + (False, _db_time(now))],
+         + (False, _db_time(now), search_text(customer["name"])[:200])],
     )  # fmt: skip
     expires_on = max(_months_later(today, term) for _sku, _seats, term in items)
     key = f"SK-{_crockford(4)}-{_crockford(4)}-{_crockford(4)}"
