@@ -8,6 +8,7 @@ from ilp.accounts import otp
 from ilp.accounts.models import Company, TwoFactor
 from ilp.licensing.models import Order, ProductPack, SubscriptionKey
 from tests.accounts.factories import PASSWORD, make_company, make_staff_user, make_user
+from tests.e2e.test_accessibility import _report, _violations
 from tests.licensing.factories import make_license, seed_catalogue
 from tests.rollout.corrections_factories import make_order
 
@@ -109,3 +110,42 @@ def test_a_german_operator_on_a_phone_sees_the_devices_in_the_way(page, login, s
     page.get_by_role("button", name="Plätze zurücknehmen").click()
     page.get_by_text("1 Gerätelizenz zurückgegeben: 00E0C5000012.").wait_for()
     shot("cancel-returned-de-phone")
+
+
+def test_the_correction_pages_have_no_serious_axe_violations(browser, live_server):
+    seed_catalogue()
+    acme = make_company(name="Harbour Freight GmbH", postal_code="20457")
+    twin = make_company(name="Harbour Freight GmbH", postal_code="20457")
+    order = make_order(acme, packs=[("WE", 4)], number="SO-2026-0990")
+    make_license(order.product_packs.get(), "00E0C5000021")
+    make_staff_user("desk@vendor.test", role="operator")
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 390, "height": 844}, bypass_csp=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+
+    def login(email, password):
+        page.goto("/login/")
+        page.get_by_label("E-mail").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+
+    try:
+        _staff_login(page, login, "desk@vendor.test")
+        problems = []
+        for url in (
+            f"/staff/orders/{order.order_number}/cancel/",
+            f"/staff/orders/{order.order_number}/resend-contact-mail/",
+            f"/staff/subscription-keys/{order.subscription_key.key}/transfer/",
+            "/staff/duplicates/",
+            f"/staff/companies/{twin.gaid}/merge-into/{acme.gaid}/",
+        ):
+            response = page.goto(url)
+            assert response is not None and response.status == 200, url
+            found = _violations(page)
+            if found:
+                problems.append(_report(url, found))
+        assert not problems, "\n".join(problems)
+    finally:
+        context.close()
