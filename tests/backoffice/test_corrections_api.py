@@ -264,3 +264,29 @@ def test_a_staff_user_with_the_operator_role_cancels_and_the_log_names_them(comp
     assert response.status_code == 200, response.content
     event = AuditEvent.objects.get(action="order.cancelled")
     assert event.actor_label == "staff:desk@vendor.test"
+
+
+def test_an_order_naming_a_merged_company_lands_in_the_target(operator, company):
+    company.customer_number = "K-0001"  # the target keeps its own; the twin's stays on it
+    company.save()
+    twin = make_company(customer_number="K-1001")
+    assert (
+        operator.post(
+            f"/staff/companies/{twin.gaid}/merge-into/{company.gaid}", {"reason": "dup"}
+        ).status_code
+        == 200
+    )
+    for n, end_customer in enumerate(({"gaid": twin.gaid}, {"customer_number": "K-1001"}), start=1):
+        response = operator.post(
+            "/orders",
+            {
+                "order_number": f"SO-MERGED-{n}",
+                "kind": "new",
+                "invoice_date": "2026-11-01",
+                "end_customer": {"name": "Twin", "country": "DE", **end_customer},
+                "items": [{"product": "WE", "seats": 1, "term_months": 12}],
+            },
+        )
+        assert response.status_code == 201, response.content
+        assert response.json()["gaid"] == company.gaid
+        assert response.json()["company_created"] is False
