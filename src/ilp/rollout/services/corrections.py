@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ilp.accounts.models import Company
+from ilp.accounts.selectors import company_find
 from ilp.accounts.services.merge import (
     company_integrations_drop,
     company_members_merge,
@@ -182,10 +183,8 @@ def key_transfer(*, actor: Actor, key: str, to_gaid: str, reason: str) -> Transf
     422 `unknown_gaid`, `transfer_same_company`."""
     reason = reason_check(reason)
     actor = actor.with_reason(reason)
-    target = Company.objects.filter(
-        gaid=(to_gaid or "").strip().upper(), merged_into__isnull=True
-    ).first()
-    if target is None:
+    target = company_find(gaid=to_gaid)
+    if target is None or target.merged_into_id is not None:
         message = _("No company %(gaid)s.") % {"gaid": to_gaid}
         raise Invalid(
             message,
