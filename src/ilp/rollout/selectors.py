@@ -757,3 +757,17 @@ def rollout_search(*, membership, q: str, limit: int) -> list[dict]:
                 }
             )
     return items
+
+
+def merge_license_conflicts(*, source, target) -> list[str]:
+    """Unit IDs for which both companies hold an active license of the same product."""
+    rows = (
+        DeviceLicense.objects.filter(
+            company__in=[source, target], status=DeviceLicense.Status.ACTIVE
+        )
+        .values("product_id", "unit_id")
+        .annotate(n=Count("company_id", distinct=True))
+        .filter(n__gt=1)
+        .order_by("unit_id")
+    )
+    return list(dict.fromkeys(r["unit_id"] for r in rows))

@@ -524,3 +524,13 @@ def administrators_lookup_register(lookup: Callable[[int], list[tuple[str, str]]
 
 def _administrators(company_id: int) -> list[tuple[str, str]]:
     return _administrators_lookup(company_id) if _administrators_lookup else []
+
+
+@transaction.atomic
+def company_endpoints_drop(*, actor: Actor, company_id: int) -> int:
+    """A company merged into another (vendor staff) sends no more events: its endpoints go
+    (each audited, deliveries with them); returns how many."""
+    endpoints = list(WebhookEndpoint.objects.filter(company_id=company_id).order_by("pk"))
+    for endpoint in endpoints:
+        endpoint_delete(actor=actor, endpoint=endpoint)
+    return len(endpoints)
