@@ -1,8 +1,8 @@
 """Fault injection: the mail server refusing then back, the worker killed while it delivers,
 the database connection dropped inside a split and inside an issuance.
 
-The delivery rule these prove (docs/decisions.md, "Issue 12: fuzzing and fault
-injection"): a mail is claimed with `SELECT … FOR UPDATE SKIP LOCKED` and marked sent in the
+The delivery rule these prove (docs/decisions.md, "Mail and the outbox", "At least once"):
+a mail is claimed with `SELECT … FOR UPDATE SKIP LOCKED` and marked sent in the
 same transaction that talks to the SMTP server. A failure or a crash before the server's
 final "250 OK" rolls the claim back, so the mail stays pending and is delivered later: no
 loss. Only a crash in the instant between the server's "250" and our commit can send a mail

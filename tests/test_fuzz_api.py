@@ -15,8 +15,8 @@ its own token) or rotate the UMS credential, and the next case must not inherit 
 
 `ILP_FUZZ_EXAMPLES` (default 8) bounds the fuzzing phase per operation, `ILP_FUZZ_SCENARIOS`
 (default 5) and `ILP_FUZZ_STEPS` (default 15) the stateful phase; `ILP_FUZZ_SEED` picks the
-seed (fixed by default so that CI is reproducible; change it to explore). See README.md,
-"Fuzzing the API and fault injection".
+seed (fixed by default so that CI is reproducible; change it to explore). See docs/testing.md,
+"Fuzzing the API".
 """
 
 import os
@@ -51,8 +51,16 @@ SEED = int(os.environ.get("ILP_FUZZ_SEED", "1207"))
 # catalogue (a table, not an enum) and fit its seat multiple; seats must add up; a token or
 # password must be the right one; an e-mail address must be one (the schema says string);
 # names must not be blank; a delivery token needs `accept_eula: true`; with two-factor on, a
-# code must be the right one.
+# code must be the right one; a time zone must be an IANA name (a list of ~600 the schema
+# does not repeat); at most 1,000 unit IDs go in one removal (`too_many_unit_ids`, as
+# issuance).
 BUSINESS_422 = {
+    # webhooks: the URL must resolve to public addresses (DNS, not a schema), and vendor
+    # endpoints take order.* only
+    "POST /api/v1/companies/{gaid}/webhooks",
+    "PATCH /api/v1/companies/{gaid}/webhooks/{endpoint_id}",
+    "POST /api/v1/staff/webhooks",
+    "PATCH /api/v1/staff/webhooks/{endpoint_id}",
     "POST /api/v1/auth/tokens",
     "POST /api/v1/auth/password-reset",
     "POST /api/v1/auth/password-reset/{token}",
@@ -79,6 +87,8 @@ BUSINESS_422 = {
     "POST /api/v1/companies/{gaid}/ums",
     "PATCH /api/v1/companies/{gaid}/ums/{ums_id}",
     "POST /api/v1/ums/licenses",
+    "PATCH /api/v1/me",
+    "POST /api/v1/companies/{gaid}/devices/remove",
 }
 
 CONFIG = SchemathesisConfig.from_dict(

@@ -304,9 +304,9 @@ def test_two_servers_and_two_workers_count_every_seat_and_mail_once(setup_data, 
     assert len(expected) == OutboxMail.objects.count() == ORDERS + 1  # one per order, 1 reminder
     delivered = Counter(sink.messages)
     assert set(delivered) == set(expected), "every mail reached the SMTP sink"
-    # Mail is at least once (docs/decisions.md, issue 12): only a mail the killed worker had
-    # handed to the SMTP server but not yet marked sent arrives a second time — at most one
-    # per delivering thread of that worker (its task runner and its outbox sweeper).
+    # Mail is at least once (docs/decisions.md, "Mail and the outbox"): only a mail the killed
+    # worker had handed to the SMTP server but not yet marked sent arrives a second time — at
+    # most one per delivering thread of that worker (its task runner and its outbox sweeper).
     assert sum((delivered - expected).values()) <= 2, delivered - expected
 
     # The two servers' metrics add up to what was done (each server: two gunicorn processes).

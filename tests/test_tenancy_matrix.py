@@ -258,6 +258,17 @@ def build_world(gaid: str | None = None) -> SimpleNamespace:
     w.access_request = AccessRequest.objects.create(
         company=w.company, email="contact@acme.test", first_name="Con", last_name="Tact"
     )
+    from ilp.webhooks.models import WebhookEndpoint
+    from ilp.webhooks.services import endpoint_test, secret_new
+
+    w.webhook = WebhookEndpoint.objects.create(
+        endpoint_id="we_MATRIX",
+        company=w.company,
+        url="https://hooks.acme.test/ilp",
+        events=["license.issued"],
+        secret=secret_new(),
+    )
+    w.webhook_delivery = endpoint_test(actor=Actor.system(), endpoint=w.webhook)
     return w
 
 
@@ -275,6 +286,8 @@ VALUES = {
     "license_id": lambda w: w.license_id,
     "token": lambda w: w.invitation_token,
     "token_id": lambda w: w.api_token_id,
+    "endpoint_id": lambda w: w.webhook.endpoint_id,
+    "delivery_id": lambda w: w.webhook_delivery.message_id,
     # The back office's own objects (staff routes).
     "staff_member_id": lambda w: w.staff_member_id,
     "staff_token_id": lambda w: w.staff_token_id,

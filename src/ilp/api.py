@@ -7,12 +7,18 @@ from ilp.core.api import api
 from ilp.licensing.api import router as licensing_router
 from ilp.rollout.api import router as rollout_router
 from ilp.rollout.api_packs import router as rollout_packs_router
+from ilp.scim.api import router as scim_router
+from ilp.web.api import router as web_router
+from ilp.webhooks.api import router as webhooks_router
 
 api.add_router("", accounts_router)
 api.add_router("", rollout_packs_router)  # ahead of licensing: product-packs/merge
 api.add_router("", licensing_router)
 api.add_router("", rollout_router)
 api.add_router("", audit_router)
+api.add_router("", webhooks_router)
 api.add_router("/staff", backoffice_router)
+api.add_router("", web_router)
+api.add_router("", scim_router)
 
 __all__ = ["api"]

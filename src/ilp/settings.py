@@ -1,4 +1,4 @@
-"""Django settings for ILP, read from the environment (see README, "Settings")."""
+"""Django settings for ILP, read from the environment (see docs/operating.md, "Settings")."""
 
 import ipaddress
 import os
@@ -82,8 +82,8 @@ for _key in [ILP_TOTP_KEY, *ILP_TOTP_KEY_FALLBACKS]:  # a wrong key fails at sta
             "print(Fernet.generate_key().decode())'"
         ) from None
 
-# Production settings (issue 12, README "Settings", decisions "Issue 12: production settings
-# and CSP"). Host names: the base URL's host and loopback unless ILP_ALLOWED_HOSTS says.
+# Production settings (docs/operating.md, "Settings"; docs/decisions.md, "Security: the CSP,
+# secrets, logs"). Host names: the base URL's host and loopback unless ILP_ALLOWED_HOSTS says.
 _base = urlsplit(ILP_BASE_URL)
 ILP_HTTPS = _base.scheme == "https"
 _LOOPBACK = ["127.0.0.1", "localhost", "[::1]"]
@@ -154,9 +154,11 @@ INSTALLED_APPS = [
     "ilp.accounts",
     "ilp.audit",
     "ilp.notifications",
+    "ilp.webhooks",
     "ilp.licensing",
     "ilp.rollout",
     "ilp.backoffice",
+    "ilp.scim",
     "ilp.web",
 ]
 
@@ -191,6 +193,7 @@ ILP_MACHINE_PATHS = [
     r"/api/v1/ums/",
     r"/api/v1/orders(?:/|$)",
     r"/\.well-known/jwks\.json$",
+    r"/scim/v2/",
 ]
 ILP_MACHINE_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -203,7 +206,8 @@ WSGI_APPLICATION = "ilp.wsgi.application"
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Django's templates, rendered in the person's time zone (ilp/web/templating.py).
+        "BACKEND": "ilp.web.templating.PersonTimeZoneTemplates",
         "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
@@ -360,9 +364,10 @@ ILP_TOTP_ISSUER = env.str("ILP_TOTP_ISSUER", default="ILP")
 # expires after this many days.
 ILP_LOGIN_TOKEN_DAYS = env.int("ILP_LOGIN_TOKEN_DAYS", default=30)
 
-# License lifecycle (rules 21–24, README "License lifecycle"): every license document is a
-# lease of this many days (a UMS may be given up to the maximum), licenses of packs expiring
-# within ILP_EXCHANGE_DAYS move to a later pack, demo licenses last ILP_DEMO_DAYS.
+# License lifecycle (rules 21–24, docs/api-integration.md "Leases and refreshing"): every
+# license document is a lease of this many days (a UMS may be given up to the maximum),
+# licenses of packs expiring within ILP_EXCHANGE_DAYS move to a later pack, demo licenses last
+# ILP_DEMO_DAYS.
 ILP_LICENSE_LEASE_DAYS = env.int("ILP_LICENSE_LEASE_DAYS", default=30)
 ILP_LICENSE_LEASE_MAX_DAYS = max(
     env.int("ILP_LICENSE_LEASE_MAX_DAYS", default=365), ILP_LICENSE_LEASE_DAYS
@@ -375,6 +380,15 @@ ILP_DEMO_DAYS = env.int("ILP_DEMO_DAYS", default=30)
 ILP_REVOCATIONS_TTL_HOURS = env.int("ILP_REVOCATIONS_TTL_HOURS", default=48)
 if ILP_REVOCATIONS_TTL_HOURS < 1:
     raise ValueError("ILP_REVOCATIONS_TTL_HOURS must be at least 1")
+
+# Webhooks (docs/webhooks.md): outbound requests go only to public addresses over https
+# (core/outbound.py) except to these hosts (comma-separated; tests, on-premises receivers),
+# which may also use http. A worker holds a delivery it claimed this long (then another
+# worker may try it: a worker killed mid-delivery loses nothing).
+ILP_WEBHOOK_ALLOW_HOSTS = env.list("ILP_WEBHOOK_ALLOW_HOSTS", default=[])
+ILP_WEBHOOK_LEASE_SECONDS = env.int("ILP_WEBHOOK_LEASE_SECONDS", default=60)
+if ILP_WEBHOOK_LEASE_SECONDS < 11:
+    raise ValueError("ILP_WEBHOOK_LEASE_SECONDS must exceed the 10 s delivery timeout")
 
 # Operations (issue 14, docs/deploy.md). Logs go to stderr as text or JSON lines, each with the
 # request id; /metrics answers only these addresses or networks (default: loopback).

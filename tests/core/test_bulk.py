@@ -5,8 +5,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ilp.accounts.models import Company
+from ilp.accounts.services.companies import company_create
 from ilp.audit.models import AuditEvent
-from ilp.core.bulk import SMALL, objects_insert, objects_insert_new, rows_insert
+from ilp.core.actors import Actor
+from ilp.core.bulk import (
+    SMALL,
+    objects_insert,
+    objects_insert_later,
+    objects_insert_new,
+    rows_insert,
+    writes_held,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +140,27 @@ def test_small_and_large_inserts_store_the_same(count):
     assert sorted((e.company_id, e.after["n"]) for e in events) == [
         (o.pk, n) for n, o in enumerate(objs)
     ]
+
+
+def test_a_company_inserted_without_save_gets_its_derived_search_name():
+    company = company_create(actor=Actor.system(), name="Müller & Söhne GmbH")
+    assert Company.objects.get(pk=company.pk).name_search == "muller sohne gmbh"
+
+
+def test_a_model_that_overrides_save_without_derived_fill_is_refused(monkeypatch):
+    monkeypatch.delattr(Company, "derived_fill")  # Company overrides save()
+    with pytest.raises(TypeError, match="overrides save"):
+        objects_insert([Company(gaid="GAODD00001", name="x")])
+    assert not Company.objects.filter(gaid="GAODD00001").exists()
+
+
+def test_held_writes_go_at_the_end_of_the_block_and_not_after_an_error():
+    company = company_create(actor=Actor.system(), name="Held GmbH")
+    with writes_held():
+        objects_insert_later([AuditEvent(company=company, action="x.one", actor_kind="system")])
+        assert not AuditEvent.objects.filter(action="x.one").exists()
+    assert AuditEvent.objects.filter(action="x.one").count() == 1
+    with pytest.raises(RuntimeError), writes_held():
+        objects_insert_later([AuditEvent(company=company, action="x.two", actor_kind="system")])
+        raise RuntimeError
+    assert not AuditEvent.objects.filter(action="x.two").exists()

@@ -50,6 +50,11 @@ def _pages(ctx) -> list[str]:
         "/profile/",
         f"{base}/ums/",
         "/overview/",
+        # Issue 24's pages: accept all, the company search, the split page's device search.
+        f"{base}/eula/accept-all/",
+        f"{base}/orders/?eula=pending",
+        f"{base}/search/?q=we",
+        f"{base}/packs/{pack.pack_id}/split/",
     ]
 
 

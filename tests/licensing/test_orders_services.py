@@ -112,9 +112,10 @@ def test_idempotency_key_header_replays_post_orders(staff_api):
 
 
 @pytest.mark.django_db
-def test_a_taken_pack_id_in_the_one_insert_draws_them_all_again(monkeypatch):
+def test_a_taken_pack_id_in_the_one_insert_draws_that_one_again(monkeypatch):
     company = make_company()
     existing = make_key(company).product_packs.get()
+    # The second pack's first ID is taken: it alone draws again, in a second statement.
     drawn = iter(["BBBBB", existing.pack_id.split("-")[1], "CCCCC", "DDDDD"])
     monkeypatch.setattr(pack_services, "crockford", lambda n: next(drawn) if n == 5 else "A" * n)
     order, _ = order_create(
@@ -129,7 +130,7 @@ def test_a_taken_pack_id_in_the_one_insert_draws_them_all_again(monkeypatch):
         ],
     )
     assert [(p["id"], p["seats"]) for p in order.result["product_packs"]] == [
-        ("WE-CCCCC", 1),
-        ("WE-DDDDD", 2),
+        ("WE-BBBBB", 1),
+        ("WE-CCCCC", 2),
     ]
     assert ProductPack.objects.filter(order=order).count() == 2

@@ -171,7 +171,7 @@ INLINE = [
 
 
 def test_templates_hold_no_inline_script_handler_or_style():
-    """The rule for every page template (README "Settings", decisions "Issue 12"): behaviour in
+    """The rule for every page template (docs/architecture.md, "Pages and the CSP"): behaviour in
     web/static/ilp/ilp.js (data- attributes), looks in CSS files."""
     assert len(TEMPLATES) > 40
     found = []

@@ -16,8 +16,10 @@ class AccountsConfig(AppConfig):
             staff_register,
             two_factor_gate_register,
         )
+        from ilp.webhooks.services import administrators_lookup_register
 
         from .selectors import (
+            administrators_addresses,
             company_staff_view,
             membership_get,
             membership_two_factor_ok,
@@ -32,4 +34,6 @@ class AccountsConfig(AppConfig):
         two_factor_gate_register(
             satisfied=membership_two_factor_ok, setup_url_name="accounts:two_factor"
         )
+        # webhooks mails a company's administrators when it disables a failing endpoint.
+        administrators_lookup_register(administrators_addresses)
         staff_register(standing=staff_standing_of, company_view=company_staff_view)

@@ -23,6 +23,7 @@ class AccountError(StrEnum):
     LINK_EXPIRED = "link_expired"
     WEAK_PASSWORD = "weak_password"
     WRONG_PASSWORD = "wrong_password"
+    INVALID_TIME_ZONE = "invalid_time_zone"  # 422: `PATCH /me` names no IANA zone
 
     # Two-factor sign-in (rule 17)
     TWO_FACTOR_NOT_STARTED = "two_factor_not_started"  # confirm without a set-up

@@ -6,9 +6,12 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from ilp.core.auth import TOKEN_SCOPES
 from ilp.core.authz import Role, StaffRole
+from ilp.core.bulk import object_insert
 from ilp.core.emails import email_problem
 from ilp.core.fields import EncryptedTextField
 from ilp.core.text import search_text
@@ -27,9 +30,12 @@ class UserManager(BaseUserManager):
         if email_problem(email):  # the services refuse it first (422 `invalid_email`)
             raise ValueError(f"not a storable e-mail address: {email!r}")
         user = self.model(email=email, **extra)
-        user.set_password(password) if password else user.set_unusable_password()
-        user.save(using=self._db)
-        return user
+        if password:
+            user.set_password(password)
+            user.save(using=self._db)  # AbstractBaseUser.save tells the password validators
+            return user
+        user.set_unusable_password()
+        return object_insert(user)
 
     def create_superuser(self, email, password=None, **extra):
         extra.setdefault("is_staff", True)
@@ -57,7 +63,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     # "" follows the browser (Accept-Language); "en"/"de" is the person's choice.
     language = models.CharField(max_length=8, default="", blank=True)
+    # The IANA zone the portal shows times in (issue 24); "" is UTC.
+    time_zone = models.CharField(max_length=64, default="", blank=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Raised to end every session of the person at its next request without touching the
+    # password (a leaver deprovisioned by SCIM): it enters the session's auth hash.
+    session_epoch = models.PositiveIntegerField(default=0, db_default=0)
 
     objects = UserManager()
 
@@ -71,6 +82,19 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip() or self.email
+
+    def _get_session_auth_hash(self, secret=None):
+        # Django's hash of the password; with a raised `session_epoch` a different one, so
+        # sessions made before the raise no longer match. Epoch 0 keeps Django's own value:
+        # sessions made before this field existed stay valid.
+        if not self.session_epoch:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "ilp.accounts.User.session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def is_registered(self) -> bool:
@@ -96,9 +120,7 @@ class Company(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # The name as the back office's search compares it (core.text.search_text: no accents,
     # folded case), kept equal to `name` by save(): staff find "Müller" by typing "mull".
-    name_search = models.CharField(
-        max_length=200, blank=True, default="", db_default="", editable=False
-    )
+    name_search = models.CharField(max_length=200, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name_plural = "companies"
@@ -119,11 +141,16 @@ class Company(models.Model):
 
     def save(self, *args, **kwargs):
         # A derived column, not a workflow: whoever saves a name saves its search form.
-        self.name_search = search_text(self.name)[:200]
+        self.derived_fill()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "name" in update_fields:
             kwargs["update_fields"] = {*update_fields, "name_search"}
         super().save(*args, **kwargs)
+
+    def derived_fill(self) -> None:
+        """The columns derived from others (the name's search form): `save` fills them, and
+        `core.bulk` before it inserts a company without `save`."""
+        self.name_search = search_text(self.name)[:200]
 
 
 class Membership(models.Model):
@@ -198,6 +225,11 @@ class Invitation(models.Model):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # Set when the same address was invited again (issue 24): this link then leads to the
+    # newer invitation while that one is pending, so the first mail keeps working.
+    replaced_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Made by a company claim (rule 16, `POST /registrations`): void once the company has an
     # administrator, however that came about.
     is_claim = models.BooleanField(default=False)
@@ -239,9 +271,14 @@ class AccessRequest(models.Model):
         return f"{self.email} asks for {self.company.gaid}"
 
 
+def token_scopes_all() -> list[str]:
+    return list(TOKEN_SCOPES)
+
+
 class ApiToken(models.Model):
     """A user's API token (acts with that user's roles); stored hashed, named, revocable, and
-    expiring when `expires_at` is set."""
+    expiring when `expires_at` is set. `scopes` ⊆ ["read", "write"]; `companies` the GAIDs it
+    is limited to, null for every company of the person (API.md, "Scoped tokens")."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, blank=True)
@@ -250,6 +287,8 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.JSONField(default=token_scopes_all)
+    companies = models.JSONField(null=True, blank=True)
 
     def __str__(self):
         return f"token {self.pk} of {self.user}"

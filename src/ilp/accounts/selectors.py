@@ -3,7 +3,7 @@ membership; the services read inside the company they act in."""
 
 from enum import StrEnum
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -11,6 +11,7 @@ from ilp.core.auth import Principal, StaffStanding, last_used_touch
 from ilp.core.authz import Role, StaffRole
 from ilp.core.errors import NotFound
 from ilp.core.ids import token_hash
+from ilp.core.prepared import PreparedObjects
 
 from .errors import AccountError
 from .models import (
@@ -40,7 +41,12 @@ class MailTopic(StrEnum):
 
 def user_find(*, email: str) -> User | None:
     """The person with this e-mail (any letter case), registered or not; None if nobody."""
-    return User.objects.filter(email=normalize_email(email)).first()
+    return _USER_BY_EMAIL.first(email=normalize_email(email))
+
+
+_USER_BY_EMAIL = PreparedObjects(
+    User, lambda *, email: User.objects.filter(email=email).order_by()[:1], email=str
+)
 
 
 def account_exists(*, email: str) -> bool:
@@ -61,12 +67,13 @@ def membership_get(*, user, gaid: str) -> Membership:
     return membership
 
 
-def memberships_of(*, user):
-    return (
-        Membership.objects.select_related("company")
-        .filter(user=user)
-        .order_by("company__name", "company__gaid")
-    )
+def memberships_of(*, user, gaids=None):
+    """The person's memberships by company name; with `gaids` (an API token's companies,
+    `Principal.companies`) only those companies', None meaning every one."""
+    memberships = Membership.objects.select_related("company").filter(user=user)
+    if gaids is not None:
+        memberships = memberships.filter(company__gaid__in=sorted(gaids))
+    return memberships.order_by("company__name", "company__gaid")
 
 
 def mail_recipients(*, company, topic: MailTopic | str | None = None) -> list[User]:
@@ -79,6 +86,18 @@ def mail_recipients(*, company, topic: MailTopic | str | None = None) -> list[Us
         .filter(Membership.mailed(topic))
         .select_related("user")
         .order_by("user__email")
+    ]
+
+
+def administrators_addresses(company_id: int) -> list[tuple[str, str]]:
+    """(e-mail, language) of the company's active administrators, by e-mail."""
+    return [
+        (email, language or "en")
+        for email, language in Membership.objects.filter(
+            company_id=company_id, role=Role.ADMINISTRATOR, user__is_active=True
+        )
+        .order_by("user__email")
+        .values_list("user__email", "user__language")
     ]
 
 
@@ -207,6 +226,17 @@ def invitation_get(*, token: str) -> Invitation:
         raise NotFound(
             _("This invitation link is not valid."), code=AccountError.INVITATION_NOT_FOUND
         )
+    return invitation_newest(invitation)
+
+
+def invitation_newest(invitation: Invitation) -> Invitation:
+    """The invitation a link leads to: itself, or, when the same address was invited again
+    (`replaced_by`), the newest of that chain, so an earlier mail's link keeps working while
+    the person is still invited. A withdrawn or accepted newest one says so as usual."""
+    seen = {invitation.pk}
+    while invitation.replaced_by_id is not None and invitation.replaced_by_id not in seen:
+        seen.add(invitation.replaced_by_id)
+        invitation = Invitation.objects.select_related("company").get(pk=invitation.replaced_by_id)
     return invitation
 
 
@@ -244,19 +274,27 @@ def principal_for_user_token(token: str) -> Principal | None:
     if api_token is None:
         return None
     last_used_touch(api_token)
-    return Principal(kind="user", user=api_token.user, api_token=api_token)
+    return Principal(
+        kind="user",
+        user=api_token.user,
+        api_token=api_token,
+        scopes=frozenset(api_token.scopes or ()),
+        companies=None if api_token.companies is None else frozenset(api_token.companies),
+    )
+
+
+_STAFF_TOKEN = PreparedObjects(
+    StaffToken,
+    lambda *, digest: StaffToken.objects.filter(
+        token_hash=digest, revoked_at__isnull=True
+    ).order_by()[:1],
+    digest=str,
+)
 
 
 def principal_for_staff_token(token: str) -> Principal | None:
     """The vendor back-office token (`ilps_…`), if it is live."""
-    staff = next(
-        iter(
-            StaffToken.objects.filter(
-                token_hash=token_hash(token), revoked_at__isnull=True
-            ).order_by()[:1]
-        ),
-        None,
-    )
+    staff = _STAFF_TOKEN.first(digest=token_hash(token))
     if staff is None:
         return None
     last_used_touch(staff)
@@ -327,3 +365,23 @@ def staff_member_get(*, staff_member_id: int) -> StaffMember:
 def staff_token_list():
     """The staff tokens that still work, newest first."""
     return StaffToken.objects.filter(revoked_at__isnull=True).order_by("-created_at", "-pk")
+
+
+def member_search(*, membership: Membership, q: str, limit: int) -> list[dict]:
+    """Company search (API.md, third round): members whose e-mail or name contains `q`."""
+    text = (q or "").strip()
+    if not text:
+        return []
+    found = member_list(membership=membership).filter(
+        Q(user__email__icontains=text)
+        | Q(user__first_name__icontains=text)
+        | Q(user__last_name__icontains=text)
+    )[:limit]
+    return [
+        {
+            "kind": "member",
+            "id": m.user.email,
+            "label": f"{m.user.full_name} · {m.user.email} · {m.get_role_display()}",
+        }
+        for m in found
+    ]

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -182,6 +183,10 @@ def _people_response(request, membership, **extra):
 @company_page(Permission.VIEW)
 def manage_company(request, membership):
     """GAID, company details, members, invitations and access requests of one company."""
+    return _manage_company_page(request, membership)
+
+
+def _manage_company_page(request, membership, *, status: int = 200, **extra):
     company = membership.company
     company_form = CompanyForm(
         initial={
@@ -195,7 +200,13 @@ def manage_company(request, membership):
     return render(
         request,
         "accounts/manage_company.html",
-        {"company": company, "company_form": company_form, **_people_context(membership)},
+        {
+            "company": company,
+            "company_form": company_form,
+            **_people_context(membership),
+            **extra,
+        },
+        status=status,
     )
 
 
@@ -298,7 +309,15 @@ def invitation_send(request, membership):
             return _people_response(
                 request,
                 membership,
-                notice=_("An invitation was sent to %(email)s.") % {"email": invitation.email},
+                notice=(
+                    _(
+                        "The invitation was sent again to %(email)s. The earlier mail's link "
+                        "still works and leads to this invitation."
+                    )
+                    if getattr(invitation, "sent_again", False)
+                    else _("An invitation was sent to %(email)s.")
+                )
+                % {"email": invitation.email},
             )
     if request.htmx:
         return render(
@@ -379,16 +398,18 @@ def _profile_context(request, form=None, **extra) -> dict:
                 "last_name": user.last_name,
                 "language": user.language,
                 "default_company": user.default_company.gaid if user.default_company_id else "",
+                "time_zone": user.time_zone,
             },
         )
     return {
         "form": form,
         "memberships": memberships,
         "tokens": list(selectors.api_token_list(user=user)),
-        "token_form": TokenForm(),
+        "token_form": extra.pop("token_form", None) or TokenForm(memberships=memberships),
         "password_form": PasswordChangeForm(),
         "two_factor_on": selectors.two_factor_active(user=user),
         "sole_administrations": selectors.companies_solely_administered(user=user),
+        "time_zones": sorted(services.time_zone_names()),
         **extra,
     }
 
@@ -417,11 +438,14 @@ def profile(request):
                         # Some roles always get these mails (their boxes are disabled).
                         if not m.mailed_always
                     },
+                    time_zone=form.cleaned_data["time_zone"],
                 )
             except AppError as exc:
                 form_errors_from(form, exc)
             else:
-                messages.success(request, _("Your profile is saved."))
+                # Said in the language just chosen: the next page is in it.
+                with translation.override(user.language or translation.get_language()):
+                    messages.success(request, _("Your profile is saved."))
                 return _set_language_cookie(redirect("accounts:profile"), user.language)
         return render(request, "accounts/profile.html", _profile_context(request, form), status=422)
     # A token created without htmx arrives here after the redirect, shown on this GET only.
@@ -433,16 +457,22 @@ def profile(request):
 @require_POST
 @login_required
 def token_create(request):
-    form = TokenForm(request.POST)
+    memberships = list(selectors.memberships_of(user=request.user))
+    form = TokenForm(request.POST, memberships=memberships)
     new_token = None
     if form.is_valid():
         days = form.cleaned_data["expires_in_days"]
-        _token, new_token = services.api_token_create(
-            actor=Actor.for_user(request.user),
-            user=request.user,
-            name=form.cleaned_data["name"] or _("Portal"),
-            expires_in_days=int(days) if days else None,
-        )
+        try:
+            _token, new_token = services.api_token_create(
+                actor=Actor.for_user(request.user),
+                user=request.user,
+                name=form.cleaned_data["name"] or _("Portal"),
+                expires_in_days=int(days) if days else None,
+                scopes=(form.cleaned_data["scopes"] or "read write").split(),
+                companies=form.cleaned_data["companies"] or None,
+            )
+        except AppError as exc:
+            messages.error(request, exc.message)
     if not request.htmx:
         # Post/redirect/get: a reload of the page must not create a second token.
         if new_token:
@@ -761,13 +791,16 @@ def company_security(request, membership):
             actor=request.actor, company=membership.company, required=required
         )
     except AppError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request,
-            _("Every member now needs two-factor sign-in.")
-            if required
-            else _("Two-factor sign-in is now each member's choice."),
+        # Said next to the switch, which gets the focus (the page scrolls to it), not at the
+        # top of a long page out of sight (issue 24).
+        return _manage_company_page(
+            request, membership, security_error=exc.message, status=exc.status
         )
+    messages.success(
+        request,
+        _("Every member now needs two-factor sign-in.")
+        if required
+        else _("Two-factor sign-in is now each member's choice."),
+    )
     url = reverse("accounts:manage_company", kwargs={"gaid": membership.company.gaid})
     return redirect(f"{url}#security-title")

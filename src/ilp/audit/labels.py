@@ -12,6 +12,12 @@ ACTION_LABELS = {
     "ald_token.revoked": pgettext_lazy("audit action", "ALD token revoked"),
     "api_token.created": pgettext_lazy("audit action", "API token created"),
     "api_token.revoked": pgettext_lazy("audit action", "API token revoked"),
+    "api_token.limited": pgettext_lazy("audit action", "API token lost a company"),
+    "sessions.ended": pgettext_lazy("audit action", "Sessions ended"),
+    "scim_token.created": pgettext_lazy("audit action", "SCIM token created"),
+    "scim_token.revoked": pgettext_lazy("audit action", "SCIM token revoked"),
+    "scim_user.deactivated": pgettext_lazy("audit action", "User deactivated by provisioning"),
+    "scim_user.deleted": pgettext_lazy("audit action", "User deleted by provisioning"),
     "company.claimed": pgettext_lazy("audit action", "Company claimed"),
     "company.created": pgettext_lazy("audit action", "Company created"),
     "company.customer_number_set": pgettext_lazy("audit action", "Customer number set"),
@@ -74,6 +80,13 @@ ACTION_LABELS = {
     ),
     "user.two_factor_reset": pgettext_lazy("audit action", "Two-factor sign-in reset"),
     "user.two_factor_setup_started": pgettext_lazy("audit action", "Two-factor set-up started"),
+    "webhook.created": pgettext_lazy("audit action", "Webhook endpoint added"),
+    "webhook.updated": pgettext_lazy("audit action", "Webhook endpoint changed"),
+    "webhook.deleted": pgettext_lazy("audit action", "Webhook endpoint deleted"),
+    "webhook.secret_rotated": pgettext_lazy("audit action", "Webhook secret rotated"),
+    "webhook.disabled": pgettext_lazy("audit action", "Webhook endpoint disabled (failing)"),
+    "webhook.tested": pgettext_lazy("audit action", "Webhook test event sent"),
+    "webhook.delivery_retried": pgettext_lazy("audit action", "Webhook delivery retried"),
 }
 
 FIELD_LABELS = {
@@ -117,12 +130,40 @@ FIELD_LABELS = {
     "product_packs": pgettext_lazy("audit field", "product packs"),
     "subscription_key": pgettext_lazy("audit field", "subscription key"),
     "third_party": pgettext_lazy("audit field", "third party"),
+    # Issue 24: the German audit log still showed these as English codes.
+    "reminders": pgettext_lazy("audit field", "reminders"),
+    "days_before": pgettext_lazy("audit field", "days before expiry"),
+    "recipients": pgettext_lazy("audit field", "recipients"),
+    "target": pgettext_lazy("audit field", "target pack"),
+    "merged": pgettext_lazy("audit field", "merged packs"),
+    "state": pgettext_lazy("audit field", "state"),
+    "time_zone": pgettext_lazy("audit field", "time zone"),
+    "language": pgettext_lazy("audit field", "language"),
+    "first_name": pgettext_lazy("audit field", "first name"),
+    "last_name": pgettext_lazy("audit field", "last name"),
+    "default_company": pgettext_lazy("audit field", "default company"),
+    "notify": pgettext_lazy("audit field", "mails"),
+    "count": pgettext_lazy("audit field", "count"),
+    "created": pgettext_lazy("audit field", "created"),
+    "created_seats": pgettext_lazy("audit field", "seats of the new pack"),
+    "moved_unit_ids": pgettext_lazy("audit field", "devices moved"),
+    "pack_seats_used": pgettext_lazy("audit field", "seats used in the pack"),
+    "revoked_licenses": pgettext_lazy("audit field", "revoked licenses"),
+    "order_status": pgettext_lazy("audit field", "order status"),
+    "reason": pgettext_lazy("audit field", "reason"),
+    "expires_at": pgettext_lazy("audit field", "expires at"),
+    "invitation": pgettext_lazy("audit field", "invitation"),
+    "replaced": pgettext_lazy("audit field", "replaced"),
+    "revoked": pgettext_lazy("audit field", "revoked"),
+    "forced": pgettext_lazy("audit field", "forced"),
+    "left": pgettext_lazy("audit field", "left"),
 }
 
 # Codes that audit figures hold under these fields (statuses, kinds, roles), shown as the
 # words the pages use for them (the same msgids, so the same German). Another value, or the
 # same word under another field (a name, a comment), shows as it is.
 _CODE_FIELDS = {"status", "kind", "eula", "role", "state"}
+CODE_FIELDS = frozenset(_CODE_FIELDS)
 VALUE_LABELS = {
     "active": _("Active"),
     "expired": _("Expired"),

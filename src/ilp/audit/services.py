@@ -6,7 +6,7 @@ from typing import Any
 from django.utils import timezone
 
 from ilp.core.actors import Actor
-from ilp.core.bulk import rows_insert
+from ilp.core.bulk import objects_insert_later, rows_insert
 
 from .models import AuditEvent
 
@@ -87,7 +87,7 @@ def events_batched() -> Iterator[None]:
     finally:
         _batch.reset(token)
     if events:
-        AuditEvent.objects.bulk_create(events)
+        objects_insert_later(events)
 
 
 def events_record_many(

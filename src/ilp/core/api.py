@@ -27,7 +27,7 @@ class ObjectBodyParser(Parser):
     """Every request body of the API is a JSON object: an array, a string or a number is
     refused like unparsable JSON (400), instead of being read as an empty object (ninja's
     schemas read attributes, so `[null]` would otherwise pass as `{}`). Unknown fields in an
-    object are ignored (docs/decisions.md, "Issue 12: fuzzing and fault injection")."""
+    object are ignored (docs/decisions.md, "Errors and input")."""
 
     def parse_body(self, request):
         data = json.loads(request.body)

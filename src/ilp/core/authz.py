@@ -26,13 +26,14 @@ class Permission(StrEnum):
     ACCEPT_EULA = "accept_eula"  # accept an order's EULA or a pack's third-party EULA
     MANAGE_ROLLOUT = "manage_rollout"  # UMS instances, pack assignment, remove hardware
     READ_AUDIT = "read_audit"
+    MANAGE_WEBHOOKS = "manage_webhooks"  # webhook endpoints and their delivery log
 
 
 _ALL = frozenset(Permission)
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.ADMINISTRATOR: _ALL,
-    Role.SERVICE_PROVIDER: _ALL - {Permission.MANAGE_MEMBERS},
+    Role.SERVICE_PROVIDER: _ALL - {Permission.MANAGE_MEMBERS, Permission.MANAGE_WEBHOOKS},
     Role.USER: frozenset({Permission.VIEW}),
 }
 

@@ -10,6 +10,8 @@ vanish on the way, so two stored addresses could reach one mailbox) or when its 
 survive the IDNA 2008 round trip unchanged; and the outbox hands Django the A-label form.
 """
 
+import re
+
 import idna
 
 # Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt, Unicode 15.1); Python's
@@ -35,9 +37,17 @@ _DEFAULT_IGNORABLE = (
 )
 
 
+_IGNORABLE_CHARS = re.compile(
+    "["
+    + "".join(f"{re.escape(chr(lo))}-{re.escape(chr(hi))}" for lo, hi in _DEFAULT_IGNORABLE)
+    + "]"
+)
+
+
 def has_default_ignorable(text: str) -> bool:
     """Whether `text` holds a code point that renders as nothing (Default_Ignorable)."""
-    return any(lo <= ord(ch) <= hi for ch in text for lo, hi in _DEFAULT_IGNORABLE)
+    # The first of them is U+00AD: plain ASCII holds none.
+    return not text.isascii() and _IGNORABLE_CHARS.search(text) is not None
 
 
 def _domain_ascii(domain: str) -> str:

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from django.db import connections
+from django.db import connections, models
 from django.db.models import QuerySet
 from django.db.models.sql import UpdateQuery
 
@@ -137,3 +137,27 @@ class Prepared:
         with connections[using].cursor() as cursor:
             cursor.execute(sql, self._params_for(template, values, using))
             return cursor.rowcount
+
+
+def model_fields(model: type[models.Model]) -> list[str]:
+    """The attribute names of a model's columns, in order: what `PreparedObjects` reads."""
+    return [f.attname for f in model._meta.concrete_fields]
+
+
+class PreparedObjects(Prepared):
+    """A `Prepared` SELECT of whole model objects: `build(**stand_ins)` returns a QuerySet of
+    `model` (filtered, ordered, sliced as wanted); `objects(**values)` its rows as model
+    objects, as the ORM would have made them."""
+
+    def __init__(self, model: type[models.Model], build: Callable[..., QuerySet], **params: type):
+        self.model, self.fields = model, model_fields(model)
+        super().__init__(lambda **kw: build(**kw).values_list(*self.fields), **params)
+
+    def objects(self, *, using: str = "default", **values) -> list:
+        return [
+            self.model.from_db(using, self.fields, row) for row in self.rows(using=using, **values)
+        ]
+
+    def first(self, *, using: str = "default", **values):
+        found = self.objects(using=using, **values)
+        return found[0] if found else None

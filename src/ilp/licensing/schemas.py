@@ -239,6 +239,14 @@ class PackEulaAcceptIn(EulaAcceptIn):
     third_party_eula_version: str | None = Field(None, max_length=32)
 
 
+class EulaAcceptAllOut(Schema):
+    """`POST …/eula/accept-all` (API.md): the orders accepted now, and the packs that waited
+    for an EULA (their order's or their own third-party EULA) and no longer do."""
+
+    accepted: list[str]
+    packs: list[str]
+
+
 class OrderEulaOut(Schema):
     """An order's accepted vendor EULA (API.md): the same record when accepted again."""
 

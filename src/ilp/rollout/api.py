@@ -26,6 +26,8 @@ from .schemas import (
     DeviceFilters,
     DeviceOut,
     DevicesPage,
+    DevicesRemoveIn,
+    DevicesRemoveOut,
     IssueIn,
     IssueOut,
     LicenseOut,
@@ -213,6 +215,23 @@ def device_list(request, gaid: str, filters: Query[DeviceFilters]):
         "count": count,
         "count_capped": capped,
     }
+
+
+@router.post(
+    "/companies/{gaid}/devices/remove",
+    response={200: DevicesRemoveOut, **problems(401, 403, 404, 409, 422)},
+    auth=MANAGE,
+)
+def devices_remove(request, gaid: str, payload: DevicesRemoveIn):
+    """Remove hardware in bulk: return every active license of these devices (of one
+    product when `product` is given); per device `removed` or `not_found`."""
+    results = services.devices_remove(
+        actor=request.auth.actor,
+        membership=request.auth.membership,
+        unit_ids=payload.unit_ids,
+        product=payload.product,
+    )
+    return {"results": results}
 
 
 @router.get(

@@ -262,3 +262,19 @@ class DeviceFilters(Schema):
     format: Literal["json", "csv"] = "json"
     limit: int = Field(100, ge=1, le=1000)
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
+
+
+class DevicesRemoveIn(Schema):
+    """`POST …/devices/remove` (API.md, third round): devices whose licenses to return."""
+
+    unit_ids: list[str] = Field(..., min_length=1)
+    product: str | None = None
+
+
+class DeviceRemoved(Schema):
+    unit_id: str
+    status: Literal["removed", "not_found"]
+
+
+class DevicesRemoveOut(Schema):
+    results: list[DeviceRemoved]

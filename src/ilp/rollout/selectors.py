@@ -27,6 +27,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Concat, LPad, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ilp.accounts.models import Company
 from ilp.core.auth import Principal
@@ -705,3 +706,54 @@ def licenses_stale_lock(*, pks: Iterable[int]) -> list[DeviceLicense]:
         .filter(_DistinctFrom(F("expires_on"), F("pack__expires_on")))
         .order_by("pk")
     )
+
+
+def device_licenses_active_many(
+    *, membership, unit_ids: Iterable[str], product: str | None = None
+) -> list[DeviceLicense]:
+    """The company's active licenses of these devices (normal form), of one product when
+    `product` names its SKU: what bulk "Remove" returns."""
+    qs = DeviceLicense.objects.filter(
+        company_id=membership.company_id,
+        status=DeviceLicense.Status.ACTIVE,
+        unit_id__in=list(unit_ids),
+    )
+    if product:
+        qs = qs.filter(product__sku=sku_normalise(product))
+    return list(qs.select_related(*LICENSE_RELATED).order_by("pack_id", "pk"))
+
+
+def rollout_search(*, membership, q: str, limit: int) -> list[dict]:
+    """Company search (API.md, third round): UMS by ID or name, and devices whose unit ID
+    starts with `q` (any separator, any case; `core.unit_ids`)."""
+    text = (q or "").strip()
+    if not text:
+        return []
+    items: list[dict] = []
+    plain = re.sub(r"[^0-9A-Za-z]", "", text).upper()
+    ums_q = Q(name__icontains=text)
+    if plain:
+        ums_q |= Q(ums_id__contains=plain)
+    for ums in ums_list(membership=membership).filter(ums_q).order_by("name", "ums_id")[:limit]:
+        items.append({"kind": "ums", "id": ums.ums_id, "label": f"{ums.name} · {ums.ums_id}"})
+    if len(plain) >= 4:
+        counted = (
+            device_scope(membership=membership, q=plain)
+            .values("unit_id")
+            .annotate(n=Count("id"))
+            .order_by("unit_id")[:limit]
+        )
+        for row in counted:
+            items.append(
+                {
+                    "kind": "unit_id",
+                    "id": row["unit_id"],
+                    "label": ngettext(
+                        "%(unit)s · %(n)s active license",
+                        "%(unit)s · %(n)s active licenses",
+                        row["n"],
+                    )
+                    % {"unit": row["unit_id"], "n": row["n"]},
+                }
+            )
+    return items

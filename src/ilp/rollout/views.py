@@ -29,6 +29,7 @@ from ilp.licensing.selectors import key_get, pack_get
 
 from . import files, selectors, services, signing
 from .licensee import lease_days_of
+from .views_devices import split_devices_context
 
 
 @require_GET
@@ -469,12 +470,16 @@ def pack_split(request, membership, pack_id: str):
                     reverse("licensing:pack", args=[membership.company.gaid, source.pack_id])
                 )
         pack = _pack_or_404(membership, pack_id)
+    if request.method != "POST":
+        picked = request.GET.getlist("unit_id")
+    devices = split_devices_context(request, membership=membership, pack=pack, picked=set(picked))
+    if request.htmx and request.method == "GET":  # the search box and the pager
+        return render(request, "rollout/_split_devices.html", {"pack": pack, **devices})
     context = {
         "pack": pack,
-        "licenses": list(selectors.pack_licenses_active(packs=[pack]).order_by("unit_id")),
+        **devices,
         "error": error,
         "seats_value": seats_value,
-        "picked": set(picked),
         "max_split": max(pack.seats - 1, 0),
         "multiple": pack.product.seat_multiple,
     }

@@ -17,6 +17,7 @@ NAV = [
     (_("Devices"), "rollout:devices", Permission.VIEW),
     (_("Search hardware"), "rollout:hardware", Permission.VIEW),
     (_("Manage company"), "accounts:manage_company", Permission.VIEW),
+    (_("Webhooks"), "webhooks:list", Permission.MANAGE_WEBHOOKS),
     (_("Audit log"), "web:audit", Permission.READ_AUDIT),
 ]
 
@@ -47,3 +48,27 @@ def nav_for(membership, current_path: str) -> list[dict]:
     for item in items:
         item["current"] = item is best
     return items
+
+
+def switch_target(membership, from_path: str) -> str | None:
+    """The company switcher keeps the kind of page: from `/companies/A/packs/WE-…/` to
+    `/companies/B/packs/` (the list; the object is A's). None when the page came from no
+    navigation entry, or the person's role in B does not reach it: then the dashboard."""
+    best = None
+    gaid = _gaid_in(from_path)
+    for _label, name, permission in [*NAV, (None, "web:search", Permission.VIEW)]:
+        try:
+            prefix = reverse(name, kwargs={"gaid": gaid})
+        except NoReverseMatch:
+            continue
+        if from_path.startswith(prefix) and (best is None or len(prefix) > len(best[0])):
+            best = (prefix, name, permission)
+    if best is None or not membership_can(membership, best[2]):
+        return None
+    return reverse(best[1], kwargs={"gaid": membership.company.gaid})
+
+
+def _gaid_in(path: str) -> str:
+    """The GAID of a company page's path (`/companies/<gaid>/…`), else ""."""
+    parts = path.split("/")
+    return parts[2] if len(parts) > 3 and parts[1] == "companies" else ""

@@ -14,4 +14,5 @@ urlpatterns = [
     path("overview/", views.overview, name="overview"),
     path("no-company/", views.no_company, name="no_company"),
     path("companies/<str:gaid>/audit/", views.audit, name="audit"),
+    path("companies/<str:gaid>/search/", views.search, name="search"),
 ]

@@ -33,20 +33,23 @@ from ilp.core.portal import company_page, company_start_url
 from ilp.core.throttle import retry_after_header, throttle_hit
 from ilp.licensing.selectors import companies_overview
 
+from .portal import switch_target
+from .search import KIND_LABELS, MIN_LENGTH, company_search, item_url
+
 
 @login_required
 def home(request):
-    """Start page: the default company, else the first one the user belongs to."""
+    """Start page: the overview of a person in several companies, else their company."""
     memberships = list(memberships_of(user=request.user))
     if not memberships:
         # Vendor staff belong to no company: their start page is the back office.
         if staff_standing(request.user) is not None:
             return redirect("backoffice:home")
         return redirect("web:no_company")
-    default = next(
-        (m for m in memberships if m.company_id == request.user.default_company_id), memberships[0]
-    )
-    return redirect(company_start_url(default.company.gaid))
+    if len(memberships) > 1:
+        # A service provider (or anyone in several companies) starts from all of them.
+        return redirect("web:overview")
+    return redirect(company_start_url(memberships[0].company.gaid))
 
 
 @login_required
@@ -55,7 +58,8 @@ def switch_company(request):
         membership = membership_get(user=request.user, gaid=request.GET.get("gaid", ""))
     except NotFound:
         return redirect("web:home")
-    return redirect(company_start_url(membership.company.gaid))
+    same_kind = switch_target(membership, request.GET.get("from") or "")
+    return redirect(same_kind or company_start_url(membership.company.gaid))
 
 
 @login_required
@@ -227,3 +231,21 @@ def handler403(request, exception=None):
 
 def handler500(request):
     return error_page(request, 500, _("Something went wrong"), _("Please try again in a moment."))
+
+
+@company_page(Permission.VIEW)
+def search(request, membership):
+    """The company search's results page (the box in the navigation), grouped by kind."""
+    q = (request.GET.get("q") or "").strip()
+    gaid = membership.company.gaid
+    groups: dict[str, dict] = {}
+    for item in company_search(membership=membership, q=q):
+        group = groups.setdefault(item["kind"], {"label": KIND_LABELS[item["kind"]], "items": []})
+        group["items"].append({**item, "url": item_url(gaid, item)})
+    context = {
+        "q": q,
+        "search_q": q,
+        "groups": list(groups.values()),
+        "too_short": 0 < len(q) < MIN_LENGTH,
+    }
+    return render(request, "web/search.html", context)

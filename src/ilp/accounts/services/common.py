@@ -12,11 +12,13 @@ from django.utils.translation import gettext as _
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.authz import Role
+from ilp.core.bulk import objects_insert_later
 from ilp.core.emails import email_problem
 from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.core.ids import new_token, token_hash
 from ilp.core.text import plain_text
 from ilp.notifications.services import mail_enqueue
+from ilp.webhooks.services import event_emit
 
 from .. import selectors
 from ..errors import AccountError
@@ -62,7 +64,8 @@ def membership_create(
 ) -> Membership:
     """Make the person a member with the role, their first company their default, and record
     `member.added` (with `audit`'s details: the order, the invitation)."""
-    membership = Membership.objects.create(user=user, company=company, role=role)
+    membership = Membership(user=user, company=company, role=role)
+    objects_insert_later([membership])  # no primary key inside `writes_held`
     _default_company_fill(user, company)
     event_record(
         actor=actor,
@@ -72,7 +75,22 @@ def membership_create(
         obj_id=user.email,
         after={"role": role, **(audit or {})},
     )
+    member_event_emit(company_id=company.pk, type="member.added", user=user, role=role)
     return membership
+
+
+def member_event_emit(*, company_id: int, type: str, user: User, role: str) -> None:
+    """`member.added` / `member.removed` with the member object (API.md) as data."""
+    event_emit(
+        company_id=company_id,
+        type=type,
+        data=lambda: {
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "role": role,
+        },
+    )
 
 
 def _default_company_fill(user: User, company: Company) -> None:

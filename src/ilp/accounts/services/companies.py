@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
+from ilp.core.bulk import objects_insert_new
 from ilp.core.errors import Conflict, Invalid
 from ilp.core.ids import crockford
 from ilp.core.text import plain_text
@@ -33,44 +34,33 @@ def company_create(
     A customer number another company has is an IntegrityError, raised with nothing written
     and the caller's transaction still usable (an order then takes that company)."""
     name, street, postal_code, city = (plain_text(v) for v in (name, street, postal_code, city))
-    taken = None
-    # Joins the caller's transaction without a savepoint of its own: each insert has its
-    # own, and the customer-number conflict is raised only after this block, so it leaves
-    # the caller's transaction usable.
-    with transaction.atomic(savepoint=False):
-        for _attempt in range(5):
-            try:
-                with transaction.atomic():
-                    company = Company.objects.create(
-                        gaid=_new_gaid(),
-                        name=name,
-                        customer_number=customer_number or None,
-                        street=street,
-                        postal_code=postal_code,
-                        city=city,
-                        country=country,
-                    )
-                break
-            except IntegrityError as exc:
-                if customer_number and selectors.customer_number_taken(
-                    customer_number=customer_number
-                ):
-                    taken = exc
-                    break
-                continue  # a GAID collision (40 bits of randomness): draw again
-        else:  # pragma: no cover - five collisions in a row
-            raise RuntimeError("could not allocate a GAID")
-        if taken is None:
-            event_record(
-                actor=actor,
-                company=company,
-                action="company.created",
-                obj_type="company",
-                obj_id=company.gaid,
-                after={"name": name, "customer_number": customer_number},
-            )
-    if taken is not None:
-        raise taken
+    company = Company(
+        gaid=_new_gaid(),
+        name=name,
+        customer_number=customer_number or None,
+        street=street,
+        postal_code=postal_code,
+        city=city,
+        country=country,
+    )
+    # ON CONFLICT DO NOTHING: a taken customer number or GAID writes nothing and leaves the
+    # caller's transaction usable, without a savepoint.
+    for _attempt in range(5):
+        if objects_insert_new([company], key="gaid"):
+            break
+        if customer_number and selectors.customer_number_taken(customer_number=customer_number):
+            raise IntegrityError(f"customer number {customer_number} is taken")
+        company.gaid = _new_gaid()  # a GAID collision (40 bits of randomness): draw again
+    else:  # pragma: no cover - five collisions in a row
+        raise RuntimeError("could not allocate a GAID")
+    event_record(
+        actor=actor,
+        company=company,
+        action="company.created",
+        obj_type="company",
+        obj_id=company.gaid,
+        after={"name": name, "customer_number": customer_number},
+    )
     return company
 
 

@@ -16,7 +16,13 @@ from ilp.notifications.services import mail_enqueue
 from .. import selectors
 from ..errors import AccountError
 from ..models import AccountLink, ApiToken, Company, Membership, User
-from .common import account_link_issue, account_link_use, administrators_locked, link_url
+from .common import (
+    account_link_issue,
+    account_link_use,
+    administrators_locked,
+    link_url,
+    member_event_emit,
+)
 
 ACCOUNT_DELETION_TTL = timedelta(hours=24)
 ACCOUNT_DELETION_TOKEN_PREFIX = "ilpd"
@@ -96,6 +102,12 @@ def account_deletion_confirm(*, actor: Actor, user: User, token: str) -> None:
             obj_id=user.email,
             before={"role": membership.role},
             after={"account_deleted": True},
+        )
+        member_event_emit(
+            company_id=membership.company_id,
+            type="member.removed",
+            user=user,
+            role=membership.role,
         )
     event_record(
         actor=actor,

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.authz import Role
+from ilp.core.bulk import object_insert
 from ilp.core.errors import (
     Conflict,
     Invalid,
@@ -81,11 +82,8 @@ def invitation_issue(
             .order_by("pk")
         )
     )
-    for old in replaced:
-        old.withdrawn_at = now
-        old.save(update_fields=["withdrawn_at"])
     token = new_token(INVITATION_TOKEN_PREFIX)
-    invitation = Invitation.objects.create(
+    invitation = Invitation(
         company=company,
         email=email,
         role=role,
@@ -95,6 +93,14 @@ def invitation_issue(
         expires_at=now + INVITATION_TTL,
         is_claim=claim,
     )
+    object_insert(invitation)
+    # The older invitations end, but their links lead to this one while it is pending (the
+    # first mail keeps working, like GitHub's invitations: docs/admin-guide.md).
+    for old in replaced:
+        old.withdrawn_at = now
+        old.replaced_by = invitation
+        old.save(update_fields=["withdrawn_at", "replaced_by"])
+    invitation.sent_again = bool(replaced)
     if user is None or user.email != email:
         user = selectors.user_find(email=email)
     mail_enqueue(
@@ -248,6 +254,11 @@ def _invitation_locked(token: str) -> Invitation:
     if invitation is None:
         raise NotFound(
             _("This invitation link is not valid."), code=AccountError.INVITATION_NOT_FOUND
+        )
+    newest = selectors.invitation_newest(invitation)
+    if newest.pk != invitation.pk:
+        invitation = (
+            Invitation.objects.select_for_update().select_related("company").get(pk=newest.pk)
         )
     return invitation
 

@@ -18,13 +18,14 @@ from ..schemas import (
     CompanyOrderOut,
     DeliveryTokenIssued,
     DeliveryTokenIssueIn,
+    EulaAcceptAllOut,
     EulaAcceptIn,
     OrderEulaOut,
     OrderOut,
     ProductList,
 )
 from ..services.delivery_tokens import delivery_token_issue
-from ..services.eula import order_eula_accept
+from ..services.eula import eulas_accept_all, order_eula_accept
 from ..services.orders import pack_data
 
 router = Router(tags=["licensing"])
@@ -88,6 +89,16 @@ def list_company_orders(request, gaid: str, filters: Query[OrderFilters]):
 def get_company_order(request, gaid: str, order_number: str):
     """One of the company's orders with its items and packs."""
     return selectors.order_get(membership=request.auth.membership, order_number=order_number)
+
+
+@router.post(
+    "/companies/{gaid}/eula/accept-all",
+    response={200: EulaAcceptAllOut, **problems(401, 403, 404, 409)},
+    auth=CompanyAuth(Permission.ACCEPT_EULA),
+)
+def accept_all_eulas(request, gaid: str):
+    """Accept every EULA the company waits for (orders' and packs' third-party EULAs)."""
+    return eulas_accept_all(actor=request.auth.actor, membership=request.auth.membership)
 
 
 @router.post(

@@ -7,7 +7,9 @@ One module per area; every public name is importable from here.
 from .eula import (
     eula_version_in_force,
     eula_versions_in_force,
+    eulas_waiting,
     pack_eulas_to_accept,
+    packs_blocked_by_eula,
     packs_waiting_for_third_party_eula,
     vendor_eula,
     vendor_eula_id_in_force,
@@ -61,6 +63,7 @@ from .renewals import (
     renewal_pending_exists,
     renewal_queryset,
     renewal_reload,
+    renewals_awaiting_count,
 )
 
 __all__ = [
@@ -71,6 +74,9 @@ __all__ = [
     "dashboard_figures",
     "eula_version_in_force",
     "eula_versions_in_force",
+    "eulas_waiting",
+    "packs_blocked_by_eula",
+    "renewals_awaiting_count",
     "expiry_reminders_sent",
     "key_detail",
     "key_get",
@@ -123,3 +129,7 @@ __all__ += ["companies_overview"]
 from .snapshots import seat_history  # noqa: E402
 
 __all__ += ["seat_history"]
+
+from .search import licensing_search  # noqa: E402
+
+__all__ += ["licensing_search"]

@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from ilp.core.errors import NotFound
+from ilp.core.prepared import Prepared, PreparedObjects
 
 from ..errors import OrderError
 from ..models import Order, OrderItem, Product, ProductPack, Renewal, SubscriptionKey
@@ -24,15 +25,18 @@ def product_find(*, sku: str) -> Product | None:
 def product_map(*, skus: Iterable[str]) -> dict[str, Product]:
     """The catalogue's products by upper-case SKU, covering at least `skus` where they exist.
 
-    SKUs are matched case-insensitively: when the exact filter misses one, the whole
-    (small) catalogue is read so the odd spelling is found too.
+    SKUs are matched case-insensitively (an upper-case SKU first when two differ in case
+    only).
     """
-    skus = set(skus)
-    products = {p.sku.upper(): p for p in Product.objects.filter(sku__in=skus)} if skus else {}
-    if skus - products.keys():
-        for p in Product.objects.all():
-            products.setdefault(p.sku.upper(), p)
+    # The catalogue is a few products: all of them, one prepared statement, whatever the
+    # spelling asked for.
+    products: dict[str, Product] = {}
+    for p in sorted(_PRODUCTS.objects(), key=lambda p: p.sku != p.sku.upper()):
+        products.setdefault(p.sku.upper(), p)
     return products
+
+
+_PRODUCTS = PreparedObjects(Product, lambda: Product.objects.order_by("pk"))
 
 
 # --- the company's orders -----------------------------------------------------------------
@@ -205,14 +209,17 @@ def order_staff_view(*, order: Order) -> dict:
 
 
 def order_find(*, order_number: str) -> Order | None:
-    # The number is unique: no ORDER BY of the model's ordering to build (first() on an
-    # unordered query sorts by pk alone).
-    return (
-        Order.objects.select_related("eula_version")
-        .filter(order_number=order_number)
-        .order_by()
-        .first()
-    )
+    # A new order's number is unknown: the probe is one prepared statement; only an order
+    # that exists is read again whole, with its EULA version.
+    if not _ORDER_EXISTS.rows(number=order_number):
+        return None
+    return Order.objects.select_related("eula_version").filter(order_number=order_number).first()
+
+
+_ORDER_EXISTS = Prepared(
+    lambda *, number: Order.objects.filter(order_number=number).order_by().values_list("pk")[:1],
+    number=str,
+)
 
 
 def subscription_key_find(*, key: str) -> SubscriptionKey | None:

@@ -119,3 +119,10 @@ def renewal_pending_exists(*, subscription_key: SubscriptionKey, product: Produc
         product=product,
         status=Renewal.Status.AWAITING_REDEMPTION,
     ).exists()
+
+
+def renewals_awaiting_count(*, membership) -> int:
+    """How many of the company's renewals wait for redemption (the dashboard's card)."""
+    return Renewal.objects.filter(
+        company_id=membership.company_id, status=Renewal.Status.AWAITING_REDEMPTION
+    ).count()

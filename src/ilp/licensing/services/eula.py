@@ -19,7 +19,8 @@ from ilp.core.errors import Conflict
 
 from ..errors import EulaError
 from ..models import Eula, EulaVersion, Order, ProductPack
-from ..selectors.eula import eula_version_in_force, vendor_eula
+from ..selectors.eula import eula_version_in_force, eulas_waiting, vendor_eula
+from .webhook_events import EULA, packs_changed, packs_emit
 
 
 def _version_to_accept(eula: Eula | None, expected: str | None) -> EulaVersion:
@@ -83,6 +84,12 @@ def order_eula_accept(*, actor: Actor, order: Order, version: str | None = None)
             ),
         },
     )
+    packs_emit(
+        company_id=locked.company_id,
+        type="product_pack.changed",
+        pack_ids=ProductPack.objects.filter(order=locked).values_list("pack_id", flat=True),
+        change=EULA,
+    )
     return locked
 
 
@@ -131,4 +138,28 @@ def pack_eula_accept(
                 "third_party": True,
             },
         )
+        packs_changed(company_id=locked.company_id, packs=[locked], change=EULA)
     return order, locked
+
+
+@transaction.atomic
+def eulas_accept_all(*, actor: Actor, membership) -> dict:
+    """Accept every EULA the company waits for, in one transaction: each waiting order's
+    vendor EULA, then each pack's third-party EULA (orders before packs, each in primary-key
+    order: the lock order of the one-by-one acceptances). Each is its own audit event, as if
+    accepted one by one, at the version in force now.
+
+    Returns `{"accepted": [order numbers], "packs": [pack ids]}`: the orders accepted now,
+    and the live packs that waited for an EULA (their order's or their own) and no longer
+    do. 409 `eula_unavailable` (nothing accepted) when one of the EULAs has no version in
+    force. Nothing waiting answers two empty lists.
+    """
+    waiting = eulas_waiting(membership=membership)
+    before = set(waiting["blocked_packs"])
+    accepted = [
+        order_eula_accept(actor=actor, order=order).order_number for order in waiting["orders"]
+    ]
+    for pack in waiting["packs"]:
+        pack_eula_accept(actor=actor, pack=pack)
+    after = set(eulas_waiting(membership=membership)["blocked_packs"])
+    return {"accepted": accepted, "packs": sorted(before - after)}

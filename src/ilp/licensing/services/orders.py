@@ -25,6 +25,12 @@ from ilp.accounts.selectors import (
 from ilp.accounts.services import company_create, contact_person_handle
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
+from ilp.core.bulk import (
+    object_update_later,
+    objects_insert,
+    objects_insert_later,
+    objects_insert_new,
+)
 from ilp.core.errors import Conflict, Invalid
 from ilp.notifications.services import mail_about
 
@@ -161,7 +167,8 @@ def _order_create(
         # accept and the order needs no acceptance.
         eula_id=vendor_eula_id_in_force(),
     )
-    order_items = _order_items_create(order, specs)
+    # A renewal's saved items are read back by the renewals service; other orders' are not.
+    order_items = _order_items_create(order, specs, later=kind != Order.Kind.RENEWAL)
     if kind == Order.Kind.RENEWAL:
         status, packs = _renewal_fulfil(actor=actor, order=order, key=key, items=order_items)
     elif key is not None:
@@ -315,26 +322,24 @@ def _company_from_invoice(
 
 def _order_insert(**fields) -> Order:
     """Insert the order row, or raise OrderRaced when a concurrent request holds its number."""
-    # The unique order number is the lock: a concurrent duplicate blocks here until the
-    # first commits, then fails the insert and replays the first result. No savepoint: a
-    # failed insert rolls the whole order back anyway (the caller's atomic block, a
-    # savepoint inside an outer transaction such as the Idempotency-Key middleware's).
-    try:
-        return Order.objects.create(**fields)
-    except IntegrityError:
+    # The unique order number is the lock: a concurrent duplicate waits here until the first
+    # commits, then inserts nothing (ON CONFLICT DO NOTHING) and replays the first result.
+    # The whole order is rolled back then (the caller's atomic block, a savepoint inside an
+    # outer transaction such as the Idempotency-Key middleware's).
+    order = Order(**fields)
+    if not objects_insert_new([order], key="order_number"):
         transaction.set_rollback(True)
-        raise OrderRaced(
-            order_number=fields["order_number"], request_hash=fields["request_hash"]
-        ) from None
+        raise OrderRaced(order_number=fields["order_number"], request_hash=fields["request_hash"])
+    return order
 
 
-def _order_items_create(order: Order, specs: list[ItemSpec]) -> list[OrderItem]:
-    return OrderItem.objects.bulk_create(
-        [
-            OrderItem(order=order, product=s.product, seats=s.seats, term_months=s.term_months)
-            for s in specs
-        ]
-    )
+def _order_items_create(order: Order, specs: list[ItemSpec], *, later: bool) -> list[OrderItem]:
+    items = [
+        OrderItem(order=order, product=s.product, seats=s.seats, term_months=s.term_months)
+        for s in specs
+    ]
+    (objects_insert_later if later else objects_insert)(items)
+    return items
 
 
 # --- fulfilling it -------------------------------------------------------------------------
@@ -385,7 +390,7 @@ def order_packs_assigned(*, order: Order) -> None:
     for item in order.result["product_packs"]:
         if item["id"] in assigned:
             item["ums_id"] = assigned[item["id"]]
-    order.save(update_fields=["result"])
+    object_update_later(order, ["result"])
 
 
 def _renewal_fulfil(
@@ -440,7 +445,7 @@ def _order_result_save(
         "contact_outcome": order.contact_outcome,
         **order_eula_data(order),
     }
-    order.save(update_fields=["subscription_key", "contact_outcome", "status", "result"])
+    object_update_later(order, ["subscription_key", "contact_outcome", "status", "result"])
     return packs
 
 

@@ -3,24 +3,23 @@
 
 import calendar
 import datetime
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import IntegrityError, models, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.bounds import MAX_SEATS, MAX_TERM_MONTHS
+from ilp.core.bulk import objects_insert_fresh
 from ilp.core.errors import Conflict, Invalid
 from ilp.core.ids import crockford
 
 from ..errors import OrderError, PackError
 from ..models import Product, ProductPack, SubscriptionKey
 from ..selectors import product_map
-
-ID_ATTEMPTS = 10
 
 
 @dataclass(frozen=True)
@@ -122,18 +121,12 @@ def _new_key() -> str:
     return f"SK-{crockford(4)}-{crockford(4)}-{crockford(4)}"
 
 
-def _create_with_fresh_id[M: models.Model](create: Callable[[], M], what: str) -> M:
-    """Run `create` (which draws a random ID) until the ID is unique, each try in a savepoint.
-
-    Rows holding these IDs are never deleted, so a unique ID is also never reused.
-    """
-    for _attempt in range(ID_ATTEMPTS):
-        try:
-            with transaction.atomic():
-                return create()
-        except IntegrityError:
-            continue
-    raise RuntimeError(f"could not allocate a {what}")  # pragma: no cover - ten collisions
+def _packs_insert(packs: list[ProductPack]) -> list[ProductPack]:
+    """Insert new packs in one statement; a pack whose random ID is taken draws another.
+    Rows holding pack IDs are never deleted, so an ID is never reused either."""
+    return objects_insert_fresh(
+        packs, key="pack_id", redraw=lambda pack: _new_pack_id(pack.product.pack_prefix)
+    )
 
 
 def subscription_key_create(
@@ -142,19 +135,14 @@ def subscription_key_create(
     """Create a subscription key holding one pack per item (rule 2); the caller owns the
     transaction, the audit event and the mail. Returns `(key, packs)`.
 
-    The key and its packs are inserted in one savepoint (two statements): should a random
-    key or pack ID be taken already, both are drawn again."""
+    The key and its packs are two statements; a random key or pack ID that is taken already
+    is drawn again (ON CONFLICT DO NOTHING, no savepoint)."""
     dated = [end for spec in items if (end := _item_end(spec, starts_on)) is not None]
-
-    def create() -> tuple[SubscriptionKey, list[ProductPack]]:
-        # The key expires with its latest pack, as packs_add would set it.
-        key = SubscriptionKey.objects.create(
-            key=_new_key(), company=company, expires_on=max(dated) if dated else None
-        )
-        packs = _packs_new(key=key, starts_on=starts_on, items=items, order=order)
-        return key, ProductPack.objects.bulk_create(packs)
-
-    return _create_with_fresh_id(create, "subscription key")
+    # The key expires with its latest pack, as packs_add would set it.
+    key = SubscriptionKey(key=_new_key(), company=company, expires_on=max(dated) if dated else None)
+    objects_insert_fresh([key], key="key", redraw=lambda _key: _new_key())
+    packs = _packs_insert(_packs_new(key=key, starts_on=starts_on, items=items, order=order))
+    return key, packs
 
 
 def packs_add(
@@ -165,12 +153,7 @@ def packs_add(
     19, the caller holds the key's row lock); a new key gets its packs in
     `subscription_key_create`."""
     # One insert for all of them; should a random pack ID be taken, all are drawn again.
-    packs = _create_with_fresh_id(
-        lambda: ProductPack.objects.bulk_create(
-            _packs_new(key=key, starts_on=starts_on, items=items, order=order)
-        ),
-        "pack ID",
-    )
+    packs = _packs_insert(_packs_new(key=key, starts_on=starts_on, items=items, order=order))
     latest = max((p.expires_on for p in packs if p.expires_on), default=None)
     if latest is not None and (key.expires_on is None or key.expires_on < latest):
         key.expires_on = latest
@@ -246,20 +229,17 @@ def pack_create(
     """One new pack under `key` with a fresh, unique pack ID (retried on collision); see
     `_pack_new` for what it carries."""
 
-    def create() -> ProductPack:
-        pack = _pack_new(
-            key=key,
-            product=product,
-            seats=seats,
-            starts_on=starts_on,
-            ends=ends,
-            order=order,
-            split_from=split_from,
-        )
-        pack.save(force_insert=True)
-        return pack
-
-    return _create_with_fresh_id(create, "pack ID")
+    pack = _pack_new(
+        key=key,
+        product=product,
+        seats=seats,
+        starts_on=starts_on,
+        ends=ends,
+        order=order,
+        split_from=split_from,
+    )
+    (pack,) = _packs_insert([pack])
+    return pack
 
 
 THIRD_PARTY_EULA_FIELDS = (

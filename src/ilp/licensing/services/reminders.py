@@ -23,6 +23,7 @@ from ilp.notifications.services import mail_enqueue
 
 from ..models import ExpiryReminder, ProductPack
 from ..selectors import expiry_reminders_sent, pack_list_expiring
+from .webhook_events import packs_expiring
 
 REMINDER_DAYS = (90, 60, 30, 7)
 
@@ -108,6 +109,7 @@ def _company_reminders_queue(
             "recipients": [user.email for user in recipients],
         },
     )
+    packs_expiring(company_id=company.pk, due=due, today=today)
     return len(due), mails, False
 
 

@@ -30,6 +30,7 @@ from ..selectors import product_find, renewal_pending_exists
 from .mail import company_mail
 from .pack_ops import packs_lock
 from .packs import add_months, pack_create
+from .webhook_events import RENEWAL, packs_changed
 
 
 @dataclass
@@ -284,6 +285,7 @@ def renewal_redeem(*, actor: Actor, renewal: Renewal, packs: Sequence[ProductPac
             "order_status": order_status,
         },
     )
+    packs_changed(company_id=renewal.company_id, packs=picked, change=RENEWAL)
     company_mail(
         company=renewal.company,
         template="renewal_applied",

@@ -11,12 +11,16 @@ from ..selectors import (
     dashboard_figures,
     orders_waiting_for_eula_count,
     pack_list_live,
+    packs_blocked_by_eula,
+    renewals_awaiting_count,
     seat_history,
 )
 
 # The soonest-expiring packs; "All product packs" leads to the rest. 50, not 100: the table
 # was half of the page's time for a large customer (issue 14).
 DASHBOARD_PACKS = 50
+# The EULA card names this many of the packs an EULA stops, then says how many more.
+BLOCKED_NAMED = 6
 
 
 @company_page(Permission.VIEW)
@@ -25,6 +29,12 @@ def dashboard(request, membership):
     figures = dashboard_figures(membership=membership, today=today)
     # One more than shown, to know whether to offer "more".
     packs = pack_list_live(membership=membership, limit=DASHBOARD_PACKS + 1)
+    eula_waiting = orders_waiting_for_eula_count(membership=membership)
+    blocked, blocked_count = (
+        packs_blocked_by_eula(membership=membership, limit=BLOCKED_NAMED)
+        if eula_waiting
+        else ([], 0)
+    )
     return render(
         request,
         "licensing/dashboard.html",
@@ -33,7 +43,11 @@ def dashboard(request, membership):
             "today": today,
             "packs": packs[:DASHBOARD_PACKS],
             "more_packs": len(packs) > DASHBOARD_PACKS,
-            "eula_waiting": orders_waiting_for_eula_count(membership=membership),
+            "eula_waiting": eula_waiting,
+            "eula_blocked": blocked,
+            "eula_blocked_more": blocked_count - len(blocked),
+            "eula_blocked_count": blocked_count,
+            "renewals_awaiting": renewals_awaiting_count(membership=membership),
             "history": seat_history(membership=membership, today=today),
         },
     )

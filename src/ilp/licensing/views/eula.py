@@ -14,13 +14,14 @@ from ilp.core.portal import company_page
 
 from ..selectors import (
     eula_versions_in_force,
+    eulas_waiting,
     order_get,
     pack_eulas_to_accept,
     pack_get,
     packs_waiting_for_third_party_eula,
     vendor_eula,
 )
-from ..services.eula import order_eula_accept, pack_eula_accept
+from ..services.eula import eulas_accept_all, order_eula_accept, pack_eula_accept
 from .common import or_404
 
 
@@ -125,7 +126,74 @@ def pack_eula(request, membership, pack_id: str):
     return render(request, "licensing/eula_pack.html", context, status=status if error else 200)
 
 
+def _accept_all_context(membership) -> dict:
+    """What "Accept all" names before it accepts: per EULA (title, version in force, its text)
+    the orders or packs it covers."""
+    waiting = eulas_waiting(membership=membership)
+    versions = waiting["versions"]
+    groups: dict[int, dict] = {}
+    for order in waiting["orders"]:
+        group = groups.setdefault(
+            order.eula_id,
+            {"version": versions.get(order.eula_id), "eula": order.eula, "orders": [], "packs": []},
+        )
+        group["orders"].append(order)
+    for pack in waiting["packs"]:
+        eula_id = pack.third_party_eula_id
+        group = groups.setdefault(
+            eula_id,
+            {
+                "version": versions.get(eula_id),
+                "eula": pack.third_party_eula,
+                "orders": [],
+                "packs": [],
+            },
+        )
+        group["packs"].append(pack)
+    return {
+        "groups": list(groups.values()),
+        "unavailable": [g["eula"] for g in groups.values() if g["version"] is None],
+        "nothing": not groups,
+    }
+
+
+@company_page(Permission.ACCEPT_EULA)
+def eula_accept_all(request, membership):
+    """Accept every EULA the company waits for, after a confirmation naming each EULA and
+    the orders and packs it covers."""
+    dashboard_url = reverse("licensing:dashboard", args=[membership.company.gaid])
+    error = None
+    status = 200
+    if request.method == "POST":
+        error = _not_ticked(request)
+        status = 422
+        if error is None:
+            try:
+                result = eulas_accept_all(actor=request.actor, membership=membership)
+            except AppError as exc:
+                error, status = exc.message, exc.status
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "EULAs accepted. Orders: %(orders)s. Product packs that may issue "
+                        "device licenses now: %(packs)s."
+                    )
+                    % {
+                        "orders": ", ".join(result["accepted"]) or "—",
+                        "packs": ", ".join(result["packs"]) or "—",
+                    },
+                )
+                return redirect(_next_url(request, dashboard_url))
+    context = {"error": error, "next": _next_url(request, dashboard_url)}
+    context.update(_accept_all_context(membership))
+    return render(
+        request, "licensing/eula_accept_all.html", context, status=status if error else 200
+    )
+
+
 urlpatterns = [
+    path("companies/<str:gaid>/eula/accept-all/", eula_accept_all, name="eula_accept_all"),
     path("companies/<str:gaid>/orders/<str:order_number>/eula/", order_eula, name="order_eula"),
     path("companies/<str:gaid>/packs/<str:pack_id>/eula/", pack_eula, name="pack_eula"),
 ]

@@ -1,6 +1,7 @@
 """Subscription keys: list and detail."""
 
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.shortcuts import render
 from django.urls import path
 
@@ -15,9 +16,11 @@ PAGE_SIZE = 20
 
 @company_page(Permission.VIEW)
 def keys(request, membership):
-    page = Paginator(key_queryset(membership=membership), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    # Soonest expiry first (what needs a renewal next), perpetual keys last.
+    ordered = key_queryset(membership=membership).order_by(
+        F("expires_on").asc(nulls_last=True), "key"
     )
+    page = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "licensing/keys.html", {"page": page})
 
 

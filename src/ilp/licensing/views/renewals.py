@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ilp.core.authz import Permission
 from ilp.core.errors import AppError
@@ -82,7 +82,11 @@ def redeem(request, membership, key: str):
         else:
             messages.success(
                 request,
-                _("Renewal %(order)s redeemed: %(packs)s now expire on %(date)s.")
+                ngettext(
+                    "Renewal %(order)s redeemed: %(packs)s now expires on %(date)s.",
+                    "Renewal %(order)s redeemed: %(packs)s now expire on %(date)s.",
+                    len(chosen),
+                )
                 % {
                     "order": renewal.order.order_number,
                     "packs": ", ".join(p.pack_id for p in chosen),

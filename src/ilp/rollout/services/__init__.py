@@ -21,6 +21,7 @@ from .assignment import (
     packs_auto_assign,
 )
 from .common import MAX_BATCH, document_due, document_expiry, license_claims, unit_ids_parse
+from .devices import devices_remove
 from .exchange import ExchangeResult, licenses_exchange, pack_licenses_exchange
 from .licenses import (
     IssueResult,
@@ -60,6 +61,7 @@ __all__ = [
     "ald_token_generate",
     "ald_token_revoke",
     "delivery_token_register",
+    "devices_remove",
     "document_due",
     "document_expiry",
     "leases_refresh",

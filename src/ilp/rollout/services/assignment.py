@@ -21,6 +21,7 @@ from ..errors import RolloutError
 from ..models import DeviceLicense, PackAssignment, UmsInstance
 from .common import _audit_many, _lock_packs
 from .licenses import licenses_move
+from .webhook_events import licenses_emit, packs_changed, packs_created
 
 # --- pack assignment -----------------------------------------------------------------------
 
@@ -99,6 +100,11 @@ def _revoke_pack_licenses(*, actor: Actor, pack: ProductPack) -> int:
             )
             for lic in licenses
         ],
+    )
+    licenses_emit(
+        company_id=pack.company_id,
+        type="license.revoked",
+        license_ids=[lic.license_id for lic in licenses],
     )
     event_record(
         actor=actor,
@@ -207,6 +213,8 @@ def pack_split(
     if assignment is not None:
         _assignment_create(actor=actor, pack=created, ums=assignment.ums, split_from=source.pack_id)
     licenses_move(actor=actor, licenses=licenses, target_pack=created)
+    packs_changed(company_id=source.company_id, packs=[source], change="split")
+    packs_created(company_id=source.company_id, packs=[created])
     return source, created
 
 
@@ -281,4 +289,5 @@ def pack_merge(
                 ums=shared.ums,
                 merged_from=[p.pack_id for p in merged],
             )
+    packs_changed(company_id=target.company_id, packs=[target, *merged], change="merge")
     return target, merged

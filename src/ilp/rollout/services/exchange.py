@@ -30,6 +30,7 @@ from ilp.licensing.services.seats import seats_transfer
 from .. import signing
 from ..models import DeviceLicense
 from .common import DOCUMENT_FIELDS, _audit_many, _lock_packs, license_sign
+from .webhook_events import licenses_emit
 
 
 @dataclass
@@ -194,5 +195,11 @@ def _licenses_move_to(
             )
             for lic, target in plan
         ],
+    )
+    licenses_emit(
+        company_id=source.company_id,
+        type="license.exchanged",
+        license_ids=[lic.license_id for lic, _t in plan],
+        extra=lambda lic: {"previous_pack_id": source.pack_id},
     )
     return len(plan)

@@ -38,6 +38,7 @@ from .common import (
     new_licenses_sign,
 )
 from .demos import demo_licenses_issue
+from .webhook_events import licenses_emit
 
 # --- device licenses -----------------------------------------------------------------------
 
@@ -373,6 +374,11 @@ def _licenses_create(
             for lic in created
         ],
     )
+    licenses_emit(
+        company_id=licensee.company_id,
+        type="license.issued",
+        license_ids=[lic.license_id for lic in created],
+    )
     return created
 
 
@@ -534,6 +540,9 @@ def license_return(*, actor: Actor, license: DeviceLicense) -> bool:
             "pack": pack.pack_id,
             "pack_seats_used": pack.seats_used,
         },
+    )
+    licenses_emit(
+        company_id=pack.company_id, type="license.returned", license_ids=[current.license_id]
     )
     license.status = current.status
     license.ended_at = now

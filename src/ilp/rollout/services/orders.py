@@ -11,6 +11,7 @@ from django.db import transaction
 
 from ilp.audit.services import events_batched
 from ilp.core.actors import Actor
+from ilp.core.bulk import writes_held
 from ilp.licensing.models import Order
 from ilp.licensing.services import delivery_tokens
 from ilp.licensing.services.orders import (
@@ -21,6 +22,7 @@ from ilp.licensing.services.orders import (
 )
 
 from .assignment import packs_auto_assign
+from .webhook_events import order_placed_emit, packs_created
 
 
 def order_place(*, actor: Actor, **order) -> tuple[Order, bool]:
@@ -41,8 +43,9 @@ def order_place(*, actor: Actor, **order) -> tuple[Order, bool]:
 @transaction.atomic
 def _order_place(*, actor: Actor, **order) -> tuple[Order, bool]:
     # The order's audit events (company, contact, invitation, packs assigned, the order) in
-    # one statement at the end of the transaction.
-    with events_batched():
+    # one statement, sent with the other writes nothing reads back (its items, the contact's
+    # membership and mail, its stored answer) in one round trip at the end.
+    with writes_held(), events_batched():
         placed, created = order_create(actor=actor, **order)
         if created and placed.packs_new:
             assigned = packs_auto_assign(
@@ -50,6 +53,8 @@ def _order_place(*, actor: Actor, **order) -> tuple[Order, bool]:
             )
             if assigned:
                 order_packs_assigned(order=placed)
+        if created:
+            order_placed_emit(order=placed)
     return placed, created
 
 
@@ -64,4 +69,5 @@ def delivery_token_register(
         actor=actor, membership=membership, token=token, accept_eula=accept_eula
     )
     packs_auto_assign(actor=actor, packs=packs)
+    packs_created(company_id=membership.company_id, packs=packs)
     return key, packs

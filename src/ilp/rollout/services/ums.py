@@ -21,6 +21,7 @@ from ..errors import RolloutError
 from ..models import PackAssignment, UmsInstance
 from .assignment import _revoke_pack_licenses
 from .common import _lock_packs, _new_ums_id, _ums_snapshot
+from .webhook_events import ums_emit
 
 # --- UMS instances -------------------------------------------------------------------------
 
@@ -87,6 +88,7 @@ def ums_register(
         company=company,
         after=_ums_snapshot(ums),
     )
+    ums_emit(ums=ums)
     return ums, credential
 
 

@@ -9,7 +9,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from ilp.audit.labels import NO, YES, action_label, field_label, value_label
+from ilp.audit.labels import CODE_FIELDS, NO, YES, action_label, field_label, value_label
 
 register = template.Library()
 
@@ -29,7 +29,7 @@ def _show(value, field: str | None = None) -> str:
     if isinstance(value, str):
         if _ISO_MOMENT.fullmatch(value):  # a time as the services store it: as the pages show it
             moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-            return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+            return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
         return value_label(field, value)
     return str(value)
 
@@ -101,6 +101,14 @@ def _id_url(kind: str, value: str, gaid: str) -> str | None:
         return None
 
 
+def _nested_kind(key: str, kind: str | None) -> str | None:
+    """The link kind of a figure inside a dict: its own, else its parent's — but a code
+    (`state: live` of a merged pack) is a word, never an ID to link (issue 24)."""
+    if key in CODE_FIELDS:
+        return None
+    return _LINKED_FIELDS.get(key, kind)
+
+
 def _show_html(value, gaid: str, kind: str | None = None, field: str | None = None) -> str:
     """As `_show`, as HTML: IDs under a linked field name (see `_LINKED_FIELDS`) are links."""
     if isinstance(value, str) and value and kind:
@@ -113,9 +121,7 @@ def _show_html(value, gaid: str, kind: str | None = None, field: str | None = No
         return mark_safe(", ".join(_show_html(v, gaid, kind, field) for v in value))  # noqa: S308
     if isinstance(value, dict):
         parts = [
-            format_html(
-                "{}: {}", field_label(k), _show_html(v, gaid, _LINKED_FIELDS.get(k, kind), k)
-            )
+            format_html("{}: {}", field_label(k), _show_html(v, gaid, _nested_kind(k, kind), k))
             for k, v in value.items()
         ]
         return mark_safe(", ".join(parts))  # noqa: S308

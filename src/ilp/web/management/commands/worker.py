@@ -2,8 +2,14 @@
 the daily jobs.
 
 Several workers may run at once: tasks are claimed with row locks and each mail is sent by
-the worker that locked it. The sweeper re-delivers mails whose earlier attempt failed (mail
-server down) once their back-off has passed, so a lost enqueue or an outage loses no mail.
+the worker that locked it. The sweeper polls the outbox every second (`--sweep`): it sends new
+mails and re-delivers those whose earlier attempt failed (mail server down) once their
+back-off has passed, so an outage loses no mail.
+
+Webhook deliveries (docs/webhooks.md): a thread sends due deliveries every
+`--webhook-interval` seconds. Each worker claims deliveries for ILP_WEBHOOK_LEASE_SECONDS
+(row locks, SKIP LOCKED on PostgreSQL), so several workers never send the same attempt, and
+the deliveries of a worker killed mid-send are sent by another once the lease has passed.
 
 Daily jobs (`exchange-licenses`, `resign-licenses`, `send-reminders`, then
 `snapshot-seats`): at start and whenever the local date changes, each worker tries to claim
@@ -14,6 +20,7 @@ first left (the snapshot is retaken whole).
 """
 
 import datetime
+import itertools
 import logging
 import threading
 from collections.abc import Callable
@@ -34,6 +41,7 @@ from ilp.licensing.services.reminders import reminders_queue
 from ilp.licensing.services.snapshots import seat_snapshots_take
 from ilp.notifications.services import outbox_deliver_due
 from ilp.rollout.services import licenses_exchange, licenses_resign
+from ilp.webhooks.services import deliveries_send_due
 
 logger = logging.getLogger("ilp.worker")
 
@@ -41,12 +49,25 @@ logger = logging.getLogger("ilp.worker")
 RETRY_AFTER_ERROR = datetime.timedelta(minutes=1)
 
 
-def sweep_once() -> int:
+def sweep_once(*, purge: bool = True) -> int:
     close_old_connections()
     try:
         sent = outbox_deliver_due()
-        idempotency_purge()
+        if purge:
+            idempotency_purge()
         return sent
+    finally:
+        close_old_connections()
+
+
+PURGE_EVERY = 60  # outbox rounds between purges of expired Idempotency-Key records
+
+
+def webhooks_once(worker_id: str) -> int:
+    """Send every due webhook delivery; how many succeeded."""
+    close_old_connections()
+    try:
+        return deliveries_send_due(worker_id=worker_id)
     finally:
         close_old_connections()
 
@@ -173,14 +194,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=1.0, help="task poll interval (s)")
-        parser.add_argument("--sweep", type=float, default=15.0, help="outbox sweep interval (s)")
+        parser.add_argument(
+            "--sweep", type=float, default=1.0, help="outbox poll interval (s): mail latency"
+        )
+        parser.add_argument(
+            "--webhook-interval", type=float, default=1.0, help="webhook poll interval (s)"
+        )
         parser.add_argument(
             "--once",
             action="store_true",
             help="run every due task, mail and daily job once, then exit",
         )
 
-    def handle(self, *args, interval: float, sweep: float, once: bool, **options):
+    def handle(
+        self, *args, interval: float, sweep: float, webhook_interval: float, once: bool, **options
+    ):
         worker_id = get_random_string(32)
         worker = Worker(
             queue_names=["*"],
@@ -197,9 +225,10 @@ class Command(BaseCommand):
             worker.run()
             ran = daily.run_if_due()
             sent = sweep_once()
+            hooks = webhooks_once(worker_id)
             jobs = "; ".join(f"{name}: {summary}" for name, summary in (ran or {}).items())
             self.stdout.write(
-                f"worker: done, {sent} mail(s) sent by the sweeper, "
+                f"worker: done, {sent} mail(s) sent by the sweeper, {hooks} webhook(s) delivered, "
                 f"daily jobs: {jobs or 'none due (already run today)'}"
             )
             return
@@ -207,7 +236,7 @@ class Command(BaseCommand):
         stop = threading.Event()
 
         def sweeper():
-            while True:
+            for round_ in itertools.count():
                 try:
                     daily.run_if_due()
                 except Exception:  # the next round tries again
@@ -215,11 +244,19 @@ class Command(BaseCommand):
                 if stop.wait(sweep):
                     return
                 try:
-                    sweep_once()
+                    sweep_once(purge=round_ % PURGE_EVERY == 0)
                 except Exception:  # keep sweeping; the next round retries
                     logger.exception("outbox sweep failed")
 
+        def webhooks():
+            while not stop.wait(webhook_interval):
+                try:
+                    webhooks_once(worker_id)
+                except Exception:  # the next round tries again
+                    logger.exception("webhook delivery failed")
+
         threading.Thread(target=sweeper, name="outbox-sweeper", daemon=True).start()
+        threading.Thread(target=webhooks, name="webhooks", daemon=True).start()
         self.stdout.write("ilp worker: running background tasks and the outbox (Ctrl+C stops)")
         worker.configure_signals()
         try:
