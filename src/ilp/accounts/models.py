@@ -131,9 +131,7 @@ class Company(models.Model):
     merged_at = models.DateTimeField(null=True, blank=True)
     # The name as the back office's search compares it (core.text.search_text: no accents,
     # folded case), kept equal to `name` by save(): staff find "Müller" by typing "mull".
-    name_search = models.CharField(
-        max_length=200, blank=True, default="", db_default="", editable=False
-    )
+    name_search = models.CharField(max_length=200, blank=True, default="", editable=False)
 
     class Meta:
         verbose_name_plural = "companies"

@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='company',
             name='name_search',
-            field=models.CharField(blank=True, db_default='', default='', editable=False, max_length=200),
+            field=models.CharField(blank=True, default='', editable=False, max_length=200),
         ),
         migrations.AddIndex(
             model_name='company',
