@@ -43,6 +43,7 @@ from ilp.core.outbound import (
     pinned_request,
     url_check,
 )
+from ilp.core.prepared import Prepared
 from ilp.notifications.services import mail_enqueue
 
 from .errors import WebhookError
@@ -126,16 +127,33 @@ def _endpoints_of(company_id: int | None) -> list[tuple[int, list[str], bool]]:
         cache = (None, {})
     known = cache[1]
     if company_id not in known:
-        where = Q(company_id__isnull=True)
-        if company_id is not None:
-            where |= Q(company_id=company_id)
-        known[company_id] = [
-            (pk, events, owner is None)
-            for pk, events, owner in WebhookEndpoint.objects.filter(
-                where, enabled=True
-            ).values_list("pk", "events", "company_id")
-        ]
+        rows = (
+            _VENDOR_ENDPOINTS.rows()
+            if company_id is None
+            else _ENDPOINTS.rows(company_id=company_id)
+        )
+        known[company_id] = [(pk, events, owner is None) for pk, events, owner in rows]
     return known[company_id]
+
+
+# Prepared once per process (core.prepared): every change that may emit asks this.
+_ENDPOINTS = Prepared(
+    lambda *, company_id: (
+        WebhookEndpoint.objects.filter(
+            Q(company_id__isnull=True) | Q(company_id=company_id), enabled=True
+        )
+        .order_by()
+        .values_list("pk", "events", "company_id")
+    ),
+    company_id=int,
+)
+_VENDOR_ENDPOINTS = Prepared(
+    lambda: (
+        WebhookEndpoint.objects.filter(company_id__isnull=True, enabled=True)
+        .order_by()
+        .values_list("pk", "events", "company_id")
+    )
+)
 
 
 def _endpoints_forget() -> None:
