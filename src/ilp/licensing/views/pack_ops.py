@@ -1,5 +1,5 @@
 """The merge selection's live check. Merging and splitting (which move licenses too) are
-rollout's pages (rollout/views.py, rollout/views_packs.py); the seat rules live in
+rollout's pages (rollout/views/, rollout/views/packs.py); the seat rules live in
 services/pack_ops.py."""
 
 from django.shortcuts import render
