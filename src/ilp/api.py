@@ -7,6 +7,7 @@ from ilp.core.api import api
 from ilp.licensing.api import router as licensing_router
 from ilp.rollout.api import router as rollout_router
 from ilp.rollout.api.packs import router as rollout_packs_router
+from ilp.scim.api import router as scim_router
 from ilp.web.api import router as web_router
 from ilp.webhooks.api import router as webhooks_router
 
@@ -18,5 +19,6 @@ api.add_router("", audit_router)
 api.add_router("", webhooks_router)
 api.add_router("/staff", backoffice_router)
 api.add_router("", web_router)
+api.add_router("", scim_router)
 
 __all__ = ["api"]

@@ -158,6 +158,7 @@ INSTALLED_APPS = [
     "ilp.licensing",
     "ilp.rollout",
     "ilp.backoffice",
+    "ilp.scim",
     "ilp.web",
 ]
 
@@ -192,6 +193,7 @@ ILP_MACHINE_PATHS = [
     r"/api/v1/ums/",
     r"/api/v1/orders(?:/|$)",
     r"/\.well-known/jwks\.json$",
+    r"/scim/v2/",
 ]
 ILP_MACHINE_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("staff/", include("ilp.backoffice.urls")),
+    path("", include("ilp.scim.urls")),
     path("", include("ilp.rollout.urls")),
     path("", include("ilp.accounts.urls")),
     path("", include("ilp.licensing.urls")),

@@ -561,7 +561,15 @@ def test_login_tokens_are_named_and_expire_and_are_listed_and_revocable(api):
     listed = client.get("/me/tokens").json()
     assert listed["count"] == 2
     assert [t["name"] for t in listed["items"]] == ["ci", "API login"]
-    assert set(listed["items"][0]) == {"id", "name", "created_at", "last_used_at", "expires_at"}
+    assert set(listed["items"][0]) == {
+        "id",
+        "name",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "scopes",
+        "companies",
+    }
     ci_id = listed["items"][0]["id"]
     assert client.delete(f"/me/tokens/{ci_id}").status_code == 204
     assert [t["name"] for t in client.get("/me/tokens").json()["items"]] == ["API login"]

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.pagination import paginate
 
-from ilp.core.auth import CompanyAuth, UserAuth, authenticate
+from ilp.core.auth import CompanyAuth, UserAuth, authenticate, token_limits_check
 from ilp.core.authz import Permission
 from ilp.core.errors import AppError, Conflict, PermissionDenied, Unauthorized
 from ilp.core.idempotency import not_replayable
@@ -69,6 +69,8 @@ def create_token(request, payload: TokenIn):
             otp=payload.otp,
             name=payload.name,
             expires_in_days=payload.expires_in_days,
+            scopes=payload.scopes,
+            companies=payload.companies,
         )
     return Status(201, {"token": raw})
 
@@ -265,8 +267,9 @@ def revoke_current_token(request):
 
 @router.get("/me", response={200: MeOut, **problems(401, 403)}, auth=UserAuth())
 def me(request):
-    """The calling person and the companies they belong to, with their role in each."""
-    return _me(request.auth.user)
+    """The calling person and the companies they belong to, with their role in each (an API
+    token limited to some companies: those)."""
+    return _me(request.auth.user, request.auth)
 
 
 @router.patch("/me", response={200: MeOut, **problems(401, 403, 422)}, auth=UserAuth())
@@ -275,21 +278,26 @@ def me_patch(request, payload: MePatch):
     user = services.time_zone_set(
         actor=request.auth.actor, user=request.auth.user, time_zone=payload.time_zone
     )
-    return _me(user)
+    return _me(user, request.auth)
 
 
-def _me(user) -> dict:
+def _me(user, auth) -> dict:
+    allowed = auth.company_allowed
     return {
         "email": user.email,
         "first_name": user.first_name,
         "last_name": user.last_name,
         "language": user.language,
         "time_zone": user.time_zone or "UTC",
-        "default_company": user.default_company.gaid if user.default_company_id else None,
+        "default_company": (
+            user.default_company.gaid
+            if user.default_company_id and allowed(user.default_company.gaid)
+            else None
+        ),
         "two_factor": selectors.two_factor_active(user=user),
         "companies": [
             {"gaid": m.company.gaid, "name": m.company.name, "role": m.role}
-            for m in selectors.memberships_of(user=user)
+            for m in selectors.memberships_of(user=user, gaids=auth.companies)
         ],
     }
 
@@ -489,6 +497,8 @@ def invitation_accept(request, token: str, payload: AcceptIn | None = None):
             code=AccountError.WRONG_CREDENTIAL_KIND,
             message=_("These credentials cannot be used here."),
         )
+    if principal is not None:
+        token_limits_check(request, principal)
     payload = payload or AcceptIn()
     # No transaction around it: a void claim link's access request is committed before the 409.
     membership, _person = services.invitation_accept(

@@ -125,11 +125,35 @@ TOKEN_EXPIRY_CHOICES = [
 ]
 
 
+TOKEN_SCOPE_CHOICES = [
+    ("read write", _("Read and write")),
+    ("read", _("Read only")),
+]
+
+
 class TokenForm(forms.Form):
+    """A new API token: its name, expiry, scopes and the companies it may act in (none
+    ticked: every company of the person, now and later)."""
+
     name = forms.CharField(label=_("Token name"), max_length=100, required=False)
     expires_in_days = forms.ChoiceField(
         label=_("Expires after"), choices=TOKEN_EXPIRY_CHOICES, required=False, initial="90"
     )
+    scopes = forms.ChoiceField(
+        label=_("Access"), choices=TOKEN_SCOPE_CHOICES, required=False, initial="read write"
+    )
+    companies = forms.MultipleChoiceField(
+        label=_("Companies"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every company of yours, also those you join later."),
+    )
+
+    def __init__(self, *args, memberships=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["companies"].choices = [
+            (m.company.gaid, f"{m.company.name} ({m.company.gaid})") for m in memberships
+        ]
 
 
 class SetPasswordForm(_NewPasswordForm):

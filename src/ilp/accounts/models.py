@@ -6,8 +6,10 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from ilp.core.auth import TOKEN_SCOPES
 from ilp.core.authz import Role, StaffRole
 from ilp.core.bulk import object_insert
 from ilp.core.emails import email_problem
@@ -64,6 +66,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # The IANA zone the portal shows times in (issue 24); "" is UTC.
     time_zone = models.CharField(max_length=64, default="", blank=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Raised to end every session of the person at its next request without touching the
+    # password (a leaver deprovisioned by SCIM): it enters the session's auth hash.
+    session_epoch = models.PositiveIntegerField(default=0, db_default=0)
 
     objects = UserManager()
 
@@ -77,6 +82,19 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip() or self.email
+
+    def _get_session_auth_hash(self, secret=None):
+        # Django's hash of the password; with a raised `session_epoch` a different one, so
+        # sessions made before the raise no longer match. Epoch 0 keeps Django's own value:
+        # sessions made before this field existed stay valid.
+        if not self.session_epoch:
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "ilp.accounts.User.session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def is_registered(self) -> bool:
@@ -253,9 +271,14 @@ class AccessRequest(models.Model):
         return f"{self.email} asks for {self.company.gaid}"
 
 
+def token_scopes_all() -> list[str]:
+    return list(TOKEN_SCOPES)
+
+
 class ApiToken(models.Model):
     """A user's API token (acts with that user's roles); stored hashed, named, revocable, and
-    expiring when `expires_at` is set."""
+    expiring when `expires_at` is set. `scopes` ⊆ ["read", "write"]; `companies` the GAIDs it
+    is limited to, null for every company of the person (API.md, "Scoped tokens")."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, blank=True)
@@ -264,6 +287,8 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.JSONField(default=token_scopes_all)
+    companies = models.JSONField(null=True, blank=True)
 
     def __str__(self):
         return f"token {self.pk} of {self.user}"

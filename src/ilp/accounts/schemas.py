@@ -16,6 +16,9 @@ class TokenIn(Schema):
     otp: str | None = Field(None, max_length=64)  # a TOTP code or a recovery code
     name: str = Field("", max_length=100)
     expires_in_days: int | None = Field(None, ge=1, le=MAX_DAYS)
+    # API.md, "Scoped tokens": ⊆ ["read", "write"] (default both); GAIDs (default all).
+    scopes: list[str] | None = Field(None, max_length=2)
+    companies: list[str] | None = Field(None, max_length=1000)
 
 
 class ApiTokenOut(Schema):
@@ -24,6 +27,8 @@ class ApiTokenOut(Schema):
     created_at: datetime
     last_used_at: datetime | None
     expires_at: datetime | None
+    scopes: list[str]
+    companies: list[str] | None
 
 
 class PasswordResetIn(Schema):

@@ -66,12 +66,13 @@ def membership_get(*, user, gaid: str) -> Membership:
     return membership
 
 
-def memberships_of(*, user):
-    return (
-        Membership.objects.select_related("company")
-        .filter(user=user)
-        .order_by("company__name", "company__gaid")
-    )
+def memberships_of(*, user, gaids=None):
+    """The person's memberships by company name; with `gaids` (an API token's companies,
+    `Principal.companies`) only those companies', None meaning every one."""
+    memberships = Membership.objects.select_related("company").filter(user=user)
+    if gaids is not None:
+        memberships = memberships.filter(company__gaid__in=sorted(gaids))
+    return memberships.order_by("company__name", "company__gaid")
 
 
 def mail_recipients(*, company, topic: MailTopic | str | None = None) -> list[User]:
@@ -257,7 +258,13 @@ def principal_for_user_token(token: str) -> Principal | None:
     if api_token is None:
         return None
     last_used_touch(api_token)
-    return Principal(kind="user", user=api_token.user, api_token=api_token)
+    return Principal(
+        kind="user",
+        user=api_token.user,
+        api_token=api_token,
+        scopes=frozenset(api_token.scopes or ()),
+        companies=None if api_token.companies is None else frozenset(api_token.companies),
+    )
 
 
 _STAFF_TOKEN = PreparedObjects(

@@ -405,7 +405,7 @@ def _profile_context(request, form=None, **extra) -> dict:
         "form": form,
         "memberships": memberships,
         "tokens": list(selectors.api_token_list(user=user)),
-        "token_form": TokenForm(),
+        "token_form": extra.pop("token_form", None) or TokenForm(memberships=memberships),
         "password_form": PasswordChangeForm(),
         "two_factor_on": selectors.two_factor_active(user=user),
         "sole_administrations": selectors.companies_solely_administered(user=user),
@@ -457,16 +457,22 @@ def profile(request):
 @require_POST
 @login_required
 def token_create(request):
-    form = TokenForm(request.POST)
+    memberships = list(selectors.memberships_of(user=request.user))
+    form = TokenForm(request.POST, memberships=memberships)
     new_token = None
     if form.is_valid():
         days = form.cleaned_data["expires_in_days"]
-        _token, new_token = services.api_token_create(
-            actor=Actor.for_user(request.user),
-            user=request.user,
-            name=form.cleaned_data["name"] or _("Portal"),
-            expires_in_days=int(days) if days else None,
-        )
+        try:
+            _token, new_token = services.api_token_create(
+                actor=Actor.for_user(request.user),
+                user=request.user,
+                name=form.cleaned_data["name"] or _("Portal"),
+                expires_in_days=int(days) if days else None,
+                scopes=(form.cleaned_data["scopes"] or "read write").split(),
+                companies=form.cleaned_data["companies"] or None,
+            )
+        except AppError as exc:
+            messages.error(request, exc.message)
     if not request.htmx:
         # Post/redirect/get: a reload of the page must not create a second token.
         if new_token:

@@ -8,11 +8,12 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Actor:
-    kind: str  # "user" | "staff" | "ums" | "ald" | "system"
+    kind: str  # "user" | "staff" | "ums" | "ald" | "scim" | "system"
     user: Any = None  # the person: a user, or a staff user (kind "staff")
     staff_token: Any = None
     ums: Any = None
     ald_token: Any = None  # rollout's AldToken, with its subscription key loaded
+    scim_token: Any = None  # scim's ScimToken: a company's identity provider provisioning
     # Why vendor staff did it (DESIGN.md rule 25): every correction and resend states one, and
     # the company's audit log shows it beside "vendor staff". Written by audit's event_record.
     reason: str = ""
@@ -30,6 +31,10 @@ class Actor:
     @classmethod
     def for_ums(cls, ums) -> "Actor":
         return cls(kind="ums", ums=ums)
+
+    @classmethod
+    def for_scim(cls, scim_token) -> "Actor":
+        return cls(kind="scim", scim_token=scim_token)
 
     @classmethod
     def system(cls) -> "Actor":
@@ -61,4 +66,6 @@ class Actor:
             return f"ums:{self.ums.ums_id}"
         if self.kind == "ald":
             return f"ald:{self.ald_token.subscription_key.key}"
+        if self.kind == "scim":
+            return f"scim:{self.scim_token.pk} identity provider provisioning"
         return "system"

@@ -13,11 +13,17 @@ Every route names what it needs through its `auth=`:
   (`request.auth.ald_token`; rollout limits it to its key's packs).
 - `AnyAuth()` — any valid credential.
 - `CompanyAuth(Permission.X)` — a user who is a member of the company in the path's `{gaid}`
-  (else 404, never 403, so a non-member cannot tell which companies exist), who has two-factor
+  (else 404, never 403, so a non-member cannot tell which companies exist; likewise for an
+  API token limited to other companies), who has two-factor
   sign-in on when the company requires it (else 403 `two_factor_required`), and whose role
   grants X (else 403); `request.auth` is an Access with `.membership`. Vendor staff read
   every company as its administrators do (GET only, any other method 403 `staff_read_only`):
   `company_membership` below is the one place that decides it, for routes and pages alike.
+
+A user's API token may be limited (`token_limits_check`, the one place that decides it): a
+token without the `write` scope gets 403 `token_scope` on every method but GET (and HEAD),
+and a token limited to some companies sees the others as if they did not exist (404, and
+absent from lists: `Principal.company_allowed`).
 
 The role is checked before the body is validated, so a too-low role gets 403 whatever it
 sends. Valid credentials of the wrong kind for a route (a UMS credential on a company
@@ -41,6 +47,10 @@ STAFF_TOKEN_PREFIX = "ilps"
 UMS_CREDENTIAL_PREFIX = "ilpm"
 ALD_TOKEN_PREFIX = "ilpa"
 
+# What a user's API token may do (API.md, "Scoped tokens"): `read` alone allows GET only.
+TOKEN_SCOPES = ("read", "write")
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 @dataclass
 class Principal:
@@ -50,6 +60,14 @@ class Principal:
     ums: Any = None
     api_token: Any = None
     ald_token: Any = None
+    # A user's API token's limits: its scopes, and the GAIDs of the companies it may act in
+    # (None: every company of the person). A session has both scopes and every company.
+    scopes: frozenset[str] = frozenset(TOKEN_SCOPES)
+    companies: frozenset[str] | None = None
+
+    def company_allowed(self, gaid: str) -> bool:
+        """Whether this credential may see the company with this GAID at all."""
+        return self.companies is None or gaid in self.companies
 
     @property
     def actor(self) -> Actor:
@@ -251,6 +269,19 @@ def two_factor_check(membership) -> None:
         )
 
 
+def token_limits_check(request, principal: Principal, *, gaid: str | None = None) -> None:
+    """The one check of an API token's limits (API.md, "Scoped tokens"): 403 `token_scope`
+    for a token without `write` on any method but GET/HEAD; 404 for a company the token is not
+    limited to (as for a company one is no member of)."""
+    if "write" not in principal.scopes and request.method not in READ_METHODS:
+        raise PermissionDenied(
+            _("This API token may only read (scope `read`): make a token with `write`."),
+            code="token_scope",
+        )
+    if gaid is not None and not principal.company_allowed(gaid):
+        raise NotFound()
+
+
 def principal_from_token(token: str) -> Principal | None:
     resolve = _credential_resolvers.get(token.split("_", 1)[0])
     return resolve(token) if resolve is not None else None
@@ -296,6 +327,7 @@ class _Auth:
             raise PermissionDenied(
                 code="wrong_credential_kind", message="These credentials cannot be used here."
             )
+        token_limits_check(request, principal)
         return self.authorize(request, principal)
 
     def authorize(self, request, principal: Principal):
@@ -346,6 +378,7 @@ class CompanyAuth(_Auth):
         gaid = (request.resolver_match.kwargs if request.resolver_match else {}).get("gaid")
         if not gaid:
             raise NotFound()
+        token_limits_check(request, principal, gaid=gaid)
         membership = company_membership(principal=principal, gaid=gaid, method=request.method)
         require(membership, self.permission)
         return Access(principal=principal, membership=membership)

@@ -18,7 +18,13 @@ from .invitations import (
     invitation_create,
     invitation_withdraw,
 )
-from .members import member_add, member_remove, member_role_change
+from .members import (
+    member_add,
+    member_deprovision,
+    member_remove,
+    member_role_change,
+    sessions_end,
+)
 from .passwords import (
     password_change,
     password_reset_check,
@@ -30,7 +36,9 @@ from .registrations import RegistrationOutcome, registration_create
 from .staff import staff_member_invite, staff_member_remove, staff_member_role_change
 from .tokens import (
     api_token_create,
+    api_token_limits,
     api_token_revoke,
+    api_tokens_company_drop,
     auth_token_issue,
     staff_token_create,
     staff_token_revoke,
@@ -80,6 +88,10 @@ __all__ = [
     "invitation_create",
     "invitation_withdraw",
     "member_add",
+    "member_deprovision",
+    "sessions_end",
+    "api_token_limits",
+    "api_tokens_company_drop",
     "member_remove",
     "member_role_change",
     "profile_update",

@@ -1,6 +1,7 @@
 """Members of a company: add, change the role, remove; a company keeps an administrator."""
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,6 +14,7 @@ from .. import selectors
 from ..errors import AccountError
 from ..models import Company, Invitation, Membership, User, normalize_email
 from .common import administrators_locked, member_event_emit, membership_create, role_check
+from .tokens import api_tokens_company_drop
 
 
 def _member_locked(company: Company, email: str) -> Membership:
@@ -103,3 +105,33 @@ def member_add(*, actor: Actor, company: Company, user: User, role: str) -> Memb
             _("This person already is a member of the company."), code=AccountError.ALREADY_MEMBER
         )
     return membership_create(actor=actor, company=company, user=user, role=role)
+
+
+@transaction.atomic
+def member_deprovision(*, actor: Actor, company: Company, email: str) -> None:
+    """A leaver (SCIM `active: false` or DELETE): the membership ends as by `member_remove`
+    (409 `last_administrator` for the last administrator), every session of the person ends
+    at its next request (`User.session_epoch`), and their API tokens limited to this company
+    go (`api_tokens_company_drop`)."""
+    membership = selectors.member_find(company=company, email=email)
+    if membership is None:
+        raise NotFound(_("No such member."), code=AccountError.MEMBER_NOT_FOUND)
+    user = membership.user
+    member_remove(actor=actor, company=company, email=email)  # locks as it always does
+    sessions_end(actor=actor, user=user, company=company)
+    api_tokens_company_drop(actor=actor, user=user, company=company)
+
+
+def sessions_end(*, actor: Actor, user: User, company: Company | None = None) -> None:
+    """End every portal session of the person (the caller holds the transaction): the
+    session's auth hash no longer matches, so the next request is signed out."""
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    user.refresh_from_db(fields=["session_epoch"])
+    event_record(
+        actor=actor,
+        company=company,
+        action="sessions.ended",
+        obj_type="user",
+        obj_id=user.email,
+        after={"reason": "membership_ended"},
+    )

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from ilp.audit.services import event_record
 from ilp.core.actors import Actor
-from ilp.core.auth import STAFF_TOKEN_PREFIX, USER_TOKEN_PREFIX
+from ilp.core.auth import STAFF_TOKEN_PREFIX, TOKEN_SCOPES, USER_TOKEN_PREFIX
 from ilp.core.authz import StaffRole
 from ilp.core.bounds import MAX_DAYS
 from ilp.core.errors import Invalid, NotFound, Unauthorized
@@ -39,18 +39,67 @@ def _expiry(expires_in_days: int | None):
     return timezone.now() + timedelta(days=expires_in_days)
 
 
+def _limits_invalid(field: str, message: str) -> Invalid:
+    return Invalid(
+        message,
+        code=AccountError.VALIDATION_ERROR,
+        errors=[{"loc": ["body", field], "msg": message}],
+    )
+
+
+def api_token_limits(
+    *, user: User, scopes: list[str] | None = None, companies: list[str] | None = None
+) -> tuple[list[str], list[str] | None]:
+    """The scopes and companies a new API token of the person gets (API.md, "Scoped
+    tokens"): the one check every way of making a token passes (`POST /auth/tokens`, the
+    profile page, `POST /me/tokens`). `scopes` ⊆ ["read", "write"], not empty, default both;
+    `companies` GAIDs of companies the person is a member of (422 for any other, alike
+    whether it exists), not empty, default None: every company of the person, now and later.
+    Returns them in their canonical order."""
+    if scopes is None:
+        scopes = list(TOKEN_SCOPES)
+    unknown = [s for s in scopes if s not in TOKEN_SCOPES]
+    if unknown or not scopes:
+        raise _limits_invalid(
+            "scopes", _("Choose the scopes among %(scopes)s.") % {"scopes": ", ".join(TOKEN_SCOPES)}
+        )
+    scopes = [s for s in TOKEN_SCOPES if s in scopes]
+    if companies is None:
+        return scopes, None
+    wanted = {(g or "").strip().upper() for g in companies}
+    mine = set(
+        selectors.memberships_of(user=user, gaids=wanted).values_list("company__gaid", flat=True)
+    )
+    if not wanted or wanted - mine:
+        raise _limits_invalid(
+            "companies",
+            _("Name one or more companies you are a member of, by their GAID."),
+        )
+    return scopes, sorted(mine)
+
+
 @transaction.atomic
 def api_token_create(
-    *, actor: Actor, user: User, name: str = "", expires_in_days: int | None = None
+    *,
+    actor: Actor,
+    user: User,
+    name: str = "",
+    expires_in_days: int | None = None,
+    scopes: list[str] | None = None,
+    companies: list[str] | None = None,
 ) -> tuple[ApiToken, str]:
-    """A new API token for the user, named, expiring after `expires_in_days` (never without);
-    the raw token is returned once and stored hashed."""
+    """A new API token for the user, named, expiring after `expires_in_days` (never without),
+    limited to `scopes` and `companies` (`api_token_limits`); the raw token is returned once
+    and stored hashed."""
+    scopes, companies = api_token_limits(user=user, scopes=scopes, companies=companies)
     token = new_token(USER_TOKEN_PREFIX)
     api_token = ApiToken.objects.create(
         user=user,
         name=(name or "").strip()[:100],
         token_hash=token_hash(token),
         expires_at=_expiry(expires_in_days),
+        scopes=scopes,
+        companies=companies,
     )
     event_record(
         actor=actor,
@@ -61,6 +110,8 @@ def api_token_create(
             "user": user.email,
             "name": api_token.name,
             "expires_at": api_token.expires_at.isoformat() if api_token.expires_at else None,
+            "scopes": scopes,
+            "companies": companies,
         },
     )
     return api_token, token
@@ -73,6 +124,8 @@ def auth_token_issue(
     otp: str | None = None,
     name: str = "",
     expires_in_days: int | None = None,
+    scopes: list[str] | None = None,
+    companies: list[str] | None = None,
 ) -> tuple[ApiToken, str]:
     """Log in with e-mail and password (and, with two-factor on, a code or recovery code in
     `otp`) for an API token.
@@ -105,6 +158,8 @@ def auth_token_issue(
         expires_in_days=(
             settings.ILP_LOGIN_TOKEN_DAYS if expires_in_days is None else expires_in_days
         ),
+        scopes=scopes,
+        companies=companies,
     )
 
 
@@ -151,6 +206,45 @@ def api_tokens_revoke_all(*, actor: Actor, user: User, reason: str) -> int:
         )
     credential_forget(*(t.token_hash for t in tokens))
     return len(tokens)
+
+
+@transaction.atomic
+def api_tokens_company_drop(*, actor: Actor, user: User, company) -> int:
+    """The person left the company (deprovisioned): each live API token of theirs limited to
+    it alone is revoked; one limited to it and others keeps the others. A token for every
+    company stays: it loses the company with the membership. Returns how many were revoked."""
+    gaid = company.gaid
+    tokens = [
+        t
+        for t in ApiToken.objects.select_for_update()
+        .filter(ApiToken.live(), user=user, companies__isnull=False)
+        .order_by("pk")
+        if gaid in (t.companies or [])
+    ]
+    revoked = []
+    for api_token in tokens:
+        before = {"user": user.email, "name": api_token.name, "companies": api_token.companies}
+        api_token.companies = [g for g in api_token.companies if g != gaid]
+        if api_token.companies:
+            api_token.save(update_fields=["companies"])
+            action, after = "api_token.limited", {"companies": api_token.companies}
+        else:
+            api_token.companies = before["companies"]
+            api_token.revoked_at = timezone.now()
+            api_token.save(update_fields=["revoked_at"])
+            revoked.append(api_token)
+            action, after = "api_token.revoked", {"reason": "membership_ended", "company": gaid}
+        event_record(
+            actor=actor,
+            company=company,
+            action=action,
+            obj_type="api_token",
+            obj_id=api_token.pk,
+            before=before,
+            after=after,
+        )
+    credential_forget(*(t.token_hash for t in tokens))
+    return len(revoked)
 
 
 @transaction.atomic

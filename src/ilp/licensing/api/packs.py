@@ -171,4 +171,6 @@ def me_overview(request):
     expiring within 30 days, orders waiting for an EULA, renewals awaiting redemption. A
     company whose `require_2fa` the caller does not meet: only `gaid`, `name`, `role` and
     `two_factor_required: true`."""
-    return selectors.companies_overview(memberships=memberships_of(user=request.auth.user))
+    return selectors.companies_overview(
+        memberships=memberships_of(user=request.auth.user, gaids=request.auth.companies)
+    )
