@@ -9,7 +9,7 @@ ILP := $(BIN)/ilp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup uv browser lint format check test-postgres bench bench-postgres serve worker demo clean
+.PHONY: run test setup uv browser idp lint format check test-postgres bench bench-postgres serve worker demo clean
 
 uv:
 	@$(UV) --version >/dev/null 2>&1 || $(PY) -m pip install --quiet --disable-pip-version-check uv
@@ -23,6 +23,10 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+## make idp: node's oidc-provider for the tests' local identity provider (tests/idp)
+idp:
+	@test -d tests/idp/node_modules/oidc-provider || (cd tests/idp && npm ci --no-audit --no-fund --silent)
+
 ## make run: set up, migrate the SQLite default, load demo data if empty, serve portal + worker
 run: setup
 	@$(ILP) migrate --no-input -v0
@@ -33,7 +37,7 @@ run: setup
 	  $(ILP) serve --bind $(HOST):$(PORT) --workers 2
 
 ## make test: set up and run the whole suite (SQLite unless DATABASE_URL is set)
-test: setup browser
+test: setup browser idp
 	@$(BIN)/ruff check src tests bench
 	@$(BIN)/lint-imports --no-cache >/dev/null || $(BIN)/lint-imports --no-cache
 	@$(ILP) check --fail-level WARNING
@@ -41,7 +45,7 @@ test: setup browser
 	@$(BIN)/pytest $(PYTEST_ARGS)
 
 ## make test-postgres: the database tests against a fresh PostgreSQL database (CI does this)
-test-postgres: setup
+test-postgres: setup idp
 	@bash .ci/postgres-tests
 
 lint: setup

@@ -9,6 +9,25 @@ from django.test import Client
 from tests.accounts.factories import make_company, make_staff_token, make_user, make_user_token
 
 
+@pytest.fixture(scope="session")
+def test_dns():
+    """The tests' DNS server (tests/sso/dns_server.py); `test_dns.records[domain] = [txt]`."""
+    from tests.sso.dns_server import TestDns
+
+    server = TestDns().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _outbound_for_tests(settings, test_dns):
+    # Domain verification asks the tests' DNS server; identity providers on loopback are
+    # allowed (the outbound URL rules: ILP_WEBHOOK_ALLOW_HOSTS).
+    settings.ILP_DNS_RESOLVER = test_dns.address
+    settings.ILP_WEBHOOK_ALLOW_HOSTS = ["127.0.0.1", "localhost"]
+    test_dns.records.clear()
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     # Argon2 is right for production and slow on purpose; tests need not pay for it.

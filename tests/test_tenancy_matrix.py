@@ -29,13 +29,14 @@ from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from ilp.accounts.models import AccessRequest, ApiToken, StaffToken
+from ilp.accounts.models import AccessRequest, ApiToken, StaffToken, UserSession
 from ilp.accounts.services import invitation_create
 from ilp.api import api
 from ilp.core.actors import Actor
 from ilp.core.auth import AnyAuth, CompanyAuth, StaffAuth, UmsAuth, UserAuth
 from ilp.core.authz import READ_PERMISSIONS, Role, StaffRole, has_permission, staff_role_allows
 from ilp.rollout.services import ald_token_generate
+from ilp.sso.models import CompanyDomain, CompanySso
 from tests.accounts.factories import (
     make_company,
     make_staff_token,
@@ -269,6 +270,13 @@ def build_world(gaid: str | None = None) -> SimpleNamespace:
         secret=secret_new(),
     )
     w.webhook_delivery = endpoint_test(actor=Actor.system(), endpoint=w.webhook)
+    CompanySso.objects.create(
+        company=w.company, issuer="https://idp.acme.test", client_id="ilp", client_secret="s"
+    )
+    w.domain = CompanyDomain.objects.create(company=w.company, domain="acme.test", token="t").domain
+    w.session_id = UserSession.objects.create(
+        user=w.members[Role.ADMINISTRATOR], session_key="matrix-session", method="password"
+    ).pk
     return w
 
 
@@ -288,6 +296,8 @@ VALUES = {
     "token_id": lambda w: w.api_token_id,
     "endpoint_id": lambda w: w.webhook.endpoint_id,
     "delivery_id": lambda w: w.webhook_delivery.message_id,
+    "domain": lambda w: w.domain,
+    "session_id": lambda w: w.session_id,
     # The back office's own objects (staff routes).
     "staff_member_id": lambda w: w.staff_member_id,
     "staff_token_id": lambda w: w.staff_token_id,

@@ -156,6 +156,7 @@ INSTALLED_APPS = [
     "ilp.notifications",
     "ilp.webhooks",
     "ilp.licensing",
+    "ilp.sso",
     "ilp.rollout",
     "ilp.backoffice",
     "ilp.scim",
@@ -175,6 +176,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The session's last_seen_at (at most once a minute) and its key after a cycle.
+    "ilp.accounts.signin.SessionActivityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Before anything reads the body (CSRF's process_view, idempotency), after the locale and
@@ -363,6 +366,17 @@ ILP_TOTP_ISSUER = env.str("ILP_TOTP_ISSUER", default="ILP")
 # A token made by logging in through the API (POST /auth/tokens) without `expires_in_days`
 # expires after this many days.
 ILP_LOGIN_TOKEN_DAYS = env.int("ILP_LOGIN_TOKEN_DAYS", default=30)
+
+# Single sign-on (docs/sso.md). Requests to identity providers follow the webhook URL rules:
+# https and public addresses only, unless the host is in ILP_WEBHOOK_ALLOW_HOSTS.
+# The DNS server that answers the domain verification's TXT look-ups, host:port; empty: the
+# system's resolver.
+ILP_DNS_RESOLVER = env.str("ILP_DNS_RESOLVER", default="")
+# Staff sign in through the vendor's provider; the staff role from the claim named here.
+ILP_STAFF_OIDC_ISSUER = env.str("ILP_STAFF_OIDC_ISSUER", default="").rstrip("/")
+ILP_STAFF_OIDC_CLIENT_ID = env.str("ILP_STAFF_OIDC_CLIENT_ID", default="")
+ILP_STAFF_OIDC_CLIENT_SECRET = env.str("ILP_STAFF_OIDC_CLIENT_SECRET", default="")
+ILP_STAFF_OIDC_ROLE_CLAIM = env.str("ILP_STAFF_OIDC_ROLE_CLAIM", default="ilp_role")
 
 # License lifecycle (rules 21–24, docs/api-integration.md "Leases and refreshing"): every
 # license document is a lease of this many days (a UMS may be given up to the maximum),

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("ilp.accounts.urls")),
     path("", include("ilp.licensing.urls")),
     path("", include("ilp.webhooks.urls")),
+    path("", include("ilp.sso.urls")),
     path("", include("ilp.web.urls")),
 ]
 

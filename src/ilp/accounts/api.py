@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.pagination import paginate
 
-from ilp.core.auth import CompanyAuth, UserAuth, authenticate, token_limits_check
+from ilp.core.auth import CompanyAuth, UserAuth, authenticate, signed_in_by_sso, token_limits_check
 from ilp.core.authz import Permission
 from ilp.core.errors import AppError, Conflict, PermissionDenied, Unauthorized
 from ilp.core.idempotency import not_replayable
@@ -38,6 +38,7 @@ from .schemas import (
     MemberOut,
     MeOut,
     MePatch,
+    MyTokenIn,
     OtpIn,
     OtpOptionalIn,
     PasswordChangeIn,
@@ -46,10 +47,13 @@ from .schemas import (
     RecoveryCodesOut,
     RegistrationIn,
     RoleIn,
+    SessionOut,
+    SignInOut,
     TokenIn,
     TokenOut,
     TwoFactorSetupOut,
 )
+from .signin import current_session_id, sign_in_failed
 
 router = Router(tags=["accounts"])
 
@@ -63,15 +67,25 @@ def create_token(request, payload: TokenIn):
     on, 429 `otp_locked` after too many wrong codes in a row (only after the right password);
     a reused Idempotency-Key → 409 `idempotency_not_replayable`."""
     with throttle_failures(*login_limits(request=request, email=normalize_email(payload.email))):
-        _token, raw = services.auth_token_issue(
-            email=payload.email,
-            password=payload.password,
-            otp=payload.otp,
-            name=payload.name,
-            expires_in_days=payload.expires_in_days,
-            scopes=payload.scopes,
-            companies=payload.companies,
-        )
+        try:
+            api_token, raw = services.auth_token_issue(
+                email=payload.email,
+                password=payload.password,
+                otp=payload.otp,
+                name=payload.name,
+                expires_in_days=payload.expires_in_days,
+                scopes=payload.scopes,
+                companies=payload.companies,
+            )
+        except Unauthorized:
+            # Shown in the person's sign-ins (GET /me/sign-ins), failed ones too.
+            sign_in_failed(request, selectors.user_find(email=payload.email))
+            raise
+    services.sign_in_by_api(
+        user=api_token.user,
+        address=client_address(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
     return Status(201, {"token": raw})
 
 
@@ -82,6 +96,61 @@ def create_token(request, payload: TokenIn):
 def my_token_list(request):
     """The caller's working API tokens (neither revoked nor expired), newest first."""
     return selectors.api_token_list(user=request.auth.user)
+
+
+@router.post("/me/tokens", response={201: TokenOut, **problems(401, 403, 422)}, auth=UserAuth())
+@not_replayable
+def my_token_create(request, payload: MyTokenIn):
+    """Make an API token in a portal session (shown only here); one made in a session signed
+    in by single sign-on counts as SSO. A token cannot make tokens: 403 `not_session_auth`."""
+    if request.auth.api_token is not None:
+        raise PermissionDenied(
+            _("Make tokens in a signed-in session, not with a token."),
+            code=AccountError.NOT_SESSION_AUTH,
+        )
+    _token, raw = services.api_token_create(
+        actor=request.auth.actor,
+        user=request.auth.user,
+        name=payload.name,
+        expires_in_days=payload.expires_in_days,
+        scopes=payload.scopes,
+        companies=payload.companies,
+        sso=signed_in_by_sso(request),
+    )
+    return Status(201, {"token": raw})
+
+
+@router.get("/me/sessions", response={200: list[SessionOut], **problems(401, 403)}, auth=UserAuth())
+def my_session_list(request):
+    """The caller's open portal sessions; `current` marks the one asking."""
+    current = current_session_id(request)
+    return [
+        {
+            "id": s.pk,
+            "created_at": s.created_at,
+            "last_seen_at": s.last_seen_at,
+            "address": s.address,
+            "user_agent": s.user_agent,
+            "method": s.method,
+            "current": s.pk == current,
+        }
+        for s in selectors.session_list(user=request.auth.user)
+    ]
+
+
+@router.delete(
+    "/me/sessions/{session_id}", response={204: None, **problems(401, 403, 404)}, auth=UserAuth()
+)
+def my_session_end(request, session_id: IdPath):
+    """End one of the caller's sessions: that browser is signed out at once."""
+    services.session_end(actor=request.auth.actor, user=request.auth.user, session_id=session_id)
+    return Status(204, None)
+
+
+@router.get("/me/sign-ins", response={200: list[SignInOut], **problems(401, 403)}, auth=UserAuth())
+def my_sign_in_list(request):
+    """The caller's last 50 sign-ins, failed ones too, newest first."""
+    return list(selectors.sign_in_list(user=request.auth.user))
 
 
 @router.delete(
@@ -131,6 +200,7 @@ def password_change(request, payload: PasswordChangeIn):
         user=user,
         current_password=payload.current_password,
         new_password=payload.new_password,
+        keep_session_id=current_session_id(request) if request.auth.api_token is None else None,
     )
     if request.auth.api_token is None and hasattr(request, "session"):
         update_session_auth_hash(request, user)

@@ -13,6 +13,8 @@ class AccountError(StrEnum):
     NOT_TOKEN_AUTH = "not_token_auth"  # a session revoking "the current token"
     WRONG_CREDENTIAL_KIND = "wrong_credential_kind"  # a staff or UMS token accepting
     TOKEN_NOT_FOUND = "token_not_found"
+    SESSION_NOT_FOUND = "session_not_found"
+    NOT_SESSION_AUTH = "not_session_auth"  # POST /me/tokens needs a portal session
     OTP_REQUIRED = "otp_required"  # two-factor is on: send `otp` (401)
     OTP_INVALID = "otp_invalid"  # a wrong, used or stale code (401 logging in, 422 else)
     OTP_LOCKED = "otp_locked"  # too many wrong codes in a row: wait (429, Retry-After)

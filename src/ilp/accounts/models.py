@@ -117,6 +117,11 @@ class Company(models.Model):
     country = models.CharField(_("country"), max_length=2, blank=True)
     # Rule 17: an administrator can require two-factor sign-in of every member.
     require_2fa = models.BooleanField(_("members need two-factor sign-in"), default=False)
+    # Whether the company's single sign-on requires members at its verified domains to sign
+    # in through its provider: a copy of ilp.sso's CompanySso.require_sso, written only by
+    # `company_sso_required_set` (the sso services), so that the gate of every company route
+    # costs no query for the companies that do not require it (docs/sso.md, Decisions).
+    sso_required = models.BooleanField(default=False, db_default=False, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     # The name as the back office's search compares it (core.text.search_text: no accents,
     # folded case), kept equal to `name` by save(): staff find "Müller" by typing "mull".
@@ -289,6 +294,9 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     scopes = models.JSONField(default=token_scopes_all)
     companies = models.JSONField(null=True, blank=True)
+    # Made in a session signed in by single sign-on (POST /me/tokens): counts as SSO where a
+    # company requires it (docs/sso.md).
+    sso = models.BooleanField(default=False, db_default=False)
 
     def __str__(self):
         return f"token {self.pk} of {self.user}"
@@ -391,6 +399,57 @@ class StaffToken(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class SignInMethod(models.TextChoices):
+    PASSWORD = "password"
+    SSO = "sso"
+
+
+class UserSession(models.Model):
+    """One portal session of a person (GET /me/sessions): the Django session behind it by
+    its key, how it signed in, where from. Ending it deletes the Django session."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    session_key = models.CharField(max_length=64, unique=True)
+    method = models.CharField(max_length=10, choices=SignInMethod.choices)
+    address = models.CharField(max_length=45, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-last_seen_at"])]
+
+    def __str__(self):
+        return f"session {self.pk} of {self.user}"
+
+
+class SignIn(models.Model):
+    """One attempt to sign in to an account (GET /me/sign-ins), failed ones too. `browser`
+    is the hash of the browser's long-lived cookie: a successful sign-in from a browser not
+    seen before mails the person."""
+
+    class Result(models.TextChoices):
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sign_ins")
+    at = models.DateTimeField(default=timezone.now)
+    method = models.CharField(max_length=10, choices=SignInMethod.choices)
+    result = models.CharField(max_length=10, choices=Result.choices)
+    address = models.CharField(max_length=45, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    browser = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "-at"]),
+            models.Index(fields=["user", "browser"]),
+        ]
+
+    def __str__(self):
+        return f"{self.result} sign-in of {self.user} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class StaffMember(models.Model):

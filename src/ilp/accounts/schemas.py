@@ -21,6 +21,31 @@ class TokenIn(Schema):
     companies: list[str] | None = Field(None, max_length=1000)
 
 
+class MyTokenIn(Schema):
+    name: str = Field(max_length=100)
+    expires_in_days: int | None = Field(None, ge=1, le=MAX_DAYS)
+    scopes: list[str] | None = Field(None, max_length=2)  # as TokenIn's
+    companies: list[str] | None = Field(None, max_length=1000)
+
+
+class SessionOut(Schema):
+    id: int
+    created_at: datetime
+    last_seen_at: datetime
+    address: str
+    user_agent: str
+    method: Literal["password", "sso"]
+    current: bool
+
+
+class SignInOut(Schema):
+    at: datetime
+    address: str
+    user_agent: str
+    method: Literal["password", "sso"]
+    result: Literal["succeeded", "failed"]
+
+
 class ApiTokenOut(Schema):
     id: int
     name: str

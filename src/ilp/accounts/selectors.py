@@ -20,10 +20,12 @@ from .models import (
     Company,
     Invitation,
     Membership,
+    SignIn,
     StaffMember,
     StaffToken,
     TwoFactor,
     User,
+    UserSession,
     normalize_email,
 )
 
@@ -239,6 +241,24 @@ def access_request_pending_find(*, company: Company, email: str) -> AccessReques
 
 
 # --- credentials ---------------------------------------------------------------------------
+
+
+SIGN_INS_SHOWN = 50
+
+
+def session_list(*, user):
+    """The person's open portal sessions, the most recently seen first."""
+    return UserSession.objects.filter(user=user).order_by("-last_seen_at", "-pk")
+
+
+def sign_in_list(*, user):
+    """The person's last 50 sign-ins (failed ones too), newest first."""
+    return SignIn.objects.filter(user=user).order_by("-at", "-pk")[:SIGN_INS_SHOWN]
+
+
+def user_by_email(*, email: str):
+    """The active person with this canonical e-mail, or None."""
+    return User.objects.filter(email=email, is_active=True).first()
 
 
 def api_token_list(*, user):

@@ -7,7 +7,7 @@ AppError becomes a message on the page. Company pages act as `request.actor` (se
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ilp.core.actors import Actor
+from ilp.core.auth import signed_in_by_sso
 from ilp.core.authz import Permission, Role, has_permission, membership_can
 from ilp.core.errors import AppError, Throttled
 from ilp.core.portal import company_page, company_start_url, secret_once_put, secret_once_take
@@ -44,10 +45,9 @@ from .forms import (
     SetPasswordForm,
     TokenForm,
 )
-from .models import normalize_email
+from .models import SignInMethod, normalize_email
 from .selectors import MailTopic
-
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+from .signin import browser_cookie_set, current_session_id, sign_in
 
 
 def form_errors_from(form, exc: AppError, field_map: dict | None = None) -> None:
@@ -124,15 +124,15 @@ def invitation(request, token: str):
             else:
                 error = exc.message
         if membership is not None:
-            if user is None:
-                login(request, person, backend=MODEL_BACKEND)
+            if user is None:  # a new account: signed in with the password just chosen
+                sign_in(request, person, method=SignInMethod.PASSWORD)
             messages.success(
                 request,
                 _("Welcome to %(company)s. Your role: %(role)s.")
                 % {"company": membership.company.name, "role": membership.get_role_display()},
             )
             response = redirect(company_start_url(membership.company.gaid))
-            return _set_language_cookie(response, person.language)
+            return browser_cookie_set(request, _set_language_cookie(response, person.language))
     return render(
         request,
         "accounts/invitation.html",
@@ -470,6 +470,7 @@ def token_create(request):
                 expires_in_days=int(days) if days else None,
                 scopes=(form.cleaned_data["scopes"] or "read write").split(),
                 companies=form.cleaned_data["companies"] or None,
+                sso=signed_in_by_sso(request),
             )
         except AppError as exc:
             messages.error(request, exc.message)
@@ -511,6 +512,7 @@ def password_change(request):
                 user=request.user,
                 current_password=form.cleaned_data["current_password"],
                 new_password=form.cleaned_data["password1"],
+                keep_session_id=current_session_id(request),
             )
         except AppError as exc:
             form_errors_from(form, exc, {"new_password": "password1"})
@@ -804,3 +806,34 @@ def company_security(request, membership):
     )
     url = reverse("accounts:manage_company", kwargs={"gaid": membership.company.gaid})
     return redirect(f"{url}#security-title")
+
+
+@login_required
+def sessions(request):
+    """Where the person is signed in (end one) and their last 50 sign-ins."""
+    current = current_session_id(request)
+    open_sessions = list(selectors.session_list(user=request.user))
+    for item in open_sessions:
+        item.current = item.pk == current
+    return render(
+        request,
+        "accounts/sessions.html",
+        {"sessions": open_sessions, "sign_ins": list(selectors.sign_in_list(user=request.user))},
+    )
+
+
+@require_POST
+@login_required
+def session_end(request, session_id: int):
+    """End one of the person's sessions (their current one signs them out)."""
+    try:
+        services.session_end(
+            actor=Actor.for_user(request.user), user=request.user, session_id=session_id
+        )
+    except AppError as exc:
+        messages.error(request, exc.message)
+        return redirect("accounts:sessions")
+    if session_id == current_session_id(request):
+        return redirect("web:login")
+    messages.success(request, _("The session was ended."))
+    return redirect("accounts:sessions")

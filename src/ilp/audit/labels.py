@@ -100,6 +100,14 @@ ACTION_LABELS = {
     "webhook.disabled": pgettext_lazy("audit action", "Webhook endpoint disabled (failing)"),
     "webhook.tested": pgettext_lazy("audit action", "Webhook test event sent"),
     "webhook.delivery_retried": pgettext_lazy("audit action", "Webhook delivery retried"),
+    # Single sign-on and sessions
+    "domain.added": pgettext_lazy("audit action", "E-mail domain added"),
+    "domain.removed": pgettext_lazy("audit action", "E-mail domain removed"),
+    "domain.verified": pgettext_lazy("audit action", "E-mail domain verified"),
+    "member.joined_by_sso": pgettext_lazy("audit action", "Member added by single sign-on"),
+    "session.ended": pgettext_lazy("audit action", "Session ended"),
+    "sso.configured": pgettext_lazy("audit action", "Single sign-on set up"),
+    "sso.removed": pgettext_lazy("audit action", "Single sign-on removed"),
 }
 
 FIELD_LABELS = {
@@ -170,6 +178,14 @@ FIELD_LABELS = {
     "revoked": pgettext_lazy("audit field", "revoked"),
     "forced": pgettext_lazy("audit field", "forced"),
     "left": pgettext_lazy("audit field", "left"),
+    # Single sign-on and sessions
+    "issuer": pgettext_lazy("audit field", "issuer"),
+    "client_id": pgettext_lazy("audit field", "client ID"),
+    "jit_role": pgettext_lazy("audit field", "role of new people"),
+    "require_sso": pgettext_lazy("audit field", "single sign-on required"),
+    "verified": pgettext_lazy("audit field", "verified"),
+    "method": pgettext_lazy("audit field", "sign-in method"),
+    "address": pgettext_lazy("audit field", "address"),
 }
 
 # Codes that audit figures hold under these fields (statuses, kinds, roles), shown as the

@@ -36,6 +36,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from ninja.utils import check_csrf
 
 from .actors import Actor
@@ -68,6 +69,15 @@ class Principal:
     def company_allowed(self, gaid: str) -> bool:
         """Whether this credential may see the company with this GAID at all."""
         return self.companies is None or gaid in self.companies
+
+    session_sso: bool = False  # a portal session signed in by single sign-on
+
+    @property
+    def by_sso(self) -> bool:
+        """Signed in through single sign-on: an SSO session, or a token made in one."""
+        if self.api_token is not None:
+            return bool(getattr(self.api_token, "sso", False))
+        return self.session_sso
 
     @property
     def actor(self) -> Actor:
@@ -142,6 +152,10 @@ _credential_resolvers: dict[str, CredentialResolver] = {}
 _membership_lookup: Callable[..., Any] | None = None
 _two_factor_gate: Callable[[Any], bool] | None = None
 _two_factor_setup_url_name = ""
+_sso_gate: Callable[[Any], bool] | None = None
+
+# How the portal session signed in ("password" | "sso"), kept in the session by the sign-in.
+AUTH_METHOD_SESSION_KEY = "ilp_auth_method"
 _staff_standing: Callable[[Any], "StaffStanding | None"] | None = None
 _staff_view: Callable[..., Any] | None = None
 
@@ -191,7 +205,8 @@ def staff_standing(user) -> "StaffStanding | None":
 
 def staff_role(principal: "Principal | None") -> str | None:
     """The caller's staff role, None when it is not vendor staff in good standing: a staff
-    token's role, or a staff user's with two-factor on (asked once per request)."""
+    token's role, or a staff user's with two-factor on or signed in through the vendor's
+    single sign-on (its provider holds the second factor) — asked once per request."""
     if principal is None:
         return None
     if principal.kind == "staff":
@@ -201,7 +216,8 @@ def staff_role(principal: "Principal | None") -> str | None:
     cached = principal.__dict__.get("_staff_role", False)
     if cached is False:
         standing = staff_standing(principal.user)
-        cached = standing.role if standing is not None and standing.second_factor else None
+        good = standing is not None and (standing.second_factor or principal.by_sso)
+        cached = standing.role if good else None
         principal.__dict__["_staff_role"] = cached
     return cached
 
@@ -209,15 +225,17 @@ def staff_role(principal: "Principal | None") -> str | None:
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def company_membership(*, principal: Principal, gaid: str, method: str):
+def company_membership(*, principal: Principal, gaid: str, method: str, request=None):
     """The membership through which the caller acts in the company with this GAID — the one
     place company access is decided, for the API (`CompanyAuth`) and pages (`company_page`).
 
-    A member acts through their membership (403 `two_factor_required` when the company needs
-    two-factor sign-in and they have none). Vendor staff who are not members read as the
-    company's administrators do (rule 25: the company's `require_2fa` does not apply to them,
-    its sign-in rules are for its people), through a read-only view; any method but a read
-    → 403 `staff_read_only`. Anyone else → 404, so a company's existence never leaks."""
+    A member acts through their membership (403 `sso_required` when the company requires its
+    single sign-on of them and they signed in another way; 403 `two_factor_required` when the
+    company needs two-factor sign-in and they have none — a single sign-on meets it). Vendor
+    staff who are not members read as the company's administrators do (rule 25: the
+    company's `require_2fa` does not apply to them, its sign-in rules are for its people),
+    through a read-only view; any method but a read → 403 `staff_read_only`. Anyone else →
+    404, so a company's existence never leaks."""
     if principal.kind == "user":
         try:
             membership = membership_for(user=principal.user, gaid=gaid)
@@ -225,7 +243,9 @@ def company_membership(*, principal: Principal, gaid: str, method: str):
             if staff_role(principal) is None:
                 raise
         else:
-            two_factor_check(membership)
+            if request is not None:
+                sso_check(membership, request)  # 403 `sso_required`
+            two_factor_check(membership, request)
             return membership
     elif staff_role(principal) is None:
         raise NotFound()
@@ -258,9 +278,63 @@ def two_factor_satisfied(membership) -> bool:
     return _two_factor_gate is None or _two_factor_gate(membership)
 
 
-def two_factor_check(membership) -> None:
+def signed_in_by_sso(request) -> bool:
+    """Whether the caller signed in through single sign-on: a portal session signed in so,
+    or an API token made in such a session."""
+    principal = getattr(request, "_ilp_principal", None)
+    if principal is not None and principal.api_token is not None:
+        return principal.by_sso
+    session = getattr(request, "session", None)
+    return session is not None and session.get(AUTH_METHOD_SESSION_KEY) == "sso"
+
+
+class SsoRequired(PermissionDenied):
+    code = "sso_required"
+    default_message = _lazy("Single sign-on required")
+
+
+def sso_gate_register(*, satisfied: Callable[[Any], bool]) -> None:
+    """Set `satisfied(membership)`: False when the company requires single sign-on of this
+    member (a verified domain's address, no exemption by role) — asked only of callers who
+    did not sign in by SSO."""
+    global _sso_gate
+    _sso_gate = satisfied
+
+
+def sso_check(membership, request) -> None:
+    """403 `sso_required` when the company requires its single sign-on of this member and the
+    caller signed in another way (password, or a token not made in an SSO session)."""
+    if _sso_gate is None or signed_in_by_sso(request) or _sso_gate(membership):
+        return
+    raise PermissionDenied(
+        _(
+            "%(company)s requires signing in through its single sign-on. Sign out and sign in "
+            "again with your company account."
+        )
+        % {"company": membership.company.name},
+        code="sso_required",
+    )
+
+
+def company_gates_met(membership, request=None) -> bool:
+    """Whether the member passes the company's sign-in gates (its `require_sso`, asked when
+    the request is known, and its `require_2fa`): what a list of companies (the overview)
+    may show figures of."""
+    try:
+        if request is not None:
+            sso_check(membership, request)
+        two_factor_check(membership, request)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def two_factor_check(membership, request=None) -> None:
     """403 `two_factor_required` when the membership's company requires two-factor sign-in
-    and its member has not turned it on."""
+    and its member has not turned it on. A single sign-on meets it (the company's provider
+    is responsible for its second factor)."""
+    if request is not None and signed_in_by_sso(request):
+        return
     if not two_factor_satisfied(membership):
         raise PermissionDenied(
             _("%(company)s requires two-factor sign-in. Turn it on in your profile first.")
@@ -304,7 +378,11 @@ def authenticate(request) -> Principal | None:
             # A session is a browser: unsafe methods must carry the CSRF token.
             if check_csrf(request, lambda r: None) is not None:
                 raise PermissionDenied(code="csrf_failed", message="CSRF check failed.")
-            principal = Principal(kind="user", user=user)
+            principal = Principal(
+                kind="user",
+                user=user,
+                session_sso=request.session.get(AUTH_METHOD_SESSION_KEY) == "sso",
+            )
     request._ilp_principal = principal
     return principal
 
@@ -379,6 +457,8 @@ class CompanyAuth(_Auth):
         if not gaid:
             raise NotFound()
         token_limits_check(request, principal, gaid=gaid)
-        membership = company_membership(principal=principal, gaid=gaid, method=request.method)
+        membership = company_membership(
+            principal=principal, gaid=gaid, method=request.method, request=request
+        )
         require(membership, self.permission)
         return Access(principal=principal, membership=membership)

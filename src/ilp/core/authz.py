@@ -27,13 +27,17 @@ class Permission(StrEnum):
     MANAGE_ROLLOUT = "manage_rollout"  # UMS instances, pack assignment, remove hardware
     READ_AUDIT = "read_audit"
     MANAGE_WEBHOOKS = "manage_webhooks"  # webhook endpoints and their delivery log
+    # Single sign-on and domains; also what lets a member sign in by password + two-factor
+    # where the company requires SSO (for when its provider is down).
+    MANAGE_SSO = "manage_sso"
 
 
 _ALL = frozenset(Permission)
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.ADMINISTRATOR: _ALL,
-    Role.SERVICE_PROVIDER: _ALL - {Permission.MANAGE_MEMBERS, Permission.MANAGE_WEBHOOKS},
+    Role.SERVICE_PROVIDER: _ALL
+    - {Permission.MANAGE_MEMBERS, Permission.MANAGE_WEBHOOKS, Permission.MANAGE_SSO},
     Role.USER: frozenset({Permission.VIEW}),
 }
 

@@ -17,6 +17,7 @@ from .actors import Actor
 from .auth import (
     Principal,
     company_membership,
+    signed_in_by_sso,
     staff_standing,
     two_factor_setup_url_name,
 )
@@ -27,8 +28,10 @@ from .errors import NotFound, PermissionDenied
 def company_page(permission: Permission = Permission.VIEW):
     """Decorate a portal view `view(request, membership, ...)` taking `<gaid>` from the URL.
 
-    Not a member → 404 page; the company requires two-factor sign-in and the member has none
-    → to the set-up page (with a message saying why); role lacks the permission → 403 page.
+    Not a member → 404 page; the company requires single sign-on of this member, who signed
+    in another way → 403 page saying so; the company requires two-factor sign-in and the
+    member has none → to the set-up page (with a message saying why); role lacks the
+    permission → 403 page.
     Vendor staff see the page as the company's administrators do, under a banner, and change
     nothing (any POST → 403; `core.auth.company_membership` decides, as for the API).
     The membership is put on `request.membership` (for the templates) and the acting user on
@@ -39,16 +42,20 @@ def company_page(permission: Permission = Permission.VIEW):
         @login_required
         @wraps(view)
         def wrapper(request, gaid: str, *args, **kwargs):
-            principal = Principal(kind="user", user=request.user)
+            principal = Principal(
+                kind="user", user=request.user, session_sso=signed_in_by_sso(request)
+            )
             try:
                 membership = company_membership(
-                    principal=principal, gaid=gaid, method=request.method
+                    principal=principal, gaid=gaid, method=request.method, request=request
                 )
             except NotFound:
                 raise Http404 from None
             except PermissionDenied as exc:
                 if exc.code == "two_factor_required":
                     return _two_factor_setup_redirect(request)
+                if exc.code == "sso_required":
+                    raise  # a readable page saying why (web's PortalErrorMiddleware)
                 raise DjangoPermissionDenied from None
             # A page for a change (split, merge, register a token …) is no page for vendor
             # staff's read-only view: 403 like a role that may not make that change.
@@ -81,7 +88,7 @@ def staff_page(role: StaffRole = StaffRole.SUPPORT):
             standing = staff_standing(request.user)
             if standing is None:
                 raise Http404
-            if not standing.second_factor:
+            if not standing.second_factor and not signed_in_by_sso(request):
                 return _two_factor_setup_redirect(request)
             if not staff_role_allows(standing.role, role):
                 raise DjangoPermissionDenied

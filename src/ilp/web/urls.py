@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
@@ -9,7 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("login/verify/", views.login_otp, name="login_otp"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
     path("switch/", views.switch_company, name="switch_company"),
     path("overview/", views.overview, name="overview"),
     path("no-company/", views.no_company, name="no_company"),

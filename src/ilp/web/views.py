@@ -3,7 +3,6 @@ import time
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
@@ -14,13 +13,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from ilp.accounts.forms import OtpForm, ThrottledLoginMixin
+from ilp.accounts.models import SignInMethod, normalize_email
 from ilp.accounts.selectors import (
     membership_get,
     memberships_of,
     two_factor_active,
     user_active_get,
+    user_find,
 )
-from ilp.accounts.services import otp_verify
+from ilp.accounts.services import otp_verify, session_end_current
+from ilp.accounts.signin import browser_cookie_set, current_session_id, sign_in, sign_in_failed
 from ilp.audit.labels import action_label
 from ilp.audit.schemas import AuditEventOut
 from ilp.audit.selectors import event_actions, event_list
@@ -32,6 +34,7 @@ from ilp.core.pagination import CappedPaginator
 from ilp.core.portal import company_page, company_start_url
 from ilp.core.throttle import retry_after_header, throttle_hit
 from ilp.licensing.selectors import companies_overview
+from ilp.sso.selectors import sso_for_email
 
 from .portal import switch_target
 from .search import KIND_LABELS, MIN_LENGTH, company_search, item_url
@@ -80,7 +83,7 @@ def no_company(request):
 @login_required
 def overview(request):
     """Start page of a person in several companies: one card per company (GET /me/overview)."""
-    items = companies_overview(memberships=memberships_of(user=request.user))
+    items = companies_overview(memberships=memberships_of(user=request.user), request=request)
     # A company whose `require_2fa` the person does not meet shows a way to turn it on, and
     # back here, instead of its figures.
     setup = f"{reverse(two_factor_setup_url_name())}?{urlencode({'next': request.path})}"
@@ -142,7 +145,6 @@ class LoginForm(ThrottledLoginMixin, AuthenticationForm):
 # first, for a few minutes; nobody is logged in until the code is right.
 TWO_FACTOR_PENDING = "ilp_two_factor_pending"
 TWO_FACTOR_STEP_SECONDS = 300
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def _language_cookie(response, user):
@@ -154,10 +156,47 @@ def _language_cookie(response, user):
 
 
 class LoginView(auth_views.LoginView):
+    """The e-mail first: an address at a domain verified by a company with single sign-on
+    continues at its provider (/sso/start); any other asks for the password next. A POST
+    with both e-mail and password is the password step (what scripts and old forms send)."""
+
     redirect_authenticated_user = True
     authentication_form = LoginForm
 
+    _force_password = False
+
+    def _password_step(self) -> bool:
+        if self._force_password:
+            return True
+        if self.request.method == "POST":
+            return "password" in self.request.POST
+        return self.request.GET.get("password") == "1"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["step"] = "password" if self._password_step() else "email"
+        email = self.request.GET.get("email") or self.request.POST.get("username") or ""
+        context["email"] = normalize_email(email)
+        context["sso"] = sso_for_email(context["email"]) is not None if email else False
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if self._password_step():
+            return super().post(request, *args, **kwargs)
+        email = normalize_email(request.POST.get("username"))
+        if email and sso_for_email(email) is not None:
+            query = {"email": email}
+            if request.POST.get("next"):
+                query["next"] = request.POST["next"]
+            # A page that moves on by itself, not a redirect: the login form's CSP
+            # (form-action 'self') would stop a redirect chain leaving for the provider.
+            url = f"{reverse('sso:start')}?{urlencode(query)}"
+            return render(request, "registration/login_sso.html", {"url": url, "email": email})
+        self._force_password = True
+        return self.render_to_response(self.get_context_data(form=self.get_form_class()()))
+
     def form_invalid(self, form):
+        sign_in_failed(self.request, user_find(email=self.request.POST.get("username", "")))
         response = super().form_invalid(form)
         if form.throttled is not None:
             retry_after_header(response, form.throttled)
@@ -173,7 +212,17 @@ class LoginView(auth_views.LoginView):
                 "next": self.get_success_url(),
             }
             return redirect("web:login_otp")
-        return _language_cookie(super().form_valid(form), user)
+        sign_in(self.request, user, method=SignInMethod.PASSWORD)
+        response = redirect(self.get_success_url())
+        return browser_cookie_set(self.request, _language_cookie(response, user))
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's logout; the session's record goes with the session."""
+
+    def post(self, request, *args, **kwargs):
+        session_end_current(session_id=current_session_id(request))
+        return super().post(request, *args, **kwargs)
 
 
 def login_otp(request):
@@ -200,8 +249,10 @@ def login_otp(request):
         else:
             if verified:
                 request.session.pop(TWO_FACTOR_PENDING, None)
-                auth_login(request, user, backend=MODEL_BACKEND)
-                return _language_cookie(redirect(pending.get("next") or "web:home"), user)
+                sign_in(request, user, method=SignInMethod.PASSWORD)
+                response = redirect(pending.get("next") or "web:home")
+                return browser_cookie_set(request, _language_cookie(response, user))
+            sign_in_failed(request, user)
             form.add_error(
                 "otp",
                 _("The code is wrong or was used already. Enter the current code of your app."),

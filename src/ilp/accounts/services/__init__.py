@@ -24,6 +24,7 @@ from .members import (
     member_remove,
     member_role_change,
     sessions_end,
+    user_create_without_password,
 )
 from .passwords import (
     password_change,
@@ -33,7 +34,23 @@ from .passwords import (
 )
 from .profile import profile_update, time_zone_check, time_zone_names, time_zone_set
 from .registrations import RegistrationOutcome, registration_create
-from .staff import staff_member_invite, staff_member_remove, staff_member_role_change
+from .sessions import (
+    company_sso_required_set,
+    session_begin,
+    session_end,
+    session_end_current,
+    session_key_follow,
+    session_seen,
+    sessions_end_all,
+    sign_in_by_api,
+    sign_in_failed,
+)
+from .staff import (
+    staff_member_from_sso,
+    staff_member_invite,
+    staff_member_remove,
+    staff_member_role_change,
+)
 from .tokens import (
     api_token_create,
     api_token_limits,
@@ -55,6 +72,17 @@ from .two_factor import (
 )
 
 __all__ = [
+    "company_sso_required_set",
+    "session_begin",
+    "session_end",
+    "session_end_current",
+    "session_key_follow",
+    "session_seen",
+    "sessions_end_all",
+    "sign_in_by_api",
+    "sign_in_failed",
+    "staff_member_from_sso",
+    "user_create_without_password",
     "COMPANY_EDITABLE",
     "RegistrationOutcome",
     "account_deletion_check",

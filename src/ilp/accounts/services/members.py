@@ -136,3 +136,12 @@ def sessions_end(*, actor: Actor, user: User, company: Company | None = None) ->
         obj_id=user.email,
         after={"reason": "membership_ended"},
     )
+
+
+def user_create_without_password(*, email: str, first_name: str = "", last_name: str = "") -> User:
+    """An account for a person who signs in only through a company's single sign-on (a
+    just-in-time member): no usable password; a password reset can give one later. The
+    caller holds the transaction and records the membership."""
+    return User.objects.create_user(
+        normalize_email(email), first_name=first_name[:150], last_name=last_name[:150]
+    )

@@ -25,6 +25,7 @@ from ..audit_actions import AuditAction
 from ..errors import AccountError
 from ..models import AccountLink, User, normalize_email
 from .common import account_link_issue, account_link_use, link_url, password_check
+from .sessions import sessions_end_all
 from .tokens import api_tokens_revoke_all
 
 PASSWORD_RESET_TTL = timedelta(hours=1)
@@ -116,6 +117,7 @@ def password_reset_complete(*, token: str, password: str) -> User:
     user.set_password(password)
     user.save(update_fields=["password"])
     api_tokens_revoke_all(actor=Actor.for_user(user), user=user, reason="password_reset")
+    sessions_end_all(user=user)
     now = timezone.now()
     AccountLink.objects.filter(
         user=user, purpose=AccountLink.Purpose.PASSWORD_RESET, used_at__isnull=True
@@ -131,10 +133,18 @@ def password_reset_complete(*, token: str, password: str) -> User:
 
 
 @transaction.atomic
-def password_change(*, actor: Actor, user: User, current_password: str, new_password: str) -> User:
+def password_change(
+    *,
+    actor: Actor,
+    user: User,
+    current_password: str,
+    new_password: str,
+    keep_session_id: int | None = None,
+) -> User:
     """Change one's own password: 422 `wrong_password` when the current one is wrong, 422
     `weak_password` for a weak new one. Every API token of the person is revoked, the one
-    the change is made with too (it was had with the old password)."""
+    the change is made with too (it was had with the old password), and every session but
+    `keep_session_id` (the one the change is made in) ends."""
     user = User.objects.select_for_update().get(pk=user.pk)
     if not user.check_password(current_password or ""):
         message = _("The current password is wrong.")
@@ -147,6 +157,7 @@ def password_change(*, actor: Actor, user: User, current_password: str, new_pass
     user.set_password(new_password)
     user.save(update_fields=["password"])
     api_tokens_revoke_all(actor=actor, user=user, reason="password_changed")
+    sessions_end_all(user=user, keep_session_id=keep_session_id)
     _changed_mail(user)
     event_record(
         actor=actor, action=AuditAction.USER_PASSWORD_CHANGED, obj_type="user", obj_id=user.email

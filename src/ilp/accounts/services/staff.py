@@ -173,3 +173,36 @@ def staff_member_remove(*, actor: Actor, staff_member_id: int) -> None:
         obj_id=user.email,
         before={"role": member.role},
     )
+
+
+@transaction.atomic
+def staff_member_from_sso(*, email: str, role: str) -> User:
+    """A sign-in through the vendor's provider (docs/sso.md, staff single sign-on): the
+    person with this e-mail is staff with the role the provider names, made so or changed to
+    it here (audited as the person). The provider is the authority on its staff, so the last
+    staff administrator rule does not stop it: whoever it names `staff_admin` is one."""
+    role = _role_checked(role)
+    email = normalize_email(email)
+    user = User.objects.select_for_update().filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(email)
+    member = StaffMember.objects.select_for_update().filter(user=user).first()
+    before = member.role if member is not None else None
+    if member is None:
+        member = StaffMember.objects.create(user=user, role=role)
+    elif member.role != role:
+        member.role = role
+        member.save(update_fields=["role"])
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    if before != role:
+        event_record(
+            actor=Actor.for_user(user),
+            action="staff_member.role_changed" if before else "staff_member.added",
+            obj_type="staff_member",
+            obj_id=email,
+            before={"role": before} if before else None,
+            after={"role": role, "by": "sso"},
+        )
+    return user

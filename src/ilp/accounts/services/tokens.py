@@ -88,10 +88,12 @@ def api_token_create(
     expires_in_days: int | None = None,
     scopes: list[str] | None = None,
     companies: list[str] | None = None,
+    sso: bool = False,
 ) -> tuple[ApiToken, str]:
     """A new API token for the user, named, expiring after `expires_in_days` (never without),
     limited to `scopes` and `companies` (`api_token_limits`); the raw token is returned once
-    and stored hashed."""
+    and stored hashed. `sso`: made in a session signed in by single sign-on (it counts as SSO
+    where a company requires it)."""
     scopes, companies = api_token_limits(user=user, scopes=scopes, companies=companies)
     token = new_token(USER_TOKEN_PREFIX)
     api_token = ApiToken.objects.create(
@@ -101,6 +103,7 @@ def api_token_create(
         expires_at=_expiry(expires_in_days),
         scopes=scopes,
         companies=companies,
+        sso=sso,
     )
     event_record(
         actor=actor,
@@ -113,6 +116,7 @@ def api_token_create(
             "expires_at": api_token.expires_at.isoformat() if api_token.expires_at else None,
             "scopes": scopes,
             "companies": companies,
+            "sso": sso,
         },
     )
     return api_token, token

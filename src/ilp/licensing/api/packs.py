@@ -172,5 +172,6 @@ def me_overview(request):
     company whose `require_2fa` the caller does not meet: only `gaid`, `name`, `role` and
     `two_factor_required: true`."""
     return selectors.companies_overview(
-        memberships=memberships_of(user=request.auth.user, gaids=request.auth.companies)
+        memberships=memberships_of(user=request.auth.user, gaids=request.auth.companies),
+        request=request,
     )

@@ -7,19 +7,22 @@ import datetime
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from ilp.core.auth import two_factor_satisfied
+from ilp.core.auth import company_gates_met
 
 from ..models import Order, ProductPack, Renewal
 from .orders import ORDER_EULA_WAITING, _third_party_waiting
 
 
-def companies_overview(*, memberships, today: datetime.date | None = None) -> list[dict]:
+def companies_overview(
+    *, memberships, today: datetime.date | None = None, request=None
+) -> list[dict]:
     """One item per membership (API.md `GET /me/overview`). Four grouped queries, whatever
     the number of companies. A company that requires two-factor sign-in from a member who has
-    none gives only `{gaid, name, role, two_factor_required: true}`: its figures are behind
-    the same gate as its own pages and routes (core.auth `two_factor_satisfied`)."""
+    none (or, with the `request`, its single sign-on from one who signed in another way) gives
+    only `{gaid, name, role, two_factor_required: true}`: its figures are behind the same
+    gates as its own pages and routes (core.auth `company_gates_met`)."""
     memberships = list(memberships)
-    gated = {m.company_id for m in memberships if not two_factor_satisfied(m)}
+    gated = {m.company_id for m in memberships if not company_gates_met(m, request)}
     ids = [m.company_id for m in memberships if m.company_id not in gated]
     today = today or timezone.localdate()
     d30 = today + datetime.timedelta(days=31)

@@ -190,7 +190,7 @@ def eula_publish(
         subject = None
     elif kind == Eula.Kind.THIRD_PARTY:
         found = (
-            Product.objects.select_for_update()
+            Product.objects.select_for_update(of=("self",))
             .select_related("third_party_eula")
             .filter(sku=(product or "").strip().upper())
             .first()
