@@ -11,9 +11,10 @@ from ilp.audit.labels import ACTION_LABELS
 from ilp.licensing.audit_actions import AuditAction as LicensingAction
 from ilp.rollout.audit_actions import AuditAction as RolloutAction
 from ilp.scim.audit_actions import AuditAction as ScimAction
+from ilp.sso.audit_actions import AuditAction as SsoAction
 from ilp.webhooks.audit_actions import AuditAction as WebhooksAction
 
-ENUMS = (AccountsAction, LicensingAction, RolloutAction, ScimAction, WebhooksAction)
+ENUMS = (AccountsAction, LicensingAction, RolloutAction, ScimAction, SsoAction, WebhooksAction)
 SOURCE = Path(ilp.__file__).parent
 ACTION = re.compile(r"[a-z_]+\.[a-z_]+")
 

@@ -24,6 +24,7 @@ class AuditAction(StrEnum):
     MEMBER_ADDED = "member.added"
     MEMBER_REMOVED = "member.removed"
     MEMBER_ROLE_CHANGED = "member.role_changed"
+    SESSION_ENDED = "session.ended"
     SESSIONS_ENDED = "sessions.ended"
     STAFF_MEMBER_ADDED = "staff_member.added"
     STAFF_MEMBER_REMOVED = "staff_member.removed"

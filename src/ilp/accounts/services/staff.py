@@ -199,7 +199,9 @@ def staff_member_from_sso(*, email: str, role: str) -> User:
     if before != role:
         event_record(
             actor=Actor.for_user(user),
-            action="staff_member.role_changed" if before else "staff_member.added",
+            action=AuditAction.STAFF_MEMBER_ROLE_CHANGED
+            if before
+            else AuditAction.STAFF_MEMBER_ADDED,
             obj_type="staff_member",
             obj_id=email,
             before={"role": before} if before else None,
