@@ -7,13 +7,12 @@ from django.db import connection
 from django.test import Client
 
 from tests.accounts.factories import make_company, make_staff_token, make_user, make_user_token
+from tests.sso.dns_server import TestDns
 
 
 @pytest.fixture(scope="session")
 def test_dns():
     """The tests' DNS server (tests/sso/dns_server.py); `test_dns.records[domain] = [txt]`."""
-    from tests.sso.dns_server import TestDns
-
     server = TestDns().start()
     yield server
     server.stop()

@@ -53,7 +53,8 @@ SEED = int(os.environ.get("ILP_FUZZ_SEED", "1207"))
 # names must not be blank; a delivery token needs `accept_eula: true`; with two-factor on, a
 # code must be the right one; a time zone must be an IANA name (a list of ~600 the schema
 # does not repeat); at most 1,000 unit IDs go in one removal (`too_many_unit_ids`, as
-# issuance).
+# issuance); a staff correction names a pack of the order and seats it holds, and a company
+# that exists and is another one.
 BUSINESS_422 = {
     # webhooks: the URL must resolve to public addresses (DNS, not a schema), and vendor
     # endpoints take order.* only
@@ -92,6 +93,9 @@ BUSINESS_422 = {
     # Single sign-on: an issuer must follow the outbound URL rules, a domain be a DNS name.
     "PUT /api/v1/companies/{gaid}/sso",
     "POST /api/v1/companies/{gaid}/domains",
+    "POST /api/v1/staff/orders/{order_number}/cancel",
+    "POST /api/v1/staff/subscription-keys/{key}/transfer",
+    "POST /api/v1/staff/companies/{gaid}/merge-into/{target_gaid}",
 }
 
 CONFIG = SchemathesisConfig.from_dict(

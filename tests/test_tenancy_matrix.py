@@ -302,6 +302,7 @@ VALUES = {
     "staff_member_id": lambda w: w.staff_member_id,
     "staff_token_id": lambda w: w.staff_token_id,
     "sku": lambda w: "WE",
+    "target_gaid": lambda w: w.company.gaid,
 }
 
 

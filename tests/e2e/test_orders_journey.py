@@ -57,6 +57,6 @@ def test_order_to_dashboard(page, shot, live_server):
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     expect(page.locator(".company-head")).to_contain_text("Harbour Freight GmbH")
     expect(page.locator(".company-head")).to_contain_text(order["gaid"])
-    expect(page.get_by_role("link", name=pack_id)).to_be_visible()
+    expect(page.get_by_role("table").get_by_role("link", name=pack_id)).to_be_visible()
     expect(page.get_by_text("0 / 25 used")).to_be_visible()
     shot("dashboard")

@@ -172,11 +172,18 @@ def test_the_pack_row_names_the_ums_of_its_assignment_through_every_change(compa
 
 @pytest.mark.django_db
 def test_a_claim_refuses_a_pack_unassigned_or_full_since_it_was_picked(company):
-    """The claim re-checks, on the pack row, what made the pack a choice."""
+    """The claim re-checks, on the pack row, what made the pack a choice (and the company: a
+    pack that moved to another company since)."""
     pack = make_key(company, packs=[("WE", 2)]).product_packs.get()
     ums, _ = make_ums(company, packs=[pack])
     today = datetime.date.today()
-    kwargs = {"pack_id": pack.pk, "today": today, "assigned_to": ums.ums_id}
+    kwargs = {
+        "pack_id": pack.pk,
+        "today": today,
+        "assigned_to": ums.ums_id,
+        "company_id": company.pk,
+    }
+    assert seats_claim(count=1, **{**kwargs, "company_id": company.pk + 1000}) is False
     assert seats_claim(count=3, **kwargs) is False
     assert seats_claim(count=2, **kwargs) is True
     assert seats_claim(count=1, **kwargs) is False  # full

@@ -18,6 +18,12 @@ from tests.webhooks.receiver import Receiver
 PUBLIC = "93.184.215.14"
 
 
+@pytest.fixture(autouse=True)
+def _no_allowed_hosts(settings):
+    # tests/conftest.py allows loopback for every test (the SSO tests' provider): not here.
+    settings.ILP_WEBHOOK_ALLOW_HOSTS = []
+
+
 @pytest.mark.parametrize(
     "address",
     [

@@ -42,6 +42,10 @@ class AccountError(StrEnum):
     ALREADY_MEMBER = "already_member"
     LAST_ADMINISTRATOR = "last_administrator"
     INVALID_ROLE = "invalid_role"
+    # Vendor staff corrections (rule 26)
+    COMPANY_MERGED = "company_merged"  # 410, with `merged_into`: the GAID's company moved there
+    MERGE_SAME_COMPANY = "merge_same_company"  # 422: a company merged into itself
+    NO_CONTACT_MAIL = "no_contact_mail"  # 409: the order's contact got no mail to send again
 
     # Invitations
     INVALID_EMAIL = "invalid_email"

@@ -123,6 +123,12 @@ class Company(models.Model):
     # costs no query for the companies that do not require it (docs/sso.md, Decisions).
     sso_required = models.BooleanField(default=False, db_default=False, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
+    # Merged by vendor staff into another company (rule 26): everything moved there; the
+    # GAID stays answerable with 410 `company_merged` naming the target.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_companies"
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
     # The name as the back office's search compares it (core.text.search_text: no accents,
     # folded case), kept equal to `name` by save(): staff find "Müller" by typing "mull".
     name_search = models.CharField(max_length=200, blank=True, default="", editable=False)

@@ -133,3 +133,9 @@ _MANY_FIELDS = (
     "before",
     "after",
 )
+
+
+def events_company_move(*, source, target) -> int:
+    """Move a merged company's audit events to the company it was merged into (rule 26): its
+    history stays readable there. Returns how many moved."""
+    return AuditEvent.objects.filter(company=source).update(company=target)

@@ -72,19 +72,19 @@ class StaffTokenOut(Schema):
     last_used_at: datetime.datetime | None
 
 
-class SearchHit(Schema):
+class StaffSearchHit(Schema):
     kind: Literal["company", "subscription_key", "product_pack", "order", "user", "device"]
     id: str
     label: str
     gaid: str | None
 
 
-class SearchOut(Schema):
-    items: list[SearchHit]
+class StaffSearchOut(Schema):
+    items: list[StaffSearchHit]
     count: int
 
 
-class CompanyCounts(Schema):
+class StaffCompanyCounts(Schema):
     members: int
     subscription_keys: int
     product_packs: int
@@ -92,7 +92,7 @@ class CompanyCounts(Schema):
     licenses: int
 
 
-class CompanyOrderLine(Schema):
+class StaffCompanyOrderLine(Schema):
     order_number: str
     kind: str
     invoice_date: datetime.date
@@ -114,11 +114,11 @@ class StaffCompanyOut(Schema):
     city: str
     country: str
     created_at: datetime.datetime
-    counts: CompanyCounts
-    orders: list[CompanyOrderLine]
+    counts: StaffCompanyCounts
+    orders: list[StaffCompanyOrderLine]
 
 
-class OrderItemLine(Schema):
+class StaffOrderItemLine(Schema):
     product: str
     seats: int
     term_months: int
@@ -142,7 +142,7 @@ class StaffOrderOut(Schema):
     subscription_key: str | None
     status: str
     contact_outcome: str | None
-    items: list[OrderItemLine]
+    items: list[StaffOrderItemLine]
     product_packs: list[PackData]
 
     @staticmethod
@@ -168,7 +168,7 @@ class StaffOrderOut(Schema):
         return (obj.result or {}).get("product_packs", [])
 
 
-class ProductIn(Schema):
+class StaffProductIn(Schema):
     sku: str = Field(..., max_length=32)
     name: str = Field(..., max_length=200)
     pack_prefix: str = Field(..., max_length=8)
@@ -176,13 +176,13 @@ class ProductIn(Schema):
     term: Literal["subscription", "perpetual"]
 
 
-class ProductPatch(Schema):
+class StaffProductPatch(Schema):
     name: str | None = Field(None, max_length=200)
     pack_prefix: str | None = Field(None, max_length=8)
     seat_multiple: int | None = Field(None, ge=1, le=10_000)
 
 
-class ProductOut(Schema):
+class StaffProductOut(Schema):
     sku: str
     name: str
     pack_prefix: str
@@ -190,14 +190,14 @@ class ProductOut(Schema):
     term: str
 
 
-class EulaIn(Schema):
+class StaffEulaIn(Schema):
     kind: Literal["vendor", "third_party"]
     product: str | None = Field(None, max_length=32)
     version: str = Field(..., max_length=32)
     text: str = Field(..., max_length=200_000)
 
 
-class EulaOut(Schema):
+class StaffEulaOut(Schema):
     kind: str
     product: str | None
     title: str
@@ -205,7 +205,7 @@ class EulaOut(Schema):
     published_on: datetime.date
 
 
-class SeatsRow(Schema):
+class StaffSeatsRow(Schema):
     product: str
     seats_sold: int
     seats_active: int
@@ -213,7 +213,7 @@ class SeatsRow(Schema):
     companies: int
 
 
-class RenewalRow(Schema):
+class StaffRenewalRow(Schema):
     gaid: str
     company: str
     subscription_key: str

@@ -1,7 +1,7 @@
 """The back office's pages under /staff/ (`ilp/urls.py` includes them there). Each views
 module contributes its own `urlpatterns`; a new area: a new module, one line here."""
 
-from .views import catalogue, companies, home, orders, reports, staff
+from .views import catalogue, companies, corrections, home, orders, reports, staff
 
 app_name = "backoffice"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     *catalogue.urlpatterns,
     *reports.urlpatterns,
     *staff.urlpatterns,
+    *corrections.urlpatterns,
 ]

@@ -105,7 +105,7 @@ class IlpNinjaAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         problem = {"$ref": "#/components/schemas/ProblemOut"}
-        for path_item in schema.get("paths", {}).values():
+        for path, path_item in schema.get("paths", {}).items():
             for operation in path_item.values():
                 responses = operation.setdefault("responses", {})
                 parameters = operation.get("parameters", [])
@@ -115,6 +115,8 @@ class IlpNinjaAPI(NinjaAPI):
                 if operation.get("requestBody"):
                     implied += [400, 413]  # not JSON; over ILP_MAX_BODY_MB (web.middleware)
                 implied.append(422)  # any query string (a NUL, `_refuse_nul`) or body
+                if "/companies/{gaid}" in path:
+                    implied.append(410)  # a merged company's GAID (`company_merged`)
                 for status in implied:
                     if status not in responses and str(status) not in responses:
                         responses[status] = {
@@ -159,7 +161,12 @@ def _app_error(request, exc: AppError):
     if isinstance(exc, Throttled):
         headers["Retry-After"] = str(exc.retry_after)
     return problem_response(
-        exc.status, exc.code, exc.message, errors=exc.errors or None, headers=headers
+        exc.status,
+        exc.code,
+        exc.message,
+        errors=exc.errors or None,
+        headers=headers,
+        extra=exc.extra or None,
     )
 
 

@@ -15,11 +15,14 @@ class AppError(Exception):
     code = "bad_request"
     default_message: Any = _("The request could not be processed.")
 
-    def __init__(self, message: Any = None, *, code: str | None = None, errors=None):
+    def __init__(self, message: Any = None, *, code: str | None = None, errors=None, extra=None):
         self.message = str(message if message is not None else self.default_message)
         if code:
             self.code = code
         self.errors = errors or []
+        # Members the problem+json body carries beside the standard ones (RFC 9457
+        # extension members), e.g. `unit_ids` of 409 `seats_in_use`.
+        self.extra: dict = extra or {}
         super().__init__(self.message)
 
 
@@ -45,6 +48,14 @@ class Conflict(AppError):
     status = 409
     code = "conflict"
     default_message = _("This conflicts with the current state.")
+
+
+class Gone(AppError):
+    """Once here, moved for good (410), e.g. a merged company's GAID (`merged_into`)."""
+
+    status = 410
+    code = "gone"
+    default_message = _("This no longer exists here.")
 
 
 class Invalid(AppError):

@@ -9,8 +9,11 @@ from ninja import Schema
 CONTENT_TYPE = "application/problem+json"
 
 
-def problem_body(status: int, code: str, detail: str, errors: list | None = None) -> dict:
+def problem_body(
+    status: int, code: str, detail: str, errors: list | None = None, extra: dict | None = None
+) -> dict:
     body = {
+        **(extra or {}),
         "type": f"urn:ilp:problem:{code}",
         "title": HTTPStatus(status).phrase,
         "status": status,
@@ -23,10 +26,15 @@ def problem_body(status: int, code: str, detail: str, errors: list | None = None
 
 
 def problem_response(
-    status: int, code: str, detail: str, errors: list | None = None, headers: dict | None = None
+    status: int,
+    code: str,
+    detail: str,
+    errors: list | None = None,
+    headers: dict | None = None,
+    extra: dict | None = None,
 ) -> HttpResponse:
     response = HttpResponse(
-        json.dumps(problem_body(status, code, detail, errors), default=str),
+        json.dumps(problem_body(status, code, detail, errors, extra), default=str),
         status=status,
         content_type=CONTENT_TYPE,
     )

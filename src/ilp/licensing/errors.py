@@ -86,6 +86,18 @@ class EulaError(StrEnum):
     EULA_VERSION_OUTDATED = "eula_version_outdated"
 
 
+class CorrectionError(StrEnum):
+    """Vendor staff corrections of orders and keys (rule 26)."""
+
+    REASON_REQUIRED = "reason_required"  # 422: a correction states why (rule 25)
+    SEATS_IN_USE = "seats_in_use"  # 409, with `unit_ids`: the devices in the way of a cancel
+    PACK_NOT_ON_ORDER = "pack_not_on_order"  # 422: a cancel names a pack the order did not make
+    CANCEL_TOO_MANY = "cancel_too_many"  # 422: more seats than the pack still holds
+    NOTHING_TO_CANCEL = "nothing_to_cancel"  # 409: every seat of the order is taken back
+    TRANSFER_SAME_COMPANY = "transfer_same_company"  # 422: the key is there already
+    UNKNOWN_GAID = "unknown_gaid"  # 422: `to_gaid` names no company
+
+
 class CatalogueError(StrEnum):
     """The catalogue staff maintain: products and EULA versions (rule 25)."""
 

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Eula(models.Model):
@@ -196,6 +197,7 @@ class ProductPackQuerySet(models.QuerySet):
             current_status=Case(
                 When(state=ProductPack.State.MERGED, then=Value("merged")),
                 When(state=ProductPack.State.ARCHIVED, then=Value("archived")),
+                When(state=ProductPack.State.CANCELLED, then=Value("cancelled")),
                 When(starts_on__gt=today, then=Value("not_yet_active")),
                 When(expires_on__lte=today, then=Value("expired")),
                 default=Value("active"),
@@ -277,6 +279,8 @@ class ProductPack(models.Model):
         LIVE = "live", _("Live")
         MERGED = "merged", _("Merged")
         ARCHIVED = "archived", _("Archived")
+        # Every seat taken back by the vendor (rule 26, `order_seats_cancel`).
+        CANCELLED = "cancelled", pgettext_lazy("pack status", "Cancelled")
 
     class Status(models.TextChoices):
         NOT_YET_ACTIVE = "not_yet_active", _("Not yet active")
@@ -284,6 +288,7 @@ class ProductPack(models.Model):
         EXPIRED = "expired", _("Expired")
         MERGED = "merged", _("Merged")
         ARCHIVED = "archived", _("Archived")
+        CANCELLED = "cancelled", pgettext_lazy("pack status", "Cancelled")
 
     pack_id = models.CharField(max_length=24, unique=True)  # e.g. WE-7K3QX
     subscription_key = models.ForeignKey(
@@ -296,6 +301,9 @@ class ProductPack(models.Model):
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
     seats = models.PositiveIntegerField()
     seats_used = models.PositiveIntegerField(default=0)
+    # Seats the vendor took back from this pack (an order cancelled, rule 26): history, never
+    # counted; `seats` is what remains.
+    seats_cancelled = models.PositiveIntegerField(default=0, db_default=0)
     starts_on = models.DateField()
     expires_on = models.DateField(null=True, blank=True)  # null when perpetual
     state = models.CharField(max_length=10, choices=State.choices, default=State.LIVE)
@@ -359,7 +367,11 @@ class ProductPack(models.Model):
             ),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(seats__gte=1), name="pack_seats_gte_1"),
+            # A cancelled pack holds no seat any more; every other pack at least one.
+            models.CheckConstraint(
+                condition=Q(seats__gte=1) | Q(state="cancelled", seats=0),
+                name="pack_seats_gte_1",
+            ),
             models.CheckConstraint(
                 condition=Q(seats_used__lte=F("seats")), name="pack_seats_used_lte_seats"
             ),
@@ -378,6 +390,8 @@ class ProductPack(models.Model):
             return self.Status.MERGED
         if self.state == self.State.ARCHIVED:
             return self.Status.ARCHIVED
+        if self.state == self.State.CANCELLED:
+            return self.Status.CANCELLED
         if self.starts_on > today:
             return self.Status.NOT_YET_ACTIVE
         if self.expires_on is not None and self.expires_on <= today:

@@ -47,3 +47,6 @@ class RolloutError(StrEnum):
 
     # signing keys
     SIGNING_KEY_FROM_ENVIRONMENT = "signing_key_from_environment"
+
+    # vendor staff corrections (rules 25, 26)
+    MERGE_CONFLICT = "merge_conflict"  # 409, `unit_ids`: both companies license a device

@@ -337,3 +337,33 @@ def _person_join(*, sso: CompanySso, email: str, claims: dict) -> SsoOutcome:
 
 def sso_client(sso: CompanySso) -> oidc.Client:
     return _client(sso)
+
+
+@transaction.atomic
+def company_sso_drop(*, actor: Actor, company: Company) -> dict:
+    """A company merged into another (vendor staff) keeps no provider and no domains: both
+    go, each audited; returns what went (`{"sso": bool, "domains": [...]}`)."""
+    sso = CompanySso.objects.filter(company=company).first()
+    domains = list(CompanyDomain.objects.filter(company=company).order_by("domain"))
+    if sso is not None:
+        event_record(
+            actor=actor,
+            company=company,
+            action="sso.removed",
+            obj_type="sso",
+            obj_id=company.gaid,
+            before=_sso_audit(sso),
+        )
+        sso.delete()
+        company_sso_required_set(company=company, required=False)
+    for found in domains:
+        event_record(
+            actor=actor,
+            company=company,
+            action="domain.removed",
+            obj_type="domain",
+            obj_id=found.domain,
+            before={"verified": found.verified},
+        )
+        found.delete()
+    return {"sso": sso is not None, "domains": [d.domain for d in domains]}

@@ -21,7 +21,11 @@ class PortalErrorMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, AppError) and not request.path.startswith("/api/"):
             response = error_page(
-                request, exception.status, str(exception.default_message), exception.message
+                request,
+                exception.status,
+                str(exception.default_message),
+                exception.message,
+                merged_into=exception.extra.get("merged_into", ""),
             )
             if isinstance(exception, Throttled):
                 retry_after_header(response, exception)

@@ -266,8 +266,15 @@ def login_otp(request):
     return retry_after_header(response, throttled) if throttled else response
 
 
-def error_page(request, status: int, title: str, message: str):
-    return render(request, "web/error.html", {"title": title, "message": message}, status=status)
+def error_page(request, status: int, title: str, message: str, *, merged_into: str = ""):
+    """A readable error page; `merged_into` (410 `company_merged`) links the company the
+    merged one lives on in."""
+    return render(
+        request,
+        "web/error.html",
+        {"title": title, "message": message, "merged_into": merged_into},
+        status=status,
+    )
 
 
 def handler404(request, exception=None):

@@ -43,6 +43,7 @@ from ilp.core.outbound import (
     pinned_request,
     url_check,
 )
+from ilp.core.prepared import Prepared
 from ilp.notifications.services import mail_enqueue
 
 from .audit_actions import AuditAction
@@ -127,16 +128,33 @@ def _endpoints_of(company_id: int | None) -> list[tuple[int, list[str], bool]]:
         cache = (None, {})
     known = cache[1]
     if company_id not in known:
-        where = Q(company_id__isnull=True)
-        if company_id is not None:
-            where |= Q(company_id=company_id)
-        known[company_id] = [
-            (pk, events, owner is None)
-            for pk, events, owner in WebhookEndpoint.objects.filter(
-                where, enabled=True
-            ).values_list("pk", "events", "company_id")
-        ]
+        rows = (
+            _VENDOR_ENDPOINTS.rows()
+            if company_id is None
+            else _ENDPOINTS.rows(company_id=company_id)
+        )
+        known[company_id] = [(pk, events, owner is None) for pk, events, owner in rows]
     return known[company_id]
+
+
+# Prepared once per process (core.prepared): every change that may emit asks this.
+_ENDPOINTS = Prepared(
+    lambda *, company_id: (
+        WebhookEndpoint.objects.filter(
+            Q(company_id__isnull=True) | Q(company_id=company_id), enabled=True
+        )
+        .order_by()
+        .values_list("pk", "events", "company_id")
+    ),
+    company_id=int,
+)
+_VENDOR_ENDPOINTS = Prepared(
+    lambda: (
+        WebhookEndpoint.objects.filter(company_id__isnull=True, enabled=True)
+        .order_by()
+        .values_list("pk", "events", "company_id")
+    )
+)
 
 
 def _endpoints_forget() -> None:
@@ -527,3 +545,13 @@ def administrators_lookup_register(lookup: Callable[[int], list[tuple[str, str]]
 
 def _administrators(company_id: int) -> list[tuple[str, str]]:
     return _administrators_lookup(company_id) if _administrators_lookup else []
+
+
+@transaction.atomic
+def company_endpoints_drop(*, actor: Actor, company_id: int) -> int:
+    """A company merged into another (vendor staff) sends no more events: its endpoints go
+    (each audited, deliveries with them); returns how many."""
+    endpoints = list(WebhookEndpoint.objects.filter(company_id=company_id).order_by("pk"))
+    for endpoint in endpoints:
+        endpoint_delete(actor=actor, endpoint=endpoint)
+    return len(endpoints)

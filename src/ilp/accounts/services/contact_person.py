@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from ilp.core.actors import Actor
 from ilp.core.authz import Role
-from ilp.core.errors import Invalid
+from ilp.core.errors import Conflict, Invalid
 from ilp.core.text import plain_text
 from ilp.notifications.services import mail_enqueue
 
@@ -182,3 +182,69 @@ def _pending_administrator_create(
         user=user,
         company_new=company_new,
     )
+
+
+def contact_mail_resend(
+    *, actor: Actor, company: Company, contact: dict | None, order_number: str, outcome: str | None
+) -> str:
+    """Send an order's contact mail again (vendor staff, rule 25); returns which mail went.
+
+    The mail follows what the order did (rule 4) and who the person is now: a contact made
+    administrator who has not finalised registration gets a new finalise link (the old one is
+    withdrawn); one with an account the notice that they administer the company; where the
+    administrators were asked to invite the contact, they are asked again — unless the
+    contact is a member by now. No contact, or nothing was mailed → 409 `no_contact_mail`."""
+    if not contact or outcome not in (
+        "administrator_created",
+        "administrator_assigned",
+        "administrators_notified",
+    ):
+        raise Conflict(
+            _("Order %(order)s sent no contact mail that could be sent again.")
+            % {"order": order_number},
+            code=AccountError.NO_CONTACT_MAIL,
+        )
+    person = _contact_read(contact)
+    user = selectors.user_find(email=person.email)
+    if outcome == "administrators_notified":
+        if selectors.member_find(company=company, email=person.email) is not None:
+            raise Conflict(
+                _("%(email)s is a member of %(company)s by now: no mail to send again.")
+                % {"email": person.email, "company": company.name},
+                code=AccountError.NO_CONTACT_MAIL,
+            )
+        admins = list(administrators_locked(company).select_related("user"))
+        access_request_open(
+            actor=actor,
+            company=company,
+            admins=admins,
+            email=person.email,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            order_number=order_number,
+        )
+        return "access_requested"
+    if user is not None and user.is_registered:
+        mail_enqueue(
+            to=user.email,
+            template="administrator_assigned",
+            language=user.language or "en",
+            context={
+                "company_name": company.name,
+                "gaid": company.gaid,
+                "order_number": order_number,
+                "first_name": user.first_name,
+                "link": f"{settings.ILP_BASE_URL}/companies/{company.gaid}/",
+            },
+        )
+        return "administrator_assigned"
+    invitation_issue(
+        actor=actor,
+        company=company,
+        email=person.email,
+        role=Role.ADMINISTRATOR,
+        template="registration_finalise",
+        context={"first_name": person.first_name, "order_number": order_number},
+        user=user,
+    )
+    return "registration_finalise"

@@ -7,10 +7,10 @@ route's auth is `core.auth.StaffAuth(StaffRole.X)`. A new area: a new module, on
 
 from ninja import Router
 
-from . import catalogue, companies, orders, reports, search, staff
+from . import catalogue, companies, corrections, orders, reports, search, staff
 
 router = Router(tags=["back office"])
-for area in (staff, search, companies, orders, catalogue, reports):
+for area in (staff, search, companies, orders, catalogue, reports, corrections):
     router.add_router("", area.router)
 
 __all__ = ["router"]

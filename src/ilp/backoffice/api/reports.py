@@ -12,14 +12,18 @@ from ilp.core.csv_export import csv_response
 from ilp.core.errors import Invalid
 from ilp.core.problems import problems
 
-from ..schemas import RenewalRow, SeatsRow
+from ..schemas import StaffRenewalRow, StaffSeatsRow
 from ..selectors.reports import month_bounds, renewal_row, renewals_report, seats_report
 
 router = Router(tags=["back office"])
 
 
 class SeatsQuery(Schema):
-    month: str | None = Field(None, description="YYYY-MM; default the month under way")
+    month: str | None = Field(
+        None,
+        pattern=r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$",
+        description="YYYY-MM; default the month under way",
+    )
     format: Literal["json", "csv"] = "json"
 
 
@@ -28,15 +32,15 @@ class RenewalsQuery(Schema):
     format: Literal["json", "csv"] = "json"
 
 
-class SeatsOut(Schema):
+class StaffSeatsReportOut(Schema):
     month: str
-    items: list[SeatsRow]
+    items: list[StaffSeatsRow]
     count: int
 
 
-class RenewalsOut(Schema):
+class StaffRenewalsReportOut(Schema):
     within_days: int
-    items: list[RenewalRow]
+    items: list[StaffRenewalRow]
     count: int
 
 
@@ -55,19 +59,25 @@ def _csv(filename: str, schema, rows: list[dict]):
     return csv_response(filename, header, ([row[h] for h in header] for row in rows))
 
 
-@router.get("/reports/seats", response={200: SeatsOut, **problems(401, 403, 422)}, auth=StaffAuth())
+@router.get(
+    "/reports/seats",
+    response={200: StaffSeatsReportOut, **problems(401, 403, 422)},
+    auth=StaffAuth(),
+)
 def seats(request, query: Query[SeatsQuery]):
     """Seats per product in a month: sold (orders invoiced then), running at its end, in use
     then, and the number of companies holding them."""
     month = _month(query.month)
     rows = seats_report(month=month)
     if query.format == "csv":
-        return _csv(f"seats-{month}.csv", SeatsRow, rows)
+        return _csv(f"seats-{month}.csv", StaffSeatsRow, rows)
     return {"month": month, "items": rows, "count": len(rows)}
 
 
 @router.get(
-    "/reports/renewals", response={200: RenewalsOut, **problems(401, 403, 422)}, auth=StaffAuth()
+    "/reports/renewals",
+    response={200: StaffRenewalsReportOut, **problems(401, 403, 422)},
+    auth=StaffAuth(),
 )
 def renewals(request, query: Query[RenewalsQuery]):
     """Seats whose packs end within `within_days` days (default 90), per company, key,
@@ -75,5 +85,5 @@ def renewals(request, query: Query[RenewalsQuery]):
     rows = [renewal_row(r) for r in renewals_report(within_days=query.within_days)]
     if query.format == "csv":
         today = timezone.localdate().isoformat()
-        return _csv(f"renewals-{query.within_days}d-{today}.csv", RenewalRow, rows)
+        return _csv(f"renewals-{query.within_days}d-{today}.csv", StaffRenewalRow, rows)
     return {"within_days": query.within_days, "items": rows, "count": len(rows)}

@@ -9,6 +9,7 @@ from ilp.core.auth import StaffAuth
 from ilp.core.authz import StaffRole
 from ilp.core.idempotency import not_replayable
 from ilp.core.pagination import Paging
+from ilp.core.params import IdPath
 from ilp.core.problems import problems
 
 from ..schemas import (
@@ -46,7 +47,7 @@ def add_staff_user(request, body: StaffUserIn):
     response={200: StaffUserOut, **problems(401, 403, 404, 409, 422)},
     auth=ADMIN,
 )
-def change_staff_user(request, staff_member_id: int, body: StaffUserPatch):
+def change_staff_user(request, staff_member_id: IdPath, body: StaffUserPatch):
     """Change a staff member's role (the last staff administrator stays one: 409)."""
     account_services.staff_member_role_change(
         actor=request.auth.actor, staff_member_id=staff_member_id, role=body.role
@@ -59,7 +60,7 @@ def change_staff_user(request, staff_member_id: int, body: StaffUserPatch):
     response={204: None, **problems(401, 403, 404, 409)},
     auth=ADMIN,
 )
-def remove_staff_user(request, staff_member_id: int):
+def remove_staff_user(request, staff_member_id: IdPath):
     """Remove a person from the staff (their account stays)."""
     account_services.staff_member_remove(actor=request.auth.actor, staff_member_id=staff_member_id)
     return Status(204, None)
@@ -87,7 +88,7 @@ def create_staff_token(request, body: StaffTokenIn):
 @router.delete(
     "/tokens/{staff_token_id}", response={204: None, **problems(401, 403, 404)}, auth=ADMIN
 )
-def revoke_staff_token(request, staff_token_id: int):
+def revoke_staff_token(request, staff_token_id: IdPath):
     """Revoke a staff token: whatever uses it gets 401 from now on."""
     account_services.staff_token_revoke(actor=request.auth.actor, staff_token_id=staff_token_id)
     return Status(204, None)

@@ -6,7 +6,7 @@ from django.utils import timezone
 from ilp.core.csv_export import csv_response
 from ilp.core.portal import staff_page
 
-from ..schemas import RenewalRow, SeatsRow
+from ..schemas import StaffRenewalRow, StaffSeatsRow
 from ..selectors.reports import month_bounds, renewal_row, renewals_report, seats_report
 from .common import render
 
@@ -41,11 +41,11 @@ def reports(request):
     within = _within(request.GET.get("within_days"))
     what = request.GET.get("download")
     if what == "seats":
-        return _csv(f"seats-{month}.csv", SeatsRow, seats_report(month=month))
+        return _csv(f"seats-{month}.csv", StaffSeatsRow, seats_report(month=month))
     renewals = [renewal_row(r) for r in renewals_report(within_days=within)]
     if what == "renewals":
         today = timezone.localdate().isoformat()
-        return _csv(f"renewals-{within}d-{today}.csv", RenewalRow, renewals)
+        return _csv(f"renewals-{within}d-{today}.csv", StaffRenewalRow, renewals)
     return render(
         request,
         "backoffice/reports.html",

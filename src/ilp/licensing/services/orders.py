@@ -20,6 +20,7 @@ from ilp.accounts.selectors import (
     MailTopic,
     company_find,
     company_find_by_customer_number,
+    company_merge_target,
     mail_recipients,
 )
 from ilp.accounts.services import company_create, contact_person_handle
@@ -268,11 +269,13 @@ def _company_match(
                 _("No company has the Global Account ID %(gaid)s.") % {"gaid": gaid},
                 OrderError.UNKNOWN_GAID,
             )
-        return company, False
+        # A GAID or customer number of a company merged into another (rule 26) names that
+        # one: the ERP keeps sending what it knew.
+        return company_merge_target(company=company), False
     if customer_number:
         company = company_find_by_customer_number(customer_number=customer_number)
         if company is not None:
-            return company, False
+            return company_merge_target(company=company), False
     if not create:
         return None, False
     return _company_from_invoice(

@@ -31,19 +31,24 @@ from .packs import pack_create
 from .seats import seats_transfer
 
 
-def packs_lock(pks: Iterable[int], *, related: bool = False) -> list[ProductPack]:
+def packs_lock(
+    pks: Iterable[int], *, related: bool = False, no_key: bool = False
+) -> list[ProductPack]:
     """Lock pack rows in primary-key order (the one order every operation uses: no deadlock).
 
     With `related`, the product, key and company come along in the same query (for signing
-    licenses); only the pack rows are locked (`of=("self",)`), never the joined rows.
+    licenses); only the pack rows are locked (`of=("self",)`), never the joined rows. With
+    `no_key` the lock is PostgreSQL's FOR NO KEY UPDATE (the staff corrections): it does not
+    wait for, nor block, a license being inserted for the pack (its foreign key check takes
+    KEY SHARE), whose seat claim then waits for the correction and re-checks its figures.
     """
     qs = ProductPack.objects.filter(pk__in=set(pks)).order_by("pk")
     if related:
-        qs = qs.select_for_update(of=("self",)).select_related(
+        qs = qs.select_for_update(of=("self",), no_key=no_key).select_related(
             "product", "subscription_key", "company"
         )
     else:
-        qs = qs.select_for_update()
+        qs = qs.select_for_update(no_key=no_key)
     return list(qs)
 
 

@@ -25,12 +25,16 @@ def seats_claim(
     pack_id: int,
     count: int,
     today: datetime.date,
+    company_id: int,
     assigned_to: str | None = None,
     subscription_key_id: int | None = None,
 ) -> bool:
     """Claim `count` seats of a pack in one statement, if it still has them and may still
     issue to this caller (assigned to the UMS `assigned_to`, or on the key
-    `subscription_key_id` for an ALD token); True if claimed.
+    `subscription_key_id` for an ALD token) in the caller's company `company_id`; True if
+    claimed. (The company is re-checked so that a claim racing a staff correction that moved
+    the pack — a key transferred, a company merged — loses instead of leaving a license in
+    the old company.)
 
     No lock is taken before: the UPDATE locks the one row until the commit, so callers
     write their rows first and claim last; PostgreSQL re-checks its conditions on the row's
@@ -41,11 +45,15 @@ def seats_claim(
         return True
     if assigned_to is not None:
         claimed = _CLAIM_BY_UMS.update(
-            pack_id=pack_id, count=count, today=today, holder=assigned_to
+            pack_id=pack_id, count=count, today=today, company=company_id, holder=assigned_to
         )
     else:
         claimed = _CLAIM_BY_KEY.update(
-            pack_id=pack_id, count=count, today=today, holder=subscription_key_id
+            pack_id=pack_id,
+            count=count,
+            today=today,
+            company=company_id,
+            holder=subscription_key_id,
         )
     return claimed == 1
 
@@ -53,9 +61,12 @@ def seats_claim(
 def _claim(holder_field: str, holder_kind: type) -> Prepared:
     """`seats_claim`'s statement for a holder kind, built by the ORM once per process."""
 
-    def build(*, pack_id, count, today, holder):
+    def build(*, pack_id, count, today, company, holder):
         return ProductPack.objects.filter(
-            issuable_row_q(today), pk=pack_id, seats_used__lte=F("seats") - count
+            issuable_row_q(today),
+            pk=pack_id,
+            company_id=company,
+            seats_used__lte=F("seats") - count,
         ).filter(**{holder_field: holder})
 
     return Prepared(
@@ -64,6 +75,7 @@ def _claim(holder_field: str, holder_kind: type) -> Prepared:
         pack_id=int,
         count=int,
         today=datetime.date,
+        company=int,
         holder=holder_kind,
     )
 
@@ -104,6 +116,24 @@ def seats_transfer(*, source: ProductPack, target: ProductPack, count: int) -> N
     """Move `count` used seats from one locked pack to another (licenses that moved)."""
     seats_release(pack=source, count=count)
     seats_take(pack=target, count=count)
+
+
+def seats_cancel(*, pack: ProductPack, count: int) -> None:
+    """Take `count` free seats of a locked pack back for the vendor (an order cancelled, rule
+    26): they leave the pack for good (`seats_cancelled` keeps the figure); a pack left with
+    none reads `cancelled`. The caller returned licenses first where seats were in use."""
+    if count <= 0:
+        return
+    if count > pack.seats - pack.seats_used:
+        raise Conflict(
+            code=PackError.SEATS_IN_USE,
+            message=_("Pack %s has devices on the seats to take back.") % pack.pack_id,
+        )
+    pack.seats -= count
+    pack.seats_cancelled += count
+    if pack.seats == 0:
+        pack.state = ProductPack.State.CANCELLED
+    pack.save(update_fields=["seats", "seats_cancelled", "state"])
 
 
 def packs_assignee_clear(*, ums_id: str) -> None:

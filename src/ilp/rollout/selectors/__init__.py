@@ -30,6 +30,7 @@ from .devices import (
     device_unit_ids,
     devices_of,
     fleet_products,
+    merge_license_conflicts,
 )
 from .licenses import (
     LICENSE_RELATED,
@@ -82,6 +83,7 @@ __all__ = [
     "licenses_listed",
     "licenses_stale_ids",
     "licenses_stale_lock",
+    "merge_license_conflicts",
     "pack_licenses_active",
     "pack_licenses_active_count",
     "pack_pick_first",

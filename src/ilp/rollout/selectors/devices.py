@@ -4,7 +4,7 @@ CSV export, bulk removal."""
 import re
 from collections.abc import Iterable
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from ilp.core.errors import Invalid
@@ -161,3 +161,17 @@ def device_licenses_active_many(
     if product:
         qs = qs.filter(product__sku=sku_normalise(product))
     return list(qs.select_related(*LICENSE_RELATED).order_by("pack_id", "pk"))
+
+
+def merge_license_conflicts(*, source, target) -> list[str]:
+    """Unit IDs for which both companies hold an active license of the same product."""
+    rows = (
+        DeviceLicense.objects.filter(
+            company__in=[source, target], status=DeviceLicense.Status.ACTIVE
+        )
+        .values("product_id", "unit_id")
+        .annotate(n=Count("company_id", distinct=True))
+        .filter(n__gt=1)
+        .order_by("unit_id")
+    )
+    return list(dict.fromkeys(r["unit_id"] for r in rows))

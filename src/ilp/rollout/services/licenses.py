@@ -200,7 +200,11 @@ def _issue_attempt(
         claims = Counter(lic.pack_id for lic in created)
         for pack_id in sorted(claims):  # primary-key order, as every pack lock is taken
             if not seats_claim(
-                pack_id=pack_id, count=claims[pack_id], today=today, **licensee.claim_holder()
+                pack_id=pack_id,
+                count=claims[pack_id],
+                today=today,
+                company_id=licensee.company_id,
+                **licensee.claim_holder(),
             ):
                 raise _ClaimLost
         unserved = [u for u, lic in planned.items() if lic is None]
