@@ -9,6 +9,7 @@ class AuditAction(StrEnum):
     ALD_TOKEN_GENERATED = "ald_token.generated"
     ALD_TOKEN_REGENERATED = "ald_token.regenerated"
     ALD_TOKEN_REVOKED = "ald_token.revoked"
+    COMPANY_MERGED = "company.merged"
     LICENSE_DEMO_ISSUED = "license.demo_issued"
     LICENSE_EXCHANGED = "license.exchanged"
     LICENSE_ISSUED = "license.issued"

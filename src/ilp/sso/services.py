@@ -349,7 +349,7 @@ def company_sso_drop(*, actor: Actor, company: Company) -> dict:
         event_record(
             actor=actor,
             company=company,
-            action="sso.removed",
+            action=AuditAction.SSO_REMOVED,
             obj_type="sso",
             obj_id=company.gaid,
             before=_sso_audit(sso),
@@ -360,7 +360,7 @@ def company_sso_drop(*, actor: Actor, company: Company) -> dict:
         event_record(
             actor=actor,
             company=company,
-            action="domain.removed",
+            action=AuditAction.DOMAIN_REMOVED,
             obj_type="domain",
             obj_id=found.domain,
             before={"verified": found.verified},
