@@ -602,48 +602,72 @@ def _order_body(run: str, n: int) -> dict:
     }
 
 
-def plain_order(app, token: str, body: dict) -> tuple[int, dict]:
-    """One `POST /api/v1/orders` through the plain app's WSGI callable, in-process: the
-    same bytes in and out as the test client's request, without a server."""
+def _order_environ(token: str, body: dict) -> dict:
+    """The WSGI environ of one `POST /api/v1/orders`: the same bytes for both sides."""
     data = json.dumps(body).encode()
+    return {
+        "PATH_INFO": "/api/v1/orders",
+        "REQUEST_METHOD": "POST",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "localhost",
+        "wsgi.url_scheme": "http",
+        "HTTP_AUTHORIZATION": f"Bearer {token}",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(data)),
+        "wsgi.input": io.BytesIO(data),
+        "wsgi.errors": sys.stderr,
+    }
+
+
+def _wsgi_call(application, environ: dict) -> tuple[int, dict]:
     answer = {}
 
     def start(status, headers):
         answer["status"] = int(status.split()[0])
 
-    environ = {
-        "PATH_INFO": "/api/v1/orders",
-        "REQUEST_METHOD": "POST",
-        "HTTP_AUTHORIZATION": f"Bearer {token}",
-        "CONTENT_TYPE": "application/json",
-        "CONTENT_LENGTH": str(len(data)),
-        "wsgi.input": io.BytesIO(data),
-    }
-    out = b"".join(app.application(environ, start))
+    out = b"".join(application(environ, start))
     return answer["status"], json.loads(out)
 
 
+def plain_order(app, token: str, body: dict) -> tuple[int, dict]:
+    """One `POST /api/v1/orders` through the plain app's WSGI callable, in-process."""
+    return _wsgi_call(app.application, _order_environ(token, body))
+
+
+def ilp_order(handler, token: str, body: dict) -> tuple[int, dict]:
+    """The same request through ILP's WSGI handler (the one gunicorn calls), in-process."""
+    return _wsgi_call(handler, _order_environ(token, body))
+
+
 def bench_orders() -> None:
-    """ILP's `POST /orders` through Django's test client (the whole request pipeline, in
-    this process) against bench/plain_app.py's same work called as a WSGI app in this
-    process: one client each, sequential, alternating in rounds of 10 so that both see
-    the same machine."""
+    """ILP's `POST /orders` through its WSGI handler (the whole request pipeline gunicorn
+    runs, in this process) against bench/plain_app.py's same work called as a WSGI app in
+    this process: the same environ for both, one client each, sequential, alternating in
+    rounds of 10 so that both see the same machine. The test environment's template
+    instrumentation (it records every rendered template for test assertions) is switched
+    off for the measurement, as it is in production."""
+    from django.core.handlers.wsgi import WSGIHandler
     from django.db import connection
-    from django.test import Client
+    from django.template import Template
+    from django.test.utils import _TestState
 
     from ilp.accounts.services.tokens import staff_token_create
     from ilp.core.actors import Actor
     from ilp.core.ids import crockford
 
     _staff, token = staff_token_create(actor=Actor.system(), name="bench")
-    client = Client(headers={"Authorization": f"Bearer {token}"})
+    handler = WSGIHandler()
     app = _plain_orders_app()
     run, plain_run = crockford(4), crockford(4)
+    instrumented = Template._render
+    saved = getattr(_TestState, "saved_data", None)
+    if saved is not None:
+        Template._render = saved.template_render
 
     def order(n):
-        body = json.dumps(_order_body(run, n))
-        r = client.post("/api/v1/orders", body, content_type="application/json")
-        assert r.status_code == 201, r.content[:300]
+        status, answer = ilp_order(handler, token, _order_body(run, n))
+        assert status == 201, answer
 
     def plain(n):
         status, answer = plain_order(app, token, _order_body(plain_run, n))
@@ -664,6 +688,7 @@ def bench_orders() -> None:
                 plain(n)
             plain_seconds += time.perf_counter() - started
     finally:
+        Template._render = instrumented
         plain_orders_close(app)
     rate, plain_rate = ORDERS / ilp_seconds, ORDERS / plain_seconds
     print(f"order intake ({connection.vendor}, one client, {ORDERS} new orders with contact)")

@@ -56,6 +56,7 @@ def test_scim_page_and_scoped_token_form_on_a_phone(phone, live_server, language
     )
     phone.goto("/login/")
     phone.locator("input[name=username], input[type=email]").first.fill("admin@acme.example")
+    phone.locator("main form button[type=submit]").first.click()  # the e-mail first
     phone.locator("input[type=password]").first.fill(demo.PASSWORD)
     phone.locator("main form button[type=submit]").first.click()
     phone.wait_for_url(lambda url: "/login/" not in url)

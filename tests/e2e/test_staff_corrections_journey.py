@@ -128,6 +128,7 @@ def test_the_correction_pages_have_no_serious_axe_violations(browser, live_serve
     def login(email, password):
         page.goto("/login/")
         page.get_by_label("E-mail").fill(email)
+        page.get_by_role("button", name="Continue").click()  # the e-mail first
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Log in").click()
 

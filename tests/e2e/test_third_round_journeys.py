@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _login(page, email):
     page.goto("/login/")
     page.get_by_label("E-mail").fill(email)
+    page.get_by_role("button", name="Continue").click()  # the e-mail first
     page.get_by_label("Password").fill(demo.PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(lambda url: "/login/" not in url)

@@ -72,8 +72,9 @@ def test_webhook_pages_fit_a_phone(browser, live_server, company, receiver, lang
     phone = context.new_page()
     phone.goto("/login/")
     phone.locator("input[name=username], input[type=email]").first.fill("admin@acme.test")
+    phone.locator("main form button[type=submit]").first.click()  # the e-mail first
     phone.locator("input[type=password]").fill(PASSWORD)
-    phone.locator("form button[type=submit]").first.click()
+    phone.locator("main form button[type=submit]").first.click()
     phone.wait_for_url(lambda url: "/login/" not in url)
     base = f"/companies/{company.gaid}/manage/webhooks/"
     for path in (base, f"{base}{endpoint.endpoint_id}/", f"{base}events/"):

@@ -2,6 +2,7 @@
 duplicate company. Seats are money: every test checks the ledger against the licenses."""
 
 import datetime
+import json
 
 import pytest
 from django.utils import timezone
@@ -22,7 +23,7 @@ from ilp.rollout.services.corrections import company_merge, key_transfer, order_
 from ilp.scim.models import ScimToken
 from ilp.scim.services import scim_token_issue
 from ilp.sso.models import CompanyDomain, CompanySso
-from ilp.webhooks.models import WebhookEndpoint
+from ilp.webhooks.models import WebhookDelivery, WebhookEndpoint
 from ilp.webhooks.services import secret_new
 from tests.accounts.factories import make_company, make_user
 from tests.licensing.factories import make_key, make_license
@@ -452,3 +453,24 @@ def test_merge_cuts_the_merged_company_s_connections(company):
         "webhooks": 1,
     }  # fmt: skip
     assert result.target == target
+
+
+def test_a_cancel_tells_the_company_s_webhooks(company):
+    endpoint = WebhookEndpoint.objects.create(
+        endpoint_id="we_CANCEL", company=company, url="https://hooks.acme.test/ilp",
+        events=["product_pack.changed", "license.returned"], secret=secret_new(),
+    )  # fmt: skip
+    order = make_order(company, packs=[("WE", 5)])
+    pack = order.product_packs.get()
+    make_license(pack, "00E0C5000009")
+    order_cancel(
+        actor=staff_actor(), order_number=order.order_number, reason="credit note",
+        return_licenses=True,
+    )  # fmt: skip
+    sent = {
+        d.event_type: json.loads(d.body)["data"]
+        for d in WebhookDelivery.objects.filter(endpoint=endpoint)
+    }
+    assert sent["product_pack.changed"]["id"] == pack.pack_id
+    assert sent["product_pack.changed"]["change"] == "cancel"
+    assert sent["license.returned"]["unit_id"] == "00E0C5000009"

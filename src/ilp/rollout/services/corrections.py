@@ -35,6 +35,7 @@ from ilp.licensing.selectors.packs import subscription_key_normalize
 from ilp.licensing.services import corrections as licensing
 from ilp.licensing.services.corrections import reason_check
 from ilp.licensing.services.seats import pack_assignee_set, seats_release
+from ilp.licensing.services.webhook_events import CANCEL, packs_changed
 from ilp.scim.services import scim_token_revoke
 from ilp.sso.services import company_sso_drop
 from ilp.webhooks.services import company_endpoints_drop
@@ -46,6 +47,7 @@ from ..models import AldToken, DemoLicense, DeviceLicense, PackAssignment, UmsIn
 from .ald import ald_token_revoke
 from .assignment import _revoke_pack_licenses
 from .common import _audit_many
+from .webhook_events import licenses_emit
 
 # --- cancel an order's seats ------------------------------------------------------------------
 
@@ -111,6 +113,7 @@ def order_cancel(
     for pack in packs:
         if pack.state == ProductPack.State.CANCELLED:
             _assignment_end(actor=actor, pack=pack, reason=reason)
+    packs_changed(company_id=order.company_id, packs=packs, change=CANCEL)
     return CancelResult(order=order, packs=packs, returned=returned)
 
 
@@ -141,6 +144,11 @@ def _licenses_return(
             )
             for lic in licenses
         ],
+    )
+    licenses_emit(
+        company_id=pack.company_id,
+        type="license.returned",
+        license_ids=[lic.license_id for lic in licenses],
     )
     return [
         {"license_id": lic.license_id, "unit_id": lic.unit_id, "pack_id": pack.pack_id}
