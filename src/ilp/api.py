@@ -6,7 +6,7 @@ from ilp.backoffice.api import router as backoffice_router
 from ilp.core.api import api
 from ilp.licensing.api import router as licensing_router
 from ilp.rollout.api import router as rollout_router
-from ilp.rollout.api_packs import router as rollout_packs_router
+from ilp.rollout.api.packs import router as rollout_packs_router
 from ilp.scim.api import router as scim_router
 from ilp.sso.api import router as sso_router
 from ilp.web.api import router as web_router

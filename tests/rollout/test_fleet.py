@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from ilp.core.csv_export import csv_cell
 from ilp.licensing.models import Product
-from ilp.rollout import api as rollout_api
+from ilp.rollout.api import devices as rollout_api
 from tests.accounts.factories import PASSWORD, make_company
 from tests.licensing.factories import make_key
 from tests.rollout.factories import issue, make_ums

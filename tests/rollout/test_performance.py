@@ -85,7 +85,7 @@ def test_ums_page_renders_no_form_per_pack(settings):
 
 
 def test_ums_pack_list_pages_by_key_without_gaps_or_duplicates(settings, monkeypatch):
-    from ilp.rollout import views
+    from ilp.rollout.views import ums as views
 
     settings.ILP_SIGNING_KEY = ""
     monkeypatch.setattr(views, "PACKS_PAGE", 10)

@@ -17,7 +17,6 @@ from ilp.core.prepared import PreparedObjects
 from .errors import AccountError
 from .models import (
     AccessRequest,
-    AccountLink,
     ApiToken,
     Company,
     Invitation,
@@ -200,21 +199,6 @@ def companies_requiring_two_factor(*, user) -> list[Company]:
     return list(
         Company.objects.filter(memberships__user=user, require_2fa=True).order_by("name", "gaid")
     )
-
-
-# --- mailed account links (password reset, account deletion) -------------------------------
-
-
-def account_link_get(*, token: str, purpose: str) -> AccountLink:
-    """The mailed link behind a token (any state); NotFound (404) for an unknown one."""
-    link = (
-        AccountLink.objects.select_related("user")
-        .filter(token_hash=token_hash(token), purpose=purpose)
-        .first()
-    )
-    if link is None:
-        raise NotFound(_("This link is not valid."), code=AccountError.LINK_NOT_FOUND)
-    return link
 
 
 # --- a company's members, invitations and access requests ----------------------------------

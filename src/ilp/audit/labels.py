@@ -1,5 +1,10 @@
 """The audit log in words: a translated label for every recorded action, for field names and
-for yes/no values. An action without a label shows its code (a new action is never hidden)."""
+for yes/no values. An action without a label shows its code (a new action is never hidden).
+
+The actions themselves are each app's `AuditAction` (`<app>/audit_actions.py`, a StrEnum like
+the error codes); audit sits below the apps, so the labels are keyed by their values, and
+tests/audit/test_actions.py checks that every member has a label here and every label a
+member."""
 
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -9,6 +14,7 @@ ACTION_LABELS = {
     "access_request.dismissed": pgettext_lazy("audit action", "Access request dismissed"),
     "eula.published": pgettext_lazy("audit action", "EULA version published"),
     "ald_token.regenerated": pgettext_lazy("audit action", "ALD token generated"),
+    "ald_token.generated": pgettext_lazy("audit action", "ALD token generated"),
     "ald_token.revoked": pgettext_lazy("audit action", "ALD token revoked"),
     "api_token.created": pgettext_lazy("audit action", "API token created"),
     "api_token.revoked": pgettext_lazy("audit action", "API token revoked"),
@@ -23,6 +29,9 @@ ACTION_LABELS = {
     "company.created": pgettext_lazy("audit action", "Company created"),
     "company.customer_number_set": pgettext_lazy("audit action", "Customer number set"),
     "company.two_factor_required": pgettext_lazy(
+        "audit action", "Two-factor sign-in requirement changed"
+    ),
+    "company.two_factor_optional": pgettext_lazy(
         "audit action", "Two-factor sign-in requirement changed"
     ),
     "company.updated": pgettext_lazy("audit action", "Company details changed"),
@@ -55,6 +64,7 @@ ACTION_LABELS = {
     "order.partly_cancelled": pgettext_lazy("audit action", "Order partly cancelled"),
     "order.received": pgettext_lazy("audit action", "Order received"),
     "pack.assigned": pgettext_lazy("audit action", "Pack assigned to a UMS"),
+    "pack.archived": pgettext_lazy("audit action", "Pack archived"),
     "pack.cancelled": pgettext_lazy("audit action", "Seats taken back by the vendor"),
     "pack.expiry_reminder": pgettext_lazy("audit action", "Expiry reminder sent"),
     "pack.licenses_revoked": pgettext_lazy("audit action", "Pack licenses revoked"),
@@ -63,7 +73,10 @@ ACTION_LABELS = {
     "product.created": pgettext_lazy("audit action", "Product added"),
     "pack.split": pgettext_lazy("audit action", "Pack split"),
     "pack.unassigned": pgettext_lazy("audit action", "Pack unassigned from a UMS"),
+    "pack.unarchived": pgettext_lazy("audit action", "Pack unarchived"),
+    "pack.updated": pgettext_lazy("audit action", "Pack changed"),
     "renewal.awaiting_redemption": pgettext_lazy("audit action", "Renewal awaiting redemption"),
+    "renewal.applied": pgettext_lazy("audit action", "Renewal applied"),
     "renewal.redeemed": pgettext_lazy("audit action", "Renewal redeemed"),
     "staff_member.added": pgettext_lazy("audit action", "Staff member added"),
     "staff_member.removed": pgettext_lazy("audit action", "Staff member removed"),

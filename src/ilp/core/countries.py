@@ -256,8 +256,6 @@ COUNTRIES = [
     ("AX", pgettext_lazy("country", "Åland Islands")),
 ]
 
-COUNTRY_CODES = frozenset(code for code, _name in COUNTRIES)
-
 
 def country_choices():
     """Choices for a select, sorted by the name in the active language."""

@@ -19,8 +19,6 @@ class OrderError(StrEnum):
     END_CUSTOMER_NAME_REQUIRED = "end_customer_name_required"  # 422
     INVALID_COUNTRY = "invalid_country"  # 422
     SUBSCRIPTION_KEY_REQUIRED = "subscription_key_required"  # 422: a renewal names its key
-    # 422: no longer raised since add-on orders (a new order may name a key of its company).
-    SUBSCRIPTION_KEY_NOT_ALLOWED = "subscription_key_not_allowed"
     SUBSCRIPTION_KEY_NOT_ON_COMPANY = "subscription_key_not_on_company"  # 422: add-on, another's
     UNKNOWN_SUBSCRIPTION_KEY = "unknown_subscription_key"  # 422
     SUBSCRIPTION_KEY_MISMATCH = "subscription_key_mismatch"  # 422: key of another customer

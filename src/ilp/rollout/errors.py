@@ -44,7 +44,6 @@ class RolloutError(StrEnum):
 
     # license lifecycle (rules 21, 22)
     INVALID_LEASE_DAYS = "invalid_lease_days"
-    INVALID_CHANGED_SINCE = "invalid_changed_since"
 
     # signing keys
     SIGNING_KEY_FROM_ENVIRONMENT = "signing_key_from_environment"

@@ -1,12 +1,15 @@
 from django.urls import path
 
-from . import views, views_devices, views_packs
+from .views import devices, hardware, jwks, keys, pack_licenses, packs, ums
 
 app_name = "rollout"
 
 urlpatterns = [
-    path(".well-known/jwks.json", views.jwks, name="jwks"),
-    *views.page_urlpatterns,
-    *views_packs.urlpatterns,
-    *views_devices.urlpatterns,
+    path(".well-known/jwks.json", jwks.jwks, name="jwks"),
+    *keys.urlpatterns,
+    *pack_licenses.urlpatterns,
+    *ums.urlpatterns,
+    *hardware.urlpatterns,
+    *packs.urlpatterns,
+    *devices.urlpatterns,
 ]

@@ -29,6 +29,7 @@ from ilp.core.emails import email_problem
 from ilp.core.ids import new_token, token_hash
 from ilp.notifications.services import mail_enqueue
 
+from .audit_actions import AuditAction
 from .models import ScimToken, ScimUser
 
 SCIM_TOKEN_PREFIX = "ilpscim"
@@ -56,7 +57,7 @@ def scim_token_issue(*, actor: Actor, company) -> str:
     event_record(
         actor=actor,
         company=company,
-        action="scim_token.created",
+        action=AuditAction.SCIM_TOKEN_CREATED,
         obj_type="scim_token",
         obj_id=company.gaid,
         after={"replaced": not created},
@@ -72,7 +73,7 @@ def scim_token_revoke(*, actor: Actor, company) -> bool:
         event_record(
             actor=actor,
             company=company,
-            action="scim_token.revoked",
+            action=AuditAction.SCIM_TOKEN_REVOKED,
             obj_type="scim_token",
             obj_id=company.gaid,
         )
@@ -198,7 +199,7 @@ def scim_user_create(
         event_record(
             actor=actor,
             company=company,
-            action="scim_user.deactivated",
+            action=AuditAction.SCIM_USER_DEACTIVATED,
             obj_type="membership",
             obj_id=email,
             after={"scim_id": scim_user.scim_id},
@@ -241,7 +242,7 @@ def scim_user_update(
         event_record(
             actor=actor,
             company=company,
-            action="scim_user.deactivated",
+            action=AuditAction.SCIM_USER_DEACTIVATED,
             obj_type="membership",
             obj_id=user.email,
             after={"scim_id": scim_user.scim_id},
@@ -262,7 +263,7 @@ def scim_user_delete(*, actor: Actor, company, scim_user: ScimUser) -> None:
     event_record(
         actor=actor,
         company=company,
-        action="scim_user.deleted",
+        action=AuditAction.SCIM_USER_DELETED,
         obj_type="membership",
         obj_id=user.email,
         before={"scim_id": scim_user.scim_id},

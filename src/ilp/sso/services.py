@@ -28,6 +28,7 @@ from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.notifications.services import mail_enqueue
 
 from . import oidc
+from .audit_actions import AuditAction
 from .errors import SsoDenied, SsoError
 from .models import JIT_ROLES, CompanyDomain, CompanySso
 from .outbound import issuer_url_check
@@ -70,7 +71,7 @@ def sso_set(
     event_record(
         actor=actor,
         company=company,
-        action="sso.configured",
+        action=AuditAction.SSO_CONFIGURED,
         obj_type="sso",
         obj_id=company.gaid,
         before=before,
@@ -102,7 +103,7 @@ def sso_delete(*, actor: Actor, membership) -> None:
     event_record(
         actor=actor,
         company=company,
-        action="sso.removed",
+        action=AuditAction.SSO_REMOVED,
         obj_type="sso",
         obj_id=company.gaid,
         before=before,
@@ -150,7 +151,7 @@ def domain_add(*, actor: Actor, membership, domain: str) -> CompanyDomain:
     event_record(
         actor=actor,
         company=membership.company,
-        action="domain.added",
+        action=AuditAction.DOMAIN_ADDED,
         obj_type="domain",
         obj_id=name,
     )
@@ -218,7 +219,7 @@ def _domain_verified(*, actor: Actor, membership, pk: int) -> CompanyDomain:
     event_record(
         actor=actor,
         company=membership.company,
-        action="domain.verified",
+        action=AuditAction.DOMAIN_VERIFIED,
         obj_type="domain",
         obj_id=found.domain,
     )
@@ -233,7 +234,7 @@ def domain_delete(*, actor: Actor, membership, domain: str) -> None:
     event_record(
         actor=actor,
         company=membership.company,
-        action="domain.removed",
+        action=AuditAction.DOMAIN_REMOVED,
         obj_type="domain",
         obj_id=found.domain,
         before={"verified": found.verified},
@@ -314,7 +315,7 @@ def _person_join(*, sso: CompanySso, email: str, claims: dict) -> SsoOutcome:
     event_record(
         actor=actor,
         company=company,
-        action="member.joined_by_sso",
+        action=AuditAction.MEMBER_JOINED_BY_SSO,
         obj_type="membership",
         obj_id=email,
         after={"role": sso.jit_role, "issuer": sso.issuer},
@@ -348,7 +349,7 @@ def company_sso_drop(*, actor: Actor, company: Company) -> dict:
         event_record(
             actor=actor,
             company=company,
-            action="sso.removed",
+            action=AuditAction.SSO_REMOVED,
             obj_type="sso",
             obj_id=company.gaid,
             before=_sso_audit(sso),
@@ -359,7 +360,7 @@ def company_sso_drop(*, actor: Actor, company: Company) -> dict:
         event_record(
             actor=actor,
             company=company,
-            action="domain.removed",
+            action=AuditAction.DOMAIN_REMOVED,
             obj_type="domain",
             obj_id=found.domain,
             before={"verified": found.verified},

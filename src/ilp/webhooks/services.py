@@ -46,6 +46,7 @@ from ilp.core.outbound import (
 from ilp.core.prepared import Prepared
 from ilp.notifications.services import mail_enqueue
 
+from .audit_actions import AuditAction
 from .errors import WebhookError
 from .events import EVENT_TYPES, TEST, VENDOR_EVENT_TYPES
 from .models import WebhookDelivery, WebhookEndpoint
@@ -308,7 +309,7 @@ def endpoint_create(
         events=events,
         secret=secret,
     )
-    _audit(actor, "webhook.created", endpoint, url=url, events=events)
+    _audit(actor, AuditAction.WEBHOOK_CREATED, endpoint, url=url, events=events)
     return endpoint, secret
 
 
@@ -340,14 +341,14 @@ def endpoint_update(
     endpoint.updated_at = timezone.now()
     endpoint.save()
     if changed:
-        _audit(actor, "webhook.updated", endpoint, **changed)
+        _audit(actor, AuditAction.WEBHOOK_UPDATED, endpoint, **changed)
     return endpoint
 
 
 @transaction.atomic
 def endpoint_delete(*, actor: Actor, endpoint: WebhookEndpoint) -> None:
     _endpoints_forget()
-    _audit(actor, "webhook.deleted", endpoint, url=endpoint.url)
+    _audit(actor, AuditAction.WEBHOOK_DELETED, endpoint, url=endpoint.url)
     endpoint.delete()
 
 
@@ -361,7 +362,7 @@ def endpoint_secret_rotate(*, actor: Actor, endpoint: WebhookEndpoint) -> str:
     endpoint.secret = secret
     endpoint.updated_at = timezone.now()
     endpoint.save()
-    _audit(actor, "webhook.secret_rotated", endpoint)
+    _audit(actor, AuditAction.WEBHOOK_SECRET_ROTATED, endpoint)
     return secret
 
 
@@ -374,7 +375,7 @@ def endpoint_test(*, actor: Actor, endpoint: WebhookEndpoint) -> WebhookDelivery
         [{"endpoint_id": endpoint.endpoint_id, "message": "This is a test event."}],
     )
     delivery = endpoint.deliveries.order_by("-pk").first()
-    _audit(actor, "webhook.tested", endpoint, delivery=delivery.message_id)
+    _audit(actor, AuditAction.WEBHOOK_TESTED, endpoint, delivery=delivery.message_id)
     return delivery
 
 
@@ -386,7 +387,9 @@ def delivery_retry(*, actor: Actor, delivery: WebhookDelivery) -> WebhookDeliver
         status=WebhookDelivery.Status.PENDING, next_attempt_at=timezone.now()
     )
     delivery.refresh_from_db()
-    _audit(actor, "webhook.delivery_retried", delivery.endpoint, delivery=delivery.message_id)
+    _audit(
+        actor, AuditAction.WEBHOOK_DELIVERY_RETRIED, delivery.endpoint, delivery=delivery.message_id
+    )
     return delivery
 
 
@@ -503,7 +506,7 @@ def _endpoint_failed(endpoint: WebhookEndpoint, *, now: datetime.datetime) -> No
         locked.updated_at = now
         locked.save(update_fields=["enabled", "disabled_reason", "updated_at"])
         _endpoints_forget()
-        _audit(Actor.system(), "webhook.disabled", locked, reason="failing for 5 days")
+        _audit(Actor.system(), AuditAction.WEBHOOK_DISABLED, locked, reason="failing for 5 days")
         if locked.company_id is not None:
             for email, language in _administrators(locked.company_id):
                 mail_enqueue(

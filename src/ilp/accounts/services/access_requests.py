@@ -10,6 +10,7 @@ from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.errors import NotFound
 
+from ..audit_actions import AuditAction
 from ..errors import AccountError
 from ..models import AccessRequest, Company, Invitation
 from .common import access_request_open as access_request_open  # re-exported
@@ -51,7 +52,7 @@ def access_request_dismiss(*, actor: Actor, company: Company, access_request_id:
     event_record(
         actor=actor,
         company=company,
-        action="access_request.dismissed",
+        action=AuditAction.ACCESS_REQUEST_DISMISSED,
         obj_type="access_request",
         obj_id=access_request.pk,
         before={"email": access_request.email},

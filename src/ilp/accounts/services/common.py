@@ -21,6 +21,7 @@ from ilp.notifications.services import mail_enqueue
 from ilp.webhooks.services import event_emit
 
 from .. import selectors
+from ..audit_actions import AuditAction
 from ..errors import AccountError
 from ..models import AccessRequest, AccountLink, Company, Membership, User, normalize_email
 
@@ -70,7 +71,7 @@ def membership_create(
     event_record(
         actor=actor,
         company=company,
-        action="member.added",
+        action=AuditAction.MEMBER_ADDED,
         obj_type="membership",
         obj_id=user.email,
         after={"role": role, **(audit or {})},
@@ -210,7 +211,7 @@ def access_request_open(
     event_record(
         actor=actor,
         company=company,
-        action="access_request.created",
+        action=AuditAction.ACCESS_REQUEST_CREATED,
         obj_type="access_request",
         obj_id=access_request.pk,
         after={"email": email, "order_number": order_number or None},

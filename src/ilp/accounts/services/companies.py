@@ -11,6 +11,7 @@ from ilp.core.ids import crockford
 from ilp.core.text import plain_text
 
 from .. import selectors
+from ..audit_actions import AuditAction
 from ..errors import AccountError
 from ..models import Company
 
@@ -56,7 +57,7 @@ def company_create(
     event_record(
         actor=actor,
         company=company,
-        action="company.created",
+        action=AuditAction.COMPANY_CREATED,
         obj_type="company",
         obj_id=company.gaid,
         after={"name": name, "customer_number": customer_number},
@@ -109,7 +110,7 @@ def company_update(*, actor: Actor, company: Company, **fields) -> Company:
     event_record(
         actor=actor,
         company=company,
-        action="company.updated",
+        action=AuditAction.COMPANY_UPDATED,
         obj_type="company",
         obj_id=company.gaid,
         before=before,
@@ -137,7 +138,7 @@ def company_customer_number_set(
     event_record(
         actor=actor,
         company=company,
-        action="company.customer_number_set",
+        action=AuditAction.COMPANY_CUSTOMER_NUMBER_SET,
         obj_type="company",
         obj_id=company.gaid,
         before={"customer_number": before},
@@ -170,7 +171,9 @@ def company_two_factor_require(*, actor: Actor, company: Company, required: bool
     event_record(
         actor=actor,
         company=company,
-        action="company.two_factor_required" if required else "company.two_factor_optional",
+        action=AuditAction.COMPANY_TWO_FACTOR_REQUIRED
+        if required
+        else AuditAction.COMPANY_TWO_FACTOR_OPTIONAL,
         obj_type="company",
         obj_id=company.gaid,
         before={"require_2fa": not required},

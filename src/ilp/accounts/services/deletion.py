@@ -14,6 +14,7 @@ from ilp.core.idempotency import credential_forget, user_forget
 from ilp.notifications.services import mail_enqueue
 
 from .. import selectors
+from ..audit_actions import AuditAction
 from ..errors import AccountError
 from ..models import AccountLink, ApiToken, Company, Membership, User
 from .common import (
@@ -74,7 +75,9 @@ def account_deletion_request(*, actor: Actor, user: User) -> None:
             "valid_hours": 24,
         },
     )
-    event_record(actor=actor, action="user.deletion_requested", obj_type="user", obj_id=user.email)
+    event_record(
+        actor=actor, action=AuditAction.USER_DELETION_REQUESTED, obj_type="user", obj_id=user.email
+    )
 
 
 def account_deletion_check(*, user: User, token: str) -> AccountLink:
@@ -97,7 +100,7 @@ def account_deletion_confirm(*, actor: Actor, user: User, token: str) -> None:
         event_record(
             actor=actor,
             company=membership.company,
-            action="member.removed",
+            action=AuditAction.MEMBER_REMOVED,
             obj_type="membership",
             obj_id=user.email,
             before={"role": membership.role},
@@ -111,7 +114,7 @@ def account_deletion_confirm(*, actor: Actor, user: User, token: str) -> None:
         )
     event_record(
         actor=actor,
-        action="user.deleted",
+        action=AuditAction.USER_DELETED,
         obj_type="user",
         obj_id=user.email,
         before={"first_name": user.first_name, "last_name": user.last_name},

@@ -29,6 +29,7 @@ from ilp.core.throttle import Limit, throttle_hits
 from ilp.notifications.services import mail_enqueue
 
 from .. import selectors
+from ..audit_actions import AuditAction
 from ..errors import AccountError
 from ..models import AccessRequest, Company, Invitation, Membership, User, normalize_email
 from .common import (
@@ -120,7 +121,7 @@ def invitation_issue(
     event_record(
         actor=actor,
         company=company,
-        action="invitation.created",
+        action=AuditAction.INVITATION_CREATED,
         obj_type="invitation",
         obj_id=invitation.pk,
         after={"email": email, "role": role, "replaced": [i.pk for i in replaced]},
@@ -199,7 +200,7 @@ def invitation_withdraw(*, actor: Actor, company: Company, invitation_id: int) -
         event_record(
             actor=actor,
             company=company,
-            action="invitation.withdrawn",
+            action=AuditAction.INVITATION_WITHDRAWN,
             obj_type="invitation",
             obj_id=invitation.pk,
             before={"email": invitation.email, "role": invitation.role},
@@ -327,7 +328,7 @@ def _membership_grant(invitation: Invitation, person: User) -> Membership:
         event_record(
             actor=Actor.for_user(person),
             company=company,
-            action="member.role_changed",
+            action=AuditAction.MEMBER_ROLE_CHANGED,
             obj_type="membership",
             obj_id=person.email,
             before={"role": before},
@@ -392,7 +393,7 @@ def _claim_void_settle(
     event_record(
         actor=Actor.system(),
         company=company,
-        action="invitation.claim_void",
+        action=AuditAction.INVITATION_CLAIM_VOID,
         obj_type="invitation",
         obj_id=invitation.pk,
         before={"email": invitation.email, "role": invitation.role},
@@ -454,7 +455,7 @@ def _invitation_accept(
     event_record(
         actor=Actor.for_user(person),
         company=invitation.company,
-        action="invitation.accepted",
+        action=AuditAction.INVITATION_ACCEPTED,
         obj_type="invitation",
         obj_id=invitation.pk,
         after={"email": person.email, "role": membership.role},

@@ -11,6 +11,7 @@ from ilp.core.authz import Role
 from ilp.core.errors import Conflict, NotFound
 
 from .. import selectors
+from ..audit_actions import AuditAction
 from ..errors import AccountError
 from ..models import Company, Invitation, Membership, User, normalize_email
 from .common import administrators_locked, member_event_emit, membership_create, role_check
@@ -56,7 +57,7 @@ def member_role_change(*, actor: Actor, company: Company, email: str, role: str)
     event_record(
         actor=actor,
         company=company,
-        action="member.role_changed",
+        action=AuditAction.MEMBER_ROLE_CHANGED,
         obj_type="membership",
         obj_id=membership.user.email,
         before={"role": before},
@@ -88,7 +89,7 @@ def member_remove(*, actor: Actor, company: Company, email: str) -> None:
     event_record(
         actor=actor,
         company=company,
-        action="member.removed",
+        action=AuditAction.MEMBER_REMOVED,
         obj_type="membership",
         obj_id=user.email,
         before={"role": role},
@@ -130,7 +131,7 @@ def sessions_end(*, actor: Actor, user: User, company: Company | None = None) ->
     event_record(
         actor=actor,
         company=company,
-        action="sessions.ended",
+        action=AuditAction.SESSIONS_ENDED,
         obj_type="user",
         obj_id=user.email,
         after={"reason": "membership_ended"},

@@ -21,6 +21,7 @@ from ilp.core.ids import new_token, token_hash
 from ilp.notifications.services import mail_enqueue
 
 from .. import selectors
+from ..audit_actions import AuditAction
 from ..errors import AccountError
 from ..models import AccountLink, User, normalize_email
 from .common import account_link_issue, account_link_use, link_url, password_check
@@ -78,7 +79,7 @@ def _password_reset_request(*, email: str) -> None:
     )
     event_record(
         actor=Actor.system(),
-        action="user.password_reset_requested",
+        action=AuditAction.USER_PASSWORD_RESET_REQUESTED,
         obj_type="user",
         obj_id=user.email,
     )
@@ -124,7 +125,7 @@ def password_reset_complete(*, token: str, password: str) -> User:
     _changed_mail(user)
     event_record(
         actor=Actor.for_user(user),
-        action="user.password_reset",
+        action=AuditAction.USER_PASSWORD_RESET,
         obj_type="user",
         obj_id=user.email,
     )
@@ -158,7 +159,9 @@ def password_change(
     api_tokens_revoke_all(actor=actor, user=user, reason="password_changed")
     sessions_end_all(user=user, keep_session_id=keep_session_id)
     _changed_mail(user)
-    event_record(actor=actor, action="user.password_changed", obj_type="user", obj_id=user.email)
+    event_record(
+        actor=actor, action=AuditAction.USER_PASSWORD_CHANGED, obj_type="user", obj_id=user.email
+    )
     return user
 
 

@@ -11,6 +11,7 @@ from ilp.core.actors import Actor
 from ilp.core.errors import Invalid
 from ilp.core.text import plain_text
 
+from ..audit_actions import AuditAction
 from ..errors import AccountError
 from ..models import Membership, User
 
@@ -89,7 +90,7 @@ def profile_update(
             changed_notify[gaid] = changed
     event_record(
         actor=actor,
-        action="user.profile_updated",
+        action=AuditAction.USER_PROFILE_UPDATED,
         obj_type="user",
         obj_id=user.email,
         before=before,
@@ -139,7 +140,7 @@ def time_zone_set(*, actor: Actor, user: User, time_zone: str) -> User:
     user.save(update_fields=["time_zone"])
     event_record(
         actor=actor,
-        action="user.profile_updated",
+        action=AuditAction.USER_PROFILE_UPDATED,
         obj_type="user",
         obj_id=user.email,
         before={"time_zone": before},

@@ -14,6 +14,7 @@ from ilp.core.errors import Invalid
 from ilp.core.text import plain_text
 
 from .. import selectors
+from ..audit_actions import AuditAction
 from ..errors import AccountError
 from ..models import Company
 from ..proofs import company_holds_key
@@ -104,7 +105,7 @@ def registration_create(
     event_record(
         actor=actor,
         company=company,
-        action="company.claimed",
+        action=AuditAction.COMPANY_CLAIMED,
         obj_type="invitation",
         obj_id=invitation.pk,
         after={"email": email, "first_name": first_name, "last_name": last_name},

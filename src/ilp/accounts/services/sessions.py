@@ -15,6 +15,7 @@ from ilp.core.errors import NotFound
 from ilp.core.ids import token_hash
 from ilp.notifications.services import mail_enqueue
 
+from ..audit_actions import AuditAction
 from ..errors import AccountError
 from ..models import Company, SignIn, SignInMethod, User, UserSession
 
@@ -122,7 +123,7 @@ def session_end(*, actor: Actor, user: User, session_id: int) -> None:
     session.delete()
     event_record(
         actor=actor,
-        action="session.ended",
+        action=AuditAction.SESSION_ENDED,
         obj_type="session",
         obj_id=session_id,
         before={"user": user.email, "method": session.method, "address": session.address},

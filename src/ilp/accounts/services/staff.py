@@ -20,6 +20,7 @@ from ilp.core.emails import email_problem
 from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.notifications.services import mail_enqueue
 
+from ..audit_actions import AuditAction
 from ..errors import AccountError
 from ..models import AccountLink, StaffMember, User, normalize_email
 from .common import account_link_issue, link_url
@@ -123,7 +124,7 @@ def staff_member_invite(*, actor: Actor, email: str, role: str) -> StaffMember:
     )
     event_record(
         actor=actor,
-        action="staff_member.added",
+        action=AuditAction.STAFF_MEMBER_ADDED,
         obj_type="staff_member",
         obj_id=user.email,
         after={"role": role},
@@ -145,7 +146,7 @@ def staff_member_role_change(*, actor: Actor, staff_member_id: int, role: str) -
     member.save(update_fields=["role"])
     event_record(
         actor=actor,
-        action="staff_member.role_changed",
+        action=AuditAction.STAFF_MEMBER_ROLE_CHANGED,
         obj_type="staff_member",
         obj_id=member.user.email,
         before={"role": before},
@@ -167,7 +168,7 @@ def staff_member_remove(*, actor: Actor, staff_member_id: int) -> None:
         user.save(update_fields=["is_staff"])
     event_record(
         actor=actor,
-        action="staff_member.removed",
+        action=AuditAction.STAFF_MEMBER_REMOVED,
         obj_type="staff_member",
         obj_id=user.email,
         before={"role": member.role},
@@ -198,7 +199,9 @@ def staff_member_from_sso(*, email: str, role: str) -> User:
     if before != role:
         event_record(
             actor=Actor.for_user(user),
-            action="staff_member.role_changed" if before else "staff_member.added",
+            action=AuditAction.STAFF_MEMBER_ROLE_CHANGED
+            if before
+            else AuditAction.STAFF_MEMBER_ADDED,
             obj_type="staff_member",
             obj_id=email,
             before={"role": before} if before else None,

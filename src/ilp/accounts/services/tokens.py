@@ -18,6 +18,7 @@ from ilp.core.idempotency import credential_forget
 from ilp.core.ids import new_token, token_hash
 
 from .. import selectors
+from ..audit_actions import AuditAction
 from ..errors import AccountError
 from ..models import ApiToken, StaffToken, User, normalize_email
 from .two_factor import otp_verify
@@ -106,7 +107,7 @@ def api_token_create(
     )
     event_record(
         actor=actor,
-        action="api_token.created",
+        action=AuditAction.API_TOKEN_CREATED,
         obj_type="api_token",
         obj_id=api_token.pk,
         after={
@@ -179,7 +180,7 @@ def api_token_revoke(*, actor: Actor, user: User, token_id: int) -> ApiToken:
         credential_forget(api_token.token_hash)
         event_record(
             actor=actor,
-            action="api_token.revoked",
+            action=AuditAction.API_TOKEN_REVOKED,
             obj_type="api_token",
             obj_id=api_token.pk,
             before={"user": user.email, "name": api_token.name},
@@ -202,7 +203,7 @@ def api_tokens_revoke_all(*, actor: Actor, user: User, reason: str) -> int:
         api_token.save(update_fields=["revoked_at"])
         event_record(
             actor=actor,
-            action="api_token.revoked",
+            action=AuditAction.API_TOKEN_REVOKED,
             obj_type="api_token",
             obj_id=api_token.pk,
             before={"user": user.email, "name": api_token.name},
@@ -231,13 +232,16 @@ def api_tokens_company_drop(*, actor: Actor, user: User, company) -> int:
         api_token.companies = [g for g in api_token.companies if g != gaid]
         if api_token.companies:
             api_token.save(update_fields=["companies"])
-            action, after = "api_token.limited", {"companies": api_token.companies}
+            action, after = AuditAction.API_TOKEN_LIMITED, {"companies": api_token.companies}
         else:
             api_token.companies = before["companies"]
             api_token.revoked_at = timezone.now()
             api_token.save(update_fields=["revoked_at"])
             revoked.append(api_token)
-            action, after = "api_token.revoked", {"reason": "membership_ended", "company": gaid}
+            action, after = (
+                AuditAction.API_TOKEN_REVOKED,
+                {"reason": "membership_ended", "company": gaid},
+            )
         event_record(
             actor=actor,
             company=company,
@@ -270,7 +274,7 @@ def staff_token_create(
     staff = StaffToken.objects.create(name=name, role=role, token_hash=token_hash(token))
     event_record(
         actor=actor,
-        action="staff_token.created",
+        action=AuditAction.STAFF_TOKEN_CREATED,
         obj_type="staff_token",
         obj_id=staff.pk,
         after={"name": name, "role": role},
@@ -290,7 +294,7 @@ def staff_token_revoke(*, actor: Actor, staff_token_id: int) -> StaffToken:
         credential_forget(staff.token_hash)
         event_record(
             actor=actor,
-            action="staff_token.revoked",
+            action=AuditAction.STAFF_TOKEN_REVOKED,
             obj_type="staff_token",
             obj_id=staff.pk,
             before={"name": staff.name},

@@ -21,6 +21,7 @@ from ilp.core.errors import Conflict, Invalid, Throttled, wait_text
 from ilp.notifications.services import mail_enqueue
 
 from .. import otp, selectors
+from ..audit_actions import AuditAction
 from ..errors import AccountError
 from ..models import RecoveryCode, StaffMember, TwoFactor, User
 from .common import link_url
@@ -100,7 +101,7 @@ def _attempt_record(two_factor: TwoFactor, *, accepted: bool) -> None:
         _two_factor_mail(user, "two_factor_locked", link=link_url("password-reset", "")[:-1])
         event_record(
             actor=Actor.system(),
-            action="user.two_factor_locked",
+            action=AuditAction.USER_TWO_FACTOR_LOCKED,
             obj_type="user",
             obj_id=user.email,
             after={"failures": two_factor.failures},
@@ -132,7 +133,7 @@ def _code_check(*, user: User, code: str | None) -> str | None:
         if kind == "recovery_code":
             event_record(
                 actor=Actor.for_user(user),
-                action="user.recovery_code_used",
+                action=AuditAction.USER_RECOVERY_CODE_USED,
                 obj_type="user",
                 obj_id=user.email,
                 after={
@@ -168,7 +169,10 @@ def _two_factor_begin(*, actor: Actor, user: User) -> tuple[str, str]:
     two_factor.pending_secret = otp.secret_new()
     two_factor.save()
     event_record(
-        actor=actor, action="user.two_factor_setup_started", obj_type="user", obj_id=user.email
+        actor=actor,
+        action=AuditAction.USER_TWO_FACTOR_SETUP_STARTED,
+        obj_type="user",
+        obj_id=user.email,
     )
     return two_factor.pending_secret, otp.provisioning_uri(
         secret=two_factor.pending_secret, email=user.email
@@ -202,7 +206,7 @@ def two_factor_confirm(*, actor: Actor, user: User, code: str) -> list[str]:
     _two_factor_mail(user, "two_factor_replaced" if renewed else "two_factor_enabled")
     event_record(
         actor=actor,
-        action="user.two_factor_enabled",
+        action=AuditAction.USER_TWO_FACTOR_ENABLED,
         obj_type="user",
         obj_id=user.email,
         after={"new_authenticator": renewed},
@@ -237,7 +241,10 @@ def _recovery_codes_renew(*, actor: Actor, user: User) -> list[str]:
     codes = _recovery_codes_replace(user)
     _two_factor_mail(user, "recovery_codes_renewed")
     event_record(
-        actor=actor, action="user.recovery_codes_renewed", obj_type="user", obj_id=user.email
+        actor=actor,
+        action=AuditAction.USER_RECOVERY_CODES_RENEWED,
+        obj_type="user",
+        obj_id=user.email,
     )
     return codes
 
@@ -314,7 +321,9 @@ def _two_factor_disable(*, actor: Actor, user: User) -> None:
     _disable_check(user)  # a company may have started to require it meanwhile
     _off(two_factor)
     _two_factor_mail(user, "two_factor_disabled")
-    event_record(actor=actor, action="user.two_factor_disabled", obj_type="user", obj_id=user.email)
+    event_record(
+        actor=actor, action=AuditAction.USER_TWO_FACTOR_DISABLED, obj_type="user", obj_id=user.email
+    )
 
 
 @transaction.atomic
@@ -328,7 +337,9 @@ def two_factor_reset(*, actor: Actor, user: User) -> None:
     _off(two_factor)
     if was_active:
         _two_factor_mail(user, "two_factor_disabled")
-    event_record(actor=actor, action="user.two_factor_reset", obj_type="user", obj_id=user.email)
+    event_record(
+        actor=actor, action=AuditAction.USER_TWO_FACTOR_RESET, obj_type="user", obj_id=user.email
+    )
 
 
 @transaction.atomic

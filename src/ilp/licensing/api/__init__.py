@@ -1,5 +1,5 @@
 """Licensing routes. Split, merge, `POST /orders` and delivery-token registration change
-licenses or assignments too: they are rollout's (`rollout/api_packs.py`), added ahead of these
+licenses or assignments too: they are rollout's (`rollout/api/packs.py`), added ahead of these
 so that the literal `product-packs/merge` comes before `product-packs/{pack_id}`."""
 
 from ninja import Router

@@ -1,6 +1,6 @@
 """Orders, products and delivery tokens: the company's order reads, the staff's order read
 and delivery-token issue. `POST /orders` and delivery-token registration, whose new packs
-rollout auto-assigns, are rollout's routes (`rollout/api_packs.py`)."""
+rollout auto-assigns, are rollout's routes (`rollout/api/packs.py`)."""
 
 from typing import Literal
 

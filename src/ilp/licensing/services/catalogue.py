@@ -18,6 +18,7 @@ from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid, NotFound
 
+from ..audit_actions import AuditAction
 from ..catalogue import SAMPLE_EULA_SLUG, SAMPLE_EULA_TITLE
 from ..errors import CatalogueError
 from ..models import Eula, EulaVersion, Product
@@ -110,7 +111,7 @@ def product_create(
         ) from None
     event_record(
         actor=actor,
-        action="product.created",
+        action=AuditAction.PRODUCT_CREATED,
         obj_type="product",
         obj_id=sku,
         after=_product_data(product),
@@ -143,7 +144,7 @@ def product_update(
         product.save(update_fields=changed)
         event_record(
             actor=actor,
-            action="product.changed",
+            action=AuditAction.PRODUCT_CHANGED,
             obj_type="product",
             obj_id=product.sku,
             before={f: before[f] for f in changed},
@@ -212,7 +213,7 @@ def eula_publish(
     published.eula = eula
     event_record(
         actor=actor,
-        action="eula.published",
+        action=AuditAction.EULA_PUBLISHED,
         obj_type="eula",
         obj_id=f"{eula.slug}:{version}",
         after={"kind": kind, "product": subject, "version": version, "eula_title": eula.title},

@@ -21,6 +21,7 @@ from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.notifications.services import mail_about
 
+from ..audit_actions import AuditAction
 from ..errors import CorrectionError, OrderError, PackError, RenewalError
 from ..models import (
     DeliveryToken,
@@ -171,7 +172,7 @@ def order_seats_cancel(
         event_record(
             actor=actor,
             company=pack.company,
-            action="pack.cancelled",
+            action=AuditAction.PACK_CANCELLED,
             obj_type="product_pack",
             obj_id=pack.pack_id,
             before=before,
@@ -191,7 +192,7 @@ def order_seats_cancel(
     event_record(
         actor=actor,
         company=order.company,
-        action="order.cancelled" if not left else "order.partly_cancelled",
+        action=AuditAction.ORDER_CANCELLED if not left else AuditAction.ORDER_PARTLY_CANCELLED,
         obj_type="order",
         obj_id=order.order_number,
         before={"status": before_status},
@@ -278,8 +279,8 @@ def key_company_move(
         "revoked_licenses": revoked,
     }
     for company, action in (
-        (from_company, "key.transferred_out"),
-        (to_company, "key.transferred_in"),
+        (from_company, AuditAction.KEY_TRANSFERRED_OUT),
+        (to_company, AuditAction.KEY_TRANSFERRED_IN),
     ):
         event_record(
             actor=actor,
@@ -359,7 +360,7 @@ def order_contact_mail_resend(*, actor: Actor, order_number: str, reason: str) -
     event_record(
         actor=actor,
         company=order.company,
-        action="order.contact_mail_resent",
+        action=AuditAction.ORDER_CONTACT_MAIL_RESENT,
         obj_type="order",
         obj_id=order.order_number,
         after={"mail": sent},

@@ -14,6 +14,7 @@ from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.core.ids import crockford, token_hash
 
+from ..audit_actions import AuditAction
 from ..errors import DeliveryTokenError, EulaError, OrderError
 from ..models import DeliveryToken
 from ..selectors import vendor_eula_in_force
@@ -69,7 +70,7 @@ def delivery_token_issue(
     )
     event_record(
         actor=actor,
-        action="delivery_token.issued",
+        action=AuditAction.DELIVERY_TOKEN_ISSUED,
         obj_type="delivery_token",
         obj_id=row.pk,
         after={"order_number": order_number, "items": row.items},
@@ -131,7 +132,7 @@ def delivery_token_register(*, actor: Actor, membership, token: str, accept_eula
     event_record(
         actor=actor,
         company=company,
-        action="delivery_token.registered",
+        action=AuditAction.DELIVERY_TOKEN_REGISTERED,
         obj_type="subscription_key",
         obj_id=key.key,
         after={
@@ -143,7 +144,7 @@ def delivery_token_register(*, actor: Actor, membership, token: str, accept_eula
         event_record(
             actor=actor,
             company=company,
-            action="eula.accepted",
+            action=AuditAction.EULA_ACCEPTED,
             obj_type="delivery_token",
             obj_id=row.order_number,
             before={"eula_accepted": False},

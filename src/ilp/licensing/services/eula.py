@@ -17,6 +17,7 @@ from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.core.errors import Conflict
 
+from ..audit_actions import AuditAction
 from ..errors import EulaError
 from ..models import Eula, EulaVersion, Order, ProductPack
 from ..selectors.eula import eula_version_in_force, eulas_waiting, vendor_eula
@@ -68,7 +69,7 @@ def order_eula_accept(*, actor: Actor, order: Order, version: str | None = None)
     event_record(
         actor=actor,
         company=locked.company,
-        action="eula.accepted",
+        action=AuditAction.EULA_ACCEPTED,
         obj_type="order",
         obj_id=locked.order_number,
         before={"eula_accepted": False},
@@ -126,7 +127,7 @@ def pack_eula_accept(
         event_record(
             actor=actor,
             company=locked.company,
-            action="eula.accepted",
+            action=AuditAction.EULA_ACCEPTED,
             obj_type="product_pack",
             obj_id=locked.pack_id,
             before={"eula_accepted": False},

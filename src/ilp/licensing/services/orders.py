@@ -35,6 +35,7 @@ from ilp.core.bulk import (
 from ilp.core.errors import Conflict, Invalid
 from ilp.notifications.services import mail_about
 
+from ..audit_actions import AuditAction
 from ..errors import OrderError
 from ..models import Order, OrderItem, ProductPack, SubscriptionKey
 from ..schemas import PackOut
@@ -464,7 +465,7 @@ def _order_audit(
     event_record(
         actor=actor,
         company=company,
-        action="order.received",
+        action=AuditAction.ORDER_RECEIVED,
         obj_type="order",
         obj_id=order.order_number,
         after={

@@ -24,6 +24,7 @@ from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid, NotFound
 from ilp.core.unit_ids import unit_id_normalize
 
+from ..audit_actions import AuditAction
 from ..errors import PackError
 from ..models import ProductPack
 from .packs import pack_create
@@ -107,7 +108,7 @@ def pack_split(
     event_record(
         actor=actor,
         company=source.company,
-        action="pack.split",
+        action=AuditAction.PACK_SPLIT,
         obj_type="product_pack",
         obj_id=source.pack_id,
         before=before,
@@ -280,7 +281,7 @@ def pack_merge(
     event_record(
         actor=actor,
         company=target.company,
-        action="pack.merge",
+        action=AuditAction.PACK_MERGE,
         obj_type="product_pack",
         obj_id=target.pack_id,
         before=before,

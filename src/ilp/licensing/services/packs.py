@@ -17,6 +17,7 @@ from ilp.core.bulk import objects_insert_fresh
 from ilp.core.errors import Conflict, Invalid
 from ilp.core.ids import crockford
 
+from ..audit_actions import AuditAction
 from ..errors import OrderError, PackError
 from ..models import Product, ProductPack, SubscriptionKey
 from ..selectors import product_map
@@ -303,9 +304,9 @@ def pack_update(
     after = _pack_figures(locked)
     if after != before:
         locked.save(update_fields=["comment", "state"])
-        action = "pack.updated"
+        action = AuditAction.PACK_UPDATED
         if before["state"] != after["state"]:
-            action = "pack.archived" if archived else "pack.unarchived"
+            action = AuditAction.PACK_ARCHIVED if archived else AuditAction.PACK_UNARCHIVED
         event_record(
             actor=actor,
             company=locked.company,

@@ -21,6 +21,7 @@ from ilp.audit.services import event_record
 from ilp.core.actors import Actor
 from ilp.notifications.services import mail_enqueue
 
+from ..audit_actions import AuditAction
 from ..models import ExpiryReminder, ProductPack
 from ..selectors import expiry_reminders_sent, pack_list_expiring
 from .webhook_events import packs_expiring
@@ -100,7 +101,7 @@ def _company_reminders_queue(
     mails = _reminder_mails(company=company, recipients=recipients, due=due, today=today)
     event_record(
         actor=Actor.system(),
-        action="pack.expiry_reminder",
+        action=AuditAction.PACK_EXPIRY_REMINDER,
         obj_type="company",
         obj_id=company.gaid,
         company=company,

@@ -24,6 +24,7 @@ from ilp.core.actors import Actor
 from ilp.core.errors import Conflict, Invalid
 
 from .. import events
+from ..audit_actions import AuditAction
 from ..errors import OrderError, RenewalError
 from ..models import Order, Product, ProductPack, Renewal, SubscriptionKey
 from ..selectors import product_find, renewal_pending_exists
@@ -226,7 +227,7 @@ def _renewal_audit(*, actor: Actor, renewal: Renewal, packs: list[ProductPack]) 
     event_record(
         actor=actor,
         company=renewal.subscription_key.company,
-        action=f"renewal.{renewal.status}",
+        action=AuditAction(f"renewal.{renewal.status}"),
         obj_type="renewal",
         obj_id=f"{renewal.order.order_number}/{renewal.product.sku}",
         before={
@@ -275,7 +276,7 @@ def renewal_redeem(*, actor: Actor, renewal: Renewal, packs: Sequence[ProductPac
     event_record(
         actor=actor,
         company=renewal.company,
-        action="renewal.redeemed",
+        action=AuditAction.RENEWAL_REDEEMED,
         obj_type="renewal",
         obj_id=f"{renewal.order.order_number}/{renewal.product.sku}",
         before={"status": Renewal.Status.AWAITING_REDEMPTION},

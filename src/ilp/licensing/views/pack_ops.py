@@ -1,9 +1,9 @@
 """The merge selection's live check. Merging and splitting (which move licenses too) are
-rollout's pages (rollout/views.py, rollout/views_packs.py); the seat rules live in
+rollout's pages (rollout/views/, rollout/views/packs.py); the seat rules live in
 services/pack_ops.py."""
 
 from django.shortcuts import render
-from django.urls import path, reverse
+from django.urls import path
 from django.utils.translation import gettext as _
 
 from ilp.core.authz import Permission
@@ -12,10 +12,6 @@ from ilp.core.portal import company_page
 from ..models import ProductPack
 from ..selectors import pack_selection
 from ..services.pack_ops import merge_problem
-
-
-def _pack_url(membership, pack_id: str) -> str:
-    return reverse("licensing:pack", args=[membership.company.gaid, pack_id])
 
 
 def merge_state(packs: list[ProductPack]) -> dict:

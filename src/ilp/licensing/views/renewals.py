@@ -1,5 +1,5 @@
 """Portal pages for renewals: the list, and "Redeem renewal". Its split-to-fit (a split, which
-may carry licenses) is rollout's page (`rollout/views_packs.py`), with these helpers."""
+may carry licenses) is rollout's page (`rollout/views/packs.py`), with these helpers."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator

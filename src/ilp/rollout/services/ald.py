@@ -12,6 +12,7 @@ from ilp.core.auth import ALD_TOKEN_PREFIX
 from ilp.core.idempotency import credential_forget
 from ilp.core.ids import new_token, token_hash
 
+from ..audit_actions import AuditAction
 from ..models import AldToken
 
 
@@ -33,7 +34,9 @@ def ald_token_generate(*, actor: Actor, key) -> str:
         current.save(update_fields=["token_hash", "created_at", "last_used_at"])
     event_record(
         actor=actor,
-        action="ald_token.regenerated" if current is not None else "ald_token.generated",
+        action=AuditAction.ALD_TOKEN_REGENERATED
+        if current is not None
+        else AuditAction.ALD_TOKEN_GENERATED,
         obj_type="subscription_key",
         obj_id=key.key,
         company=key.company,
@@ -52,7 +55,7 @@ def ald_token_revoke(*, actor: Actor, key) -> bool:
         return False
     event_record(
         actor=actor,
-        action="ald_token.revoked",
+        action=AuditAction.ALD_TOKEN_REVOKED,
         obj_type="subscription_key",
         obj_id=key.key,
         company=key.company,

@@ -17,6 +17,7 @@ from ilp.licensing.services import pack_ops
 from ilp.licensing.services.seats import pack_assignee_set, seats_release
 
 from .. import selectors
+from ..audit_actions import AuditAction
 from ..errors import RolloutError
 from ..models import DeviceLicense, PackAssignment, UmsInstance
 from .common import _audit_many, _lock_packs
@@ -64,7 +65,7 @@ def _assignment_create(*, actor: Actor, pack: ProductPack, ums: UmsInstance, **w
     pack_assignee_set(pack=pack, ums_id=ums.ums_id)
     event_record(
         actor=actor,
-        action="pack.assigned",
+        action=AuditAction.PACK_ASSIGNED,
         obj_type="product_pack",
         obj_id=pack.pack_id,
         company=ums.company,
@@ -90,7 +91,7 @@ def _revoke_pack_licenses(*, actor: Actor, pack: ProductPack) -> int:
     _audit_many(
         actor=actor,
         company_id=pack.company_id,
-        action="license.revoked",
+        action=AuditAction.LICENSE_REVOKED,
         rows=[
             (
                 "device_license",
@@ -108,7 +109,7 @@ def _revoke_pack_licenses(*, actor: Actor, pack: ProductPack) -> int:
     )
     event_record(
         actor=actor,
-        action="pack.licenses_revoked",
+        action=AuditAction.PACK_LICENSES_REVOKED,
         obj_type="product_pack",
         obj_id=pack.pack_id,
         company=pack.company,
@@ -145,7 +146,7 @@ def pack_unassign(*, actor: Actor, ums: UmsInstance, pack: ProductPack, force: b
     pack_assignee_set(pack=locked, ums_id=None)
     event_record(
         actor=actor,
-        action="pack.unassigned",
+        action=AuditAction.PACK_UNASSIGNED,
         obj_type="product_pack",
         obj_id=locked.pack_id,
         company=ums.company,

@@ -41,6 +41,7 @@ from ilp.sso.services import company_sso_drop
 from ilp.webhooks.services import company_endpoints_drop
 
 from .. import selectors
+from ..audit_actions import AuditAction
 from ..errors import RolloutError
 from ..models import AldToken, DemoLicense, DeviceLicense, PackAssignment, UmsInstance
 from .ald import ald_token_revoke
@@ -129,7 +130,7 @@ def _licenses_return(
     _audit_many(
         actor=actor,
         company_id=pack.company_id,
-        action="license.returned",
+        action=AuditAction.LICENSE_RETURNED,
         rows=[
             (
                 "device_license",
@@ -164,7 +165,7 @@ def _assignment_end(*, actor: Actor, pack: ProductPack, reason: str) -> None:
     pack_assignee_set(pack=pack, ums_id=None)
     event_record(
         actor=actor,
-        action="pack.unassigned",
+        action=AuditAction.PACK_UNASSIGNED,
         obj_type="product_pack",
         obj_id=pack.pack_id,
         company=pack.company,
@@ -278,7 +279,7 @@ def company_merge(*, actor: Actor, gaid: str, target_gaid: str, reason: str) -> 
     event_record(
         actor=actor,
         company=target,
-        action="company.merged",
+        action=AuditAction.COMPANY_MERGED,
         obj_type="company",
         obj_id=source.gaid,
         before={"gaid": source.gaid, "name": source.name},

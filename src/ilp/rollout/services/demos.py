@@ -17,6 +17,7 @@ from ilp.core.actors import Actor
 from ilp.licensing.models import Product
 
 from .. import signing
+from ..audit_actions import AuditAction
 from ..licensee import Licensee
 from ..metrics import licenses_issued_count
 from ..models import DemoLicense
@@ -94,7 +95,7 @@ def demo_licenses_issue(
     _audit_many(
         actor=actor,
         company_id=licensee.company_id,
-        action="license.demo_issued",
+        action=AuditAction.LICENSE_DEMO_ISSUED,
         rows=[
             (
                 "demo_license",

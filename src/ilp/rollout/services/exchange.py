@@ -28,6 +28,7 @@ from ilp.licensing.models import ProductPack
 from ilp.licensing.services.seats import seats_transfer
 
 from .. import signing
+from ..audit_actions import AuditAction
 from ..models import DeviceLicense
 from .common import DOCUMENT_FIELDS, _audit_many, _lock_packs, license_sign
 from .webhook_events import licenses_emit
@@ -181,7 +182,7 @@ def _licenses_move_to(
     _audit_many(
         actor=actor,
         company_id=source.company_id,
-        action="license.exchanged",
+        action=AuditAction.LICENSE_EXCHANGED,
         rows=[
             (
                 "device_license",

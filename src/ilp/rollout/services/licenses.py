@@ -23,6 +23,7 @@ from ilp.licensing.models import Product, ProductPack, issuable_row_q
 from ilp.licensing.services.seats import seats_claim, seats_release
 
 from .. import selectors, signing
+from ..audit_actions import AuditAction
 from ..errors import RolloutError
 from ..licensee import Licensee, lease_days_of
 from ..metrics import licenses_issued_count
@@ -367,7 +368,7 @@ def _licenses_create(
     _audit_many(
         actor=actor,
         company_id=licensee.company_id,
-        action="license.issued",
+        action=AuditAction.LICENSE_ISSUED,
         rows=[
             (
                 "device_license",
@@ -496,7 +497,7 @@ def leases_refresh(*, actor: Actor, ums: UmsInstance | AldToken | Licensee) -> i
     if refreshed:
         event_record(
             actor=actor,
-            action="license.leases_refreshed",
+            action=AuditAction.LICENSE_LEASES_REFRESHED,
             obj_type="ums" if licensee.ums else "ald_token",
             obj_id=licensee.ums_id or licensee.ald.subscription_key.key,
             company=licensee.company,
@@ -533,7 +534,7 @@ def license_return(*, actor: Actor, license: DeviceLicense) -> bool:
     seats_release(pack=pack)
     event_record(
         actor=actor,
-        action="license.returned",
+        action=AuditAction.LICENSE_RETURNED,
         obj_type="device_license",
         obj_id=current.license_id,
         company=pack.company,
@@ -581,6 +582,6 @@ def licenses_move(*, actor: Actor, licenses, target_pack: ProductPack) -> None:
     _audit_many(
         actor=actor,
         company_id=target.company_id,
-        action="license.moved",
+        action=AuditAction.LICENSE_MOVED,
         rows=[("device_license", lic.license_id, None, {"pack": target.pack_id}) for lic in rows],
     )

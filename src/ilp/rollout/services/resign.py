@@ -20,6 +20,7 @@ from django.utils import timezone
 from ilp.core.actors import Actor
 
 from .. import selectors
+from ..audit_actions import AuditAction
 from .common import _audit_many
 from .licenses import _documents_refresh
 
@@ -55,7 +56,7 @@ def _resign_batch(*, actor: Actor, pks: list[int]) -> int:
         _audit_many(
             actor=actor,
             company_id=company_id,
-            action="license.resigned",
+            action=AuditAction.LICENSE_RESIGNED,
             rows=[
                 ("device_license", lic.license_id, None, {"expires_on": str(lic.expires_on)})
                 for lic in rows

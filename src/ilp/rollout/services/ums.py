@@ -17,6 +17,7 @@ from ilp.core.text import plain_text
 from ilp.licensing.services.seats import pack_assignee_set, packs_assignee_clear
 
 from .. import selectors
+from ..audit_actions import AuditAction
 from ..errors import RolloutError
 from ..models import PackAssignment, UmsInstance
 from .assignment import _revoke_pack_licenses
@@ -51,7 +52,7 @@ def _clear_auto_assign(*, actor: Actor, company_id, keep_pk=None) -> None:
         other.save(update_fields=["auto_assign"])
         event_record(
             actor=actor,
-            action="ums.updated",
+            action=AuditAction.UMS_UPDATED,
             obj_type="ums",
             obj_id=other.ums_id,
             company=other.company,
@@ -82,7 +83,7 @@ def ums_register(
     )
     event_record(
         actor=actor,
-        action="ums.registered",
+        action=AuditAction.UMS_REGISTERED,
         obj_type="ums",
         obj_id=ums.ums_id,
         company=company,
@@ -137,7 +138,7 @@ def ums_update(
         ums.save(update_fields=["name", "auto_assign", "lease_days", "auto_exchange"])
         event_record(
             actor=actor,
-            action="ums.updated",
+            action=AuditAction.UMS_UPDATED,
             obj_type="ums",
             obj_id=ums.ums_id,
             company=ums.company,
@@ -157,7 +158,7 @@ def ums_credential_rotate(*, actor: Actor, ums: UmsInstance) -> str:
     ums.save(update_fields=["credential_hash", "credential_rotated_at"])
     event_record(
         actor=actor,
-        action="ums.credential_rotated",
+        action=AuditAction.UMS_CREDENTIAL_ROTATED,
         obj_type="ums",
         obj_id=ums.ums_id,
         company=ums.company,
@@ -194,7 +195,7 @@ def ums_delete(*, actor: Actor, ums: UmsInstance, force: bool = False) -> int:
         pack_assignee_set(pack=pack, ums_id=None)
     event_record(
         actor=actor,
-        action="ums.deleted",
+        action=AuditAction.UMS_DELETED,
         obj_type="ums",
         obj_id=ums.ums_id,
         company=ums.company,

@@ -1,5 +1,5 @@
-"""Rollout portal pages ("UMS IDs", "Search hardware", bulk upload, a pack's licenses, the
-ALD token of a key) and the public JWKS."""
+""" "UMS IDs": register, edit, rotate and delete UMS instances, assign and unassign packs,
+the license file, and bulk upload for an air-gapped UMS."""
 
 import datetime
 from urllib.parse import urlencode
@@ -7,36 +7,23 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from ilp.core.authz import Permission, membership_can
-from ilp.core.bounds import MAX_ID
-from ilp.core.csv_export import csv_response
-from ilp.core.errors import AppError, NotFound
-from ilp.core.pagination import CappedPaginator
+from ilp.core.errors import AppError
 from ilp.core.portal import company_page, secret_once_put, secret_once_take
-from ilp.licensing.models import ProductPack
-from ilp.licensing.selectors import key_get, pack_get
+from ilp.licensing.selectors import pack_get
 
-from . import files, selectors, services, signing
-from .licensee import lease_days_of
-from .views_devices import split_devices_context
-
-
-@require_GET
-@cache_control(public=True, max_age=300)
-def jwks(request):
-    """The public keys that verify license documents (old keys stay after rotation)."""
-    return JsonResponse(signing.jwks())
+from .. import files, selectors, services, signing
+from ..licensee import lease_days_of
+from .common import _int
 
 
 def _back(membership, anchor: str = ""):
@@ -59,7 +46,11 @@ def _back_to_packs(request, membership, ums):
 # The UMS page shows each UMS's packs summed per product and its first few packs; the rest
 # are on the UMS's own paged pack list (issue 14: no page renders a form per pack).
 PACKS_SHOWN = 10
+
+
 ASSIGNABLE_SHOWN = 50
+
+
 PACKS_PAGE = 50
 
 
@@ -353,209 +344,7 @@ def _upload_post(request, *, context: dict):
     return render(request, "rollout/upload.html", context, status=status)
 
 
-@company_page(Permission.VIEW)
-@require_GET
-def hardware(request, membership):
-    query = (request.GET.get("q") or "").strip()
-    context = {"query": query, "unit_id": None, "licenses": [], "ended": [], "error": None}
-    if query:
-        try:
-            unit_id = selectors.device_unit_id(query)
-        except AppError as exc:
-            context["error"] = exc.message
-        else:
-            found = list(
-                selectors.device_licenses(membership=membership, unit_id=unit_id, active_only=False)
-            )
-            context["unit_id"] = unit_id
-            context["licenses"] = [lic for lic in found if lic.status == "active"]
-            context["ended"] = [lic for lic in found if lic.status != "active"]
-            context["demos"] = list(
-                selectors.device_demo_licenses(membership=membership, unit_id=unit_id)
-            )
-            context["now"] = timezone.now()
-    return render(request, "rollout/hardware.html", context)
-
-
-@company_page(Permission.VIEW)
-@require_GET
-def devices(request, membership):
-    """The fleet: every licensed device with its licenses, filtered and paged, or as CSV."""
-    names = ("product", "pack_id", "ums_id", "q")
-    filters = {name: (request.GET.get(name) or "").strip() for name in names}
-    scope = selectors.device_scope(membership=membership, **filters)
-    if request.GET.get("format") == "csv":
-        return csv_response(
-            f"devices-{membership.company.gaid}.csv",
-            selectors.DEVICE_EXPORT_HEADER,
-            selectors.device_export_rows(scope=scope),
-        )
-    # Capped count (issue 14): a fleet of 500,000 devices is not counted on every view.
-    page = CappedPaginator(selectors.device_unit_ids(scope=scope), 50).get_page(
-        request.GET.get("page")
-    )
-    context = {
-        "filters": filters,
-        "filtered": any(filters.values()),
-        "page": page,
-        "devices": selectors.devices_of(scope=scope, unit_ids=page.object_list),
-        "products": selectors.fleet_products(membership=membership),
-        "ums_choices": selectors.ums_choices(membership=membership),
-    }
-    return render(request, "rollout/devices.html", context)
-
-
-@company_page(Permission.MANAGE_ROLLOUT)
-@require_POST
-def hardware_remove(request, membership, unit_id: str, license_id: str):
-    lic = selectors.device_license_get(
-        membership=membership, unit_id=unit_id, license_id=license_id
-    )
-    services.license_return(actor=request.actor, license=lic)
-    messages.success(
-        request,
-        _("Hardware %(unit)s removed: license %(id)s returned, its seat is free.")
-        % {"unit": lic.unit_id, "id": lic.license_id},
-    )
-    url = reverse("rollout:hardware", kwargs={"gaid": membership.company.gaid})
-    return redirect(f"{url}?q={lic.unit_id}")
-
-
-def _pack_or_404(membership, pack_id: str) -> ProductPack:
-    try:
-        return pack_get(membership=membership, pack_id=pack_id)
-    except NotFound:
-        raise Http404 from None
-
-
-def _int(value) -> int | None:
-    """A whole number typed into a form or a query; None when it is none or beyond any
-    column (a 30-digit `after=` must not reach the database)."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if abs(number) <= MAX_ID else None
-
-
-@company_page(Permission.MANAGE_PACKS)
-def pack_split(request, membership, pack_id: str):
-    """Split seats, or the licenses of picked devices, off a pack into a new one."""
-    pack = _pack_or_404(membership, pack_id)
-    error = None
-    seats_value = request.POST.get("seats", "")
-    picked = request.POST.getlist("unit_id")
-    if request.method == "POST":
-        seats = _int(seats_value)
-        if seats is None:
-            error = _("Enter the number of seats to split off.")
-        else:
-            try:
-                source, created = services.pack_split(
-                    actor=request.actor, pack=pack, seats=seats, unit_ids=picked
-                )
-            except AppError as exc:
-                error = exc.message
-            else:
-                messages.success(
-                    request,
-                    ngettext(
-                        "%(n)s seat moved from %(source)s to the new pack %(created)s.",
-                        "%(n)s seats moved from %(source)s to the new pack %(created)s.",
-                        created.seats,
-                    )
-                    % {"n": created.seats, "source": source.pack_id, "created": created.pack_id},
-                )
-                return redirect(
-                    reverse("licensing:pack", args=[membership.company.gaid, source.pack_id])
-                )
-        pack = _pack_or_404(membership, pack_id)
-    if request.method != "POST":
-        picked = request.GET.getlist("unit_id")
-    devices = split_devices_context(request, membership=membership, pack=pack, picked=set(picked))
-    if request.htmx and request.method == "GET":  # the search box and the pager
-        return render(request, "rollout/_split_devices.html", {"pack": pack, **devices})
-    context = {
-        "pack": pack,
-        **devices,
-        "error": error,
-        "seats_value": seats_value,
-        "max_split": max(pack.seats - 1, 0),
-        "multiple": pack.product.seat_multiple,
-    }
-    return render(request, "rollout/pack_split.html", context, status=422 if error else 200)
-
-
-@company_page(Permission.VIEW)
-@require_GET
-def pack_licenses(request, membership, pack_id: str):
-    """The device licenses of a pack with their leases, and its ended licenses still on the
-    revocation list: a fragment the licensing pack page loads (htmx), or a page of its own."""
-    pack = _pack_or_404(membership, pack_id)
-    now = timezone.now()
-    context = {
-        "pack": pack,
-        "licenses": list(
-            selectors.pack_licenses_active(packs=[pack])
-            .order_by("unit_id")
-            .select_related("product", "pack")[:200]
-        ),
-        "active_count": selectors.pack_licenses_active_count(packs=[pack]),
-        "revoked": list(
-            selectors.licenses_listed(company_id=membership.company_id, now=now, pack=pack)[:50]
-        ),
-        "now": now,
-    }
-    template = "rollout/_pack_licenses.html" if request.htmx else "rollout/pack_licenses.html"
-    return render(request, template, context)
-
-
-@company_page(Permission.VIEW)
-def ald_token(request, membership, key: str):
-    """The ALD token of a subscription key (rule 23): whether one exists, when it was last
-    used; generate, regenerate, revoke (administrator, service provider). A fragment of the
-    licensing key page (htmx), or a page of its own without JavaScript."""
-    try:
-        subscription_key = key_get(membership=membership, key=key)
-    except NotFound:
-        raise Http404 from None
-    context = {"key": subscription_key, "ald_token": None}
-    if request.method == "POST":
-        if not membership_can(membership, Permission.MANAGE_ROLLOUT):
-            raise DjangoPermissionDenied
-        if request.POST.get("action") == "revoke":
-            services.ald_token_revoke(actor=request.actor, key=subscription_key)
-            if not request.htmx:
-                messages.success(request, _("The ALD token was revoked. It no longer works."))
-        else:
-            # Shown once, it is stored hashed. htmx swaps it into the key page (a reload GETs
-            # that page); without htmx, post/redirect/get so a reload cannot generate another.
-            context["ald_token"] = services.ald_token_generate(
-                actor=request.actor, key=subscription_key
-            )
-            if not request.htmx:
-                secret_once_put(
-                    request, kind="ald_token", value=context["ald_token"], key=subscription_key.key
-                )
-        if not request.htmx:
-            return redirect(request.path)
-    else:
-        kept = secret_once_take(request, kind="ald_token")
-        if kept and kept.get("key") == subscription_key.key:
-            context["ald_token"] = kept["value"]
-    context["token"] = selectors.ald_token_of(key=subscription_key)
-    template = "rollout/_ald_token.html" if request.htmx else "rollout/ald_token.html"
-    return render(request, template, context)
-
-
-page_urlpatterns = [
-    path(
-        "companies/<str:gaid>/subscription-keys/<str:key>/ald-token/",
-        ald_token,
-        name="ald_token",
-    ),
-    path("companies/<str:gaid>/packs/<str:pack_id>/licenses/", pack_licenses, name="pack_licenses"),
-    path("companies/<str:gaid>/packs/<str:pack_id>/split/", pack_split, name="pack_split"),
+urlpatterns = [
     path("companies/<str:gaid>/ums/", ums_list, name="ums_list"),
     path("companies/<str:gaid>/ums/<str:ums_id>/packs/", ums_packs, name="ums_packs"),
     path("companies/<str:gaid>/ums/<str:ums_id>/edit/", ums_edit, name="ums_edit"),
@@ -569,11 +358,4 @@ page_urlpatterns = [
     ),
     path("companies/<str:gaid>/ums/<str:ums_id>/license-file/", license_file, name="license_file"),
     path("companies/<str:gaid>/ums/<str:ums_id>/upload/", upload, name="upload"),
-    path("companies/<str:gaid>/hardware/", hardware, name="hardware"),
-    path("companies/<str:gaid>/devices/", devices, name="devices"),
-    path(
-        "companies/<str:gaid>/hardware/<str:unit_id>/licenses/<str:license_id>/remove/",
-        hardware_remove,
-        name="hardware_remove",
-    ),
 ]

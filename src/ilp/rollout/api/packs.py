@@ -22,7 +22,7 @@ from ilp.licensing.schemas import (
     PackOut,
 )
 
-from . import services
+from .. import services
 
 router = Router(tags=["licensing"])
 

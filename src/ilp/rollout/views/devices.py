@@ -16,7 +16,7 @@ from ilp.core.errors import AppError
 from ilp.core.portal import company_page
 from ilp.core.unit_ids import unit_id_search_normalize
 
-from . import selectors, services
+from .. import selectors, services
 
 # Devices to a page of the split page's list (like the devices list).
 SPLIT_PAGE = 50

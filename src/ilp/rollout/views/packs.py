@@ -21,7 +21,7 @@ from ilp.licensing.selectors import (
 from ilp.licensing.views.pack_ops import merge_state
 from ilp.licensing.views.renewals import redeem_context, redeem_key_or_404, renewal_pick
 
-from . import services
+from .. import services
 
 
 @company_page(Permission.MANAGE_PACKS)
