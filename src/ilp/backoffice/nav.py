@@ -1,10 +1,10 @@
 """The back office's navigation: (label, URL name, the staff role it needs). Entries whose
 URL is not defined (yet) are left out, so an area adds its line before its pages exist."""
 
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from ilp.core.authz import StaffRole, staff_role_allows
+from ilp.core.portal import nav_items
 
 NAV = [
     (_("Search"), "backoffice:home", StaffRole.SUPPORT),
@@ -17,20 +17,7 @@ NAV = [
 
 
 def staff_nav(role: str, current_path: str) -> list[dict]:
-    items = []
-    for label, name, needed in NAV:
-        if not staff_role_allows(role, needed):
-            continue
-        try:
-            url = reverse(name)
-        except NoReverseMatch:
-            continue
-        items.append({"label": label, "url": url, "name": name})
-    best = max(
-        (i for i in items if current_path.startswith(i["url"])),
-        key=lambda i: len(i["url"]),
-        default=None,
+    return nav_items(
+        ((label, name, None) for label, name, needed in NAV if staff_role_allows(role, needed)),
+        current_path,
     )
-    for item in items:
-        item["current"] = item is best
-    return items

@@ -115,6 +115,27 @@ def _two_factor_setup_redirect(request):
     return redirect(url)
 
 
+def nav_items(entries, current_path: str) -> list[dict]:
+    """Navigation items from (label, URL name, reverse kwargs) entries: those whose URL is
+    not (yet) defined are left out; the one with the longest URL the current path starts
+    with is `current`."""
+    items = []
+    for label, name, kwargs in entries:
+        try:
+            url = reverse(name, kwargs=kwargs)
+        except NoReverseMatch:
+            continue
+        items.append({"label": label, "url": url, "name": name})
+    best = max(
+        (i for i in items if current_path.startswith(i["url"])),
+        key=lambda i: len(i["url"]),
+        default=None,
+    )
+    for item in items:
+        item["current"] = item is best
+    return items
+
+
 def company_start_url(gaid: str) -> str:
     """Where a person lands in a company: its dashboard (or "Manage company" without one)."""
     for name in ("licensing:dashboard", "accounts:manage_company"):

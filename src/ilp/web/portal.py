@@ -4,6 +4,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from ilp.core.authz import Permission, membership_can
+from ilp.core.portal import nav_items
 
 # (label, url name, permission). Entries whose URL is not (yet) defined are left out.
 NAV = [
@@ -29,25 +30,12 @@ def permissions_for(membership) -> frozenset[Permission]:
 
 
 def nav_for(membership, current_path: str) -> list[dict]:
-    items = []
     granted = permissions_for(membership)
-    for label, name, permission in NAV:
-        if permission not in granted:
-            continue
-        try:
-            url = reverse(name, kwargs={"gaid": membership.company.gaid})
-        except NoReverseMatch:
-            continue
-        items.append({"label": label, "url": url, "name": name})
-    # The longest matching URL is the current page.
-    best = max(
-        (i for i in items if current_path.startswith(i["url"])),
-        key=lambda i: len(i["url"]),
-        default=None,
+    kwargs = {"gaid": membership.company.gaid}
+    return nav_items(
+        ((label, name, kwargs) for label, name, permission in NAV if permission in granted),
+        current_path,
     )
-    for item in items:
-        item["current"] = item is best
-    return items
 
 
 def switch_target(membership, from_path: str) -> str | None:
