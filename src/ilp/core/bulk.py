@@ -44,6 +44,12 @@ def _prepared(objs: Sequence[models.Model]) -> None:
         obj.derived_fill()
 
 
+def _object_rows(objs: Sequence[models.Model], fields: list[models.Field]) -> list[list]:
+    """The objects' values of these fields, in order: the rows `_values_sql` takes."""
+    attnames = [f.attname for f in fields]
+    return [[getattr(o, a) for a in attnames] for o in objs]
+
+
 def _values_sql(
     model: type[models.Model], fields: list[models.Field], rows: list[Sequence]
 ) -> tuple[str, list]:
@@ -124,10 +130,9 @@ def objects_insert(objs: Sequence[models.Model]) -> None:
     if len(objs) <= SMALL:
         # A few rows: one INSERT … RETURNING, its values prepared by their fields.
         fields = _fields(model, None)
-        attnames = [f.attname for f in fields]
         pk = connection.ops.quote_name(model._meta.pk.column)
         returned = _values_insert(
-            model, fields, [[getattr(o, a) for a in attnames] for o in objs],
+            model, fields, _object_rows(objs, fields),
             suffix=f" RETURNING {pk}",
         )  # fmt: skip
         for obj, (new_id,) in zip(objs, returned, strict=True):
@@ -197,8 +202,7 @@ def objects_insert_later(objs: Sequence[models.Model]) -> None:
     _prepared(objs)
     model = type(objs[0])
     fields = _fields(model, None)
-    attnames = [f.attname for f in fields]
-    held.append(_values_sql(model, fields, [[getattr(o, a) for a in attnames] for o in objs]))
+    held.append(_values_sql(model, fields, _object_rows(objs, fields)))
 
 
 def object_update_later(obj: models.Model, fields: Sequence[str]) -> None:
@@ -255,13 +259,12 @@ def objects_insert_new(objs: Sequence[models.Model], *, key: str) -> list[models
     _prepared(objs)
     model = type(objs[0])
     fields = _fields(model, None)
-    attnames = [f.attname for f in fields]
     quote = connection.ops.quote_name
     key_field = model._meta.get_field(key)
     returned = _values_insert(
         model,
         fields,
-        [[getattr(o, a) for a in attnames] for o in objs],
+        _object_rows(objs, fields),
         suffix=f" ON CONFLICT DO NOTHING RETURNING {quote(model._meta.pk.column)},"
         f" {quote(key_field.column)}",
     )
